@@ -1,0 +1,31 @@
+"""fibdash: the engine behind the dashboard, the tutorial's attention RNN on Fibonacci numbers.
+
+Data and configs import without TensorFlow; the Keras names below load it on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+# TensorFlow's C++ start-up chatter (CPU features, XLA service) is noise for our users.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.data import Dataset, get_fib_seq, get_fib_XY, make_dataset
+
+_KERAS_NAMES = {
+    "Attention": "fibdash.layers",
+    "create_RNN": "fibdash.models",
+    "create_RNN_with_attention": "fibdash.models",
+    "train": "fibdash.training",
+    "TrainResult": "fibdash.training",
+}
+
+__all__ = ["DataConfig", "Dataset", "TrainConfig", "get_fib_XY", "get_fib_seq", "make_dataset", *_KERAS_NAMES]
+
+
+def __getattr__(name: str):
+    if name in _KERAS_NAMES:
+        return getattr(importlib.import_module(_KERAS_NAMES[name]), name)
+    raise AttributeError(f"module 'fibdash' has no attribute {name!r}")

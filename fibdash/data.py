@@ -1,0 +1,130 @@
+"""The tutorial's Fibonacci data: the series, its scaling, and shuffled windows.
+
+`get_fib_seq` and `get_fib_XY` keep the tutorial's names, arguments and return values;
+`DataConfig` and `make_dataset` are the typed API the dashboard uses. Both share one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
+
+from fibdash.config import MAX_N, SCALINGS, DataConfig, check_choice, check_int
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Windows of one `DataConfig`, in series order, with the tutorial's shuffled split.
+
+    Row i of `X` holds scaled values i .. i + time_steps - 1 of the series, shape
+    (samples, time_steps, 1); `y[i]` is value i + time_steps, which `positions[i]` records.
+    """
+
+    config: DataConfig
+    series: np.ndarray  # (n,) Fibonacci values
+    scaled: np.ndarray  # (n,) the series after scaling
+    X: np.ndarray
+    y: np.ndarray
+    positions: np.ndarray
+    train_idx: np.ndarray  # rows of X, in the tutorial's shuffled order
+    test_idx: np.ndarray
+    scaler: Any  # a fitted sklearn transformer: (n, 1) Fibonacci values <-> scaled values
+
+    @property
+    def train_X(self) -> np.ndarray:
+        return self.X[self.train_idx]
+
+    @property
+    def train_y(self) -> np.ndarray:
+        return self.y[self.train_idx]
+
+    @property
+    def test_X(self) -> np.ndarray:
+        return self.X[self.test_idx]
+
+    @property
+    def test_y(self) -> np.ndarray:
+        return self.y[self.test_idx]
+
+    @property
+    def is_train(self) -> np.ndarray:
+        """Boolean mask over rows of X: True where the row is a training window."""
+        mask = np.zeros(len(self.y), dtype=bool)
+        mask[self.train_idx] = True
+        return mask
+
+    def to_original(self, values: np.ndarray) -> np.ndarray:
+        """Scaled values of any shape back to Fibonacci units."""
+        values = np.asarray(values, dtype=np.float64)
+        with np.errstate(over="ignore"):  # a wild prediction may leave float64: inf, not an error
+            return self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
+
+    def to_scaled(self, values: np.ndarray) -> np.ndarray:
+        """Fibonacci values of any shape to the scaled units the networks see."""
+        values = np.asarray(values, dtype=np.float64)
+        return self.scaler.transform(values.reshape(-1, 1)).reshape(values.shape)
+
+
+def fibonacci(n: int) -> np.ndarray:
+    """The first n numbers of the tutorial's series: 1, 2, 3, 5, 8, ..."""
+    check_int("n", n, 1, MAX_N, "Fibonacci numbers overflow float64 beyond it")
+    seq = np.empty(n)
+    previous, current = 0.0, 1.0
+    for i in range(n):
+        previous, current = current, previous + current
+        seq[i] = current
+    return seq
+
+
+def make_scaler(scaling: str) -> Any:
+    """An unfitted sklearn transformer for one of `SCALINGS`."""
+    check_choice("scaling", scaling, SCALINGS)
+    if scaling == "minmax":
+        return MinMaxScaler(feature_range=(0, 1))
+    if scaling == "log-minmax":
+        return make_pipeline(FunctionTransformer(np.log, inverse_func=np.exp), MinMaxScaler())
+    return FunctionTransformer()  # identity both ways
+
+
+def make_dataset(config: DataConfig) -> Dataset:
+    """Build the series, scale it, cut it into windows and split them as the tutorial does."""
+    series = fibonacci(config.n)
+    scaler = make_scaler(config.scaling)
+    scaled = scaler.fit_transform(series.reshape(-1, 1)).ravel()
+    steps = config.time_steps
+    X = np.lib.stride_tricks.sliding_window_view(scaled[:-1], steps).copy()[..., np.newaxis]
+    order = np.random.RandomState(seed=config.split_seed).permutation(config.n_samples)
+    return Dataset(
+        config=config,
+        series=series,
+        scaled=scaled,
+        X=X,
+        y=scaled[steps:].copy(),
+        positions=np.arange(steps, config.n),
+        train_idx=order[: config.n_train],
+        test_idx=order[config.n_train :],
+        scaler=scaler,
+    )
+
+
+def get_fib_seq(n: int, scale_data: bool = True) -> tuple[np.ndarray, Any]:
+    """The tutorial's function: (series, scaler); scaler is [] when not scaling, as there."""
+    seq = fibonacci(n)
+    if not scale_data:
+        return seq, []
+    scaler = make_scaler("minmax")
+    return scaler.fit_transform(seq.reshape(-1, 1)).ravel(), scaler
+
+
+def get_fib_XY(
+    total_fib_numbers: int, time_steps: int, train_percent: float, scale_data: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
+    """The tutorial's function: (trainX, trainY, testX, testY, scaler), X shaped (rows, steps, 1)."""
+    config = DataConfig(total_fib_numbers, time_steps, train_percent, "minmax" if scale_data else "none")
+    data = make_dataset(config)
+    scaler = data.scaler if scale_data else []
+    return data.train_X, data.train_y, data.test_X, data.test_y, scaler

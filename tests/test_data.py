@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+from sklearn.preprocessing import MinMaxScaler
+
+import fibdash
+from fibdash.config import MAX_N, MAX_N_UNSCALED, SCALINGS, DataConfig
+from fibdash.data import fibonacci, make_dataset
+
+
+def test_get_fib_seq_unscaled_is_the_tutorials_print():
+    seq, scaler = fibdash.get_fib_seq(10, False)
+    np.testing.assert_array_equal(seq, [1, 2, 3, 5, 8, 13, 21, 34, 55, 89])
+    assert scaler == []
+
+
+def test_get_fib_seq_scaled_uses_a_fitted_minmax_scaler():
+    seq, scaler = fibdash.get_fib_seq(10)
+    assert isinstance(scaler, MinMaxScaler)
+    assert seq.min() == 0 and seq.max() == 1
+    np.testing.assert_allclose(scaler.inverse_transform(seq.reshape(-1, 1)).ravel(), fibonacci(10))
+
+
+def test_get_fib_xy_gives_the_tutorials_printed_example():
+    trainX, trainY, testX, testY, scaler = fibdash.get_fib_XY(12, 3, 0.7, False)
+    expected_x = [[8, 13, 21], [5, 8, 13], [2, 3, 5], [13, 21, 34], [21, 34, 55], [34, 55, 89]]
+    np.testing.assert_array_equal(trainX, np.array(expected_x, dtype=float)[..., None])
+    np.testing.assert_array_equal(trainY, [34, 21, 8, 55, 89, 144])
+    assert trainX.shape == (6, 3, 1) and testX.shape == (3, 3, 1) and testY.shape == (3,)
+    assert scaler == []
+    # every test window is followed by its target in the series
+    for window, target in zip(testX[..., 0], testY, strict=True):
+        assert window[-1] + window[-2] == target
+
+
+def test_get_fib_xy_at_tutorial_size():
+    trainX, trainY, testX, testY, _ = fibdash.get_fib_XY(1200, 20, 0.7)
+    assert trainX.shape == (826, 20, 1) and testX.shape == (354, 20, 1)
+    assert trainY.shape == (826,) and testY.shape == (354,)
+    assert trainX.min() >= 0 and trainX.max() <= 1
+    # MinMax squashes nearly everything to zero: the brief measured about 98%
+    assert 0.95 < np.mean(np.concatenate([trainY, testY]) < 1e-6) < 1
+
+
+def test_dataset_windows_positions_and_split():
+    data = make_dataset(DataConfig(n=50, time_steps=4, scaling="none"))
+    assert data.X.shape == (46, 4, 1)
+    for row in (0, 17, 45):
+        position = data.positions[row]
+        np.testing.assert_array_equal(data.X[row, :, 0], data.series[position - 4 : position])
+        assert data.y[row] == data.series[position]
+    assert sorted(np.concatenate([data.train_idx, data.test_idx])) == list(range(46))
+    assert len(data.train_idx) == int(0.7 * 46)
+    assert data.is_train.sum() == len(data.train_idx) and data.is_train[data.train_idx].all()
+    np.testing.assert_array_equal(data.train_X, fibdash.get_fib_XY(50, 4, 0.7, False)[0])
+
+
+@pytest.mark.parametrize("scaling", SCALINGS)
+def test_inverse_transform_gives_back_fibonacci_values(scaling):
+    data = make_dataset(DataConfig(n=MAX_N, scaling=scaling))
+    np.testing.assert_allclose(data.to_original(data.scaled), data.series, rtol=1e-9)
+    windows = data.series[data.positions[:, None] - 20 + np.arange(20)]
+    np.testing.assert_allclose(data.to_original(data.X[..., 0]), windows, rtol=1e-9)
+    np.testing.assert_allclose(data.to_scaled(data.series), data.scaled, atol=1e-12)
+    assert data.scaled.min() == pytest.approx(0) if scaling != "none" else data.scaled.min() == 1
+
+
+def test_log_minmax_spreads_the_targets_out():
+    minmax = make_dataset(DataConfig(scaling="minmax"))
+    log_minmax = make_dataset(DataConfig(scaling="log-minmax"))
+    assert np.mean(minmax.y < 1e-6) > 0.95
+    assert np.mean(log_minmax.y < 1e-6) == 0
+    # log of an exponential series is close to a line: equal steps between neighbours
+    steps = np.diff(log_minmax.scaled[10:])
+    assert steps.std() / steps.mean() < 1e-3
+
+
+def test_series_limits():
+    series = fibonacci(MAX_N)
+    assert np.isfinite(series).all()
+    with np.errstate(over="ignore"):
+        assert np.isfinite(series[-1] + series[-2])  # the number after the series still fits
+        assert np.isinf(np.float64(series[-1] + series[-2]) + series[-1])  # the one after that does not
+    assert series[MAX_N_UNSCALED - 1] <= np.finfo(np.float32).max < series[MAX_N_UNSCALED]
+    with pytest.raises(ValueError, match="at most 1474"):
+        fibonacci(MAX_N + 1)
+
+
+def test_fibdash_imports_without_tensorflow():
+    import subprocess
+    import sys
+
+    steps = [
+        "import sys, fibdash",
+        "fibdash.make_dataset(fibdash.DataConfig())",
+        "print('tensorflow' in sys.modules)",
+    ]
+    code = "\n".join(steps)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
