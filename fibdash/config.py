@@ -20,6 +20,7 @@ SCALINGS = ("minmax", "none", "log-minmax")
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 MODEL_KINDS = ("rnn", "attention")  # the tutorial's two networks: without and with attention
+MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
 MAX_HIDDEN_UNITS = 64
 MAX_EPOCHS = 500
 
@@ -78,6 +79,12 @@ class DataConfig:
                 "window: raise train_fraction or n, or lower time_steps"
             )
 
+    def describe(self) -> str:
+        return (
+            f"n={self.n}, time_steps={self.time_steps}, train fraction {self.train_fraction:g}, "
+            f"{self.scaling} scaling"
+        )
+
     @property
     def n_samples(self) -> int:
         return self.n - self.time_steps
@@ -126,3 +133,10 @@ class TrainConfig:
                 "numbers overflow float32, the networks' number type; choose minmax or "
                 "log-minmax scaling, or lower n"
             )
+
+    def describe(self) -> str:
+        return (
+            f"{self.data.describe()}; {self.cell}({self.hidden_units}), {self.activation}, "
+            f"{self.epochs} epochs, batch {self.batch_size}, learning rate {self.learning_rate:g}, "
+            f"seed {self.seed}"
+        )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
@@ -108,6 +109,40 @@ def make_dataset(config: DataConfig) -> Dataset:
         train_idx=order[: config.n_train],
         test_idx=order[config.n_train :],
         scaler=scaler,
+    )
+
+
+def windows_frame(data: Dataset) -> pd.DataFrame:
+    """Every window as a row, training rows first in the tutorial's shuffled order, then test rows.
+
+    Columns: the target's index in the series, the split, the scaled inputs `t-T` .. `t-1`,
+    the scaled target, and the target in Fibonacci units.
+    """
+    rows = np.concatenate([data.train_idx, data.test_idx])
+    steps = data.config.time_steps
+    frame = pd.DataFrame(data.X[rows, :, 0], columns=[f"t-{steps - i}" for i in range(steps)])
+    frame.insert(0, "split", np.where(data.is_train[rows], "train", "test"))
+    frame.insert(0, "target index", data.positions[rows])
+    frame["target"] = data.y[rows]
+    frame["target (Fibonacci)"] = data.series[data.positions[rows]]
+    return frame
+
+
+def scale_note(data: Dataset) -> str:
+    """What an error on the scaled axis means in Fibonacci units, for the current scaling."""
+    scaling = data.config.scaling
+    if scaling == "none":
+        return "The networks see the Fibonacci numbers themselves: errors are in Fibonacci units."
+    if scaling == "minmax":
+        unit = data.series.max() - data.series.min()
+        return (
+            f"With MinMax scaling one unit on the scaled axis is {unit:.3g} in Fibonacci units, so an "
+            f"error of 1e-6 there is {unit * 1e-6:.3g} here: small numbers cannot be told apart."
+        )
+    factor = data.series.max() / data.series.min()
+    return (
+        f"With log-minmax scaling an error e on the scaled axis multiplies the prediction by "
+        f"{factor:.3g}^e: an error of 0.01 is a factor of {factor**0.01:.3g}."
     )
 
 

@@ -78,3 +78,19 @@ def scores_table(scores: list[Scores]) -> pd.DataFrame:
             "test MdAPE %": [s.test_mdape for s in scores],
         }
     )
+
+
+def predictions_frame(data: Dataset, scores: list[Scores]) -> pd.DataFrame:
+    """One row per window in series order: truth and each predictor, scaled and in Fibonacci units."""
+    frame = pd.DataFrame(
+        {
+            "target index": data.positions,
+            "split": np.where(data.is_train, "train", "test"),
+            "truth (scaled)": data.y,
+            "truth (Fibonacci)": data.series[data.positions],
+        }
+    )
+    for s in scores:
+        frame[f"{s.name} (scaled)"] = s.predictions
+        frame[f"{s.name} (Fibonacci)"] = data.to_original(s.predictions)
+    return frame

@@ -18,12 +18,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from fibdash.config import MODEL_KINDS, TrainConfig, check_choice
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_choice
 from fibdash.data import Dataset, make_dataset
 from fibdash.metrics import Scores, score
-from fibdash.models import attention_weights, create_RNN, create_RNN_with_attention
-
-MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
+from fibdash.models import (
+    attention_weights,
+    create_RNN,
+    create_RNN_with_attention,
+    summary_rows,
+    to_keras_bytes,
+)
 
 # Keras draws initial weights from process-wide seeds: building two models at once in two
 # threads (two dashboard sessions) would interleave those draws and break reproducibility.
@@ -58,6 +62,12 @@ class TrainResult:
     @property
     def epochs_run(self) -> int:
         return len(self.loss_history)
+
+    def summary(self) -> list[dict[str, object]]:
+        return summary_rows(self.model)
+
+    def keras_bytes(self) -> bytes:
+        return to_keras_bytes(self.model)
 
 
 def build_model(config: TrainConfig, kind: str) -> keras.Model:
