@@ -1,0 +1,62 @@
+"""fibdash home: what the app shows, the tutorial's two models, and links to every page.
+
+Imports neither TensorFlow nor the training code, so it renders at once.
+"""
+
+import pandas as pd
+import streamlit as st
+
+import streamlit_glue as glue
+
+glue.page("fibdash: attention in a recurrent network", ":material/blur_on:")
+
+st.markdown(
+    """
+A companion to the tutorial *Adding a Custom Attention Layer to Recurrent Neural Network in
+Keras*. It trains the tutorial's two tiny networks to predict the next Fibonacci number from the
+previous 20, and lets you look at everything the tutorial only prints:
+
+- the data, and how MinMax scaling squashes nearly every target to zero;
+- both models trained live, in seconds, with their loss curves;
+- their test MSE next to one-line rules (repeat the last value, add the last two), predictions in
+  Fibonacci units, and which time steps the attention layer looks at.
+
+The tutorial concludes from one run that attention lowers the test MSE. Change the seed on the
+**Train** page and see how far one run is from an answer.
+"""
+)
+
+st.subheader("The tutorial's two models")
+left, right = st.columns(2)
+with left:
+    st.markdown("**RNN** (11 parameters)")
+    st.graphviz_chart(
+        'digraph { rankdir=LR; node [shape=box, style=rounded]; "input (20, 1)" -> "SimpleRNN(2)\\n8 params"'
+        ' -> "Dense(1)\\n3 params" }'
+    )
+with right:
+    st.markdown("**RNN + attention** (33 parameters)")
+    st.graphviz_chart(
+        'digraph { rankdir=LR; node [shape=box, style=rounded]; "input (20, 1)" -> '
+        '"SimpleRNN(2)\\nreturn_sequences\\n8 params" -> "Attention\\nW (2, 1), b (20, 1)\\n22 params"'
+        ' -> "Dense(1)\\n3 params" }'
+    )
+st.dataframe(
+    pd.DataFrame(
+        {
+            "step": ["score each time step", "weights over time", "context"],
+            "formula": [
+                "e = tanh(x W + b)",
+                "alpha = softmax(e) over the 20 steps",
+                "c = sum over t of alpha_t x_t",
+            ],
+            "shape": ["(batch, 20, 1)", "(batch, 20)", "(batch, 2)"],
+        }
+    ),
+    hide_index=True,
+)
+
+st.subheader("Pages")
+for path, label, icon, what in glue.PAGES[1:]:
+    st.page_link(path, label=f"{label}: {what}", icon=icon)
+st.caption("The configuration you choose on one page carries over to the others.")

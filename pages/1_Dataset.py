@@ -1,0 +1,43 @@
+"""Dataset: the Fibonacci series, its scaling, the windows and the train/test split."""
+
+import streamlit as st
+
+import streamlit_glue as glue
+from fibdash.data import windows_frame
+from fibdash.figures import scaled_series_figure, series_figure, split_figure, target_histogram
+
+glue.page("Dataset", ":material/table_chart:")
+config = glue.data_config()
+glue.show_config(config)
+data = glue.dataset(config)
+
+st.markdown(
+    f"The series has **{config.n}** numbers. Each window of **{config.time_steps}** consecutive values "
+    f"is an input and the next value its target: **{config.n_samples}** windows, shuffled with seed "
+    f"{config.split_seed} and split into **{config.n_train}** training and **{config.n_test}** test windows."
+)
+left, right = st.columns(2)
+with left:
+    glue.chart(series_figure(data))
+    glue.chart(target_histogram(data))
+with right:
+    glue.chart(scaled_series_figure(data))
+    st.markdown(
+        "MinMax scaling divides by the largest number, so nearly every target becomes a tiny "
+        "number and a tiny MSE says little. `log-minmax` scales the logarithms instead and keeps "
+        "the targets spread out."
+    )
+glue.chart(split_figure(data))
+
+st.subheader("The windows, as the tutorial prints them")
+frame = windows_frame(data)
+st.caption("Training windows first, in the tutorial's shuffled order; scaled inputs t-T … t-1 and target.")
+glue.table(frame.head(10))
+st.download_button(
+    "Download all windows (CSV)",
+    data=lambda: frame.to_csv(index=False),
+    file_name=f"fibonacci_windows_n{config.n}_t{config.time_steps}_{config.scaling}.csv",
+    mime="text/csv",
+    key="download_windows",
+    on_click="ignore",
+)
