@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from streamlit.logger import get_logger
 
 from fibdash.config import (
     ACTIVATIONS,
@@ -51,17 +52,33 @@ del DEFAULTS["data"], DEFAULTS["split_seed"]
 # One spec per config field: widget, label, arguments. Bounds are the engine's own limits where
 # they are fixed; limits that depend on other fields (time_steps < n) are checked by the configs.
 WIDGETS: dict[str, tuple[Any, str, dict[str, Any]]] = {
-    "n": (st.number_input, "Fibonacci numbers n", {"min_value": 3, "max_value": MAX_N, "step": 1}),
-    "time_steps": (st.number_input, "Time steps per window", {"min_value": 1, "max_value": MAX_N, "step": 1}),
+    "n": (
+        st.number_input,
+        "Fibonacci numbers n",
+        {"min_value": 3, "max_value": MAX_N, "step": 1, "help": f"At most {MAX_N}: beyond, floats overflow"},
+    ),
+    "time_steps": (
+        st.number_input,
+        "Time steps per window",
+        {"min_value": 1, "max_value": MAX_N, "step": 1, "help": "Must leave a training and a test window"},
+    ),
     "train_fraction": (st.slider, "Training fraction", {"min_value": 0.05, "max_value": 0.95, "step": 0.05}),
-    "scaling": (st.selectbox, "Scaling", {"options": SCALINGS}),
+    "scaling": (
+        st.selectbox,
+        "Scaling",
+        {"options": SCALINGS, "help": "minmax: the tutorial's; log-minmax: MinMax of the logarithms"},
+    ),
     "hidden_units": (
         st.number_input,
         "Hidden units",
         {"min_value": 1, "max_value": MAX_HIDDEN_UNITS, "step": 1},
     ),
     "epochs": (st.number_input, "Epochs", {"min_value": 1, "max_value": MAX_EPOCHS, "step": 1}),
-    "batch_size": (st.number_input, "Batch size", {"min_value": 1, "max_value": MAX_N, "step": 1}),
+    "batch_size": (
+        st.number_input,
+        "Batch size",
+        {"min_value": 1, "max_value": MAX_N, "step": 1, "help": "At most the number of training windows"},
+    ),
     "learning_rate": (
         st.number_input,
         "Learning rate (Adam)",
@@ -69,7 +86,11 @@ WIDGETS: dict[str, tuple[Any, str, dict[str, Any]]] = {
     ),
     "cell": (st.selectbox, "Recurrent cell", {"options": CELLS}),
     "activation": (st.selectbox, "Activation", {"options": ACTIVATIONS}),
-    "seed": (st.number_input, "Seed", {"min_value": 0, "max_value": 2**31 - 1, "step": 1}),
+    "seed": (
+        st.number_input,
+        "Seed",
+        {"min_value": 0, "max_value": 2**31 - 1, "step": 1, "help": "Sets initial weights, window order"},
+    ),
 }
 DATA_FIELDS = ("n", "time_steps", "train_fraction", "scaling")
 TRAIN_FIELDS = ("hidden_units", "epochs", "batch_size", "learning_rate", "cell", "activation", "seed")
@@ -177,6 +198,7 @@ def runner() -> JobRunner:
     config is trained without training it, nor let a second session watch the first's progress,
     and a rerun would throw the half-done training away.
     """
+    get_logger("fibdash")  # the engine's log lines (jobs started and finished) join the server's log
     return JobRunner(MAX_CACHED_RESULTS)
 
 
@@ -225,7 +247,7 @@ def follow(job: Job) -> Any:
         seconds = time.monotonic() - started
         logs = list(job.logs)
         if job.state == "queued":
-            status.caption(f"Queued behind another session's training ({seconds:.0f} s)")
+            status.caption(f"Queued behind another training ({seconds:.0f} s)")
         else:  # XLA compiles the epoch loop before the first epoch ends: a few seconds of silence
             status.caption(f"Running for {seconds:.0f} s" + ("" if logs else ", compiling the epoch loop"))
         if len(logs) > drawn:

@@ -8,12 +8,16 @@ stopped leaves nothing behind, so the next request starts afresh.
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from cachetools import LRUCache
+
+log = logging.getLogger(__name__)
 
 # What a job's work receives: call it after each epoch with that epoch's log; it returns True
 # when the job has been asked to stop, and the work should then return at once.
@@ -52,6 +56,8 @@ class Job:
 
     def _run(self, work: Work, on_finish: Callable[[Job], None]) -> None:
         self.state = "running"
+        log.info("job started: %s", self.label)
+        started = time.perf_counter()
         try:
             result = None if self._stop.is_set() else work(self._report)
         except Exception as error:  # shown to the users who follow the job; the server keeps going
@@ -59,6 +65,7 @@ class Job:
         else:
             self.state = "stopped" if self._stop.is_set() else "done"
             self.result = result if self.state == "done" else None
+        log.info("job %s in %.1f s: %s", self.state, time.perf_counter() - started, self.label)
         on_finish(self)
         self._done.set()
 
