@@ -27,7 +27,7 @@ def measure(path: str) -> dict:
     return {
         "path": path,
         "seconds": time.perf_counter() - started,
-        "steps": sum(int(r.model.optimizer.iterations) for r in results),
+        "steps": sum(r.steps for r in results),
         "test_mse": [r.scores.test_mse for r in results],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }

@@ -20,7 +20,7 @@ def test_fast_path_matches_plain_fit(kind, batch_size):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     # the same number of optimizer steps: one per batch per epoch
     steps = 3 * -(-51 // batch_size)
-    assert int(fast.model.optimizer.iterations) == int(plain.model.optimizer.iterations) == steps
+    assert fast.steps == plain.steps == int(plain.model.optimizer.iterations) == steps
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(small_config):
@@ -106,4 +106,4 @@ def test_tutorial_config_fast_equals_plain():
     plain = train(config, "rnn", fast=False)
     assert fast.model.count_params() == 11
     np.testing.assert_allclose(fast.loss_history, plain.loss_history, rtol=1e-3)
-    assert int(fast.model.optimizer.iterations) == int(plain.model.optimizer.iterations) == 30 * 826
+    assert fast.steps == plain.steps == 30 * 826
