@@ -1,10 +1,12 @@
 """A real `streamlit run app.py` on a free loopback port, and Debian's Chromium to drive it.
 
-Shared by the browser tests and the server benchmark.
+Shared by the browser tests and the server benchmark: starting the server, and waiting for the
+app the way a user would see it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -14,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -28,6 +32,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def launch(playwright):
+    """Debian's headless Chromium, as the machine's closed network needs it."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 @dataclass(frozen=True)
@@ -86,3 +95,73 @@ def resident_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def settled(tab, rerun: bool = False) -> None:
+    """Wait until the app is connected and its script run has finished.
+
+    With `rerun`, first wait for the run an action just triggered to start (a fast run may be
+    over before we look, hence the short timeout).
+    """
+    app = '[data-testid="stApp"]'
+    if rerun:
+        with contextlib.suppress(PlaywrightTimeout):
+            tab.wait_for_selector(f'{app}[data-test-script-state="running"]', timeout=2000)
+    tab.wait_for_selector(
+        f'{app}[data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]'
+    )
+    tab.wait_for_selector("h1")
+
+
+def go(tab, page_label: str) -> None:
+    """Open a page through the sidebar, as a user does, so the session (and its config) carries over."""
+    tab.locator('[data-testid="stSidebar"]').get_by_role("link", name=page_label, exact=True).click()
+    tab.wait_for_function(f"() => document.querySelector('h1')?.innerText.includes({page_label!r})")
+    settled(tab, rerun=True)
+
+
+def set_number(tab, label: str, value: float) -> None:
+    box = tab.get_by_label(label, exact=True)
+    box.fill(str(value))
+    box.press("Enter")
+    settled(tab, rerun=True)
+
+
+def choose(tab, label: str, option: str) -> None:
+    """Pick `option` in a select box; its list can close again under a rerun, so open it until it shows."""
+    for _ in range(5):
+        tab.get_by_label(label, exact=True).click()
+        with contextlib.suppress(PlaywrightTimeout):
+            tab.get_by_role("option", name=option, exact=True).click(timeout=3000)
+            break
+    else:
+        raise PlaywrightTimeout(f"option {option!r} of {label!r} never showed")
+    settled(tab, rerun=True)
+
+
+def set_slider(tab, label: str, value: float) -> None:
+    """Move a slider with the keyboard until its shown value is `value`."""
+    thumb = tab.get_by_role("slider", name=label)
+    for _ in range(100):
+        now = float(thumb.input_value())
+        if abs(now - value) < 1e-9:
+            break
+        thumb.press("ArrowRight" if now < value else "ArrowLeft")
+    settled(tab, rerun=True)
+
+
+def set_widget(tab, label: str, value: float | str) -> None:
+    """Set a sidebar widget by its label: a number box, a slider (fractions) or a select box (text)."""
+    if isinstance(value, str):
+        choose(tab, label, value)
+    elif tab.get_by_role("slider", name=label).count():
+        set_slider(tab, label, value)
+    else:
+        set_number(tab, label, value)
+
+
+def train(tab) -> None:
+    """Press Train on the Train page and wait for both models' results."""
+    tab.get_by_role("button", name="Train both models").click()
+    tab.get_by_text("Trained: results below").wait_for()
+    settled(tab)

@@ -6,14 +6,13 @@ every page land in artifacts/browser/.
 
 from __future__ import annotations
 
-import contextlib
 import re
 
 import pytest
+from playwright.sync_api import sync_playwright
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
+from tests.browser import ROOT, choose, go, launch, set_number, settled, streamlit_server, train
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
@@ -31,8 +30,8 @@ def server():
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 
@@ -50,34 +49,6 @@ def page(browser, server):
     context.close()
 
 
-def settled(tab, rerun: bool = False) -> None:
-    """Wait until the app is connected and its script run has finished.
-
-    With `rerun`, first wait for the run an action just triggered to start (a fast run may be
-    over before we look, hence the short timeout).
-    """
-    app = '[data-testid="stApp"]'
-    if rerun:
-        with contextlib.suppress(playwright_api.TimeoutError):
-            tab.wait_for_selector(f'{app}[data-test-script-state="running"]', timeout=2000)
-    tab.wait_for_selector(f'{app}[data-test-script-state="notRunning"][data-test-connection-state="CONNECTED"]')
-    tab.wait_for_selector("h1")
-
-
-def go(tab, page_label: str) -> None:
-    """Open a page through the sidebar, as a user does, so the session (and its config) carries over."""
-    tab.locator('[data-testid="stSidebar"]').get_by_role("link", name=page_label, exact=True).click()
-    tab.wait_for_function(f"() => document.querySelector('h1')?.innerText.includes({page_label!r})")
-    settled(tab, rerun=True)
-
-
-def set_number(tab, label: str, value: float) -> None:
-    box = tab.get_by_label(label, exact=True)
-    box.fill(str(value))
-    box.press("Enter")
-    settled(tab, rerun=True)
-
-
 def caption(tab) -> str:
     return tab.locator('[data-testid="stCaptionContainer"]', has_text="Configuration:").first.inner_text()
 
@@ -88,13 +59,6 @@ def alerts(tab) -> list[str]:
 
 def metrics(tab) -> list[str]:
     return tab.locator('[data-testid="stMetricValue"]').all_inner_texts()
-
-
-def train(tab) -> None:
-    """Press Train on the Train page and wait for both models' results."""
-    tab.get_by_role("button", name="Train both models").click()
-    tab.get_by_text("Trained: results below").wait_for()
-    settled(tab)
 
 
 def shot(tab, name: str) -> None:
@@ -162,9 +126,7 @@ def test_bad_input_gets_a_message_and_the_app_keeps_working(page):
     assert any("batch_size must be at most 826" in text for text in alerts(page))
     set_number(page, "Batch size", 1)
     set_number(page, "Fibonacci numbers n", 400)
-    page.get_by_label("Scaling", exact=True).click()
-    page.get_by_role("option", name="none", exact=True).click()
-    settled(page, rerun=True)
+    choose(page, "Scaling", "none")
     assert any("scaling 'none', n must be at most 185" in text for text in alerts(page))
     shot(page, "bad_scaling")
 
