@@ -1,0 +1,205 @@
+"""A seed study: both models over many seeds, and what their comparison can and cannot say.
+
+One training run per model compares two random draws as much as two models: the initial
+weights and the order of the windows move the test MSE as much as attention does. The study
+trains both models for every seed (with `train_seeds`, so seed k is the Train page's seed k)
+and compares them seed by seed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.data import Dataset, make_dataset
+from fibdash.seeds import SeedRun, check_seeds, train_seeds
+from fibdash.training import EpochLog
+
+TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
+CONFIDENCE = 0.95
+ALPHA = 0.05  # the paired test's significance level
+MIN_PAIRS = 2  # the fewest seeds a bootstrap or signed-rank test can use
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Attention against the plain RNN on test MSE, paired by seed; NaN statistics come with a reason."""
+
+    pairs: int  # seeds where both test MSEs are finite: the statistics use these
+    left_out: int  # seeds left out because a test MSE is NaN, infinite (a diverged run) or zero
+    wins: int  # seeds where attention's test MSE is lower
+    median_ratio: float  # median over seeds of attention's test MSE / the RNN's
+    ci_low: float  # bootstrap confidence interval of the median ratio
+    ci_high: float
+    ci_note: str  # why the interval is NaN, else ""
+    p_value: float  # two-sided Wilcoxon signed-rank test on the paired log test MSEs
+    p_note: str  # why the p-value is NaN, or why it cannot be small, else ""
+
+    @property
+    def win_rate(self) -> float:
+        return self.wins / self.pairs if self.pairs else float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class StudyResult:
+    """Both models over the same seeds: per-seed runs and table, and their comparison."""
+
+    config: TrainConfig  # the config every seed shares; its own seed field plays no part
+    seeds: tuple[int, ...]
+    runs: dict[str, list[SeedRun]]  # by model kind; a stopped study lacks the kinds it never reached
+    table: pd.DataFrame  # one row per model and seed: TABLE_COLUMNS
+    comparison: Comparison | None  # None when stopped: the models did not train equally long
+    stopped: bool
+    seconds: float
+
+
+def study_table(runs: dict[str, list[SeedRun]]) -> pd.DataFrame:
+    """One row per model and seed: TABLE_COLUMNS, the model given by its kind."""
+    rows = [
+        [kind, run.seed, run.scores.train_mse, run.scores.test_mse, run.scores.test_mdape]
+        for kind, kind_runs in runs.items()
+        for run in kind_runs
+    ]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def compare(table: pd.DataFrame) -> Comparison:
+    """Compare attention with the RNN on test MSE, seed by seed, from a table of TABLE_COLUMNS.
+
+    The ratio attention / RNN is scale-free, so its median and the signed-rank test on its
+    logarithm let no seed with large errors for both models outweigh the others.
+    """
+    test = table.pivot(index="seed", columns="model", values="test MSE")
+    ratios = (test["attention"] / test["rnn"]).to_numpy(dtype=float)
+    finite = np.isfinite(ratios) & (ratios > 0)
+    ratios = ratios[finite]
+    pairs = len(ratios)
+    wins = int(np.sum(ratios < 1))
+    median = float(np.median(ratios)) if pairs else float("nan")
+    ci_low = ci_high = p_value = float("nan")
+    too_few = f"needs at least {MIN_PAIRS} seeds with finite test MSEs, got {pairs}"
+    ci_note = p_note = too_few
+    if pairs >= MIN_PAIRS:
+        # percentile interval: BCa fails when resampled medians are all equal, as in a clear win
+        interval = stats.bootstrap(
+            (ratios,), np.median, confidence_level=CONFIDENCE, method="percentile", random_state=0
+        ).confidence_interval
+        ci_low, ci_high, ci_note = float(interval.low), float(interval.high), ""
+        log_ratios = np.log(ratios)
+        if not np.any(log_ratios):
+            p_note = "both models have the same test MSE in every seed"
+        else:
+            p_value = float(stats.wilcoxon(log_ratios).pvalue)
+            # without ties the smallest two-sided p-value of n pairs is 2 / 2**n
+            smallest = 2.0 / 2**pairs
+            p_note = (
+                f"with {pairs} seeds the test cannot reach p < {ALPHA:g} (smallest p is {smallest:.3g})"
+                if smallest >= ALPHA
+                else ""
+            )
+    return Comparison(
+        pairs=pairs,
+        left_out=int(np.sum(~finite)),
+        wins=wins,
+        median_ratio=median,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        ci_note=ci_note,
+        p_value=p_value,
+        p_note=p_note,
+    )
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model: the number of seeds and the median, min and max test MSE across them."""
+    test = table.groupby("model", sort=False)["test MSE"]
+    summary = pd.DataFrame(
+        {
+            "seeds": test.size(),
+            "median test MSE": test.median(),
+            "min test MSE": test.min(),
+            "max test MSE": test.max(),
+        }
+    )
+    summary.index = [MODEL_LABELS[kind] for kind in summary.index]
+    return summary
+
+
+def shared_config(config: TrainConfig) -> str:
+    """`config.describe()` without its seed: what every seed of a study shares."""
+    return config.describe().removesuffix(f", seed {config.seed}")
+
+
+def verdict(comparison: Comparison, config: TrainConfig) -> str:
+    """What the comparison means, in plain words, for this config only."""
+    c = comparison
+    if c.pairs == 0:
+        return "No seed gave both models a finite test MSE: there is nothing to compare."
+    left_out = f" ({c.left_out} seeds with a non-finite test MSE left out)" if c.left_out else ""
+    interval = (
+        f"{CONFIDENCE:.0%} CI {c.ci_low:.2g} to {c.ci_high:.2g}"
+        if not c.ci_note
+        else f"no confidence interval: {c.ci_note}"
+    )
+    first = (
+        f"Attention lowered the test MSE in {c.wins} of {c.pairs} seeds{left_out}; the median ratio "
+        f"of test MSEs (attention / RNN) is {c.median_ratio:.2g} ({interval})"
+    )
+    undecided = "one run cannot say which model is better."
+    if np.isnan(c.p_value):
+        sentences = [f"{first}, and there is no paired test ({c.p_note}): {undecided}"]
+    elif c.p_value < ALPHA:
+        better = "attention" if c.median_ratio < 1 else "the RNN without attention"
+        sentences = [f"{first}, and the paired test finds {better} better (p = {c.p_value:.2g})."]
+        other = c.pairs - c.wins if c.median_ratio < 1 else c.wins
+        sentences.append(
+            f"Still, a single run would have picked the other model in {other} of {c.pairs} seeds."
+            if other
+            else "Every seed agrees."
+        )
+    else:
+        sentences = [
+            f"{first}, and the paired test cannot tell the models apart (p = {c.p_value:.2g}): {undecided}"
+        ]
+        if c.p_note:
+            sentences.append(f"{c.p_note[0].upper()}{c.p_note[1:]}: train more seeds.")
+    sentences.append(
+        f"This holds for this config only ({shared_config(config)}): "
+        "other data or hyperparameters may give another answer."
+    )
+    return " ".join(sentences)
+
+
+def run_study(
+    config: TrainConfig,
+    seeds: Sequence[int],
+    on_epoch: Callable[[EpochLog], bool | None] | None = None,
+    data: Dataset | None = None,
+) -> StudyResult:
+    """Train both models over `seeds` and compare them; `on_epoch` returning True stops the study."""
+    seeds = check_seeds(seeds)
+    if data is None:
+        data = make_dataset(config.data)
+    started = time.perf_counter()
+    runs: dict[str, list[SeedRun]] = {}
+    for kind in MODEL_KINDS:
+        runs[kind] = train_seeds(config, kind, seeds, on_epoch, data)
+        if runs[kind][0].stopped:
+            break
+    stopped = any(kind_runs[0].stopped for kind_runs in runs.values())
+    table = study_table(runs)
+    return StudyResult(
+        config=config,
+        seeds=tuple(seeds),
+        runs=runs,
+        table=table,
+        comparison=None if stopped else compare(table),
+        stopped=stopped,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,128 @@
+import math
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.study import TABLE_COLUMNS, compare, run_study, summary_table, verdict
+from fibdash.training import train
+
+TINY = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2)
+
+
+def hand_made(rnn_test_mse, attention_test_mse) -> pd.DataFrame:
+    """A study table with the given test MSEs for seeds 0, 1, ...; other columns are filler."""
+    rows = [
+        [kind, seed, 0.0, mse, 1.0]
+        for kind, mses in (("rnn", rnn_test_mse), ("attention", attention_test_mse))
+        for seed, mse in enumerate(mses)
+    ]
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+RNN = np.geomspace(1e-5, 1e-2, 10)  # test MSEs spread over three decades, as seeds give
+
+
+def test_attention_always_twice_as_good():
+    c = compare(hand_made(RNN, RNN / 2))
+    assert (c.pairs, c.wins, c.left_out) == (10, 10, 0)
+    assert c.win_rate == 1
+    assert c.median_ratio == pytest.approx(0.5)
+    assert c.ci_low == pytest.approx(0.5) and c.ci_high == pytest.approx(0.5)
+    assert c.p_value == pytest.approx(2 / 2**10)  # all ten signs agree: the exact test's smallest p
+    assert c.ci_note == c.p_note == ""
+    words = verdict(c, TINY)
+    assert "lowered the test MSE in 10 of 10 seeds" in words
+    assert "the paired test finds attention better (p = 0.002)" in words
+    assert "Every seed agrees." in words
+    assert "for this config only (n=60, time_steps=5" in words and "seed 0" not in words
+
+
+def test_rnn_better_in_most_seeds():
+    attention = RNN * np.array([3, 3, 3, 3, 3, 3, 3, 3, 0.5, 3])
+    c = compare(hand_made(RNN, attention))
+    assert c.wins == 1 and c.win_rate == pytest.approx(0.1)
+    assert c.median_ratio == pytest.approx(3)
+    assert c.p_value < 0.05
+    words = verdict(c, TINY)
+    assert "finds the RNN without attention better" in words
+    assert "a single run would have picked the other model in 1 of 10 seeds" in words
+
+
+def test_no_difference_cannot_be_told_apart():
+    ratios = np.array([0.5, 2, 0.8, 1.25, 0.9, 1.1, 0.7, 1.4, 0.6, 1.7])
+    c = compare(hand_made(RNN, RNN * ratios))
+    assert c.wins == 5
+    assert c.ci_low < 1 < c.ci_high
+    assert c.p_value > 0.5
+    assert "the paired test cannot tell the models apart" in verdict(c, TINY)
+    again = compare(hand_made(RNN, RNN * ratios))  # the bootstrap's random state is fixed
+    assert (again.ci_low, again.ci_high) == (c.ci_low, c.ci_high)
+
+
+def test_too_few_seeds_give_reasons_not_errors():
+    one = compare(hand_made([1e-3], [5e-4]))
+    assert one.pairs == 1 and one.median_ratio == pytest.approx(0.5)
+    assert math.isnan(one.ci_low) and math.isnan(one.p_value)
+    assert one.ci_note == one.p_note == "needs at least 2 seeds with finite test MSEs, got 1"
+    assert "no confidence interval" in verdict(one, TINY) and "there is no paired test" in verdict(one, TINY)
+
+    three = compare(hand_made(RNN[:3], RNN[:3] / 2))
+    assert three.p_value == pytest.approx(0.25)
+    assert three.p_note == "with 3 seeds the test cannot reach p < 0.05 (smallest p is 0.25)"
+    assert "With 3 seeds the test cannot reach p < 0.05 (smallest p is 0.25): train more seeds." in verdict(
+        three, TINY
+    )
+
+    same = compare(hand_made(RNN[:4], RNN[:4]))
+    assert same.median_ratio == 1 and math.isnan(same.p_value)
+    assert same.p_note == "both models have the same test MSE in every seed"
+
+
+def test_diverged_seeds_are_left_out():
+    attention = RNN / 2
+    attention[3] = np.nan
+    rnn = RNN.copy()
+    rnn[7] = np.inf
+    c = compare(hand_made(rnn, attention))
+    assert (c.pairs, c.left_out, c.wins) == (8, 2, 8)
+    assert "(2 seeds with a non-finite test MSE left out)" in verdict(c, TINY)
+    nothing = compare(hand_made([np.nan], [1e-3]))
+    assert nothing.pairs == 0 and "nothing to compare" in verdict(nothing, TINY)
+
+
+def test_summary_table():
+    summary = summary_table(hand_made([1.0, 3.0, 2.0], [0.5, 0.25, 4.0]))
+    assert list(summary.index) == ["RNN", "RNN + attention"]
+    assert summary.loc["RNN"].tolist() == [3, 2.0, 1.0, 3.0]
+    assert summary.loc["RNN + attention", "median test MSE"] == 0.5
+
+
+def test_study_runs_both_models_and_seed_k_is_the_train_page_run():
+    result = run_study(TINY, [0, 1, 2])
+    assert list(result.table.columns) == TABLE_COLUMNS
+    assert result.table[["model", "seed"]].values.tolist() == [
+        [kind, seed] for kind in ("rnn", "attention") for seed in (0, 1, 2)
+    ]
+    assert result.seeds == (0, 1, 2) and not result.stopped
+    assert result.comparison.pairs == 3
+    single = train(replace(TINY, seed=2), "attention")
+    row = result.table.iloc[-1]
+    assert row["test MSE"] == pytest.approx(single.scores.test_mse, rel=1e-4)
+    assert row["test MdAPE %"] == pytest.approx(single.scores.test_mdape, rel=1e-4)
+    np.testing.assert_allclose(result.runs["attention"][2].loss_history, single.loss_history, rtol=1e-4)
+
+
+def test_stopping_ends_the_study_without_a_comparison():
+    result = run_study(TINY, [0, 1], on_epoch=lambda log: True)
+    assert result.stopped and result.comparison is None
+    assert list(result.runs) == ["rnn"]  # the attention model never started
+    assert result.table["model"].tolist() == ["rnn", "rnn"]
+    assert all(run.epochs_run == 1 for run in result.runs["rnn"])
+
+
+def test_bad_seeds_are_refused():
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        run_study(TINY, [1, 1])
