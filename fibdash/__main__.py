@@ -48,9 +48,9 @@ def run(config: TrainConfig, plain: bool) -> None:
 
 
 def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
-    from fibdash.study import run_study, shared_config, summary_table, verdict
+    from fibdash.study import run_study, summary_table, verdict
 
-    print(f"Study of both models over seeds 0..{seeds - 1} of: {shared_config(config)}")
+    print(f"Study of both models over seeds 0..{seeds - 1} of: {config.describe(with_seed=False)}")
     print(f"Loss and test MSE per epoch are medians over the {seeds} seeds.")
     result = run_study(config, range(seeds), print_progress)
     steps = sum(run.steps for runs in result.runs.values() for run in runs)

@@ -5,6 +5,7 @@ No TensorFlow here: pages that only read configs stay light.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -49,6 +50,19 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     """Raise ValueError unless `value` is one of `choices`."""
     if value not in choices:
         raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
+
+
+def check_seeds(seeds: Sequence[int]) -> list[int]:
+    """The seeds as a list; ValueError when empty, repeated or not valid `TrainConfig` seeds."""
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    for seed in seeds:
+        check_int("seed", seed, 0, 2**31 - 1)
+    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
+    if repeated:
+        raise ValueError(f"seeds must be distinct, but {', '.join(map(str, repeated))} repeat")
+    return seeds
 
 
 @dataclass(frozen=True)
@@ -134,9 +148,10 @@ class TrainConfig:
                 "log-minmax scaling, or lower n"
             )
 
-    def describe(self) -> str:
+    def describe(self, with_seed: bool = True) -> str:
+        """The config in words; without the seed, what every seed of a study shares."""
         return (
             f"{self.data.describe()}; {self.cell}({self.hidden_units}), {self.activation}, "
-            f"{self.epochs} epochs, batch {self.batch_size}, learning rate {self.learning_rate:g}, "
-            f"seed {self.seed}"
+            f"{self.epochs} epochs, batch {self.batch_size}, learning rate {self.learning_rate:g}"
+            + (f", seed {self.seed}" if with_seed else "")
         )

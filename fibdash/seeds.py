@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_choice, check_int
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_choice, check_seeds
 from fibdash.data import Dataset, make_dataset
 from fibdash.metrics import Scores, mse, score
 from fibdash.training import MAX_WINDOWS, Architecture, EpochLog, build_model, epoch_orders, padded
@@ -40,19 +40,6 @@ class SeedRun:
     @property
     def epochs_run(self) -> int:
         return len(self.loss_history)
-
-
-def check_seeds(seeds: Sequence[int]) -> list[int]:
-    """The seeds as a list; ValueError when empty, repeated or not valid `TrainConfig` seeds."""
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must name at least one seed")
-    for seed in seeds:
-        check_int("seed", seed, 0, 2**31 - 1)
-    repeated = sorted({s for s in seeds if seeds.count(s) > 1})
-    if repeated:
-        raise ValueError(f"seeds must be distinct, but {', '.join(map(str, repeated))} repeat")
-    return seeds
 
 
 def stacked_weights(models: Sequence[keras.Model]) -> dict[str, np.ndarray]:

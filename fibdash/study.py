@@ -11,15 +11,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
-from fibdash.seeds import SeedRun, check_seeds, train_seeds
-from fibdash.training import EpochLog
+
+if TYPE_CHECKING:  # the statistics need no TensorFlow: a page can show a study without loading it
+    from fibdash.seeds import SeedRun
+    from fibdash.training import EpochLog
 
 TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
 CONFIDENCE = 0.95
@@ -116,6 +119,22 @@ def compare(table: pd.DataFrame) -> Comparison:
     )
 
 
+def paired_table(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per seed: both models' test MSE, their ratio (attention / RNN) and which is lower."""
+    test = table.pivot(index="seed", columns="model", values="test MSE")
+    ratio = test["attention"] / test["rnn"]
+    lower = np.where(ratio < 1, MODEL_LABELS["attention"], np.where(ratio > 1, MODEL_LABELS["rnn"], "tie"))
+    return pd.DataFrame(
+        {
+            "seed": test.index,
+            f"{MODEL_LABELS['rnn']} test MSE": test["rnn"].to_numpy(),
+            f"{MODEL_LABELS['attention']} test MSE": test["attention"].to_numpy(),
+            "ratio (attention / RNN)": ratio.to_numpy(),
+            "lower test MSE": np.where(np.isfinite(ratio), lower, "n/a"),
+        }
+    )
+
+
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per model: the number of seeds and the median, min and max test MSE across them."""
     test = table.groupby("model", sort=False)["test MSE"]
@@ -129,11 +148,6 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     )
     summary.index = [MODEL_LABELS[kind] for kind in summary.index]
     return summary
-
-
-def shared_config(config: TrainConfig) -> str:
-    """`config.describe()` without its seed: what every seed of a study shares."""
-    return config.describe().removesuffix(f", seed {config.seed}")
 
 
 def verdict(comparison: Comparison, config: TrainConfig) -> str:
@@ -170,7 +184,7 @@ def verdict(comparison: Comparison, config: TrainConfig) -> str:
         if c.p_note:
             sentences.append(f"{c.p_note[0].upper()}{c.p_note[1:]}: train more seeds.")
     sentences.append(
-        f"This holds for this config only ({shared_config(config)}): "
+        f"This holds for this config only ({config.describe(with_seed=False)}): "
         "other data or hyperparameters may give another answer."
     )
     return " ".join(sentences)
@@ -183,6 +197,8 @@ def run_study(
     data: Dataset | None = None,
 ) -> StudyResult:
     """Train both models over `seeds` and compare them; `on_epoch` returning True stops the study."""
+    from fibdash.seeds import train_seeds  # TensorFlow loads here
+
     seeds = check_seeds(seeds)
     if data is None:
         data = make_dataset(config.data)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from fibdash.config import DataConfig, TrainConfig
-from fibdash.study import TABLE_COLUMNS, compare, run_study, summary_table, verdict
+from fibdash.study import TABLE_COLUMNS, compare, paired_table, run_study, summary_table, verdict
 from fibdash.training import train
 
 TINY = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2)
@@ -126,3 +126,18 @@ def test_stopping_ends_the_study_without_a_comparison():
 def test_bad_seeds_are_refused():
     with pytest.raises(ValueError, match="seeds must be distinct"):
         run_study(TINY, [1, 1])
+
+
+def test_paired_table_one_row_per_seed():
+    table = hand_made([1e-4, 2e-4, 3e-4, 1e-3], [5e-5, 4e-4, 3e-4, math.nan])
+    paired = paired_table(table)
+    assert list(paired.columns) == [
+        "seed",
+        "RNN test MSE",
+        "RNN + attention test MSE",
+        "ratio (attention / RNN)",
+        "lower test MSE",
+    ]
+    assert paired["seed"].tolist() == [0, 1, 2, 3]
+    np.testing.assert_allclose(paired["ratio (attention / RNN)"][:3], [0.5, 2, 1])
+    assert paired["lower test MSE"].tolist() == ["RNN + attention", "RNN", "tie", "n/a"]
