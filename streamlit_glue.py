@@ -8,7 +8,8 @@ loads on the training thread, the first time something is trained.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -43,11 +44,20 @@ PAGES = (
     ("pages/1_Dataset.py", "Dataset", ":material/table_chart:", "the series, scalings, windows and split"),
     ("pages/2_Train.py", "Train", ":material/model_training:", "both models, with live progress"),
     ("pages/3_Compare.py", "Compare", ":material/compare:", "scores, predictions, errors and attention"),
+    (
+        "pages/4_Robustness.py",
+        "Robustness",
+        ":material/stacked_line_chart:",
+        "does attention help over many seeds?",
+    ),
 )
+# Seeds a study can take; few choices, since each number of seeds is one more compiled program.
+SEED_COUNTS = (3, 5, 10, 15, 20, 30)
 
 _DEFAULT = TrainConfig()
 DEFAULTS: dict[str, Any] = {**asdict(_DEFAULT.data), **asdict(_DEFAULT)}
 del DEFAULTS["data"], DEFAULTS["split_seed"]
+DEFAULTS["seeds"] = 10
 
 # One spec per config field: widget, label, arguments. Bounds are the engine's own limits where
 # they are fixed; limits that depend on other fields (time_steps < n) are checked by the configs.
@@ -86,6 +96,11 @@ WIDGETS: dict[str, tuple[Any, str, dict[str, Any]]] = {
     ),
     "cell": (st.selectbox, "Recurrent cell", {"options": CELLS}),
     "activation": (st.selectbox, "Activation", {"options": ACTIVATIONS}),
+    "seeds": (
+        st.select_slider,
+        "Seeds in the study",
+        {"options": SEED_COUNTS, "help": "Seeds 0, 1, ...: each one's run is the Train page's run for it"},
+    ),
     "seed": (
         st.number_input,
         "Seed",
@@ -140,8 +155,13 @@ def data_config() -> DataConfig:
 def train_config() -> TrainConfig:
     """Sidebar data and training controls; the full config, or an error and a stopped page."""
     _sidebar_widgets(("Data", DATA_FIELDS), ("Training", TRAIN_FIELDS))
-    saved = _saved()
-    return _valid(lambda: TrainConfig(_data_from(saved), **{name: saved[name] for name in TRAIN_FIELDS}))
+    return _valid(lambda: _train_from(_saved()))
+
+
+def study_config() -> tuple[TrainConfig, int]:
+    """Sidebar controls of a seed study: the config (its seed unused) and the number of seeds."""
+    _sidebar_widgets(("Data", DATA_FIELDS), ("Training", TRAIN_FIELDS), ("Study", ("seeds",)))
+    return _valid(lambda: _train_from(_saved())), _saved()["seeds"]
 
 
 def _sidebar_widgets(*sections: tuple[str, tuple[str, ...]]) -> None:
@@ -153,6 +173,10 @@ def _sidebar_widgets(*sections: tuple[str, tuple[str, ...]]) -> None:
 
 def _data_from(saved: dict[str, Any]) -> DataConfig:
     return DataConfig(*(saved[name] for name in DATA_FIELDS))
+
+
+def _train_from(saved: dict[str, Any]) -> TrainConfig:
+    return TrainConfig(_data_from(saved), **{name: saved[name] for name in TRAIN_FIELDS})
 
 
 def _valid(build):
@@ -218,25 +242,54 @@ def _train_pair(config: TrainConfig, report: Progress) -> dict[str, Any] | None:
 
 def trained_pair(config: TrainConfig) -> dict[str, Any] | None:
     """Both trained results of `config`: at once if done, after following a training under way, else None."""
-    results = runner().result(config)
-    if results is None and (job := runner().job(config)) is not None:
-        results = follow(job)
-    return results
+    return _finished(config)
 
 
 def train_pair(config: TrainConfig) -> dict[str, Any] | None:
     """Train both models of `config` (or join the training already under way) and follow it."""
-    job = runner().submit(config, lambda report: _train_pair(config, report), f"training {config.describe()}")
-    return follow(job)
+    return follow(runner().submit(config, partial(_train_pair, config), f"training {config.describe()}"))
 
 
-def follow(job: Job) -> Any:
+def _study_key(config: TrainConfig, seeds: int) -> tuple[str, TrainConfig, int]:
+    # The study replaces the config's own seed with seeds 0 .. seeds - 1: one key whatever it is.
+    return ("study", replace(config, seed=0), seeds)
+
+
+def _run_study(config: TrainConfig, seeds: int, report: Progress) -> Any:
+    """Both models over seeds 0 .. seeds - 1, on the training thread; None if stopped."""
+    from fibdash.study import run_study  # TensorFlow loads here, the first time anything is trained
+
+    result = run_study(config, range(seeds), on_epoch=report)
+    return None if result.stopped else result
+
+
+def study_result(config: TrainConfig, seeds: int) -> Any:
+    """The finished study of `config` over `seeds` seeds, after following one under way, else None."""
+    return _finished(_study_key(config, seeds), f"Median loss per epoch over the {seeds} seeds")
+
+
+def run_study(config: TrainConfig, seeds: int) -> Any:
+    """Run the study (or join the one under way) and follow it."""
+    label = f"a study over {seeds} seeds of {config.describe(with_seed=False)}"
+    job = runner().submit(_study_key(config, seeds), partial(_run_study, config, seeds), label)
+    return follow(job, chart_title=f"Median loss per epoch over the {seeds} seeds")
+
+
+def _finished(key: Any, chart_title: str = "Loss per epoch") -> Any:
+    result = runner().result(key)
+    if result is None and (job := runner().job(key)) is not None:
+        result = follow(job, chart_title)
+    return result
+
+
+def follow(job: Job, chart_title: str = "Loss per epoch") -> Any:
     """Show a job's progress live until it finishes; its result, or None with the reason shown.
 
     The job runs on its own thread: if this session reruns or leaves the page, only the display
     stops, and the job's result waits in the cache.
     """
-    if st.button("Stop training", key="stop_job", help="Stop after the current epoch; nothing is kept"):
+    stop = st.empty()
+    if stop.button("Stop training", key="stop_job", help="Stop after the current epoch; nothing is kept"):
         job.stop()
     status = st.empty()
     bars = {kind: st.progress(0.0, text=f"{MODEL_LABELS[kind]}: waiting") for kind in MODEL_KINDS}
@@ -251,9 +304,9 @@ def follow(job: Job) -> Any:
         else:  # XLA compiles the epoch loop before the first epoch ends: a few seconds of silence
             status.caption(f"Running for {seconds:.0f} s" + ("" if logs else ", compiling the epoch loop"))
         if len(logs) > drawn:
-            _draw_progress(logs, bars, live_chart)
+            _draw_progress(logs, bars, live_chart, chart_title)
             drawn = len(logs)
-    for element in (status, live_chart, *bars.values()):
+    for element in (stop, status, live_chart, *bars.values()):
         element.empty()
     if job.state == "failed":
         st.error(f"Training failed: {job.error}. Change the configuration or try again.")
@@ -262,7 +315,7 @@ def follow(job: Job) -> Any:
     return job.result
 
 
-def _draw_progress(logs: list[Any], bars: dict[str, Any], live_chart: Any) -> None:
+def _draw_progress(logs: list[Any], bars: dict[str, Any], live_chart: Any, title: str) -> None:
     """Each model's bar at its latest epoch, and the loss curves so far."""
     histories: dict[str, tuple[list[float], list[float]]] = {}
     latest = {}
@@ -275,4 +328,4 @@ def _draw_progress(logs: list[Any], bars: dict[str, Any], live_chart: Any) -> No
         text = f"{MODEL_LABELS[kind]}: epoch {log.epoch}/{log.epochs}, loss {log.loss:.3g}"
         bars[kind].progress(log.epoch / log.epochs, text=text)
     with live_chart:  # a key per redraw, so that no two charts of one run share an id
-        chart(loss_figure(histories), key=f"live_loss_{len(logs)}")
+        chart(loss_figure(histories, title), key=f"live_loss_{len(logs)}")

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from fibdash.config import MODEL_LABELS
 from fibdash.data import Dataset
 
 MODEL_COLOURS = {"RNN": "#1f77b4", "RNN + attention": "#d62728"}
@@ -183,9 +184,11 @@ def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative
     return figure
 
 
-def loss_figure(histories: Mapping[str, tuple[Sequence[float], Sequence[float]]]) -> go.Figure:
+def loss_figure(
+    histories: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str = "Loss per epoch"
+) -> go.Figure:
     """Training loss (solid) and test MSE (dotted) per epoch for each model name, log axis."""
-    figure = _figure("Loss per epoch", "epoch", "MSE (scaled values)", log_y=True)
+    figure = _figure(title, "epoch", "MSE (scaled values)", log_y=True)
     for name, (loss, test_mse) in histories.items():
         epochs = np.arange(1, len(loss) + 1)
         figure.add_scatter(
@@ -267,4 +270,48 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
     figure.update_yaxes(title_text="scaled input", row=1, col=1)
     figure.update_yaxes(title_text="attention weight", row=2, col=1)
     figure.update_xaxes(title_text="input time step", row=2, col=1)
+    return figure
+
+
+# --- seed study ------------------------------------------------------------------------------
+
+
+def study_figure(table: pd.DataFrame) -> go.Figure:
+    """Every seed's test MSE per model: a box with each seed's point, log axis; hover names the seed.
+
+    `table` is a study table: one row per model kind and seed, with its test MSE.
+    """
+    figure = _figure("Test MSE of every seed (lower is better)", "", "test MSE (scaled values)", log_y=True)
+    for kind, rows in table.groupby("model", sort=False):
+        name = MODEL_LABELS[kind]
+        figure.add_box(
+            y=_positive(rows["test MSE"]),
+            name=name,
+            customdata=rows["seed"],
+            boxpoints="all",
+            jitter=0.4,
+            pointpos=0,
+            marker={"color": colour(name), "size": 8},
+            line={"color": colour(name)},
+            fillcolor="rgba(0,0,0,0)",
+            hovertemplate="seed %{customdata}: test MSE %{y:.3e}<extra>%{fullData.name}</extra>",
+        )
+    figure.update_layout(showlegend=False)
+    return figure
+
+
+def ratio_figure(paired: pd.DataFrame) -> go.Figure:
+    """Attention's test MSE over the RNN's, seed by seed, log axis: below 1, attention won that seed."""
+    ratio = paired["ratio (attention / RNN)"].to_numpy(dtype=float)
+    figure = _figure("Test MSE ratio per seed: attention / RNN", "seed", "ratio (log scale)", log_y=True)
+    figure.add_bar(  # from 1 to the ratio: up where the RNN was better, down where attention was
+        x=paired["seed"].astype(str),
+        y=_positive(ratio) - 1,
+        base=1,
+        customdata=ratio,
+        marker_color=[colour(MODEL_LABELS["attention" if r < 1 else "rnn"]) for r in ratio],
+        hovertemplate="seed %{x}: ratio %{customdata:.3g}<extra></extra>",
+    )
+    figure.add_hline(y=1, line_color=TRUTH_COLOUR, annotation_text="equal")
+    figure.update_xaxes(type="category")
     return figure

@@ -143,7 +143,7 @@ def set_slider(tab, label: str, value: float) -> None:
     """Move a slider with the keyboard until its shown value is `value`."""
     thumb = tab.get_by_role("slider", name=label)
     for _ in range(100):
-        now = float(thumb.input_value())
+        now = float(thumb.get_attribute("aria-valuetext"))  # the value shown, also for option sliders
         if abs(now - value) < 1e-9:
             break
         thumb.press("ArrowRight" if now < value else "ArrowLeft")

@@ -17,24 +17,33 @@ SMALL = {"n": 60, "epochs": 2}  # 40 windows, 2 epochs: a page trains in a few s
 
 @pytest.fixture
 def app(monkeypatch):
-    """A fresh AppTest of the dashboard with empty caches; `app.trainings` counts real trainings."""
+    """A fresh AppTest of the dashboard with empty caches.
+
+    `app.trainings` and `app.studies` record every real training and seed study it runs.
+    """
     from streamlit.testing.v1 import AppTest
 
+    import fibdash.study
     import fibdash.training
     import streamlit_glue
 
     streamlit_glue.runner().clear()
     streamlit_glue.dataset.clear()
-    calls = []
-    real_train = fibdash.training.train
+    trainings, studies = [], []
+    real_train, real_study = fibdash.training.train, fibdash.study.run_study
 
     def counting_train(config, kind, **kwargs):
-        calls.append((config, kind))
+        trainings.append((config, kind))
         return real_train(config, kind, **kwargs)
 
+    def counting_study(config, seeds, **kwargs):
+        studies.append((config, tuple(seeds)))
+        return real_study(config, seeds, **kwargs)
+
     monkeypatch.setattr(fibdash.training, "train", counting_train)
+    monkeypatch.setattr(fibdash.study, "run_study", counting_study)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.trainings = calls
+    at.trainings, at.studies = trainings, studies
     yield at
     streamlit_glue.runner().clear()
 

@@ -11,12 +11,12 @@ import re
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import ROOT, choose, go, launch, set_number, settled, streamlit_server, train
+from tests.browser import ROOT, choose, go, launch, set_number, set_slider, settled, streamlit_server, train
 
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
-PAGES = {"Home": "", "Dataset": "Dataset", "Train": "Train", "Compare": "Compare"}
+PAGES = {"Home": "", "Dataset": "Dataset", "Train": "Train", "Compare": "Compare", "Robustness": "Robustness"}
 SMALL = {"Fibonacci numbers n": 60, "Epochs": 2}
 TIMEOUT_MS = 120_000
 
@@ -93,7 +93,10 @@ def test_train_through_the_ui_then_compare(page):
     go(page, "Compare")  # the config carries over with the session
     assert "n=60" in caption(page) and "2 epochs" in caption(page)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 7")
-    cells = page.locator('[data-testid="stDataFrame"]').first.locator('[role="gridcell"]').all_inner_texts()
+    scores = page.locator('[data-testid="stDataFrame"]').first
+    # the grid is drawn on a canvas; its cells' text sits in a hidden table for screen readers
+    scores.locator('[role="gridcell"]').first.wait_for(state="attached")
+    cells = scores.locator('[role="gridcell"]').all_text_contents()
     names = ["RNN", "RNN + attention", "predict zero", "persistence", "Fibonacci rule"]
     assert [cell for cell in cells if cell in names] == names
     titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()  # SVG text
@@ -101,6 +104,23 @@ def test_train_through_the_ui_then_compare(page):
     assert "Mean attention weight per time step" in titles
     assert any(title.startswith("Predictions in Fibonacci units") for title in titles)
     shot(page, "compare")
+
+
+def test_seed_study_through_the_ui(page):
+    go(page, "Robustness")
+    for label, value in SMALL.items():
+        set_number(page, label, value)
+    set_slider(page, "Seeds in the study", 3)
+    assert "seeds 0 to 2" in caption(page)
+    page.get_by_role("button", name="Run the study").click()
+    page.get_by_text("trainings in").wait_for()
+    settled(page)
+    assert metrics(page)[0].endswith("of 3 seeds")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert titles == ["Test MSE of every seed (lower is better)", "Test MSE ratio per seed: attention / RNN"]
+    assert any("holds for this config only" in text for text in alerts(page))
+    shot(page, "robustness")
 
 
 def test_bad_input_gets_a_message_and_the_app_keeps_working(page):

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -6,6 +7,7 @@ from fibdash import figures
 from fibdash.config import DataConfig
 from fibdash.data import make_dataset
 from fibdash.metrics import naive_baselines, scores_table
+from fibdash.study import TABLE_COLUMNS, paired_table
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +125,25 @@ def test_every_figure_shares_the_look(data):
     built = [figures.series_figure(data), figures.loss_figure({"RNN": ([1.0], [1.0])})]
     assert all(isinstance(f, go.Figure) for f in built)
     assert {f.layout.font.family for f in built} == {figures.LAYOUT["font"]["family"]}
+
+
+def test_study_figures():
+    rows = [["rnn", seed, 0, mse, 1] for seed, mse in enumerate([1e-4, 2e-4, 4e-4])]
+    rows += [["attention", seed, 0, mse, 1] for seed, mse in enumerate([5e-5, 8e-4, 4e-4])]
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+    boxes = figures.study_figure(table)
+    assert boxes.layout.yaxis.type == "log"
+    rnn, attention = boxes.data
+    assert (rnn.name, attention.name) == ("RNN", "RNN + attention")
+    np.testing.assert_allclose(attention.y, [5e-5, 8e-4, 4e-4])
+    assert list(attention.customdata) == [0, 1, 2]  # the hover names each point's seed
+    assert attention.marker.color == figures.MODEL_COLOURS["RNN + attention"]
+
+    ratios = figures.ratio_figure(paired_table(table))
+    bars = ratios.data[0]
+    np.testing.assert_allclose(bars.customdata, [0.5, 4, 1])
+    np.testing.assert_allclose(np.asarray(bars.y) + bars.base, [0.5, 4, 1])  # drawn from 1 to the ratio
+    assert bars.marker.color[0] == figures.MODEL_COLOURS["RNN + attention"]  # attention won seed 0
+    assert bars.marker.color[1] == figures.MODEL_COLOURS["RNN"]
+    assert ratios.layout.shapes[0].y0 == 1

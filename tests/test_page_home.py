@@ -8,9 +8,9 @@ def test_home_renders_with_links_to_every_page(app):
     app.run()
     assert not app.exception
     assert "fibdash" in app.title[0].value
-    assert [link.proto.page for link in app.main.get("page_link")] == ["Dataset", "Train", "Compare"]
-    sidebar = [link.proto.label for link in app.sidebar.get("page_link")]
-    assert sidebar == ["Home", "Dataset", "Train", "Compare"]
+    pages = ["Dataset", "Train", "Compare", "Robustness"]
+    assert [link.proto.page for link in app.main.get("page_link")] == pages
+    assert [link.proto.label for link in app.sidebar.get("page_link")] == ["Home", *pages]
     assert any("33 parameters" in m.value for m in app.markdown)
 
 

@@ -1,0 +1,69 @@
+"""Robustness: both models over many seeds, and whether attention really lowers the test MSE."""
+
+import streamlit as st
+
+import streamlit_glue as glue
+from fibdash.config import MODEL_KINDS, MODEL_LABELS
+from fibdash.figures import ratio_figure, study_figure
+from fibdash.study import paired_table, verdict
+
+glue.page("Robustness", ":material/stacked_line_chart:")
+config, seeds = glue.study_config()
+st.caption(f"Configuration: {config.describe(with_seed=False)}; seeds 0 to {seeds - 1}")
+st.markdown(
+    "The tutorial trains each model once and concludes that attention lowers the test MSE. But the "
+    "same model's test MSE moves by more than 100x from one seed (initial weights and order of the "
+    "windows) to the next. This page trains both models over many seeds, all at once, and compares "
+    "them seed by seed. Seed *k* here is the **Train** page's seed *k*: same weights, same order."
+)
+
+result = glue.study_result(config, seeds)
+if st.button("Run the study", key="run_study", type="primary", disabled=result is not None):
+    result = glue.run_study(config, seeds)
+if result is None:
+    st.info(
+        f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all seeds "
+        "of a model at once; the tutorial's configuration takes a few seconds."
+    )
+    st.stop()
+
+comparison = result.comparison
+st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for every session.")
+wins, ratio, test = st.columns(3)
+wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
+interval = comparison.ci_note or f"95% bootstrap CI {comparison.ci_low:.3g} to {comparison.ci_high:.3g}"
+ratio.metric("Median test MSE ratio (attention / RNN)", f"{comparison.median_ratio:.3g}", help=interval)
+ratio.caption(interval)
+test.metric("Wilcoxon signed-rank p", f"{comparison.p_value:.3g}", help="Paired, on the log ratios")
+if comparison.p_note:
+    test.caption(comparison.p_note)
+st.info(verdict(comparison, config))
+
+paired = paired_table(result.table)
+left, right = st.columns(2)
+with left:
+    glue.chart(study_figure(result.table))
+with right:
+    glue.chart(ratio_figure(paired))
+
+st.subheader("Seed by seed")
+glue.table(paired)
+st.download_button(
+    "Per-seed results (CSV)",
+    result.table.to_csv(index=False),
+    "seed_study.csv",
+    "text/csv",
+    key="download_study",
+    on_click="ignore",
+)
+
+# Seed k here is the Train page's seed k: show it wherever that single run is already trained.
+single = glue.runner().result(config)
+if single is not None and config.seed < seeds:
+    here = paired.set_index("seed").loc[config.seed]
+    rows = [
+        f"{MODEL_LABELS[kind]} {single[kind].scores.test_mse:.4g} on the Train page, "
+        f"{here[f'{MODEL_LABELS[kind]} test MSE']:.4g} here"
+        for kind in MODEL_KINDS
+    ]
+    st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (equal up to float rounding).")
