@@ -33,6 +33,7 @@ def release_free_memory() -> None:
     if libc is not None and hasattr(libc, "malloc_trim"):
         libc.malloc_trim(0)
 
+
 # What a job's work receives: call it after each epoch with that epoch's log; it returns True
 # when the job has been asked to stop, and the work should then return at once.
 Progress = Callable[[Any], bool]
