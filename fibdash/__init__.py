@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import importlib
 import os
+import tempfile
 
 # TensorFlow's C++ start-up chatter (CPU features, XLA service) is noise for our users.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The fast paths are TensorFlow code, whatever backend a user's ~/.keras/keras.json names; and
+# Keras writes that file where KERAS_HOME says: a temporary folder, not a hosted app's home.
+os.environ["KERAS_BACKEND"] = "tensorflow"
+os.environ.setdefault("KERAS_HOME", os.path.join(tempfile.gettempdir(), "fibdash-keras"))
 
 from fibdash.config import DataConfig, TrainConfig
 from fibdash.data import Dataset, get_fib_seq, get_fib_XY, make_dataset
