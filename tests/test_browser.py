@@ -153,14 +153,16 @@ def test_bad_input_gets_a_message_and_the_app_keeps_working(page):
 
 def test_training_goes_on_across_page_switches_and_stop_keeps_nothing(page, server):
     go(page, "Train")
-    set_number(page, "Seed", 3)  # the tutorial config, a few seconds of training
+    # The tutorial config with 200 epochs: long enough (about 10 s) to leave the page in the middle
+    set_number(page, "Epochs", 200)
+    set_number(page, "Seed", 3)
     page.get_by_role("button", name="Train both models").click()
     page.get_by_text(re.compile("Running for")).wait_for()
     go(page, "Dataset")  # a page switch in the middle of training
     assert page.locator('[data-testid="stSidebar"]').get_by_text("In the background").is_visible()
     go(page, "Train")
     page.get_by_text("Trained: results below").wait_for()
-    assert page.get_by_text("30 epochs in").count() == 2  # both models complete, none cut short
+    assert page.get_by_text("200 epochs in").count() == 2  # both models complete, none cut short
 
     set_number(page, "Seed", 4)
     page.get_by_role("button", name="Train both models").click()
@@ -182,10 +184,10 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
         tab.set_default_timeout(TIMEOUT_MS)
         tab.goto(f"{server.url}/Train")
         settled(tab)
-        for label, value in {"Fibonacci numbers n": 90, "Epochs": 3, "Seed": 7}.items():
+        for label, value in {"Fibonacci numbers n": 90, "Epochs": 300, "Seed": 7}.items():
             set_number(tab, label, value)
         tabs.append(tab)
-    for tab in tabs:  # both ask for the same config at the same moment
+    for tab in tabs:  # both ask for the same config while it trains (300 epochs: a few seconds)
         tab.get_by_role("button", name="Train both models").click()
     for tab in tabs:
         tab.get_by_text("Trained: results below").wait_for()
