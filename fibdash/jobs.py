@@ -9,7 +9,6 @@ stopped leaves nothing behind, so the next request starts afresh.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 import threading
 import time
@@ -28,10 +27,9 @@ def release_free_memory() -> None:
     glibc keeps freed heap pages for reuse, so a server's resident size only ever rises with
     the peak of each training; trimming after each job returns about 100 MB after the first.
     """
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    process = ctypes.CDLL(None)  # the symbols already loaded: libc's among them, no library search
+    if hasattr(process, "malloc_trim"):
+        process.malloc_trim(0)
 
 
 # What a job's work receives: call it after each epoch with that epoch's log; it returns True

@@ -23,7 +23,16 @@ from keras import ops
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_choice, check_seeds
 from fibdash.data import Dataset, make_dataset
 from fibdash.metrics import Scores, mse, score
-from fibdash.training import MAX_WINDOWS, Architecture, EpochLog, build_model, epoch_orders, padded
+from fibdash.training import (
+    MAX_WINDOWS,
+    Architecture,
+    EpochLog,
+    build_model,
+    epoch_orders,
+    model_of,
+    padded,
+    reset_optimizer,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,16 +159,15 @@ class SeedsLoop:
     training loads its initial weights into it, and every array is padded to MAX_WINDOWS rows.
     """
 
-    def __init__(self, architecture: Architecture, seeds: int, template: keras.Model) -> None:
-        """`template`, a compiled model of `architecture`, gives the weights' shapes and the optimizer."""
+    def __init__(self, architecture: Architecture, seeds: int) -> None:
+        template = model_of(architecture)  # the weights' shapes, and the optimizer every model compiles
         self.architecture = architecture
         self.weights = {
             name: keras.Variable(np.zeros((seeds, *value.shape[1:]), np.float32), name=name.replace("/", "_"))
             for name, value in stacked_weights([template]).items()
         }
-        # A fresh copy of the Adam that build_model compiles: elementwise, so over stacked weights
-        # it is S independent Adams.
-        self.optimizer = type(template.optimizer).from_config(template.optimizer.get_config())
+        # Adam is elementwise: over stacked weights it is S independent Adams.
+        self.optimizer = template.optimizer
         self.optimizer.build(list(self.weights.values()))
         self.lock = threading.Lock()  # one training at a time in these shared weights
         self._epoch = tf.function(self._epoch_graph, jit_compile=True, reduce_retracing=True)
@@ -196,9 +204,7 @@ class SeedsLoop:
         """Load a fresh training's stacked initial weights, a zeroed Adam state and its learning rate."""
         for name, value in initial.items():
             self.weights[name].assign(value)
-        for variable in self.optimizer.variables:
-            variable.assign(tf.zeros_like(variable))
-        self.optimizer.learning_rate = learning_rate
+        reset_optimizer(self.optimizer, learning_rate)
 
     def epochs(self, data: Dataset, orders: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Train one epoch per (S, n_train) order; yields each seed's loss (S,) and predictions for
@@ -215,11 +221,11 @@ _LOOPS: dict[tuple[Architecture, int], SeedsLoop] = {}
 _LOOPS_LOCK = threading.Lock()
 
 
-def seeds_loop(architecture: Architecture, seeds: int, template: keras.Model) -> SeedsLoop:
-    """The process's one loop for `architecture` and `seeds` seeds, built on first use from `template`."""
+def seeds_loop(architecture: Architecture, seeds: int) -> SeedsLoop:
+    """The process's one loop for `architecture` and `seeds` seeds, built on first use."""
     with _LOOPS_LOCK:
         if (architecture, seeds) not in _LOOPS:
-            _LOOPS[architecture, seeds] = SeedsLoop(architecture, seeds, template)
+            _LOOPS[architecture, seeds] = SeedsLoop(architecture, seeds)
         return _LOOPS[architecture, seeds]
 
 
@@ -245,7 +251,7 @@ def train_seeds(
     initial = stacked_weights(models)
     # (epochs, S, n_train): seed k's epochs visit the windows in train(config with seed=k)'s order
     orders = np.stack([epoch_orders(replace(config, seed=seed)) for seed in seeds], axis=1)
-    loop = seeds_loop(Architecture.of(config, kind), len(seeds), models[0])
+    loop = seeds_loop(Architecture.of(config, kind), len(seeds))
     losses, test_mses = [], []
     stopped = False
     with loop.lock:

@@ -32,7 +32,8 @@ from fibdash.models import (
 
 # Keras draws initial weights from process-wide seeds: building two models at once in two
 # threads (two dashboard sessions) would interleave those draws and break reproducibility.
-_BUILD_LOCK = threading.Lock()
+# Reentrant: build_model seeds, then builds with model_of, both under it.
+_BUILD_LOCK = threading.RLock()
 
 
 @dataclass(frozen=True)
@@ -72,20 +73,46 @@ class TrainResult:
         return to_keras_bytes(self.model)
 
 
+@dataclass(frozen=True)
+class Architecture:
+    """What a compiled training loop depends on: everything but weights, data and learning rate."""
+
+    kind: str
+    cell: str
+    hidden_units: int
+    activation: str
+    time_steps: int
+    batch_size: int
+
+    @classmethod
+    def of(cls, config: TrainConfig, kind: str) -> Architecture:
+        c = config
+        return cls(kind, c.cell, c.hidden_units, c.activation, c.data.time_steps, c.batch_size)
+
+
+def model_of(architecture: Architecture, learning_rate: float = 0.001) -> keras.Model:
+    """A fresh compiled model of `architecture`, its initial weights drawn from Keras' global seed."""
+    a = architecture
+    create = create_RNN if a.kind == "rnn" else create_RNN_with_attention
+    with _BUILD_LOCK:
+        return create(
+            a.hidden_units, 1, (a.time_steps, 1), a.activation, cell=a.cell, learning_rate=learning_rate
+        )
+
+
 def build_model(config: TrainConfig, kind: str) -> keras.Model:
     """A fresh, compiled model of `kind` whose initial weights depend only on `config.seed`."""
     check_choice("model", kind, MODEL_KINDS)
-    create = create_RNN if kind == "rnn" else create_RNN_with_attention
     with _BUILD_LOCK:
         keras.utils.set_random_seed(config.seed)
-        return create(
-            hidden_units=config.hidden_units,
-            dense_units=1,
-            input_shape=(config.data.time_steps, 1),
-            activation=config.activation,
-            cell=config.cell,
-            learning_rate=config.learning_rate,
-        )
+        return model_of(Architecture.of(config, kind), config.learning_rate)
+
+
+def reset_optimizer(optimizer: keras.optimizers.Optimizer, learning_rate: float) -> None:
+    """A new training's optimizer state: Adam's moments and step count zeroed, its learning rate set."""
+    for variable in optimizer.variables:
+        variable.assign(tf.zeros_like(variable))
+    optimizer.learning_rate = learning_rate
 
 
 def epoch_orders(config: TrainConfig) -> list[np.ndarray]:
@@ -106,23 +133,6 @@ def plain_epochs(model: keras.Model, data: Dataset, orders: list[np.ndarray], ba
             data.X[rows], data.y[rows], batch_size=batch_size, epochs=1, shuffle=False, verbose=0
         )
         yield float(history.history["loss"][0]), model.predict(data.X, verbose=0)[:, 0].astype(np.float64)
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """What a compiled training loop depends on: everything but weights, data and learning rate."""
-
-    kind: str
-    cell: str
-    hidden_units: int
-    activation: str
-    time_steps: int
-    batch_size: int
-
-    @classmethod
-    def of(cls, config: TrainConfig, kind: str) -> Architecture:
-        c = config
-        return cls(kind, c.cell, c.hidden_units, c.activation, c.data.time_steps, c.batch_size)
 
 
 # Every array a compiled loop sees is padded to the most windows any series has (time_steps >= 1),
@@ -147,10 +157,8 @@ class CompiledLoop:
     """
 
     def __init__(self, architecture: Architecture) -> None:
-        a = architecture
-        create = create_RNN if a.kind == "rnn" else create_RNN_with_attention
-        self.architecture = a
-        self.model = create(a.hidden_units, 1, (a.time_steps, 1), a.activation, cell=a.cell)
+        self.architecture = architecture
+        self.model = model_of(architecture)
         self.optimizer = self.model.optimizer
         self.optimizer.build(self.model.trainable_variables)
         self.lock = threading.Lock()  # one training at a time in this shared model
@@ -185,9 +193,7 @@ class CompiledLoop:
     def start(self, initial: keras.Model, learning_rate: float) -> None:
         """Load a fresh training's initial weights, a zeroed Adam state and its learning rate."""
         self.model.set_weights(initial.get_weights())
-        for variable in self.optimizer.variables:
-            variable.assign(tf.zeros_like(variable))
-        self.optimizer.learning_rate = learning_rate
+        reset_optimizer(self.optimizer, learning_rate)
 
     def epochs(self, data: Dataset, orders: list[np.ndarray]) -> Epochs:
         """Train one epoch per order of the training windows."""

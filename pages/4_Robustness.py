@@ -32,7 +32,7 @@ st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for
 wins, ratio, test = st.columns(3)
 wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
 interval = comparison.ci_note or f"95% bootstrap CI {comparison.ci_low:.3g} to {comparison.ci_high:.3g}"
-ratio.metric("Median test MSE ratio (attention / RNN)", f"{comparison.median_ratio:.3g}", help=interval)
+ratio.metric("Median test MSE ratio (attention / RNN)", f"{comparison.median_ratio:.3g}")
 ratio.caption(interval)
 test.metric("Wilcoxon signed-rank p", f"{comparison.p_value:.3g}", help="Paired, on the log ratios")
 if comparison.p_note:

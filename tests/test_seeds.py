@@ -6,7 +6,7 @@ import pytest
 from fibdash.config import DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.seeds import seeds_loop, train_seeds
-from fibdash.training import Architecture, EpochLog, build_model, train
+from fibdash.training import Architecture, EpochLog, train
 
 # n=80, time_steps=6: 51 training windows; batch 5 leaves a partial last batch of 1
 SMALL_DATA = DataConfig(n=80, time_steps=6)
@@ -86,7 +86,7 @@ def test_one_compiled_program_serves_every_series_and_is_reset_between_trainings
     again = train_seeds(config, "rnn", [0, 1])
     for a, b in zip(first, again, strict=True):  # fresh weights and Adam state each time
         np.testing.assert_allclose(a.loss_history, b.loss_history, rtol=1e-6)
-    loop = seeds_loop(Architecture.of(config, "rnn"), 2, build_model(config, "rnn"))
+    loop = seeds_loop(Architecture.of(config, "rnn"), 2)
     assert loop._epoch.experimental_get_tracing_count() == 1  # TensorFlow never frees a program
 
 
