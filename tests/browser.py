@@ -140,14 +140,19 @@ def choose(tab, label: str, option: str) -> None:
 
 
 def set_slider(tab, label: str, value: float) -> None:
-    """Move a slider with the keyboard until its shown value is `value`."""
+    """Move a slider with the keyboard, one step and one rerun at a time, until it shows `value`.
+
+    A step pressed while a rerun is under way can be undone when that run redraws the slider,
+    so each step waits for its rerun and the value is read again.
+    """
     thumb = tab.get_by_role("slider", name=label)
     for _ in range(100):
         now = float(thumb.get_attribute("aria-valuetext"))  # the value shown, also for option sliders
         if abs(now - value) < 1e-9:
-            break
+            return
         thumb.press("ArrowRight" if now < value else "ArrowLeft")
-    settled(tab, rerun=True)
+        settled(tab, rerun=True)
+    raise AssertionError(f"slider {label!r} never reached {value}")
 
 
 def set_widget(tab, label: str, value: float | str) -> None:
