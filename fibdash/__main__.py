@@ -8,18 +8,53 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from fibdash.config import CELLS, MODEL_KINDS, SCALINGS, DataConfig, TrainConfig, check_int
+from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, train_config
+
+# The settings each command takes, one option per field of the registry.
+TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
+STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
+
+
+def option(name: str) -> str:
+    """A field's command-line option: --time-steps for time_steps."""
+    return "--" + name.replace("_", "-")
+
+
+def _option_type(field: Field) -> Callable[[str], Any]:
+    """`field.parse` as argparse wants it: its message, not argparse's own "invalid value"."""
+
+    def parse(text: str) -> Any:
+        try:
+            return field.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def add_field_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
+    """One option per field, read and checked by the field itself; its default is the tutorial's."""
+    for name in names:
+        field = FIELDS[name]
+        parser.add_argument(
+            option(name),
+            dest=name,
+            type=_option_type(field),
+            default=field.default,
+            metavar="{" + ",".join(map(str, field.choices)) + "}" if field.choices else name.upper(),
+            help=f"{field.help} {field.expects[0].upper()}{field.expects[1:]}; default {field.default}.",
+        )
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    data = DataConfig(args.n, args.time_steps, args.train_fraction, args.scaling)
-    return TrainConfig(
-        data, args.hidden_units, args.epochs, args.batch_size, args.learning_rate, args.cell, seed=args.seed
-    )
+    """The config of the parsed options, by field name; fields without an option keep their default."""
+    return train_config({name: value for name, value in vars(args).items() if name in FIELDS})
 
 
 def print_progress(log) -> None:
@@ -63,53 +98,40 @@ def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
         print(f"wrote {len(result.table)} rows, one per model and seed, to {out}")
 
 
-def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """The options that set a TrainConfig, its seed apart."""
-    defaults = TrainConfig()
-    parser.add_argument("--n", type=int, default=defaults.data.n, help="Fibonacci numbers in the series")
-    parser.add_argument("--time-steps", type=int, default=defaults.data.time_steps)
-    parser.add_argument("--train-fraction", type=float, default=defaults.data.train_fraction)
-    parser.add_argument("--scaling", choices=SCALINGS, default=defaults.data.scaling)
-    parser.add_argument("--hidden-units", type=int, default=defaults.hidden_units)
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
-    parser.add_argument("--cell", choices=CELLS, default=defaults.cell)
+def train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m fibdash", description=__doc__)
+    add_field_options(parser, TRAIN_OPTIONS)
+    parser.add_argument("--plain", action="store_true", help="use Keras' plain fit loop (slow reference)")
+    return parser
+
+
+def study_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m fibdash study",
+        description="Train both models over seeds 0..N-1 and compare them seed by seed.",
+    )
+    add_field_options(parser, STUDY_OPTIONS)
+    parser.add_argument("--out", type=Path, help="CSV file for the per-seed table")
+    return parser
+
+
+def parse_config(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, TrainConfig]:
+    """The options and their config; a config the engine refuses exits as a usage error, with its reason."""
+    args = parser.parse_args(argv)
+    try:
+        return args, config_from_args(args)
+    except ValueError as error:
+        parser.error(str(error))
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["study"]:
-        study_main(argv[1:])
-        return
-    parser = argparse.ArgumentParser(prog="python -m fibdash", description=__doc__)
-    add_config_options(parser)
-    parser.add_argument("--seed", type=int, default=TrainConfig().seed)
-    parser.add_argument("--plain", action="store_true", help="use Keras' plain fit loop (slow reference)")
-    args = parser.parse_args(argv)
-    try:
-        config = config_from_args(args)
-    except ValueError as error:
-        parser.error(str(error))
-    run(config, args.plain)
-
-
-def study_main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(
-        prog="python -m fibdash study",
-        description="Train both models over seeds 0..N-1 and compare them seed by seed.",
-    )
-    add_config_options(parser)
-    parser.add_argument("--seeds", type=int, default=10, help="how many seeds, from 0 (default 10)")
-    parser.add_argument("--out", type=Path, help="CSV file for the per-seed table")
-    parser.set_defaults(seed=TrainConfig().seed)  # unused: each seed of the study replaces it
-    args = parser.parse_args(argv)
-    try:
-        check_int("--seeds", args.seeds, 1)
-        config = config_from_args(args)
-    except ValueError as error:
-        parser.error(str(error))
-    study(config, args.seeds, args.out)
+        args, config = parse_config(study_parser(), argv[1:])
+        study(config, args.seeds, args.out)
+    else:
+        args, config = parse_config(train_parser(), argv)
+        run(config, args.plain)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """Frozen, hashable configs for data and training; they validate themselves and key the caches.
 
+`FIELDS` describes every setting once (label, bounds, help, parsing from text): the dashboard's
+widgets, the command line's options and the configs' own checks all read it.
 No TensorFlow here: pages that only read configs stay light.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
@@ -26,24 +29,14 @@ MAX_HIDDEN_UNITS = 64
 MAX_EPOCHS = 500
 
 
-def check_int(name: str, value: Any, low: int, high: int | None = None, why: str = "") -> None:
-    """Raise ValueError unless `value` is an integer in [low, high]; `why` explains the limit."""
+def check_int(name: str, value: Any, low: int | None = None, high: int | None = None, why: str = "") -> None:
+    """Raise ValueError unless `value` is an integer in [low, high]; `why` explains the upper limit."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise ValueError(f"{name} must be a whole number, got {value!r}")
-    reason = f" ({why})" if why else ""
-    if value < low:
-        raise ValueError(f"{name} must be at least {low}{reason}, got {value}")
+    if low is not None and value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
     if high is not None and value > high:
-        raise ValueError(f"{name} must be at most {high}{reason}, got {value}")
-
-
-def check_number(name: str, value: Any, low: float, high: float, high_included: bool) -> None:
-    """Raise ValueError unless `value` is a real number in (low, high) or (low, high]."""
-    ok = not isinstance(value, bool) and isinstance(value, Real)
-    ok = ok and low < value and (value <= high if high_included else value < high)
-    if not ok:
-        bounds = f"greater than {low} and {'at most' if high_included else 'less than'} {high}"
-        raise ValueError(f"{name} must be a number {bounds}, got {value!r}")
+        raise ValueError(f"{name} must be at most {high}{f' ({why})' if why else ''}, got {value}")
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
@@ -52,13 +45,230 @@ def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
         raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
 
 
+@dataclass(frozen=True)
+class Field:
+    """One setting, described once: the dashboard's widgets, the command line and the configs use it.
+
+    `low` and `high` are fixed bounds (None: unbounded); bounds that depend on other fields are
+    the configs' own checks, which pass them to `check`. A field with `choices` takes only those.
+    """
+
+    name: str  # the config's field name; the command line's option is --name-with-dashes
+    label: str  # the dashboard's label
+    section: str  # "data", "training" or "study"
+    kind: type  # int, float or str
+    default: Any  # the tutorial's value
+    help: str  # one sentence
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    low_included: bool = True  # for floats: whether `low` itself is allowed (ints always include both)
+    high_included: bool = True
+    high_why: str = ""  # why `high` is the limit, said when a value exceeds it
+
+    @property
+    def expects(self) -> str:
+        """The values this field takes, in words: "a whole number from 3 to 1474"."""
+        if self.choices:
+            return f"one of {', '.join(map(str, self.choices))}"
+        if self.kind is int:
+            if self.low is not None and self.high is not None:
+                return f"a whole number from {self.low} to {self.high}"
+            return "a whole number" + (f" of at least {self.low}" if self.low is not None else "")
+        bounds = []
+        if self.low is not None:
+            bounds.append(f"{'at least' if self.low_included else 'greater than'} {self.low:g}")
+        if self.high is not None:
+            bounds.append(f"{'at most' if self.high_included else 'less than'} {self.high:g}")
+        return "a number" + (f" {' and '.join(bounds)}" if bounds else "")
+
+    def check(self, value: Any, high: float | None = None, high_why: str = "") -> None:
+        """Raise ValueError naming the limit unless `value` is valid; `high`: a tighter bound others set."""
+        if self.kind is str:
+            check_choice(self.name, value, self.choices)
+            return
+        if high is None or (self.high is not None and self.high <= high):
+            high, high_why = self.high, self.high_why
+        if self.kind is int:
+            check_int(self.name, value, self.low, high, high_why)
+            if self.choices and value not in self.choices:
+                raise ValueError(f"{self.name} must be {self.expects}, got {value}")
+            return
+        ok = not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value)
+        if ok and self.low is not None:
+            ok = value >= self.low if self.low_included else value > self.low
+        if ok and high is not None:
+            ok = value <= high if self.high_included else value < high
+        if not ok:
+            raise ValueError(f"{self.name} must be {self.expects}, got {value!r}")
+
+    def parse(self, text: str) -> Any:
+        """The value typed in `text`, checked; ValueError naming the field and its limit otherwise.
+
+        Whole numbers may be written as "1e3" or "1000.0"; choices match whatever their case.
+        """
+        text = text.strip()
+        if not text:
+            raise ValueError(
+                f"{self.name} is empty: {'choose' if self.kind is str else 'type'} {self.expects}"
+            )
+        if self.kind is str:
+            value: Any = next((c for c in self.choices if c.lower() == text.lower()), text)
+        elif self.kind is int:
+            value = self._whole_number(text)
+        else:
+            try:
+                value = float(text)
+            except ValueError:
+                raise ValueError(f"{self.name} must be {self.expects}, got {text!r}") from None
+        self.check(value)
+        return value
+
+    def _whole_number(self, text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            pass
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not number.is_integer():  # fractions, NaN, infinities and words
+            raise ValueError(f"{self.name} must be a whole number, got {text!r}")
+        return int(number)
+
+
+# Seed counts a study can take: few, since each number of seeds compiles one more program (on a
+# server, for good: TensorFlow never frees one).
+SEED_COUNTS = (3, 5, 10, 15, 20, 30)
+MAX_SEED = 2**31 - 1
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field(
+            "n",
+            "Fibonacci numbers n",
+            "data",
+            int,
+            1200,
+            "How many numbers of the series 1, 2, 3, 5, ... to use.",
+            low=3,
+            high=MAX_N,
+            high_why="Fibonacci numbers overflow float64 beyond it",
+        ),
+        Field(
+            "time_steps",
+            "Time steps per window",
+            "data",
+            int,
+            20,
+            "How many numbers each window holds; must leave a training and a test window.",
+            low=1,
+            high=MAX_N - 1,
+        ),
+        Field(
+            "train_fraction",
+            "Training fraction",
+            "data",
+            float,
+            0.7,
+            "The share of the windows, drawn at random, that the models train on; the rest test them.",
+            low=0.0,
+            high=1.0,
+            low_included=False,
+            high_included=False,
+        ),
+        Field(
+            "scaling",
+            "Scaling",
+            "data",
+            str,
+            "minmax",
+            "minmax: the tutorial's; log-minmax: MinMax of the logarithms; none: the numbers themselves.",
+            choices=SCALINGS,
+        ),
+        Field(
+            "hidden_units",
+            "Hidden units",
+            "training",
+            int,
+            2,
+            "Units of the recurrent layer.",
+            low=1,
+            high=MAX_HIDDEN_UNITS,
+        ),
+        Field(
+            "epochs",
+            "Epochs",
+            "training",
+            int,
+            30,
+            "Passes over the training windows.",
+            low=1,
+            high=MAX_EPOCHS,
+        ),
+        Field(
+            "batch_size",
+            "Batch size",
+            "training",
+            int,
+            1,
+            "Windows per optimizer step; at most the number of training windows.",
+            low=1,
+            high=MAX_N - 1,
+        ),
+        Field(
+            "learning_rate",
+            "Learning rate (Adam)",
+            "training",
+            float,
+            0.001,
+            "The Adam optimizer's step size.",
+            low=0.0,
+            high=1.0,
+            low_included=False,
+        ),
+        Field("cell", "Recurrent cell", "training", str, "SimpleRNN", "The recurrent layer.", choices=CELLS),
+        Field(
+            "activation",
+            "Activation",
+            "training",
+            str,
+            "tanh",
+            "The recurrent layer's activation.",
+            choices=ACTIVATIONS,
+        ),
+        Field(
+            "seed",
+            "Seed",
+            "training",
+            int,
+            0,
+            "Sets the initial weights and the order the training windows are visited in.",
+            low=0,
+            high=MAX_SEED,
+        ),
+        Field(
+            "seeds",
+            "Seeds in the study",
+            "study",
+            int,
+            10,
+            "How many seeds (0, 1, ...) both models train over: few counts, each compiles one more program.",
+            choices=SEED_COUNTS,
+        ),
+    )
+}
+
+
 def check_seeds(seeds: Sequence[int]) -> list[int]:
     """The seeds as a list; ValueError when empty, repeated or not valid `TrainConfig` seeds."""
     seeds = list(seeds)
     if not seeds:
         raise ValueError("seeds must name at least one seed")
     for seed in seeds:
-        check_int("seed", seed, 0, 2**31 - 1)
+        FIELDS["seed"].check(seed)
     repeated = sorted({s for s in seeds if seeds.count(s) > 1})
     if repeated:
         raise ValueError(f"seeds must be distinct, but {', '.join(map(str, repeated))} repeat")
@@ -69,23 +279,19 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
 class DataConfig:
     """Which series and windows to build; the defaults are the tutorial's."""
 
-    n: int = 1200
-    time_steps: int = 20
-    train_fraction: float = 0.7
-    scaling: str = "minmax"
+    n: int = FIELDS["n"].default
+    time_steps: int = FIELDS["time_steps"].default
+    train_fraction: float = FIELDS["train_fraction"].default
+    scaling: str = FIELDS["scaling"].default
     split_seed: int = 13
 
     def __post_init__(self) -> None:
-        check_int("n", self.n, 3, MAX_N, "Fibonacci numbers overflow float64 beyond it")
-        check_int(
-            "time_steps",
-            self.time_steps,
-            1,
-            self.n - 2,
-            f"n = {self.n} must leave at least one training and one test window",
+        FIELDS["n"].check(self.n)
+        FIELDS["time_steps"].check(
+            self.time_steps, self.n - 2, f"n = {self.n} must leave at least one training and one test window"
         )
-        check_number("train_fraction", self.train_fraction, 0, 1, high_included=False)
-        check_choice("scaling", self.scaling, SCALINGS)
+        FIELDS["train_fraction"].check(self.train_fraction)
+        FIELDS["scaling"].check(self.scaling)
         check_int("split_seed", self.split_seed, 0, 2**32 - 1)
         if self.n_train < 1:  # flooring never leaves the test split empty, but may the training one
             raise ValueError(
@@ -117,30 +323,21 @@ class TrainConfig:
     """One training run of either model: the data plus hyperparameters; defaults are the tutorial's."""
 
     data: DataConfig = field(default_factory=DataConfig)
-    hidden_units: int = 2
-    epochs: int = 30
-    batch_size: int = 1
-    learning_rate: float = 0.001
-    cell: str = "SimpleRNN"
-    activation: str = "tanh"
-    seed: int = 0
+    hidden_units: int = FIELDS["hidden_units"].default
+    epochs: int = FIELDS["epochs"].default
+    batch_size: int = FIELDS["batch_size"].default
+    learning_rate: float = FIELDS["learning_rate"].default
+    cell: str = FIELDS["cell"].default
+    activation: str = FIELDS["activation"].default
+    seed: int = FIELDS["seed"].default
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, DataConfig):
             raise ValueError(f"data must be a DataConfig, got {type(self.data).__name__}")
-        check_int("hidden_units", self.hidden_units, 1, MAX_HIDDEN_UNITS)
-        check_int("epochs", self.epochs, 1, MAX_EPOCHS)
-        check_int(
-            "batch_size",
-            self.batch_size,
-            1,
-            self.data.n_train,
-            f"there are {self.data.n_train} training windows",
-        )
-        check_number("learning_rate", self.learning_rate, 0, 1, high_included=True)
-        check_choice("cell", self.cell, CELLS)
-        check_choice("activation", self.activation, ACTIVATIONS)
-        check_int("seed", self.seed, 0, 2**31 - 1)
+        for name in ("hidden_units", "epochs", "learning_rate", "cell", "activation", "seed"):
+            FIELDS[name].check(getattr(self, name))
+        n_train = self.data.n_train
+        FIELDS["batch_size"].check(self.batch_size, n_train, f"there are {n_train} training windows")
         if self.data.scaling == "none" and self.data.n > MAX_N_UNSCALED:
             raise ValueError(
                 f"with scaling 'none', n must be at most {MAX_N_UNSCALED}: larger Fibonacci "
@@ -155,3 +352,17 @@ class TrainConfig:
             f"{self.epochs} epochs, batch {self.batch_size}, learning rate {self.learning_rate:g}"
             + (f", seed {self.seed}" if with_seed else "")
         )
+
+
+def train_config(values: Mapping[str, Any]) -> TrainConfig:
+    """The config of `values`, by field name (see FIELDS): defaults for missing ones, "seeds" ignored.
+
+    Raises ValueError for an unknown name or a value the configs refuse, with their message.
+    """
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown settings {', '.join(unknown)}: choose from {', '.join(FIELDS)}")
+    given = {name: values[name] for name in values if name != "seeds"}
+    data = {name: value for name, value in given.items() if FIELDS[name].section == "data"}
+    training = {name: value for name, value in given.items() if FIELDS[name].section == "training"}
+    return TrainConfig(data=DataConfig(**data), **training)

@@ -159,7 +159,12 @@ def get_fib_XY(
     total_fib_numbers: int, time_steps: int, train_percent: float, scale_data: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any]:
     """The tutorial's function: (trainX, trainY, testX, testY, scaler), X shaped (rows, steps, 1)."""
-    config = DataConfig(total_fib_numbers, time_steps, train_percent, "minmax" if scale_data else "none")
+    config = DataConfig(
+        n=total_fib_numbers,
+        time_steps=time_steps,
+        train_fraction=train_percent,
+        scaling="minmax" if scale_data else "none",
+    )
     data = make_dataset(config)
     scaler = data.scaler if scale_data else []
     return data.train_X, data.train_y, data.test_X, data.test_y, scaler

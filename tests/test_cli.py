@@ -1,7 +1,25 @@
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
-from fibdash.__main__ import main
+from fibdash.__main__ import config_from_args, main, option, study_parser, train_parser
+from fibdash.config import FIELDS
+from tests.conftest import ROOT
+
+
+def other_value(name: str):
+    """A valid value of the field that is not its default (for scaling, not "none", refused at n=1200)."""
+    field = FIELDS[name]
+    if field.choices:
+        return [choice for choice in field.choices if choice != field.default][-1]
+    return field.default + 1 if field.kind is int else field.default / 2
+
+
+def command_of(name: str) -> list[str]:
+    """The command whose options include the field: a study's seed count, or any other setting."""
+    return ["study"] if name == "seeds" else []
 
 
 def test_cli_prints_models_next_to_baselines(capsys):
@@ -47,4 +65,52 @@ def test_study_command_rejects_bad_seeds(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["study", "--seeds", "0"])
     assert exit_info.value.code == 2
-    assert "--seeds must be at least 1, got 0" in capsys.readouterr().err
+    assert "argument --seeds: seeds must be one of 3, 5, 10, 15, 20, 30, got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", FIELDS)
+def test_each_field_reaches_the_command_line(name):
+    value = other_value(name)
+    parsers = [train_parser(), study_parser()]  # the study's seeds replace --seed; --seeds is the study's
+    parsers = [parser for parser in parsers if name in vars(parser.parse_args([]))]
+    assert parsers
+    for parser in parsers:
+        args = parser.parse_args([option(name), str(value)])
+        assert getattr(args, name) == value
+        if name != "seeds":
+            config = config_from_args(args)
+            owner = config.data if FIELDS[name].section == "data" else config
+            assert getattr(owner, name) == value
+
+
+@pytest.mark.parametrize("name", FIELDS)
+@pytest.mark.parametrize("text", ["", "nonsense", "-1"])
+def test_each_field_refuses_bad_input_with_its_own_message(capsys, name, text):
+    with pytest.raises(ValueError) as error:
+        FIELDS[name].parse(text)
+    with pytest.raises(SystemExit) as exit_info:
+        main([*command_of(name), option(name), text])
+    assert exit_info.value.code == 2
+    assert f"argument {option(name)}: {error.value}" in capsys.readouterr().err
+
+
+def test_settings_that_depend_on_each_other_are_refused_with_the_configs_message(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--n", "60", "--batch-size", "29"])
+    assert exit_info.value.code == 2
+    assert "batch_size must be at most 28 (there are 28 training windows), got 29" in capsys.readouterr().err
+
+
+def test_engine_and_command_line_never_load_streamlit():
+    code = (
+        "import pkgutil, importlib, sys\n"
+        "import fibdash\n"
+        "for module in pkgutil.iter_modules(fibdash.__path__):\n"
+        "    importlib.import_module(f'fibdash.{module.name}')\n"
+        "from fibdash.__main__ import main\n"
+        "main(['--n', '40', '--time-steps', '4', '--epochs', '1'])\n"
+        "assert 'keras' in sys.modules\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'streamlit'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "[]"

@@ -1,9 +1,12 @@
+import ast
+import dataclasses
 import math
 from dataclasses import FrozenInstanceError
 
 import pytest
 
-from fibdash.config import DataConfig, TrainConfig
+from fibdash.config import FIELDS, DataConfig, TrainConfig, train_config
+from tests.conftest import ROOT
 
 
 def test_defaults_are_the_tutorials():
@@ -78,3 +81,129 @@ def test_limits_themselves_are_accepted():
     DataConfig(n=30, time_steps=28, train_fraction=0.5)
     unscaled = DataConfig(n=185, scaling="none")
     TrainConfig(unscaled, hidden_units=64, epochs=500, batch_size=unscaled.n_train, learning_rate=1)
+
+
+def test_fields_describe_every_setting_of_the_configs():
+    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed"}  # fixed: not a setting
+    training = {f.name for f in dataclasses.fields(TrainConfig)} - {"data"}
+    assert {name for name, f in FIELDS.items() if f.section == "data"} == data
+    assert {name for name, f in FIELDS.items() if f.section == "training"} == training
+    assert {name for name, f in FIELDS.items() if f.section == "study"} == {"seeds"}
+    assert all(name == f.name for name, f in FIELDS.items())
+
+
+def test_field_defaults_are_the_configs_and_parse_back():
+    config = TrainConfig()
+    for name, field in FIELDS.items():
+        if name != "seeds":
+            owner = config.data if field.section == "data" else config
+            assert getattr(owner, name) == field.default, name
+        field.check(field.default)
+        assert field.parse(str(field.default)) == field.default, name
+    assert train_config({}) == config
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "value"),
+    [
+        ("n", "1e3", 1000),
+        ("n", "1000.0", 1000),
+        ("n", " 60 ", 60),
+        ("seed", "2147483647", 2**31 - 1),
+        ("time_steps", "1473", 1473),
+        ("train_fraction", "0.5", 0.5),
+        ("learning_rate", "1", 1.0),
+        ("learning_rate", "1e-4", 1e-4),
+        ("scaling", "log-minmax", "log-minmax"),
+        ("cell", "lstm", "LSTM"),
+        ("activation", "ReLU", "relu"),
+        ("seeds", "30", 30),
+    ],
+)
+def test_parse_reads_typed_text(name, text, value):
+    parsed = FIELDS[name].parse(text)
+    assert parsed == value
+    assert type(parsed) is FIELDS[name].kind
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("n", "5000", "n must be at most 1474 (Fibonacci numbers overflow float64 beyond it), got 5000"),
+        ("n", "2", "n must be at least 3, got 2"),
+        ("n", "12.5", "n must be a whole number, got '12.5'"),
+        ("n", "twelve", "n must be a whole number, got 'twelve'"),
+        ("n", "nan", "n must be a whole number, got 'nan'"),
+        ("n", "1e400", "n must be a whole number, got '1e400'"),
+        ("n", "", "n is empty: type a whole number from 3 to 1474"),
+        ("n", "  ", "n is empty: type a whole number from 3 to 1474"),
+        ("time_steps", "1474", "time_steps must be at most 1473, got 1474"),
+        ("hidden_units", "65", "hidden_units must be at most 64, got 65"),
+        ("epochs", "0", "epochs must be at least 1, got 0"),
+        ("seed", "-1", "seed must be at least 0, got -1"),
+        ("seed", "2147483648", "seed must be at most 2147483647, got 2147483648"),
+        ("train_fraction", "1", "train_fraction must be a number greater than 0 and less than 1, got 1.0"),
+        ("train_fraction", "", "train_fraction is empty: type a number greater than 0 and less than 1"),
+        ("learning_rate", "nan", "learning_rate must be a number greater than 0 and at most 1, got nan"),
+        ("learning_rate", "inf", "learning_rate must be a number greater than 0 and at most 1, got inf"),
+        ("learning_rate", "0", "learning_rate must be a number greater than 0 and at most 1, got 0.0"),
+        ("learning_rate", "fast", "learning_rate must be a number greater than 0 and at most 1, got 'fast'"),
+        ("scaling", "log", "unknown scaling 'log': choose one of minmax, none, log-minmax"),
+        ("scaling", "", "scaling is empty: choose one of minmax, none, log-minmax"),
+        ("cell", "RNN", "unknown cell 'RNN': choose one of SimpleRNN, LSTM, GRU"),
+        ("activation", "softmax", "unknown activation 'softmax': choose one of tanh, sigmoid, relu, linear"),
+        ("seeds", "7", "seeds must be one of 3, 5, 10, 15, 20, 30, got 7"),
+        ("seeds", "", "seeds is empty: type one of 3, 5, 10, 15, 20, 30"),
+    ],
+)
+def test_parse_refuses_bad_text_naming_the_field_and_limit(name, text, message):
+    with pytest.raises(ValueError) as error:
+        FIELDS[name].parse(text)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("name", [name for name, f in FIELDS.items() if f.section != "study"])
+def test_configs_check_each_field_with_its_registry_entry(monkeypatch, name):
+    """Narrow one field's description so that its default is refused: the configs follow it."""
+    field = FIELDS[name]
+    if field.choices:
+        narrowed = dataclasses.replace(field, choices=tuple(c for c in field.choices if c != field.default))
+    else:
+        narrowed = dataclasses.replace(field, low=field.default * 2 + 1, low_included=True)
+    monkeypatch.setitem(FIELDS, name, narrowed)
+    with pytest.raises(ValueError, match=name):
+        train_config({})
+
+
+def test_train_config_builds_by_name_whatever_the_order():
+    values = {"seed": 3, "cell": "GRU", "n": 100, "learning_rate": 0.01, "time_steps": 6, "seeds": 5}
+    config = train_config(values)
+    assert config == train_config(dict(reversed(values.items())))
+    assert (config.seed, config.cell, config.learning_rate) == (3, "GRU", 0.01)
+    assert (config.data.n, config.data.time_steps) == (100, 6)
+    assert config.hidden_units == FIELDS["hidden_units"].default
+
+
+def test_train_config_refuses_unknown_settings_and_bad_values():
+    with pytest.raises(ValueError, match="unknown settings split_seed, units: choose from n, time_steps"):
+        train_config({"units": 4, "split_seed": 1})
+    with pytest.raises(ValueError, match=r"batch_size must be at most 28 \(there are 28 training windows\)"):
+        train_config({"n": 60, "batch_size": 29})
+
+
+CONFIG_CLASSES = ("DataConfig", "TrainConfig")
+
+
+def called_name(call: ast.Call) -> str | None:
+    """`f` for `f(...)` and `module.f(...)`."""
+    return getattr(call.func, "id", getattr(call.func, "attr", None))
+
+
+def test_no_config_is_built_by_position_in_the_engine():
+    """Configs are built by keyword, so that reordering a dataclass field cannot swap values."""
+    positional = []
+    for path in sorted((ROOT / "fibdash").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and node.args and called_name(node) in CONFIG_CLASSES:
+                positional.append(f"{path.name}:{node.lineno}")
+    assert positional == []
