@@ -1,0 +1,290 @@
+"""The server's TensorFlow worker: one child process that does every piece of TensorFlow work.
+
+A Streamlit server must stay small and must survive whatever its visitors ask: TensorFlow takes
+about 700 MB on import and keeps every XLA program it compiles until its process exits. So the
+server never imports it. It starts one worker process (multiprocessing's "spawn", so the child
+shares none of the server's threads or locks) and sends it calls over a `multiprocessing` pipe:
+a module-level function and its arguments, pickled by the standard library. The worker runs
+calls of two lanes at once: one long job at a time (trainings, which report progress), and
+quick calls beside it (a what-if prediction must not wait a minute behind another visitor's
+training). What comes back is plain data.
+
+The process can be killed at any moment (the kernel's OOM killer, `kill -9`, a Stop that does
+not come in time): every call in flight then fails with `WorkerDiedError`, and the owner starts a
+new worker. This module knows nothing of jobs, queues or budgets; `fibdash.jobs` does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import itertools
+import logging
+import multiprocessing
+import os
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib.machinery import ModuleSpec
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import psutil
+
+log = logging.getLogger(__name__)
+_exiting = False  # set as the server exits: the workers it then ends are no news
+
+
+@atexit.register  # registered after multiprocessing's own exit handler, so it runs before it
+def _server_exiting() -> None:
+    global _exiting
+    _exiting = True
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process ended while a call was in flight."""
+
+
+class WorkerError(RuntimeError):
+    """A call raised in the worker; the message is its exception, `remote_traceback` its traceback."""
+
+    def __init__(self, message: str, remote_traceback: str) -> None:
+        super().__init__(message)
+        self.remote_traceback = remote_traceback
+
+
+# What crosses the pipe. Server to worker: a call, or a request to stop one.
+@dataclass(frozen=True)
+class _Call:
+    id: int
+    function: Callable[..., Any]  # module-level, so pickled by reference
+    args: tuple
+    job: bool  # a job gets a `report` callable as its last argument and runs in the job lane
+
+
+@dataclass(frozen=True)
+class _Stop:
+    id: int
+
+
+# Worker to server: the worker is ready, a job's progress, a call's outcome.
+@dataclass(frozen=True)
+class _Ready:
+    pid: int
+
+
+@dataclass(frozen=True)
+class _Progress:
+    id: int
+    item: Any
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    id: int
+    value: Any = None
+    error: str | None = None  # "TypeName: message" when the call raised
+    traceback: str = ""
+
+
+class Worker:
+    """A running worker process and the calls in flight in it.
+
+    `warm_up` runs in the child before it takes calls (imports, compiling the likely first
+    program), so that work is done in the background rather than by the first call.
+    """
+
+    def __init__(self, warm_up: Callable[[], None] | None = None) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_serve, args=(child, warm_up), name="fibdash-worker", daemon=True
+        )
+        with _main_script_left_alone():
+            self.process.start()
+        child.close()  # the child's end lives in the child: EOF here when it dies
+        self._send_lock = threading.Lock()
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._calls: dict[int, tuple[Future, Callable[[Any], None] | None]] = {}
+        self._dead: str | None = None  # why the process is gone, once it is
+        self._killed = False  # by us: expected, not worth a warning
+        self.ready = threading.Event()  # set when warm-up has finished
+        self._reader = threading.Thread(target=self._read, name="fibdash-worker-reader", daemon=True)
+        self._reader.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self._dead is None and self.process.is_alive()
+
+    def submit(
+        self, function: Callable[..., Any], *args: Any, on_progress: Callable[[Any], None] | None = None
+    ) -> tuple[int, Future]:
+        """Start `function(*args, report)` in the job lane; `on_progress` gets what it reports.
+
+        Returns the call's id (for `stop`) and a future of its result.
+        """
+        return self._start(function, args, on_progress, job=True)
+
+    def call(self, function: Callable[..., Any], *args: Any) -> Future:
+        """Start `function(*args)` in the quick lane, beside any job; a future of its result."""
+        return self._start(function, args, None, job=False)[1]
+
+    def stop(self, call_id: int) -> None:
+        """Ask a job to stop: its next `report` returns True."""
+        self._send(_Stop(call_id))
+
+    def resident_mb(self) -> float:
+        """The worker's resident memory, or 0 once it is gone."""
+        try:
+            return psutil.Process(self.process.pid).memory_info().rss / 2**20
+        except (psutil.Error, TypeError):
+            return 0.0
+
+    def kill(self) -> None:
+        """End the process at once; calls in flight fail with WorkerDiedError."""
+        self._killed = True
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+
+    def _start(self, function, args, on_progress, job: bool) -> tuple[int, Future]:
+        future: Future = Future()
+        with self._lock:
+            call_id = next(self._ids)
+            if self._dead is not None:
+                future.set_exception(WorkerDiedError(self._dead))
+                return call_id, future
+            self._calls[call_id] = (future, on_progress)
+        self._send(_Call(call_id, function, args, job))
+        return call_id, future
+
+    def _send(self, message: Any) -> None:
+        try:
+            with self._send_lock:
+                self._connection.send(message)
+        except (OSError, ValueError):  # the pipe is closed: the reader fails the calls in flight
+            pass
+
+    def _read(self) -> None:
+        """Deliver progress and outcomes until the process ends, then fail every call in flight."""
+        try:
+            while True:
+                ready = wait([self._connection, self.process.sentinel])
+                if self._connection in ready and self._connection.poll():
+                    self._deliver(self._connection.recv())
+                elif self.process.sentinel in ready:
+                    break
+        except (EOFError, OSError):
+            pass
+        self.process.join(5)
+        code = self.process.exitcode
+        why = (
+            f"the worker process was killed by signal {-code}"
+            if code is not None and code < 0
+            else f"the worker process exited with code {code}"
+        )
+        if not (self._killed or _exiting):
+            log.warning("%s (pid %s)", why, self.process.pid)
+        with self._lock:
+            self._dead = why
+            calls, self._calls = self._calls, {}
+        for future, _ in calls.values():
+            future.set_exception(WorkerDiedError(why))
+        self._connection.close()
+
+    def _deliver(self, message: Any) -> None:
+        if isinstance(message, _Ready):
+            self.ready.set()
+            return
+        with self._lock:
+            entry = self._calls.get(message.id)
+            if isinstance(message, _Outcome):
+                self._calls.pop(message.id, None)
+        if entry is None:
+            return
+        future, on_progress = entry
+        if isinstance(message, _Progress):
+            if on_progress is not None:
+                on_progress(message.item)
+        elif message.error is None:
+            future.set_result(message.value)
+        else:
+            future.set_exception(WorkerError(message.error, message.traceback))
+
+
+_starting = threading.Lock()
+
+
+@contextlib.contextmanager
+def _main_script_left_alone() -> Iterator[None]:
+    """While a child starts: keep "spawn" from running the server's main script again in it.
+
+    spawn imports the parent's `__main__` in the child unless it is some package's `__main__`
+    module. Under `streamlit run` that is Streamlit's command line (tens of MB the worker does
+    not need); from `python -c`, stdin or a notebook there is no file at all, and the child dies.
+    """
+    main = sys.modules["__main__"]
+    with _starting:
+        saved = getattr(main, "__spec__", None)
+        main.__spec__ = ModuleSpec("fibdash.__main__", None)  # a package's __main__: left alone
+        try:
+            yield
+        finally:
+            main.__spec__ = saved
+
+
+def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
+    """The worker's main loop: take calls until the server goes away."""
+    send_lock = threading.Lock()
+
+    def send(message: Any) -> None:
+        with send_lock:
+            connection.send(message)
+
+    if warm_up is not None:
+        warm_up()
+    send(_Ready(os.getpid()))
+    stops: dict[int, threading.Event] = {}
+    lanes = {True: ThreadPoolExecutor(1), False: ThreadPoolExecutor(1)}  # jobs, quick calls
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            break
+        if isinstance(message, _Stop):
+            if message.id in stops:
+                stops[message.id].set()
+            continue
+        stops[message.id] = threading.Event()
+        lanes[message.job].submit(_run, message, stops, send)
+    os._exit(0)  # the server is gone: leave at once, whatever still runs
+
+
+def _run(call: _Call, stops: dict[int, threading.Event], send: Callable[[Any], None]) -> None:
+    stop = stops[call.id]
+
+    def report(item: Any) -> bool:
+        send(_Progress(call.id, item))
+        return stop.is_set()
+
+    try:
+        value = call.function(*call.args, report) if call.job else call.function(*call.args)
+        outcome = _Outcome(call.id, value)
+    except BaseException as error:  # everything goes back to the server, which logs it
+        outcome = _Outcome(
+            call.id, error=f"{type(error).__name__}: {error}", traceback=traceback.format_exc()
+        )
+    finally:
+        stops.pop(call.id, None)
+    try:
+        send(outcome)
+    except Exception as error:  # e.g. an unpicklable result: say so rather than leave the call hanging
+        send(_Outcome(call.id, error=f"the result could not be sent back: {error}"))

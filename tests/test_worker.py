@@ -1,0 +1,74 @@
+"""The worker process: calls, progress, both lanes at once, failures and death."""
+
+import os
+import signal
+import time
+
+import pytest
+
+from fibdash.worker import Worker, WorkerDiedError, WorkerError
+from tests import work
+
+
+@pytest.fixture(scope="module")
+def worker():
+    worker = Worker()
+    assert worker.ready.wait(60)
+    yield worker
+    worker.kill()
+
+
+def test_a_job_reports_progress_and_returns_its_result(worker):
+    seen = []
+    _, future = worker.submit(work.count_epochs, 3, 0.01, on_progress=seen.append)
+    assert future.result(30) == 3
+    assert seen == [1, 2, 3]
+
+
+def test_work_runs_in_another_process(worker):
+    assert worker.call(work.process_id).result(30) == worker.pid != os.getpid()
+
+
+def test_a_quick_call_runs_beside_a_long_job(worker):
+    _, job = worker.submit(work.long_epoch, 2.0)
+    started = time.monotonic()
+    assert worker.call(work.echo, "now").result(30) == "now"
+    assert time.monotonic() - started < 1.5 and not job.done()
+    assert job.result(30) == "finished"
+
+
+def test_stop_is_seen_at_the_next_report(worker):
+    seen = []
+    call_id, future = worker.submit(work.count_epochs, 1000, 0.02, on_progress=seen.append)
+    while not seen:
+        time.sleep(0.01)
+    worker.stop(call_id)
+    assert future.result(30) is None and len(seen) < 1000
+
+
+def test_an_exception_comes_back_with_its_traceback(worker):
+    _, future = worker.submit(work.fail_after_one_epoch)
+    with pytest.raises(WorkerError, match="RuntimeError: out of memory") as raised:
+        future.result(30)
+    assert "fail_after_one_epoch" in raised.value.remote_traceback
+    assert worker.call(work.echo, 1).result(30) == 1  # the worker goes on
+
+
+def test_a_result_that_cannot_be_sent_is_an_error_not_a_hang(worker):
+    _, future = worker.submit(work.unpicklable_result)
+    with pytest.raises(WorkerError, match="could not be sent back"):
+        future.result(30)
+
+
+def test_kill_minus_nine_fails_every_call_in_flight():
+    worker = Worker()
+    _, job = worker.submit(work.long_epoch, 30.0)
+    quick = worker.call(work.slow_echo, 1, 30.0)
+    time.sleep(0.5)
+    os.kill(worker.pid, signal.SIGKILL)
+    for future in (job, quick):
+        with pytest.raises(WorkerDiedError, match="killed by signal 9"):
+            future.result(10)
+    assert not worker.alive
+    with pytest.raises(WorkerDiedError):  # later calls fail at once rather than hang
+        worker.call(work.echo, 1).result(10)

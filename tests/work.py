@@ -1,0 +1,53 @@
+"""Work for the worker-process tests: module-level functions (pickled by reference), no TensorFlow."""
+
+from __future__ import annotations
+
+import os
+import time
+
+
+def count_epochs(count: int, seconds: float, report) -> int | None:
+    """Report epochs 1..count, `seconds` apart; None as soon as asked to stop."""
+    for epoch in range(1, count + 1):
+        time.sleep(seconds)
+        if report(epoch):
+            return None
+    return count
+
+
+def long_epoch(seconds: float, report) -> str:
+    """One epoch that takes `seconds` and never looks at stop requests in between."""
+    report(0)
+    time.sleep(seconds)
+    report(1)
+    return "finished"
+
+
+def fail_after_one_epoch(report) -> None:
+    report(1)
+    raise RuntimeError("out of memory")
+
+
+def hold_memory(megabytes: int, seconds: float, report) -> int:
+    """Touch `megabytes` of memory, then hold it for `seconds`."""
+    block = bytearray(os.urandom(1)) * (megabytes * 2**20)
+    report(len(block))
+    time.sleep(seconds)
+    return len(block)
+
+
+def unpicklable_result(report):
+    return lambda: None
+
+
+def process_id() -> int:
+    return os.getpid()
+
+
+def echo(value):
+    return value
+
+
+def slow_echo(value, seconds: float):
+    time.sleep(seconds)
+    return value
