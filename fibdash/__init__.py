@@ -1,6 +1,6 @@
 """fibdash: the engine behind the dashboard, the tutorial's attention RNN on Fibonacci numbers.
 
-Data and configs import without TensorFlow; the Keras names below load it on first use.
+Configs import at once; the data and Keras names below load on first use.
 """
 
 from __future__ import annotations
@@ -17,9 +17,14 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("KERAS_HOME", os.path.join(tempfile.gettempdir(), "fibdash-keras"))
 
 from fibdash.config import DataConfig, TrainConfig
-from fibdash.data import Dataset, get_fib_seq, get_fib_XY, make_dataset
 
-_KERAS_NAMES = {
+# Loaded on first use: the data code needs pandas and scikit-learn (seconds to import), the
+# rest TensorFlow; a process that only moves configs around (the worker's pipe) needs neither.
+_LAZY_NAMES = {
+    "Dataset": "fibdash.data",
+    "get_fib_seq": "fibdash.data",
+    "get_fib_XY": "fibdash.data",
+    "make_dataset": "fibdash.data",
     "Attention": "fibdash.layers",
     "create_RNN": "fibdash.models",
     "create_RNN_with_attention": "fibdash.models",
@@ -27,10 +32,10 @@ _KERAS_NAMES = {
     "TrainResult": "fibdash.training",
 }
 
-__all__ = ["DataConfig", "Dataset", "TrainConfig", "get_fib_XY", "get_fib_seq", "make_dataset", *_KERAS_NAMES]
+__all__ = ["DataConfig", "TrainConfig", *_LAZY_NAMES]
 
 
 def __getattr__(name: str):
-    if name in _KERAS_NAMES:
-        return getattr(importlib.import_module(_KERAS_NAMES[name]), name)
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'fibdash' has no attribute {name!r}")

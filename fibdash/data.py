@@ -11,8 +11,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 from fibdash.config import MAX_N, SCALINGS, DataConfig, check_choice, check_int
 
@@ -83,6 +81,10 @@ def fibonacci(n: int) -> np.ndarray:
 
 def make_scaler(scaling: str) -> Any:
     """An unfitted sklearn transformer for one of `SCALINGS`."""
+    # scikit-learn takes seconds to import: only where data is built, not on every page's start
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
+
     check_choice("scaling", scaling, SCALINGS)
     if scaling == "minmax":
         return MinMaxScaler(feature_range=(0, 1))

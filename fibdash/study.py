@@ -21,8 +21,8 @@ from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
 
 if TYPE_CHECKING:  # the statistics need no TensorFlow: a page can show a study without loading it
+    from fibdash.results import EpochLog
     from fibdash.seeds import SeedRun
-    from fibdash.training import EpochLog
 
 TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
 CONFIDENCE = 0.95

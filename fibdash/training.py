@@ -29,22 +29,12 @@ from fibdash.models import (
     summary_rows,
     to_keras_bytes,
 )
+from fibdash.results import EpochLog
 
 # Keras draws initial weights from process-wide seeds: building two models at once in two
 # threads (two dashboard sessions) would interleave those draws and break reproducibility.
 # Reentrant: build_model seeds, then builds with model_of, both under it.
 _BUILD_LOCK = threading.RLock()
-
-
-@dataclass(frozen=True)
-class EpochLog:
-    """What a per-epoch callback receives; `epoch` counts from 1."""
-
-    kind: str
-    epoch: int
-    epochs: int
-    loss: float
-    test_mse: float
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,0 +1,48 @@
+"""What crosses from the worker process to the server: progress and results as plain data.
+
+No TensorFlow here, and nothing that imports it: the server unpickles these, and unpickling a
+class imports its module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from fibdash.config import TrainConfig
+
+if TYPE_CHECKING:  # a page that only follows progress need not load the scoring code (scikit-learn)
+    import numpy as np
+
+    from fibdash.metrics import Scores
+
+
+@dataclass(frozen=True)
+class EpochLog:
+    """What a per-epoch callback receives; `epoch` counts from 1."""
+
+    kind: str
+    epoch: int
+    epochs: int
+    loss: float
+    test_mse: float
+
+
+@dataclass(frozen=True, eq=False)
+class Trained:
+    """One trained model as plain data the server can keep: histories, scores, summary, file."""
+
+    config: TrainConfig
+    kind: str
+    loss_history: tuple[float, ...]  # training loss (MSE on scaled values) per epoch
+    test_mse_history: tuple[float, ...]
+    scores: Scores
+    attention: np.ndarray | None  # (test windows, time_steps), rows in dataset.test_idx order
+    steps: int
+    seconds: float
+    summary: tuple[dict[str, object], ...]  # the model's layers as rows of model.summary()
+    keras_file: bytes  # the trained model as a .keras file
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.loss_history)
