@@ -1,100 +1,124 @@
-"""Background work shared by every dashboard session: one training at a time, results kept in a bounded LRU.
+"""Background work shared by every dashboard session: a queue of jobs run one at a time in the
+worker process, followed by any number of sessions, with their results kept in a bounded LRU.
 
-A training started by one session goes on when that session reruns, leaves the page or closes
-the tab; any session asking for the same key follows the same job instead of starting another,
-and finds its result once it is done. Only complete results are kept: a job that fails or is
-stopped leaves nothing behind, so the next request starts afresh.
+A job started by one session goes on when that session reruns, leaves the page or reloads;
+any session asking for the same key follows the same job instead of starting another, and
+finds its result once it is done. Only complete results are kept: a job that fails, is
+stopped or loses its worker leaves nothing behind, so the next request starts afresh.
+
+Sessions cannot undo each other: Stop ends a job only for the session that pressed it, and
+the job is cancelled when no session follows it any more. A session has at most one job
+waiting in the queue. Between jobs the worker is replaced when it has grown past its memory
+limit (TensorFlow never frees a compiled program) or has died; during a job it is killed if
+the server and worker together pass the memory ceiling, or if a Stop is not obeyed in time.
 """
 
 from __future__ import annotations
 
-import ctypes
+import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Hashable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+import psutil
 from cachetools import LRUCache
+
+from fibdash.worker import Worker, WorkerDiedError, WorkerError
 
 log = logging.getLogger(__name__)
 
-
-def release_free_memory() -> None:
-    """Hand memory freed by a finished job back to the system (glibc only; elsewhere a no-op).
-
-    glibc keeps freed heap pages for reuse, so a server's resident size only ever rises with
-    the peak of each training; trimming after each job returns about 100 MB after the first.
-    """
-    process = ctypes.CDLL(None)  # the symbols already loaded: libc's among them, no library search
-    if hasattr(process, "malloc_trim"):
-        process.malloc_trim(0)
+QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
+POLL_SECONDS = 0.1  # how often a running job's stop requests and memory are looked at
+_job_ids = itertools.count(1)
 
 
-# What a job's work receives: call it after each epoch with that epoch's log; it returns True
-# when the job has been asked to stop, and the work should then return at once.
-Progress = Callable[[Any], bool]
-Work = Callable[[Progress], Any]
+class AlreadyQueuedError(Exception):
+    """The session already has a job waiting in the queue; it is `job`."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"you already have a job waiting: {job.label}")
+        self.job = job
 
 
 class Job:
-    """One piece of queued or running work and what it has reported so far."""
+    """One piece of queued or running work, what it has reported so far, and who follows it."""
 
-    def __init__(self, key: Hashable, label: str) -> None:
+    def __init__(self, key: Hashable, function: Callable[..., Any], args: tuple, label: str) -> None:
+        self.id = next(_job_ids)
         self.key = key
+        self.function = function  # run in the worker as function(*args, report)
+        self.args = args
         self.label = label  # what the job is, in words, for users following it
-        self.logs: list[Any] = []  # appended by the worker thread, read by any session
-        self.state = "queued"  # queued -> running -> done | failed | stopped
+        self.logs: list[Any] = []  # appended by the worker's reader thread, read by any session
+        self.state = QUEUED
         self.result: Any = None
         self.error: str | None = None
-        self._stop = threading.Event()
+        self.followers: set[str] = set()  # sessions waiting for the result
+        self.queued_at = time.time()
+        self.started_at: float | None = None  # wall clock, so every session shows the same time
+        self.ended_at: float | None = None
+        self._cancel = threading.Event()
         self._done = threading.Event()
 
     @property
     def finished(self) -> bool:
         return self._done.is_set()
 
-    def stop(self) -> None:
-        """Ask the work to stop after its current epoch; nothing it did is kept."""
-        self._stop.set()
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def seconds_running(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.ended_at or time.time()) - self.started_at
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the job has finished or `timeout` seconds passed; True if finished."""
         return self._done.wait(timeout)
 
-    def _report(self, log: Any) -> bool:
-        self.logs.append(log)
-        return self._stop.is_set()
-
-    def _run(self, work: Work, on_finish: Callable[[Job], None]) -> None:
-        self.state = "running"
-        log.info("job started: %s", self.label)
-        started = time.perf_counter()
-        try:
-            result = None if self._stop.is_set() else work(self._report)
-        except Exception as error:  # shown to the users who follow the job; the server keeps going
-            self.state, self.error = "failed", f"{type(error).__name__}: {error}"
-        else:
-            self.state = "stopped" if self._stop.is_set() else "done"
-            self.result = result if self.state == "done" else None
-        log.info("job %s in %.1f s: %s", self.state, time.perf_counter() - started, self.label)
-        on_finish(self)
-        release_free_memory()
-        self._done.set()
-
 
 class JobRunner:
-    """Runs work by key on one worker thread and keeps the last `max_results` results.
+    """Runs jobs by key in one worker process and keeps the last `max_results` results.
 
-    On two cores a second concurrent training would only halve the speed of both, so jobs queue.
+    Jobs queue: on two cores a second concurrent training would only halve the speed of both.
+
+    Args:
+        max_results: finished results kept, least recently used dropped first.
+        warm_up: run by each new worker before its first call (imports, first compilation).
+        worker_memory_mb: between jobs, a worker larger than this is replaced by a fresh one.
+        memory_ceiling_mb: server plus worker; a job that takes them past it is ended.
+        stop_grace: seconds a job has to obey a Stop before its worker is killed.
     """
 
-    def __init__(self, max_results: int) -> None:
+    def __init__(
+        self,
+        max_results: int,
+        warm_up: Callable[[], None] | None = None,
+        worker_memory_mb: float | None = None,
+        memory_ceiling_mb: float | None = None,
+        stop_grace: float = 1.0,
+    ) -> None:
         self._results: LRUCache = LRUCache(maxsize=max_results)
         self._jobs: dict[Hashable, Job] = {}
-        self._lock = threading.Lock()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fibdash-job")
+        self._queue: deque[Job] = deque()
+        self._lock = threading.Condition()
+        self._warm_up = warm_up
+        self.worker_memory_mb = worker_memory_mb
+        self.memory_ceiling_mb = memory_ceiling_mb
+        self.stop_grace = stop_grace
+        self.workers_started = 0
+        self.jobs_started = 0
+        self._worker = self._new_worker()  # warms up in the background from the start
+        self._closed = False
+        self._thread = threading.Thread(target=self._dispatch, name="fibdash-jobs", daemon=True)
+        self._thread.start()
+
+    # --- what sessions ask ------------------------------------------------------------------
 
     def result(self, key: Hashable) -> Any:
         """The finished result for `key`, or None."""
@@ -107,32 +131,81 @@ class JobRunner:
             return self._jobs.get(key)
 
     def active(self) -> list[Job]:
-        """Queued and running jobs, oldest first."""
+        """Queued and running jobs, the running one first."""
         with self._lock:
-            return list(self._jobs.values())
+            return sorted(self._jobs.values(), key=lambda job: (job.state != RUNNING, job.queued_at))
 
-    def submit(self, key: Hashable, work: Work, label: str = "") -> Job:
-        """Start `work` for `key` unless it is already queued or running; returns the job to follow.
+    def position(self, job: Job) -> int:
+        """0 while `job` runs (or has ended), else its place in the queue from 1."""
+        with self._lock:
+            return next((i + 1 for i, queued in enumerate(self._queue) if queued is job), 0)
 
-        When the result is already here, the returned job is finished and holds it.
+    def submit(
+        self, key: Hashable, function: Callable[..., Any], args: tuple, label: str, session: str
+    ) -> Job:
+        """Queue `function(*args, report)` for `key` unless it is queued or running; `session` follows it.
+
+        When the result is already here, the returned job is finished and holds it. Raises
+        AlreadyQueuedError when `session` already has another job waiting in the queue.
         """
         with self._lock:
             if key in self._jobs:
-                return self._jobs[key]
-            job = Job(key, label)
+                job = self._jobs[key]
+                job.followers.add(session)
+                return job
             if key in self._results:
-                job.state, job.result = "done", self._results[key]
+                job = Job(key, function, args, label)
+                job.state, job.result = DONE, self._results[key]
                 job._done.set()
                 return job
+            waiting = next((job for job in self._queue if session in job.followers), None)
+            if waiting is not None:
+                raise AlreadyQueuedError(waiting)
+            job = Job(key, function, args, label)
+            job.followers.add(session)
             self._jobs[key] = job
-        self._executor.submit(job._run, work, self._finish)
+            self._queue.append(job)
+            self._lock.notify_all()
+        log.info("job queued: %s", label)
         return job
 
-    def _finish(self, job: Job) -> None:
+    def follow(self, job: Job, session: str) -> None:
+        """`session` waits for `job` too (after a reload, say)."""
         with self._lock:
-            if job.state == "done":
-                self._results[job.key] = job.result
-            del self._jobs[job.key]
+            if not job.finished:
+                job.followers.add(session)
+
+    def stop(self, job: Job, session: str, is_alive: Callable[[str], bool] = lambda session: True) -> bool:
+        """`session` no longer waits for `job`; True if that cancelled it (nobody else waits).
+
+        `is_alive` tells whether a follower's session is still connected: one that reloaded
+        or closed its tab does not keep a job going that everyone still here stopped.
+        """
+        with self._lock:
+            job.followers.discard(session)
+            job.followers = {follower for follower in job.followers if is_alive(follower)}
+            if job.followers or job.finished:
+                return False
+            job._cancel.set()
+            if job.state == QUEUED:  # never started: it ends here
+                self._queue.remove(job)
+                self._end(job, STOPPED)
+        log.info("job cancelled: %s", job.label)
+        return True
+
+    def call(self, function: Callable[..., Any], *args: Any, timeout: float = 30) -> Any:
+        """`function(*args)` in the worker's quick lane, beside any running job, and its result.
+
+        Raises WorkerError if it raised there, WorkerDiedError if the worker died twice, TimeoutError.
+        """
+        for attempt in range(2):
+            worker = self._live_worker()
+            try:
+                return worker.call(function, *args).result(timeout)
+            except WorkerDiedError:
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     def clear(self) -> None:
         """Forget every finished result; queued and running jobs go on."""
@@ -142,3 +215,133 @@ class JobRunner:
     def __len__(self) -> int:
         with self._lock:
             return len(self._results)
+
+    def worker_mb(self) -> float:
+        return self._worker.resident_mb()
+
+    def close(self) -> None:
+        """Stop taking jobs and kill the worker (for tests and shutdown)."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        self._worker.kill()
+
+    # --- the dispatcher thread -------------------------------------------------------------
+
+    def _new_worker(self) -> Worker:
+        self.workers_started += 1
+        return Worker(self._warm_up)
+
+    def _live_worker(self) -> Worker:
+        with self._lock:
+            if not self._worker.alive:
+                self._worker = self._new_worker()
+            return self._worker
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._closed:
+                    self._lock.wait()
+                if self._closed:
+                    return
+                job = self._queue.popleft()
+                job.state, job.started_at = RUNNING, time.time()
+                self.jobs_started += 1
+            log.info("job started: %s", job.label)
+            state = FAILED
+            try:
+                state = self._run(job)
+            except Exception:  # a bug of ours: the job fails, the queue goes on
+                log.exception("job crashed: %s", job.label)
+                job.error = "an internal error; the details are in the server log"
+            finally:
+                try:
+                    with self._lock:
+                        self._end(job, state)
+                except Exception:  # followers are released all the same (see _end)
+                    log.exception("could not record the end of job %s", job.label)
+            try:
+                self._recycle()
+            except Exception:  # the next job finds the worker dead and starts one
+                log.exception("could not replace the worker")
+
+    def _run(self, job: Job) -> str:
+        """Run `job` in the worker until it ends; its final state."""
+        worker = self._live_worker()
+        call_id, future = worker.submit(job.function, *job.args, on_progress=job.logs.append)
+        asked_to_stop: float | None = None
+        while True:
+            try:
+                job.result = future.result(POLL_SECONDS)
+            except FutureTimeout:
+                pass
+            except WorkerDiedError as died:
+                if asked_to_stop is not None:
+                    return STOPPED
+                job.error = self._died_message(job, str(died))
+                return FAILED
+            except WorkerError as error:
+                log.error("job failed: %s\n%s", job.label, error.remote_traceback)
+                job.error = str(error)
+                return FAILED
+            else:
+                if job.cancelled or job.result is None:  # the work returns None when it was stopped
+                    job.result = None
+                    return STOPPED
+                return DONE
+            if job.cancelled and asked_to_stop is None:
+                worker.stop(call_id)
+                asked_to_stop = time.monotonic()
+            elif asked_to_stop is not None and time.monotonic() - asked_to_stop > self.stop_grace:
+                log.info("job did not stop within %.1f s, killing the worker: %s", self.stop_grace, job.label)
+                worker.kill()
+            elif self._over_ceiling(worker):
+                job.error = (
+                    f"it needed more memory than this server allows ({self.memory_ceiling_mb:.0f} MB with "
+                    "the server): choose fewer time steps, hidden units or seeds"
+                )
+                log.warning("job over the memory ceiling, killing the worker: %s", job.label)
+                worker.kill()
+                future.exception()  # wait for the reader to fail the call
+                return FAILED
+
+    def _died_message(self, job: Job, why: str) -> str:
+        log.error("worker died during job %s: %s", job.label, why)
+        return (
+            f"the training process stopped unexpectedly ({why}), perhaps out of memory. Nothing was "
+            "kept; a fresh process takes the next job"
+        )
+
+    def _over_ceiling(self, worker: Worker) -> bool:
+        if self.memory_ceiling_mb is None:
+            return False
+        server = psutil.Process().memory_info().rss / 2**20
+        return server + worker.resident_mb() > self.memory_ceiling_mb
+
+    def _end(self, job: Job, state: str) -> None:
+        """Record how `job` ended and release everyone waiting for it. Called with the lock held."""
+        try:
+            job.state, job.ended_at = state, time.time()
+            if state == DONE:
+                self._results[job.key] = job.result
+            else:
+                job.result = None
+            if self._jobs.get(job.key) is job:
+                del self._jobs[job.key]
+            log.info("job %s in %.1f s: %s", state, job.seconds_running(), job.label)
+        finally:
+            job._done.set()
+
+    def _recycle(self) -> None:
+        """Between jobs: replace a dead worker, or one grown past its memory limit, by a fresh one."""
+        with self._lock:
+            worker = self._worker
+            size = worker.resident_mb()
+            if self._closed:
+                return
+            if worker.alive and (self.worker_memory_mb is None or size <= self.worker_memory_mb):
+                return
+            log.info("replacing the worker (%s, %.0f MB)", "alive" if worker.alive else "dead", size)
+            worker.kill()
+            self._worker = self._new_worker()

@@ -1,104 +1,185 @@
-import threading
-from concurrent.futures import ThreadPoolExecutor
+"""The job queue: shared jobs, scoped stops, a killed worker, failures, memory limits."""
 
+import logging
+import os
+import signal
+import time
+
+import psutil
 import pytest
 
-from fibdash.jobs import JobRunner
+from fibdash.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner
+from tests import work
 
 
-def epochs(count: int, gate: threading.Event | None = None):
-    """Work that reports `count` epochs, each after `gate` opens, and returns how many it ran."""
-
-    def work(report):
-        for epoch in range(1, count + 1):
-            if gate is not None:
-                gate.wait(5)
-            if report(epoch):
-                return None
-        return count
-
-    return work
-
-
-def test_result_is_kept_and_served():
+@pytest.fixture
+def runner():
     runner = JobRunner(max_results=4)
+    yield runner
+    runner.close()
+
+
+def wait_for(condition, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition never held"
+        time.sleep(0.02)
+
+
+def test_result_is_kept_and_served(runner):
     assert runner.result("a") is None and runner.job("a") is None
-    job = runner.submit("a", epochs(3), "three epochs")
-    assert job.wait(5) and job.state == "done"
+    job = runner.submit("a", work.count_epochs, (3, 0.01), "three epochs", "s1")
+    assert job.wait(30) and job.state == DONE
     assert job.logs == [1, 2, 3] and job.result == 3
     assert runner.result("a") == 3 and runner.job("a") is None and runner.active() == []
-    again = runner.submit("a", lambda report: pytest.fail("trained twice"))
+    again = runner.submit("a", work.fail_after_one_epoch, (), "not run again", "s2")
     assert again.finished and again.result == 3
 
 
-def test_same_key_at_once_is_worked_once():
-    runner = JobRunner(max_results=4)
-    gate = threading.Event()
-    calls = []
-
-    def work(report):
-        calls.append(1)
-        return epochs(2, gate)(report)
-
-    with ThreadPoolExecutor(8) as pool:
-        jobs = list(pool.map(lambda _: runner.submit("k", work, "shared"), range(8)))
-    assert len({id(job) for job in jobs}) == 1
-    assert [job.label for job in runner.active()] == ["shared"]
-    gate.set()
-    assert jobs[0].wait(5)
-    assert len(calls) == 1 and runner.result("k") == 2
+def test_the_same_key_is_worked_once_for_every_session(runner):
+    jobs = [runner.submit("k", work.count_epochs, (5, 0.05), "shared", f"s{i}") for i in range(8)]
+    assert len({id(job) for job in jobs}) == 1 and len(jobs[0].followers) == 8
+    assert jobs[0].wait(30) and runner.result("k") == 5
+    assert jobs[0].logs == [1, 2, 3, 4, 5]  # one run, not eight
 
 
-def test_jobs_queue_one_at_a_time():
-    runner = JobRunner(max_results=4)
-    gate = threading.Event()
-    first = runner.submit("first", epochs(1, gate))
-    second = runner.submit("second", epochs(1))
-    assert not second.wait(0.3) and second.state == "queued"
-    gate.set()
-    assert second.wait(5) and first.finished
+def test_jobs_queue_and_know_their_place(runner):
+    first = runner.submit("first", work.long_epoch, (1.0,), "first", "s1")
+    second = runner.submit("second", work.count_epochs, (1, 0.01), "second", "s2")
+    third = runner.submit("third", work.count_epochs, (1, 0.01), "third", "s3")
+    wait_for(lambda: first.state == RUNNING)
+    assert [runner.position(job) for job in (first, second, third)] == [0, 1, 2]
+    assert [job.label for job in runner.active()] == ["first", "second", "third"]
+    assert third.wait(30) and second.finished and first.finished
 
 
-def test_stopped_job_keeps_nothing():
-    runner = JobRunner(max_results=4)
-    first_epoch_done, gate = threading.Event(), threading.Event()
+def test_a_session_has_at_most_one_queued_job(runner):
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "s1")
+    wait_for(lambda: running.state == RUNNING)
+    queued = runner.submit("queued", work.count_epochs, (1, 0.01), "queued", "s1")
+    with pytest.raises(AlreadyQueuedError) as refused:
+        runner.submit("another", work.count_epochs, (1, 0.01), "another", "s1")
+    assert refused.value.job is queued
+    assert runner.submit("another", work.count_epochs, (1, 0.01), "another", "s2").wait(30)
 
-    def work(report):  # stopped in the middle of its run
-        report(1)
-        first_epoch_done.set()
-        return epochs(100, gate)(report)
 
-    job = runner.submit("s", work)
-    assert first_epoch_done.wait(5) and job.state == "running"
-    job.stop()
-    gate.set()
-    assert job.wait(5)
-    assert job.state == "stopped" and job.result is None and job.logs == [1, 1]
+def test_stop_ends_a_job_only_for_the_session_that_pressed_it(runner):
+    job = runner.submit("shared", work.count_epochs, (20, 0.05), "shared", "alice")
+    runner.submit("shared", work.count_epochs, (20, 0.05), "shared", "bob")
+    wait_for(lambda: job.logs)
+    assert runner.stop(job, "alice") is False  # bob still waits for it
+    assert job.wait(30) and job.state == DONE and runner.result("shared") == 20
+
+
+def test_stop_by_the_last_follower_cancels_and_keeps_nothing(runner):
+    job = runner.submit("s", work.count_epochs, (1000, 0.02), "long", "alice")
+    wait_for(lambda: job.logs)
+    assert runner.stop(job, "alice") is True
+    assert job.wait(10) and job.state == STOPPED and job.result is None
     assert runner.result("s") is None and runner.job("s") is None
-    assert runner.submit("s", epochs(2)).wait(5) and runner.result("s") == 2
+    assert runner.submit("s", work.count_epochs, (2, 0.01), "again", "alice").wait(30)
+    assert runner.result("s") == 2
 
 
-def test_failed_job_reports_and_keeps_nothing():
-    runner = JobRunner(max_results=4)
+def test_stopping_a_queued_job_removes_it_from_the_queue(runner):
+    first = runner.submit("first", work.long_epoch, (1.0,), "first", "s1")
+    queued = runner.submit("queued", work.count_epochs, (1, 0.01), "queued", "s2")
+    assert runner.stop(queued, "s2") and queued.finished and queued.state == STOPPED
+    assert runner.position(queued) == 0 and first.wait(30) and not queued.logs
 
-    def broken(report):
-        report(1)
-        raise RuntimeError("out of memory")
 
-    job = runner.submit("f", broken)
-    assert job.wait(5)
-    assert job.state == "failed" and job.error == "RuntimeError: out of memory"
+def test_stop_in_the_middle_of_a_long_epoch_is_immediate(runner):
+    job = runner.submit("long", work.long_epoch, (60.0,), "one epoch of a minute", "alice")
+    wait_for(lambda: job.logs)
+    old_worker = runner._worker.pid
+    stopped_at = time.monotonic()
+    runner.stop(job, "alice")
+    assert job.wait(10) and job.state == STOPPED
+    assert time.monotonic() - stopped_at < runner.stop_grace + 1.0
+    assert not psutil.pid_exists(old_worker) or psutil.Process(old_worker).status() == psutil.STATUS_ZOMBIE
+    after = runner.submit("next", work.count_epochs, (1, 0.01), "next", "alice")
+    assert after.wait(60) and after.state == DONE  # a fresh worker takes the next job
+
+
+def test_a_killed_worker_is_an_error_message_and_the_next_job_gets_a_fresh_one(runner, caplog):
+    followers = [runner.submit("doomed", work.long_epoch, (60.0,), "doomed", s) for s in ("a", "b")]
+    job = followers[0]
+    wait_for(lambda: job.logs)
+    os.kill(runner._worker.pid, signal.SIGKILL)
+    assert job.wait(10) and job.state == FAILED
+    assert "stopped unexpectedly" in job.error and "killed by signal 9" in job.error
+    assert runner.result("doomed") is None
+    started = runner.workers_started
+    assert runner.submit("next", work.count_epochs, (2, 0.01), "next", "a").wait(60)
+    assert runner.result("next") == 2 and runner.workers_started == started
+
+
+def test_work_that_raises_fails_its_job_logs_the_traceback_and_releases_everyone(runner, caplog):
+    with caplog.at_level(logging.ERROR, logger="fibdash.jobs"):
+        jobs = [runner.submit("f", work.fail_after_one_epoch, (), "broken", s) for s in ("a", "b")]
+        assert all(job.wait(30) for job in jobs)
+    assert jobs[0].state == FAILED and jobs[0].error == "RuntimeError: out of memory"
+    assert "fail_after_one_epoch" in caplog.text  # the worker's traceback reaches the server log
     assert runner.result("f") is None and runner.job("f") is None
-    assert runner.submit("f", epochs(1)).wait(5) and runner.result("f") == 1  # the queue still works
+    assert runner.submit("g", work.count_epochs, (1, 0.01), "ok", "a").wait(30)  # the queue goes on
+
+
+def test_cleanup_that_raises_still_releases_followers_and_the_queue_goes_on(runner, monkeypatch):
+    def broken(*args):
+        raise OSError("cannot read the worker's memory")
+
+    monkeypatch.setattr(runner, "_recycle", broken)
+    monkeypatch.setattr(runner, "_results", BrokenStore())
+    job = runner.submit("a", work.count_epochs, (1, 0.01), "a", "s")
+    assert job.wait(30) and job.result == 1
+    assert runner.submit("b", work.count_epochs, (1, 0.01), "b", "s").wait(30)
+
+
+class BrokenStore(dict):
+    def __setitem__(self, key, value):
+        raise MemoryError("the result store is full")
+
+
+def test_a_worker_past_its_memory_limit_is_replaced_between_jobs():
+    runner = JobRunner(max_results=4, worker_memory_mb=1)  # every worker is past 1 MB
+    try:
+        assert runner.submit("a", work.count_epochs, (1, 0.01), "a", "s").wait(60)
+        wait_for(lambda: runner.workers_started == 2)
+        assert runner.call(work.echo, "fresh") == "fresh"
+    finally:
+        runner.close()
+
+
+def test_a_job_past_the_memory_ceiling_is_ended_with_a_message():
+    server = psutil.Process().memory_info().rss / 2**20
+    runner = JobRunner(max_results=4, memory_ceiling_mb=server + 400)
+    try:
+        job = runner.submit("big", work.hold_memory, (600, 30.0), "600 MB", "s")
+        assert job.wait(30) and job.state == FAILED
+        assert "more memory than this server allows" in job.error
+        assert runner.submit("small", work.count_epochs, (1, 0.01), "small", "s").wait(60)
+    finally:
+        runner.close()
+
+
+def test_quick_calls_run_while_a_job_runs(runner):
+    job = runner.submit("long", work.long_epoch, (3.0,), "long", "s")
+    wait_for(lambda: job.logs)
+    started = time.monotonic()
+    assert runner.call(work.echo, 42) == 42
+    assert time.monotonic() - started < 1.5 and not job.finished
 
 
 def test_results_are_bounded_least_recently_used_first():
     runner = JobRunner(max_results=2)
-    for key in ("a", "b"):
-        runner.submit(key, epochs(1)).wait(5)
-    assert runner.result("a") == 1  # "a" is now the most recently used
-    runner.submit("c", epochs(1)).wait(5)
-    assert len(runner) == 2
-    assert runner.result("b") is None and runner.result("a") == 1 and runner.result("c") == 1
-    runner.clear()
-    assert len(runner) == 0 and runner.result("a") is None
+    try:
+        for key in ("a", "b"):
+            runner.submit(key, work.count_epochs, (1, 0.0), key, "s").wait(30)
+        assert runner.result("a") == 1  # "a" is now the most recently used
+        runner.submit("c", work.count_epochs, (1, 0.0), "c", "s").wait(30)
+        assert len(runner) == 2
+        assert runner.result("b") is None and runner.result("a") == 1 and runner.result("c") == 1
+        runner.clear()
+        assert len(runner) == 0 and runner.result("a") is None
+    finally:
+        runner.close()
