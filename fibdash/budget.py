@@ -1,0 +1,127 @@
+"""How long a job will take, estimated from its size before it starts, and whether a server runs it.
+
+Training time grows with the optimizer steps, the time steps each step runs through and the
+size of the cell; a study multiplies the arithmetic by its seeds. The estimate is a linear
+model of those sizes whose coefficients were fitted to measured trainings on this project's
+reference machine (2 cores, no GPU) by `benchmarks/calibrate_budget.py`, which writes
+`calibration.json` next to this module. No TensorFlow here: the server estimates, the worker trains.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fibdash.config import MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, MODEL_KINDS, TrainConfig
+
+CALIBRATION = Path(__file__).with_name("calibration.json")
+GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}  # weight matrices per cell: its arithmetic per step
+PREDICTED_WINDOWS = MAX_N - 1  # the compiled loop predicts every (padded) window after each epoch
+
+
+def features(config: TrainConfig, seeds: int = 1) -> dict[str, float]:
+    """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds."""
+    c = config
+    batches = math.ceil(c.data.n_train / c.batch_size)
+    time_steps = c.data.time_steps
+    cell = GATES[c.cell] * c.hidden_units * (c.hidden_units + 2)  # multiply-adds per step and window
+    kinds = len(MODEL_KINDS)
+    return {
+        "programs": kinds,  # compiling each model's epoch loop
+        "step_time_steps": kinds * c.epochs * batches * time_steps,  # the loops' own iterations
+        "training_arithmetic": kinds * c.epochs * batches * time_steps * c.batch_size * seeds * cell,
+        "prediction_arithmetic": kinds * c.epochs * time_steps * PREDICTED_WINDOWS * seeds * cell,
+    }
+
+
+@cache
+def coefficients() -> dict[str, float]:
+    """Seconds per unit of each feature, as calibrated."""
+    return json.loads(CALIBRATION.read_text())["coefficients"]
+
+
+def estimate_seconds(config: TrainConfig, seeds: int = 1) -> float:
+    """Estimated seconds to train both models of `config` (over `seeds` seeds, for a study)."""
+    weights = coefficients()
+    return sum(weights[name] * value for name, value in features(config, seeds).items())
+
+
+def describe_seconds(seconds: float) -> str:
+    """A duration in words a person reads at a glance: "about 8 s", "about 3 min", "about 2 h"."""
+    if seconds < 60:
+        return f"about {max(1, round(seconds))} s"
+    if seconds < 3600:
+        return f"about {round(seconds / 60)} min"
+    return f"about {seconds / 3600:.1f} h"
+
+
+# What a user can lower (or raise, for the batch size) to make a job smaller, and its bounds.
+_SHRINKABLE: dict[str, tuple[int, int]] = {
+    "epochs": (1, MAX_EPOCHS),
+    "time_steps": (1, MAX_N - 2),
+    "hidden_units": (1, MAX_HIDDEN_UNITS),
+    "seeds": (1, 30),
+}
+
+
+def _with(config: TrainConfig, seeds: int, name: str, value: int) -> tuple[TrainConfig, int] | None:
+    """`config` and `seeds` with one setting changed, or None where that is not a valid config."""
+    try:
+        if name == "seeds":
+            return config, value
+        if name == "time_steps":
+            return replace(config, data=replace(config.data, time_steps=value)), seeds
+        return replace(config, **{name: value}), seeds
+    except ValueError:
+        return None
+
+
+def _largest_within(config: TrainConfig, seeds: int, name: str, budget: float) -> int | None:
+    """The largest value of setting `name` below its current one that fits `budget` alone."""
+    current = {"seeds": seeds, "time_steps": config.data.time_steps}.get(name) or getattr(config, name)
+    low, _ = _SHRINKABLE[name]
+    best = None
+    high = current - 1
+    while low <= high:  # the estimate grows with each of these settings: bisect
+        middle = (low + high) // 2
+        changed = _with(config, seeds, name, middle)
+        if changed is not None and estimate_seconds(*changed) <= budget:
+            best, low = middle, middle + 1
+        else:
+            high = middle - 1
+    return best
+
+
+def refusal(config: TrainConfig, budget: float | None, seeds: int = 1, what: str = "training") -> str | None:
+    """Why a server with `budget` seconds per job refuses this job, naming what to reduce; None if it fits."""
+    if budget is None:
+        return None
+    seconds = estimate_seconds(config, seeds)
+    if seconds <= budget:
+        return None
+    names = ["epochs", "time_steps", "hidden_units"] + (["seeds"] if seeds > 1 else [])
+    fits = []
+    for name in names:
+        value = _largest_within(config, seeds, name, budget)
+        if value is not None:
+            fits.append(f"{name} {value}")
+    advice = (
+        f"Alone, any of these would fit: {', '.join(fits)}."
+        if fits
+        else "Lower several settings at once: epochs, time steps, hidden units, n or the training fraction."
+    )
+    return (
+        f"This {what} would take {describe_seconds(seconds)} on this server, which runs jobs of at most "
+        f"{describe_seconds(budget).removeprefix('about ')} so that every visitor gets a turn. {advice} "
+        "Run it on your own machine for longer jobs (see the README)."
+    )
+
+
+def calibration_info() -> dict[str, Any]:
+    """The calibration's metadata: when and where it was measured, and how well the model fits."""
+    data = json.loads(CALIBRATION.read_text())
+    return {key: value for key, value in data.items() if key != "coefficients"}
