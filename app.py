@@ -6,9 +6,9 @@ Imports neither TensorFlow nor the training code, so it renders at once.
 import pandas as pd
 import streamlit as st
 
-import streamlit_glue as glue
+from streamlit_glue import navigation
 
-glue.page("fibdash: attention in a recurrent network", ":material/blur_on:")
+navigation.page("fibdash: attention in a recurrent network", ":material/blur_on:")
 
 st.markdown(
     """
@@ -57,6 +57,6 @@ st.dataframe(
 )
 
 st.subheader("Pages")
-for path, label, icon, what in glue.PAGES[1:]:
+for path, label, icon, what in navigation.PAGES[1:]:
     st.page_link(path, label=f"{label}: {what}", icon=icon)
 st.caption("The configuration you choose on one page carries over to the others.")

@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-import streamlit_glue as glue
 from fibdash.data import windows_frame
 from fibdash.figures import scaled_series_figure, series_figure, split_figure, target_histogram
+from streamlit_glue import navigation, settings, show
 
-glue.page("Dataset", ":material/table_chart:")
-config = glue.data_config()
-glue.show_config(config)
-data = glue.dataset(config)
+navigation.page("Dataset", ":material/table_chart:")
+config = settings.sidebar_data_config()
+show.config_caption(config)
+data = show.dataset(config)
 
 st.markdown(
     f"The series has **{config.n}** numbers. Each window of **{config.time_steps}** consecutive values "
@@ -18,21 +18,21 @@ st.markdown(
 )
 left, right = st.columns(2)
 with left:
-    glue.chart(series_figure(data))
-    glue.chart(target_histogram(data))
+    show.chart(series_figure(data))
+    show.chart(target_histogram(data))
 with right:
-    glue.chart(scaled_series_figure(data))
+    show.chart(scaled_series_figure(data))
     st.markdown(
         "MinMax scaling divides by the largest number, so nearly every target becomes a tiny "
         "number and a tiny MSE says little. `log-minmax` scales the logarithms instead and keeps "
         "the targets spread out."
     )
-glue.chart(split_figure(data))
+show.chart(split_figure(data))
 
 st.subheader("The windows, as the tutorial prints them")
 frame = windows_frame(data)
 st.caption("Training windows first, in the tutorial's shuffled order; scaled inputs t-T … t-1 and target.")
-glue.table(frame.head(10))
+show.table(frame.head(10))
 st.download_button(
     "Download all windows (CSV)",
     data=lambda: frame.to_csv(index=False),

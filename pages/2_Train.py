@@ -3,28 +3,23 @@
 import pandas as pd
 import streamlit as st
 
-import streamlit_glue as glue
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures import loss_figure
+from streamlit_glue import navigation, settings, show, work
 
-glue.page("Train", ":material/model_training:")
-config = glue.train_config()
+navigation.page("Train", ":material/model_training:")
+config = settings.sidebar_train_config()
 with st.sidebar:
-    if st.button(
-        "Clear trained models", key="clear_cache", help="Forget every cached result, for all sessions"
-    ):
-        glue.runner().clear()
-        st.toast("Cache cleared")
-glue.show_config(config)
+    work.clear_button()
+show.config_caption(config)
 
-results = glue.trained_pair(config)
-if st.button("Train both models", key="train", type="primary", disabled=results is not None):
-    results = glue.train_pair(config)
-if results is None:
-    st.info(
-        "This configuration has not been trained yet. Press **Train both models**: the tutorial's "
-        "configuration takes a few seconds, and training goes on if you open another page meanwhile."
-    )
+pair = work.trained_pair(config)
+if pair is None:
+    if work.train_pair_button(config) is None:
+        st.info(
+            "This configuration has not been trained yet. Press **Train both models**: the tutorial's "
+            "configuration takes a few seconds, and training goes on if you open another page meanwhile."
+        )
     st.stop()
 
 st.success(
@@ -32,7 +27,7 @@ st.success(
 )
 columns = st.columns(len(MODEL_KINDS))
 for column, kind in zip(columns, MODEL_KINDS, strict=True):
-    result = results[kind]
+    result = pair[kind]
     with column:
         st.subheader(MODEL_LABELS[kind])
         st.metric("Test MSE (scaled)", f"{result.scores.test_mse:.3e}")
@@ -44,17 +39,16 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
             "numbers. With MinMax scaling a tiny scaled error is a huge one here.",
         )
         st.caption(f"{result.epochs_run} epochs in {result.seconds:.1f} s")
-        rows = result.summary()
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
-        st.caption(f"Total parameters: {sum(row['Params'] for row in rows)}")
+        st.dataframe(pd.DataFrame(result.summary), hide_index=True)
+        st.caption(f"Total parameters: {sum(row['Params'] for row in result.summary)}")
         st.download_button(
             "Download model (.keras)",
-            data=result.keras_bytes,
+            data=result.keras_file,
             file_name=f"{kind}_model.keras",
             mime="application/octet-stream",
             key=f"download_{kind}",
             on_click="ignore",
         )
 
-glue.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()}))
+show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in pair.items()}))
 st.page_link("pages/3_Compare.py", label="Compare predictions and attention", icon=":material/compare:")

@@ -3,7 +3,6 @@
 import numpy as np
 import streamlit as st
 
-import streamlit_glue as glue
 from fibdash.config import MODEL_LABELS
 from fibdash.data import scale_note
 from fibdash.figures import (
@@ -16,21 +15,19 @@ from fibdash.figures import (
     window_figure,
 )
 from fibdash.metrics import naive_baselines, predictions_frame, scores_table
+from streamlit_glue import navigation, settings, show, work
 
-glue.page("Compare", ":material/compare:")
-config = glue.train_config()
-glue.show_config(config)
+navigation.page("Compare", ":material/compare:")
+config = settings.sidebar_train_config()
+show.config_caption(config)
 
-results = glue.trained_pair(config)
+results = work.trained_pair(config)
 if results is None:
-    st.info("This configuration has not been trained yet, so there is nothing to compare.")
-    if not st.button("Train it here", key="train_here", type="primary"):
-        st.stop()
-    results = glue.train_pair(config)
-    if results is None:
-        st.stop()
+    if work.train_pair_button(config) is None:
+        st.info("This configuration has not been trained yet, so there is nothing to compare. Train it here.")
+    st.stop()
 
-data = glue.dataset(config.data)
+data = show.dataset(config.data)
 models = [results[kind].scores for kind in results]
 scores = models + naive_baselines(data)
 predictions = {s.name: s.predictions for s in models}
@@ -39,7 +36,7 @@ st.subheader("Scores")
 table = scores_table(scores)
 left, right = st.columns([2, 3])
 with left:
-    glue.table(table)
+    show.table(table)
     st.caption(
         "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
         "error in Fibonacci units. The naive rules see the same test windows: a network that does not "
@@ -62,22 +59,22 @@ with left:
         on_click="ignore",
     )
 with right:
-    glue.chart(scores_figure(table))
+    show.chart(scores_figure(table))
 
 st.subheader("Predictions")
 st.caption(scale_note(data))
 scaled = st.toggle("Show the scaled values the networks see", key="scaled_predictions", value=False)
-glue.chart(predictions_figure(data, predictions, scaled=scaled))
+show.chart(predictions_figure(data, predictions, scaled=scaled))
 relative = st.toggle("Relative error (%)", key="relative_error", value=False)
-glue.chart(errors_figure(data, predictions, relative=relative))
+show.chart(errors_figure(data, predictions, relative=relative))
 
 st.subheader("Attention")
 weights = results["attention"].attention
 left, right = st.columns(2)
 with left:
-    glue.chart(attention_heatmap(data, weights))
+    show.chart(attention_heatmap(data, weights))
 with right:
-    glue.chart(attention_mean_figure(weights))
+    show.chart(attention_mean_figure(weights))
 order = np.argsort(data.positions[data.test_idx])
 choices = [int(i) for i in order]
 row = st.selectbox(
@@ -86,7 +83,7 @@ row = st.selectbox(
     format_func=lambda i: f"predicting value {data.positions[data.test_idx[i]]} of the series",
     key="test_window",
 )
-glue.chart(window_figure(data, weights, row))
+show.chart(window_figure(data, weights, row))
 
 st.subheader("Training")
-glue.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()}))
+show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()}))

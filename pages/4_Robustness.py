@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-import streamlit_glue as glue
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures import ratio_figure, study_figure
 from fibdash.study import paired_table, verdict
+from streamlit_glue import navigation, settings, show, work
 
-glue.page("Robustness", ":material/stacked_line_chart:")
-config, seeds = glue.study_config()
+navigation.page("Robustness", ":material/stacked_line_chart:")
+config, seeds = settings.sidebar_study_config()
 st.caption(f"Configuration: {config.describe(with_seed=False)}; seeds 0 to {seeds - 1}")
 st.markdown(
     "The tutorial trains each model once and concludes that attention lowers the test MSE. But the "
@@ -17,14 +17,13 @@ st.markdown(
     "them seed by seed. Seed *k* here is the **Train** page's seed *k*: same weights, same order."
 )
 
-result = glue.study_result(config, seeds)
-if st.button("Run the study", key="run_study", type="primary", disabled=result is not None):
-    result = glue.run_study(config, seeds)
+result = work.study_result(config, seeds)
 if result is None:
-    st.info(
-        f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all seeds "
-        "of a model at once; the tutorial's configuration takes a few seconds."
-    )
+    if work.run_study_button(config, seeds) is None:
+        st.info(
+            f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all seeds "
+            "of a model at once; the tutorial's configuration takes a few seconds."
+        )
     st.stop()
 
 comparison = result.comparison
@@ -42,12 +41,12 @@ st.info(verdict(comparison, config))
 paired = paired_table(result.table)
 left, right = st.columns(2)
 with left:
-    glue.chart(study_figure(result.table))
+    show.chart(study_figure(result.table))
 with right:
-    glue.chart(ratio_figure(paired))
+    show.chart(ratio_figure(paired))
 
 st.subheader("Seed by seed")
-glue.table(paired)
+show.table(paired)
 st.download_button(
     "Per-seed results (CSV)",
     result.table.to_csv(index=False),
@@ -58,7 +57,7 @@ st.download_button(
 )
 
 # Seed k here is the Train page's seed k: show it wherever that single run is already trained.
-single = glue.runner().result(config)
+single = work.trained_pair(config)
 if single is not None and config.seed < seeds:
     here = paired.set_index("seed").loc[config.seed]
     rows = [

@@ -1,3 +1,5 @@
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -8,49 +10,58 @@ from fibdash.config import DataConfig, TrainConfig
 @pytest.fixture
 def small_config() -> TrainConfig:
     """A few epochs on a short series: seconds, not minutes."""
-    return TrainConfig(DataConfig(n=80, time_steps=6), epochs=4)
+    return TrainConfig(data=DataConfig(n=80, time_steps=6), epochs=4)
 
+
+# This test process is the pages' server, and it also trains in-process for the engine's tests:
+# its memory is no guide to a server's, so the memory ceiling is tested on its own (test_jobs).
+os.environ["FIBDASH_MEMORY_CEILING_MB"] = "none"
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL = {"n": 60, "epochs": 2}  # 40 windows, 2 epochs: a page trains in a few seconds
 
 
 @pytest.fixture
-def app(monkeypatch):
-    """A fresh AppTest of the dashboard with empty caches.
+def app():
+    """A fresh AppTest of the dashboard with empty caches, and the server's shared job runner.
 
-    `app.trainings` and `app.studies` record every real training and seed study it runs.
+    The runner (and its worker process) lives as long as the test session, as on a server.
+    `app.jobs()` counts the jobs it has started since the test began.
     """
     from streamlit.testing.v1 import AppTest
 
-    import fibdash.study
-    import fibdash.training
-    import streamlit_glue
+    from streamlit_glue import show, work
 
-    streamlit_glue.runner().clear()
-    streamlit_glue.dataset.clear()
-    trainings, studies = [], []
-    real_train, real_study = fibdash.training.train, fibdash.study.run_study
-
-    def counting_train(config, kind, **kwargs):
-        trainings.append((config, kind))
-        return real_train(config, kind, **kwargs)
-
-    def counting_study(config, seeds, **kwargs):
-        studies.append((config, tuple(seeds)))
-        return real_study(config, seeds, **kwargs)
-
-    monkeypatch.setattr(fibdash.training, "train", counting_train)
-    monkeypatch.setattr(fibdash.study, "run_study", counting_study)
+    runner = work.runner()
+    runner.clear()
+    show.dataset.clear()
+    started = runner.jobs_started
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.trainings, at.studies = trainings, studies
+    at.jobs = lambda: runner.jobs_started - started
     yield at
-    streamlit_glue.runner().clear()
+    runner.clear()
 
 
 def open_page(at, page: str, **widgets):
-    """Run `page`, then set each keyed widget to its value, one rerun each, like a user."""
+    """Run `page`, then type each keyed setting's value into its box, one rerun each, like a user."""
     at.switch_page(page).run()
     for key, value in widgets.items():
-        at.number_input(key=key).set_value(value).run()
+        at.text_input(key=key).input(str(value)).run()
     return at
+
+
+def finish_jobs(at, timeout: float = 300):
+    """Wait until the server's jobs have ended, then rerun the page, as its live display would."""
+    from streamlit_glue import work
+
+    deadline = time.monotonic() + timeout
+    while work.runner().active():
+        assert time.monotonic() < deadline, "jobs did not finish in time"
+        time.sleep(0.05)
+    return at.run()
+
+
+def press(at, key: str):
+    """Press a keyed button and wait for the work it started."""
+    at.button(key=key).click().run()
+    return finish_jobs(at)

@@ -1,35 +1,57 @@
-"""Every sidebar widget at each of its bounds: the page shows numbers or what to change, never a traceback."""
+"""Every sidebar setting at and past each of its bounds: numbers or what to change, never a traceback."""
 
 import pytest
 
-from streamlit_glue import DEFAULTS, WIDGETS
+from fibdash.config import FIELDS
 from tests.conftest import open_page
 
-NUMBERS = [name for name, (_, _, spec) in WIDGETS.items() if "min_value" in spec]
-CHOICES = [name for name, (_, _, spec) in WIDGETS.items() if "options" in spec]
+PAGES = {"pages/1_Dataset.py": "data", "pages/2_Train.py": "training", "pages/4_Robustness.py": "study"}
+SHOWN = {"data": ("data",), "training": ("data", "training"), "study": ("data", "training", "study")}
 
 
 def widget(app, name):
     """The page's widget for a config field, or None when the page does not show it."""
-    widgets = (*app.number_input, *app.slider, *app.selectbox, *app.select_slider)
+    widgets = (*app.text_input, *app.selectbox, *app.select_slider)
     return next((w for w in widgets if w.key == name), None)
 
 
-@pytest.mark.parametrize("page", ["pages/1_Dataset.py", "pages/2_Train.py", "pages/4_Robustness.py"])
-def test_every_widget_at_its_bounds(app, page):
+def typed(field, value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def cases(field):
+    """(value, allowed) at and just past each fixed bound of a numeric field."""
+    step = 1 if field.kind is int else 0.5
+    return [
+        (field.low, field.low_included),
+        (field.low - step, False),
+        (field.high, field.high_included),
+        (field.high + step, False),
+    ]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_setting_at_and_past_its_bounds(app, page):
     open_page(app, page)
-    shown = 0
-    for name in NUMBERS + CHOICES:
-        if widget(app, name) is None:
-            continue
-        shown += 1
-        spec = WIDGETS[name][2]
-        values = spec.get("options") or (spec["min_value"], spec["max_value"])
-        for value in values:
-            widget(app, name).set_value(value).run()
-            assert not app.exception, (name, value, app.exception)
-            assert app.error or app.caption[0].value.startswith("Configuration:"), (name, value)
-        widget(app, name).set_value(DEFAULTS[name]).run()  # judge the next widget alone
-        assert not app.error, name
-    assert shown == {"pages/1_Dataset.py": 4, "pages/2_Train.py": 11, "pages/4_Robustness.py": 12}[page]
-    assert not app.trainings and not app.studies  # bounds alone never start a training
+    fields = [f for f in FIELDS.values() if f.section in SHOWN[PAGES[page]]]
+    assert [f.name for f in fields if widget(app, f.name) is not None] == [f.name for f in fields]
+    for field in fields:
+        if field.choices:
+            for value in field.choices:
+                widget(app, field.name).set_value(value).run()
+                assert not app.exception, (field.name, value, app.exception)
+                assert app.error or app.caption[0].value.startswith("Configuration:"), (field.name, value)
+        else:
+            for number, ok in cases(field):
+                widget(app, field.name).input(typed(field, number)).run()
+                assert not app.exception, (field.name, number, app.exception)
+                if not ok:  # past a fixed bound: the field's own message
+                    assert any(field.name in error.value for error in app.error), (field.name, number)
+                else:
+                    shown = app.error or app.caption[0].value.startswith("Configuration:")
+                    assert shown, (field.name, number)
+        default = field.default if field.choices else typed(field, field.default)
+        w = widget(app, field.name)
+        (w.set_value(default) if field.choices else w.input(default)).run()  # judge the next field alone
+        assert not app.error, field.name
+    assert app.jobs() == 0  # bounds alone never start a training

@@ -1,4 +1,4 @@
-from tests.conftest import SMALL, open_page
+from tests.conftest import SMALL, open_page, press
 
 PAGE = "pages/3_Compare.py"
 
@@ -8,18 +8,18 @@ def test_untrained_config_is_said_and_can_be_trained_here(app):
     assert not app.exception
     assert "has not been trained yet" in app.info[0].value
     assert not app.get("plotly_chart")
-    app.button(key="train_here").click().run()
+    press(app, "train")
     assert not app.exception and not app.error
-    assert len(app.trainings) == 2
+    assert app.jobs() == 1
     assert len(app.get("plotly_chart")) == 7
 
 
 def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
     open_page(app, "pages/2_Train.py", **SMALL)
-    app.button(key="train").click().run()
+    press(app, "train")
     open_page(app, PAGE)
     assert not app.exception and not app.error
-    assert len(app.trainings) == 2  # read from the cache
+    assert app.jobs() == 1  # read from the cache
     table = app.dataframe[0].value
     assert list(table["predictor"]) == [
         "RNN",

@@ -28,8 +28,8 @@ def test_bad_values_give_an_error_not_an_exception(app):
     open_page(app, PAGE, n=30, time_steps=29)
     assert not app.exception
     assert "time_steps must be at most 28" in app.error[0].value
-    app.number_input(key="time_steps").set_value(20).run()  # 10 windows; 5% of them is none
-    app.slider(key="train_fraction").set_value(0.05).run()
+    app.text_input(key="time_steps").input("20").run()  # 10 windows; 5% of them is none
+    app.text_input(key="train_fraction").input("0.05").run()
     assert "leaves no training window" in app.error[0].value
     app.switch_page("app.py").run()  # the rest of the app keeps working
     assert not app.exception and not app.error

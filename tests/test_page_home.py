@@ -18,7 +18,7 @@ def test_home_does_not_import_tensorflow():
     code = (
         "import sys\n"
         "from streamlit.testing.v1 import AppTest\n"
-        f"AppTest.from_file({str(ROOT / 'app.py')!r}).run()\n"
+        f"AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run()\n"
         "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)

@@ -1,0 +1,62 @@
+"""What the worker process runs for the dashboard: TensorFlow work in, plain data out.
+
+The Streamlit server sends these functions to `fibdash.worker` by reference, so importing this
+module must not load TensorFlow: each function imports the engine when it runs, in the worker.
+Jobs take a `report` callable last: called after every epoch with that epoch's log, it returns
+True when the job has been asked to stop, and the job then returns None at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.results import Trained
+
+Report = Callable[[Any], bool]
+
+
+def warm_up() -> None:
+    """Load the engine and compile the tutorial's two programs, before any visitor asks."""
+    from fibdash.training import train
+
+    config = TrainConfig(data=DataConfig(n=40), epochs=1)  # the default architecture on a short series
+    for kind in MODEL_KINDS:
+        train(config, kind)
+
+
+def train_pair(config: TrainConfig, report: Report) -> dict[str, Trained] | None:
+    """Both models of `config`, one after the other; None if stopped."""
+    from fibdash.data import make_dataset
+    from fibdash.training import train
+
+    data = make_dataset(config.data)
+    pair = {}
+    for kind in MODEL_KINDS:
+        result = train(config, kind, on_epoch=report, data=data)
+        if result.stopped:
+            return None
+        pair[kind] = Trained(
+            config=config,
+            kind=kind,
+            loss_history=result.loss_history,
+            test_mse_history=result.test_mse_history,
+            scores=result.scores,
+            attention=result.attention,
+            steps=result.steps,
+            seconds=result.seconds,
+            summary=tuple(result.summary()),
+            keras_file=result.keras_bytes(),
+        )
+    return pair
+
+
+def run_study(config: TrainConfig, seeds: int, report: Report) -> Any:
+    """Both models over seeds 0 .. seeds - 1; None if stopped. The per-seed runs stay here."""
+    from dataclasses import replace
+
+    from fibdash.study import run_study
+
+    result = run_study(config, range(seeds), on_epoch=report)
+    return None if result.stopped else replace(result, runs={})

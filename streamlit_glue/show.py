@@ -1,0 +1,43 @@
+"""Tables, charts and notes drawn the same way on every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.data import Dataset, make_dataset
+
+# Plotly's toolbar shows on hover only, so that it never covers a chart's title on a phone.
+CHART_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "responsive": True}
+
+
+def chart(figure: go.Figure, **kwargs: Any) -> None:
+    """Draw a figure in fibdash's own look rather than Streamlit's theme."""
+    st.plotly_chart(figure, theme=None, config=CHART_CONFIG, **kwargs)
+
+
+def table(frame: pd.DataFrame, **kwargs: Any) -> None:
+    """A dataframe with every float shown to 4 significant digits.
+
+    As text: Streamlit's number formats give up on values beyond about 1e21, and Fibonacci
+    numbers and errors in Fibonacci units go far beyond.
+    """
+    shown = frame.copy()
+    for column in shown.select_dtypes("float").columns:
+        shown[column] = shown[column].map("{:.4g}".format)
+    st.dataframe(shown, hide_index=True, **kwargs)
+
+
+def config_caption(config: DataConfig | TrainConfig, with_seed: bool = True) -> None:
+    text = config.describe(with_seed) if isinstance(config, TrainConfig) else config.describe()
+    st.caption(f"Configuration: {text}")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def dataset(config: DataConfig) -> Dataset:
+    """The windows of `config`, built once per config for every session (no TensorFlow)."""
+    return make_dataset(config)

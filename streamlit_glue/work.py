@@ -1,0 +1,288 @@
+"""The server's jobs: one worker process shared by every session, starting jobs, following them live.
+
+Server settings, read from the environment (on Streamlit Community Cloud, from the app's
+secrets, whose top-level keys Streamlit also exports as environment variables):
+
+- FIBDASH_BUDGET_SECONDS: the longest job, in estimated seconds, the server accepts (default 60,
+  suited to a public demo); "none" removes the limit for local use.
+- FIBDASH_WORKER_MEMORY_MB: between jobs, a worker process larger than this is replaced by a
+  fresh one (default 1100: with the server, about 1.35 GB at most before the next job).
+- FIBDASH_MEMORY_CEILING_MB: server plus worker; a job that takes them past it is ended with a
+  message (default 1500); "none" removes it.
+- FIBDASH_OPERATOR: "1" shows a button that forgets every cached result, for every session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+from typing import Any
+
+import streamlit as st
+from streamlit.logger import get_logger
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from fibdash import budget, tasks
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.figures import loss_figure
+from fibdash.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
+from fibdash.results import Trained
+from streamlit_glue.show import chart
+
+# Finished jobs kept for every session, least recently used dropped first: a trained pair with
+# its arrays and .keras files takes a few MB, so the bound keeps the server's memory flat.
+MAX_CACHED_RESULTS = 8
+LIVE_SECONDS = 0.5  # how often a running job's progress is redrawn
+
+
+def _setting(name: str, default: float | None) -> float | None:
+    """A number from the environment; "none" (or 0) means no limit."""
+    text = os.environ.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text in ("none", "0"):
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(
+            f"the setting {name} must be a number of seconds or MB, or none; got {text!r}"
+        ) from None
+
+
+BUDGET_SECONDS = _setting("FIBDASH_BUDGET_SECONDS", 60.0)
+WORKER_MEMORY_MB = _setting("FIBDASH_WORKER_MEMORY_MB", 1100.0)
+MEMORY_CEILING_MB = _setting("FIBDASH_MEMORY_CEILING_MB", 1500.0)
+OPERATOR = os.environ.get("FIBDASH_OPERATOR", "") == "1"
+
+
+@st.cache_resource(show_spinner=False)
+def runner() -> JobRunner:
+    """The server's one job queue, worker process and bounded store of results, for every session.
+
+    Not `st.cache_resource` on a training function itself: that can neither tell whether a
+    config is trained without training it, nor let a second session watch the first's progress,
+    and a rerun would throw the half-done training away.
+    """
+    get_logger("fibdash")  # the engine's log lines (jobs started, ended, failed) join the server's log
+    return JobRunner(
+        MAX_CACHED_RESULTS,
+        warm_up=tasks.warm_up,
+        worker_memory_mb=WORKER_MEMORY_MB,
+        memory_ceiling_mb=MEMORY_CEILING_MB,
+    )
+
+
+def session_id() -> str:
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no-session"
+
+
+def _connected(session: str) -> bool:
+    """Whether a session is still connected; outside a real server (tests), every session is."""
+    return not Runtime.exists() or Runtime.instance().is_active_session(session)
+
+
+# --- what a page asks for ---------------------------------------------------------------------
+
+
+def pair_key(config: TrainConfig) -> Hashable:
+    return ("pair", config)
+
+
+def study_key(config: TrainConfig, seeds: int) -> Hashable:
+    # A study replaces the config's own seed with seeds 0 .. seeds - 1: one key whatever it is.
+    return ("study", replace(config, seed=0), seeds)
+
+
+def trained_pair(config: TrainConfig) -> dict[str, Trained] | None:
+    """Both trained models of `config` if any session has trained them (a cache read, no work)."""
+    return runner().result(pair_key(config))
+
+
+def study_result(config: TrainConfig, seeds: int) -> Any:
+    """The finished study of `config` over `seeds` seeds, if any session ran it (a cache read)."""
+    return runner().result(study_key(config, seeds))
+
+
+def train_pair_button(config: TrainConfig) -> Job | None:
+    """The Train button with its estimated time, and the pair's training, live, while it runs."""
+    return _job_controls(
+        pair_key(config),
+        tasks.train_pair,
+        (config,),
+        label=f"training {config.describe()}",
+        button="Train both models",
+        button_key="train",
+        seconds=budget.estimate_seconds(config),
+        refusal=budget.refusal(config, BUDGET_SECONDS),
+        chart_title="Loss per epoch",
+    )
+
+
+def run_study_button(config: TrainConfig, seeds: int) -> Job | None:
+    """The Run button of a seed study with its estimated time, and the study, live, while it runs."""
+    return _job_controls(
+        study_key(config, seeds),
+        tasks.run_study,
+        (config, seeds),
+        label=f"a study over {seeds} seeds of {config.describe(with_seed=False)}",
+        button="Run the study",
+        button_key="run_study",
+        seconds=budget.estimate_seconds(config, seeds),
+        refusal=budget.refusal(config, BUDGET_SECONDS, seeds, what="study"),
+        chart_title=f"Median loss per epoch over the {seeds} seeds",
+    )
+
+
+def _job_controls(
+    key: Hashable,
+    function: Callable[..., Any],
+    args: tuple,
+    label: str,
+    button: str,
+    button_key: str,
+    seconds: float,
+    refusal: str | None,
+    chart_title: str,
+) -> Job | None:
+    """A button that starts `function(*args)` for `key`, its estimate, and the job's progress.
+
+    A job under way for `key` (started here, in another session, or before a reload) is
+    followed at once, unless this session stopped it. Returns the job followed, if any.
+    """
+    _notice(key)
+    job = runner().job(key)
+    if job is not None and job.id in _stopped():
+        job = None  # this session stopped it; it goes on only for others
+    limit = (
+        "no limit here"
+        if BUDGET_SECONDS is None
+        else f"this server's limit: {budget.describe_seconds(BUDGET_SECONDS).removeprefix('about ')}"
+    )
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    pressed = left.button(
+        button, key=button_key, type="primary", disabled=refusal is not None or job is not None
+    )
+    right.caption(f"Estimated time: {budget.describe_seconds(seconds)} ({limit})")
+    if refusal is not None:
+        st.error(refusal)
+    if pressed and job is None:
+        try:
+            job = runner().submit(key, function, args, label, session_id())
+        except AlreadyQueuedError as queued:
+            st.warning(
+                f"You already have a job waiting in the queue ({queued.job.label}). Stop it, or wait "
+                "for it to start, before you queue another."
+            )
+    if job is not None:
+        runner().follow(job, session_id())
+        _follow(job, chart_title)
+    return job
+
+
+def _stopped() -> set[int]:
+    """Ids of the jobs this session stopped: they are not followed again."""
+    return st.session_state.setdefault("stopped_jobs", set())
+
+
+def _notices() -> dict[Hashable, tuple[str, str]]:
+    """Messages about this session's jobs that ended, by key, shown once."""
+    return st.session_state.setdefault("job_notices", {})
+
+
+def _notice(key: Hashable) -> None:
+    if (notice := _notices().pop(key, None)) is not None:
+        kind, text = notice
+        getattr(st, kind)(text)
+
+
+def _follow(job: Job, chart_title: str) -> None:
+    """Draw the job's progress every LIVE_SECONDS until it ends, then rerun the page for its result."""
+
+    @st.fragment(run_every=LIVE_SECONDS)
+    def live() -> None:
+        if job.finished:
+            if job.state == FAILED:
+                _notices()[job.key] = (
+                    "error",
+                    f"Training failed: {job.error}. Change the configuration or try again.",
+                )
+            elif job.state == STOPPED:
+                _notices()[job.key] = (
+                    "warning",
+                    "The training was stopped before it finished; nothing of it was kept.",
+                )
+            st.rerun(scope="app")
+        position = runner().position(job)
+        if st.button(
+            "Stop",
+            key="stop_job",
+            help="Stop waiting for this job; it is cancelled unless another session waits for it too",
+        ):
+            _stopped().add(job.id)
+            if runner().stop(job, session_id(), _connected):
+                _notices()[job.key] = ("warning", "Stopped: nothing of this job was kept.")
+            else:
+                _notices()[job.key] = (
+                    "info",
+                    "You stopped waiting, but another session is waiting for this same job, so it goes on "
+                    "for them; its result will be shown here too once it is done.",
+                )
+            st.rerun(scope="app")
+        if position:
+            ahead = "1 job" if position == 1 else f"{position} jobs"
+            st.caption(
+                f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1})."
+            )
+        else:
+            logs = list(job.logs)
+            compiling = "" if logs else ", compiling the training loop"
+            st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{compiling}.")
+            _draw_progress(logs, chart_title)
+
+    live()
+
+
+def _draw_progress(logs: list[Any], title: str) -> None:
+    """Each model's bar at its latest epoch, and the loss curves so far."""
+    histories: dict[str, tuple[list[float], list[float]]] = {}
+    latest = {}
+    for log in logs:
+        loss, test_mse = histories.setdefault(MODEL_LABELS[log.kind], ([], []))
+        loss.append(log.loss)
+        test_mse.append(log.test_mse)
+        latest[log.kind] = log
+    for kind in MODEL_KINDS:
+        log = latest.get(kind)
+        if log is None:
+            st.progress(0.0, text=f"{MODEL_LABELS[kind]}: waiting")
+        else:
+            st.progress(
+                log.epoch / log.epochs,
+                text=f"{MODEL_LABELS[kind]}: epoch {log.epoch}/{log.epochs}, loss {log.loss:.3g}",
+            )
+    if histories:
+        chart(loss_figure(histories, title), key="live_loss")
+
+
+def background_jobs() -> None:
+    """The sidebar's list of jobs under way on this server, kept current."""
+    jobs = runner().active()
+
+    @st.fragment(run_every=1.0 if jobs else None)
+    def listed() -> None:
+        for job in runner().active():
+            where = "running" if job.state == RUNNING else f"queued, number {runner().position(job) + 1}"
+            st.caption(f":material/hourglass_top: {job.label} ({where})")
+
+    listed()
+
+
+def clear_button() -> None:
+    """For the server's operator only (FIBDASH_OPERATOR=1): forget every cached result."""
+    if OPERATOR and st.button("Clear every cached result", key="clear_cache", help="For every session"):
+        runner().clear()
+        st.toast("Every cached result was cleared")

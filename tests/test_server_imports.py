@@ -1,0 +1,37 @@
+"""The Streamlit server never imports TensorFlow: every piece of that work runs in the worker process."""
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+# Every page, a trained pair and a study through the widgets, in a process of its own.
+SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+from streamlit.testing.v1 import AppTest
+from tests.conftest import finish_jobs, open_page
+
+at = AppTest.from_file({app!r}, default_timeout=300)
+at.run()
+open_page(at, "pages/2_Train.py", n=60, epochs=2)
+at.button(key="train").click().run()
+finish_jobs(at)
+assert at.metric, "the pair was not trained"
+open_page(at, "pages/3_Compare.py")
+open_page(at, "pages/1_Dataset.py")
+open_page(at, "pages/4_Robustness.py")
+at.select_slider(key="seeds").set_value(3).run()
+at.button(key="run_study").click().run()
+finish_jobs(at)
+assert at.metric, "the study did not run"
+assert not at.exception
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras")))
+"""
+
+
+def test_the_server_process_never_imports_tensorflow():
+    code = SCRIPT.format(root=str(ROOT), app=str(ROOT / "app.py"))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
