@@ -161,7 +161,7 @@ def stop_mid_epoch(browser, folder: Path) -> None:
             time.sleep(12)  # compiled by now, and inside its first epoch of about 7 s or more
             busy = worker.cpu_percent(0.5)
             pressed = time.monotonic()
-            tab.get_by_role("button", name="Stop").click()
+            tab.get_by_role("button", name="Stop training").click()
             worker.wait(30)
             gone = time.monotonic() - pressed
             while psutil.Process(pid).cpu_percent(0.2) > 10:  # the server itself settles too

@@ -219,6 +219,10 @@ class JobRunner:
     def worker_mb(self) -> float:
         return self._worker.resident_mb()
 
+    def worker_ready(self) -> bool:
+        """Whether the current worker has warmed up and takes calls at once."""
+        return self._worker.ready.is_set()
+
     def close(self) -> None:
         """Stop taking jobs and kill the worker (for tests and shutdown)."""
         with self._lock:

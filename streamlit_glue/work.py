@@ -171,12 +171,14 @@ def _job_controls(
         st.error(refusal)
     if pressed and job is None:
         try:
-            job = runner().submit(key, function, args, label, session_id())
+            runner().submit(key, function, args, label, session_id())
         except AlreadyQueuedError as queued:
             st.warning(
                 f"You already have a job waiting in the queue ({queued.job.label}). Stop it, or wait "
                 "for it to start, before you queue another."
             )
+        else:
+            st.rerun()  # drawn again with the button disabled and the job followed
     if job is not None:
         runner().follow(job, session_id())
         _follow(job, chart_title)
@@ -218,7 +220,7 @@ def _follow(job: Job, chart_title: str) -> None:
             st.rerun(scope="app")
         position = runner().position(job)
         if st.button(
-            "Stop",
+            "Stop training",
             key="stop_job",
             help="Stop waiting for this job; it is cancelled unless another session waits for it too",
         ):
@@ -239,8 +241,13 @@ def _follow(job: Job, chart_title: str) -> None:
             )
         else:
             logs = list(job.logs)
-            compiling = "" if logs else ", compiling the training loop"
-            st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{compiling}.")
+            if logs:
+                doing = ""
+            elif not runner().worker_ready():
+                doing = ", starting the training process (it loads TensorFlow)"
+            else:
+                doing = ", compiling the training loop"
+            st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}.")
             _draw_progress(logs, chart_title)
 
     live()

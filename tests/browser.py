@@ -156,11 +156,9 @@ def set_slider(tab, label: str, value: float) -> None:
 
 
 def set_widget(tab, label: str, value: float | str) -> None:
-    """Set a sidebar widget by its label: a number box, a slider (fractions) or a select box (text)."""
+    """Set a sidebar setting by its label: a select box (text) or a number box."""
     if isinstance(value, str):
         choose(tab, label, value)
-    elif tab.get_by_role("slider", name=label).count():
-        set_slider(tab, label, value)
     else:
         set_number(tab, label, value)
 
@@ -170,3 +168,13 @@ def train(tab) -> None:
     tab.get_by_role("button", name="Train both models").click()
     tab.get_by_text("Trained: results below").wait_for()
     settled(tab)
+
+
+def phone(browser):
+    """A new browser session the size of a phone (390 x 844), as touch devices report themselves."""
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
+    )
+    tab = context.new_page()
+    tab.set_default_timeout(120_000)
+    return tab

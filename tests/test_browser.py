@@ -1,17 +1,29 @@
 """End to end: `streamlit run app.py` driven by headless Chromium, as users meet the app.
 
 Slow (a server, a browser, real trainings): `make test` skips them, CI runs them. Screenshots of
-every page land in artifacts/browser/.
+every page, at desktop and phone sizes, land in artifacts/browser/.
 """
 
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import sync_playwright
 
-from tests.browser import ROOT, choose, go, launch, set_number, set_slider, settled, streamlit_server, train
+from tests.browser import (
+    ROOT,
+    choose,
+    go,
+    launch,
+    phone,
+    set_number,
+    set_slider,
+    settled,
+    streamlit_server,
+    train,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -36,17 +48,22 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    """A new browser session on the home page; asserts at the end that no exception box appeared."""
+def new_tab(browser, url: str):
     context = browser.new_context(viewport={"width": 1400, "height": 2000})
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
-    tab.goto(server.url)
+    tab.goto(url)
     settled(tab)
+    return tab
+
+
+@pytest.fixture
+def page(browser, server):
+    """A new browser session on the home page; asserts at the end that no exception box appeared."""
+    tab = new_tab(browser, server.url)
     yield tab
     assert tab.locator('[data-testid="stException"]').count() == 0
-    context.close()
+    tab.context.close()
 
 
 def caption(tab) -> str:
@@ -65,13 +82,22 @@ def shot(tab, name: str) -> None:
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_every_page_renders(page, server):
+def started_jobs(server, pattern: str) -> int:
+    return len(re.findall(rf"job started: {pattern}", server.log_text(), re.MULTILINE))
+
+
+def test_every_page_renders_at_desktop_and_phone_sizes(page, browser, server):
+    small = phone(browser)
     for label, path in PAGES.items():
-        page.goto(f"{server.url}/{path}")
-        settled(page)
-        assert label in page.locator("h1").first.inner_text() or label == "Home"
-        assert page.locator('[data-testid="stException"]').count() == 0
-        shot(page, f"page_{label.lower()}")
+        for tab, size in ((page, "desktop"), (small, "phone")):
+            tab.goto(f"{server.url}/{path}")
+            settled(tab)
+            assert label in tab.locator("h1").first.inner_text() or label == "Home"
+            assert tab.locator('[data-testid="stException"]').count() == 0
+            tab.screenshot(
+                path=str(ARTIFACTS / f"page_{label.lower()}_{size}.png"), full_page=size == "desktop"
+            )
+    small.context.close()
     page.goto(f"{server.url}/Dataset")
     settled(page)
     page.wait_for_selector(".js-plotly-plot")
@@ -84,14 +110,17 @@ def test_train_through_the_ui_then_compare(page):
     for label, value in SMALL.items():
         set_number(page, label, value)
     assert "n=60" in caption(page) and "2 epochs" in caption(page)
+    assert "n=60" in page.url and "epochs=2" in page.url  # the settings live in the URL
+    assert page.get_by_text(re.compile(r"Estimated time: about \d+ s")).is_visible()
     train(page)
     assert len(metrics(page)) == 6
     assert page.get_by_text("Total parameters: 11").is_visible()
     assert page.get_by_text("Total parameters: 33").is_visible()
     shot(page, "trained")
 
-    go(page, "Compare")  # the config carries over with the session
+    go(page, "Compare")  # the config carries over with the session, and into the URL
     assert "n=60" in caption(page) and "2 epochs" in caption(page)
+    assert "n=60" in page.url and "epochs=2" in page.url
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 7")
     scores = page.locator('[data-testid="stDataFrame"]').first
     # the grid is drawn on a canvas; its cells' text sits in a hidden table for screen readers
@@ -123,71 +152,127 @@ def test_seed_study_through_the_ui(page):
     shot(page, "robustness")
 
 
-def test_bad_input_gets_a_message_and_the_app_keeps_working(page):
+def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(page, browser, server):
     go(page, "Dataset")
-    n_box = page.get_by_label("Fibonacci numbers n", exact=True)
-    n_box.fill("5000")  # past the widget's bound: the browser refuses it, the last good value stays
-    n_box.press("Enter")
-    page.wait_for_timeout(500)
-    assert n_box.get_attribute("aria-invalid") == "true"
-    assert "n=1200" in caption(page)
-
-    set_number(page, "Fibonacci numbers n", 1200)
-    set_number(page, "Time steps per window", 1199)
-    assert any("time_steps must be at most 1198" in text for text in alerts(page))
+    set_number(page, "Fibonacci numbers n", 5000)
+    assert any("n must be at most 1474" in text for text in alerts(page))
+    set_number(page, "Fibonacci numbers n", "1e3")
+    assert page.get_by_label("Fibonacci numbers n", exact=True).input_value() == "1000"
+    assert "n=1000" in caption(page)
+    set_number(page, "Time steps per window", "")
+    assert any("time_steps is empty: type a whole number from 1 to 1473" in text for text in alerts(page))
+    set_number(page, "Time steps per window", 999)
+    assert any("time_steps must be at most 998" in text for text in alerts(page))
     shot(page, "bad_time_steps")
     go(page, "Compare")  # the other pages say the same and keep serving
-    assert any("time_steps must be at most 1198" in text for text in alerts(page))
+    assert any("time_steps must be at most 998" in text for text in alerts(page))
     set_number(page, "Time steps per window", 20)
-    assert not any("cannot be used" in text for text in alerts(page))
+    assert not any("cannot be used" in text or "must be" in text for text in alerts(page))
 
     go(page, "Train")
     set_number(page, "Batch size", 900)
-    assert any("batch_size must be at most 826" in text for text in alerts(page))
+    assert any("batch_size must be at most 686" in text for text in alerts(page))
     set_number(page, "Batch size", 1)
     set_number(page, "Fibonacci numbers n", 400)
     choose(page, "Scaling", "none")
     assert any("scaling 'none', n must be at most 185" in text for text in alerts(page))
     shot(page, "bad_scaling")
 
+    linked = new_tab(browser, f"{server.url}/Train?n=5000&scaling=bogus&epochs=7")
+    assert any("n must be at most 1474" in text for text in alerts(linked))
+    assert any("The link's scaling=bogus cannot be used" in text for text in alerts(linked))
+    assert linked.locator('[data-testid="stException"]').count() == 0
+    linked.context.close()
 
-def test_training_goes_on_across_page_switches_and_stop_keeps_nothing(page, server):
+
+def test_a_link_opens_its_configuration_and_it_survives_page_changes(browser, server):
+    tab = new_tab(browser, f"{server.url}/Dataset?n=300&time_steps=12&scaling=log-minmax&train_fraction=0.8")
+    assert caption(tab).startswith("Configuration: n=300, time_steps=12, train fraction 0.8, log-minmax")
+    go(tab, "Train")
+    assert "n=300, time_steps=12, train fraction 0.8, log-minmax" in caption(tab)
+    set_number(tab, "Seed", 4)
+    go(tab, "Robustness")
+    assert "n=300, time_steps=12, train fraction 0.8, log-minmax" in caption(tab)
+    go(tab, "Dataset")
+    for part in ("n=300", "time_steps=12", "scaling=log-minmax", "train_fraction=0.8"):
+        assert part in tab.url
+    tab.context.close()
+
+
+def test_over_budget_work_is_refused_before_it_starts(browser, server):
+    url = f"{server.url}/Train?n=1474&time_steps=300&train_fraction=0.95&hidden_units=64&cell=LSTM&epochs=500"
+    tab = new_tab(browser, url)
+    refusal = next(text for text in alerts(tab) if "runs jobs of at most" in text)
+    assert "Alone, any of these would fit" in refusal or "Lower several settings" in refusal
+    assert tab.get_by_role("button", name="Train both models").is_disabled()
+    shot(tab, "over_budget")
+    tab.context.close()
+
+
+def test_training_goes_on_across_page_switches_and_a_reload_reattaches(page, server):
     go(page, "Train")
-    # The tutorial config with 200 epochs: long enough (about 10 s) to leave the page in the middle
-    set_number(page, "Epochs", 200)
+    set_number(page, "Epochs", 200)  # the tutorial config for 200 epochs: long enough to leave
     set_number(page, "Seed", 3)
     page.get_by_role("button", name="Train both models").click()
     page.get_by_text(re.compile("Running for")).wait_for()
     go(page, "Dataset")  # a page switch in the middle of training
-    assert page.locator('[data-testid="stSidebar"]').get_by_text("In the background").is_visible()
+    page.locator('[data-testid="stSidebar"]').get_by_text("seed 3 (running)").wait_for()
     go(page, "Train")
-    page.get_by_text("Trained: results below").wait_for()
-    assert page.get_by_text("200 epochs in").count() == 2  # both models complete, none cut short
-
-    set_number(page, "Seed", 4)
-    page.get_by_role("button", name="Train both models").click()
     page.get_by_text(re.compile("Running for")).wait_for()
-    page.get_by_role("button", name="Stop training").click()
-    page.get_by_text("Training was stopped before it finished").wait_for()
+    page.reload()  # a new session: the URL keeps the settings, the page finds the job again
     settled(page)
-    assert any("has not been trained yet" in text for text in alerts(page))
-    go(page, "Compare")  # nothing half-trained was kept for seed 4
-    assert any("has not been trained yet" in text for text in alerts(page))
+    assert "200 epochs" in caption(page) and "seed 3" in caption(page)
+    page.get_by_text("Trained: results below").wait_for()
+    settled(page)
+    assert page.get_by_text("200 epochs in").count() == 2  # both models complete, none cut short
+    assert started_jobs(server, r"training .*200 epochs.*seed 3$") == 1
+    assert not page.locator('[data-testid="stSidebar"]').get_by_text("(running)").count()
+
+
+def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
+    url = f"{server.url}/Train?n=300&epochs=300&seed=7"
+    first, second = new_tab(browser, url), new_tab(browser, url)
+    first.get_by_role("button", name="Train both models").click()
+    first.get_by_text(re.compile("Running for")).wait_for()
+    second.goto(url)  # the second session finds the same job and follows it
+    settled(second)
+    second.get_by_text(re.compile("Running for")).wait_for()
+    first.get_by_role("button", name="Stop training").click()
+    first.get_by_text("another session is waiting for this same job").wait_for()
+    second.get_by_text("Trained: results below").wait_for()  # the other session still gets its result
+    assert started_jobs(server, r"training n=300, .*seed 7$") == 1
+    for tab in (first, second):
+        tab.context.close()
+
+    third = new_tab(browser, f"{server.url}/Train?n=300&epochs=300&seed=8")
+    third.get_by_role("button", name="Train both models").click()
+    third.get_by_text(re.compile("Running for")).wait_for()
+    third.get_by_role("button", name="Stop training").click()  # the only follower: the job is cancelled
+    third.get_by_text("Stopped: nothing of this job was kept.").wait_for()
+    assert any("has not been trained yet" in text for text in alerts(third))
     assert "job stopped" in server.log_text()
+    third.context.close()
+
+
+def test_queued_sessions_see_their_place(browser, server):
+    first = new_tab(browser, f"{server.url}/Train?n=600&epochs=150&seed=11")
+    second = new_tab(browser, f"{server.url}/Train?n=60&epochs=2&seed=12")
+    first.get_by_role("button", name="Train both models").click()
+    first.get_by_text(re.compile("Running for")).wait_for()
+    second.get_by_role("button", name="Train both models").click()
+    second.get_by_text(re.compile(r"Queued: 1 job ahead of yours")).wait_for()
+    shot(second, "queued")
+    second.get_by_role("button", name="Stop training").click()  # stopping one's own queued job says so
+    second.get_by_text("Stopped: nothing of this job was kept.").wait_for()
+    first.get_by_role("button", name="Stop training").click()
+    first.get_by_text("Stopped: nothing of this job was kept.").wait_for()
+    for tab in (first, second):
+        tab.context.close()
 
 
 def test_sessions_share_one_training_and_keep_their_own_configs(browser, server):
-    tabs = []
-    for _ in range(2):
-        context = browser.new_context(viewport={"width": 1400, "height": 2000})
-        tab = context.new_page()
-        tab.set_default_timeout(TIMEOUT_MS)
-        tab.goto(f"{server.url}/Train")
-        settled(tab)
-        for label, value in {"Fibonacci numbers n": 90, "Epochs": 300, "Seed": 7}.items():
-            set_number(tab, label, value)
-        tabs.append(tab)
-    for tab in tabs:  # both ask for the same config while it trains (300 epochs: a few seconds)
+    tabs = [new_tab(browser, f"{server.url}/Train?n=90&epochs=300&seed=17") for _ in range(2)]
+    for tab in tabs:  # both ask for the same config while it trains
         tab.get_by_role("button", name="Train both models").click()
     for tab in tabs:
         tab.get_by_text("Trained: results below").wait_for()
@@ -195,14 +280,31 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
     first, second = tabs
     shared = metrics(first)
     assert len(shared) == 6 and metrics(second) == shared
-    started = re.findall(r"job started: training n=90, .*seed 7$", server.log_text(), re.MULTILINE)
-    assert len(started) == 1
+    assert started_jobs(server, r"training n=90, .*seed 17$") == 1
 
-    set_number(second, "Seed", 8)
+    set_number(second, "Seed", 18)
     train(second)
-    assert "seed 8" in caption(second) and metrics(second) != shared
+    assert "seed 18" in caption(second) and metrics(second) != shared
     go(first, "Train")  # the first session still sees its own config and numbers
-    assert "seed 7" in caption(first) and metrics(first) == shared
+    assert "seed 17" in caption(first) and metrics(first) == shared
     for tab in tabs:
         assert tab.locator('[data-testid="stException"]').count() == 0
         tab.context.close()
+
+
+def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, server):
+    import psutil
+
+    tab = new_tab(browser, f"{server.url}/Train?n=600&epochs=400&seed=21")
+    tab.get_by_role("button", name="Train both models").click()
+    tab.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for()
+    worker = psutil.Process(server.process.pid).children()[0]
+    worker.kill()  # as the kernel's OOM killer would
+    tab.get_by_text("the training process stopped unexpectedly").wait_for()
+    shot(tab, "worker_killed")
+    time.sleep(1)
+    set_number(tab, "Epochs", 2)
+    set_number(tab, "Fibonacci numbers n", 60)
+    train(tab)  # a fresh worker takes the next job
+    assert len(metrics(tab)) == 6
+    tab.context.close()
