@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import sklearn
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
@@ -61,7 +62,9 @@ class Dataset:
     def to_original(self, values: np.ndarray) -> np.ndarray:
         """Scaled values of any shape back to Fibonacci units."""
         values = np.asarray(values, dtype=np.float64)
-        with np.errstate(over="ignore"):  # a wild prediction may leave float64: inf, not an error
+        # A wild prediction may leave float64 (inf, not an error), or be infinite already: sklearn
+        # would refuse it, but maps it to its limit (inf, or 0 for log-minmax's -inf) when told to.
+        with np.errstate(over="ignore"), sklearn.config_context(assume_finite=True):
             return self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
 
     def to_scaled(self, values: np.ndarray) -> np.ndarray:
