@@ -16,8 +16,25 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("KERAS_HOME", os.path.join(tempfile.gettempdir(), "fibdash-keras"))
 
+import wrapt
+
 from fibdash.config import DataConfig, TrainConfig
 from fibdash.data import Dataset, get_fib_seq, get_fib_XY, make_dataset
+
+# The two lines that load a `.keras` file the app exports, as its pages and README show them.
+LOAD_MODEL_SNIPPET = 'import fibdash, keras\n\nmodel = keras.saving.load_model("attention_model.keras")'
+
+
+@wrapt.when_imported("keras")
+def _register_layers(keras):
+    """Register fibdash's Keras layers as soon as keras is imported, before or after fibdash.
+
+    A saved model names its custom layers ("fibdash>Attention"); Keras finds them only once
+    their module has run. Importing it here, and only once keras is there, lets `import fibdash`
+    be enough to load an exported file without making fibdash itself import TensorFlow.
+    """
+    importlib.import_module("fibdash.layers")
+
 
 _KERAS_NAMES = {
     "Attention": "fibdash.layers",
@@ -27,7 +44,16 @@ _KERAS_NAMES = {
     "TrainResult": "fibdash.training",
 }
 
-__all__ = ["DataConfig", "Dataset", "TrainConfig", "get_fib_XY", "get_fib_seq", "make_dataset", *_KERAS_NAMES]
+__all__ = [
+    "LOAD_MODEL_SNIPPET",
+    "DataConfig",
+    "Dataset",
+    "TrainConfig",
+    "get_fib_XY",
+    "get_fib_seq",
+    "make_dataset",
+    *_KERAS_NAMES,
+]
 
 
 def __getattr__(name: str):
