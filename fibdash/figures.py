@@ -76,10 +76,9 @@ def _lines(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width)) if text else ""
 
 
-def _style(figure: go.Figure, title: str, note: str = "") -> go.Figure:
-    """The shared look, the title and a note below it."""
-    figure.update_layout(LAYOUT, title_text=_lines(title, TITLE_CHARS))
-    return _note(figure, note)
+def _style(figure: go.Figure, title: str) -> go.Figure:
+    """The shared look, with `title`."""
+    return figure.update_layout(LAYOUT, title_text=_lines(title, TITLE_CHARS))
 
 
 def _note(figure: go.Figure, *notes: str) -> go.Figure:
