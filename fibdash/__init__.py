@@ -16,7 +16,24 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 os.environ.setdefault("KERAS_HOME", os.path.join(tempfile.gettempdir(), "fibdash-keras"))
 
+import wrapt
+
 from fibdash.config import DataConfig, TrainConfig
+
+# The two lines that load a `.keras` file the app exports, as its pages and README show them.
+LOAD_MODEL_SNIPPET = 'import fibdash, keras\n\nmodel = keras.saving.load_model("attention_model.keras")'
+
+
+@wrapt.when_imported("keras")
+def _register_layers(keras):
+    """Register fibdash's Keras layers as soon as keras is imported, before or after fibdash.
+
+    A saved model names its custom layers ("fibdash>Attention"); Keras finds them only once
+    their module has run. Importing it here, and only once keras is there, lets `import fibdash`
+    be enough to load an exported file without making fibdash itself import TensorFlow.
+    """
+    importlib.import_module("fibdash.layers")
+
 
 # Loaded on first use: the data code needs pandas and scikit-learn (seconds to import), the
 # rest TensorFlow; a process that only moves configs around (the worker's pipe) needs neither.
@@ -32,7 +49,7 @@ _LAZY_NAMES = {
     "TrainResult": "fibdash.training",
 }
 
-__all__ = ["DataConfig", "TrainConfig", *_LAZY_NAMES]
+__all__ = ["LOAD_MODEL_SNIPPET", "DataConfig", "TrainConfig", *_LAZY_NAMES]
 
 
 def __getattr__(name: str):

@@ -58,8 +58,12 @@ class Dataset:
 
     def to_original(self, values: np.ndarray) -> np.ndarray:
         """Scaled values of any shape back to Fibonacci units."""
+        import sklearn  # loaded already: it fitted the scaler
+
         values = np.asarray(values, dtype=np.float64)
-        with np.errstate(over="ignore"):  # a wild prediction may leave float64: inf, not an error
+        # A wild prediction may leave float64 (inf, not an error), or be infinite already: sklearn
+        # would refuse it, but maps it to its limit (inf, or 0 for log-minmax's -inf) when told to.
+        with np.errstate(over="ignore"), sklearn.config_context(assume_finite=True):
             return self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
 
     def to_scaled(self, values: np.ndarray) -> np.ndarray:

@@ -5,11 +5,15 @@ Every figure shares one look (`LAYOUT`) and the two models keep their colours ev
 
 from __future__ import annotations
 
+import textwrap
+import warnings
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from numpy.typing import ArrayLike
 from plotly.subplots import make_subplots
 
 from fibdash.config import MODEL_LABELS
@@ -19,13 +23,47 @@ MODEL_COLOURS = {"RNN": "#1f77b4", "RNN + attention": "#d62728"}
 BASELINE_COLOURS = {"predict zero": "#c7c7c7", "persistence": "#9a9a9a", "Fibonacci rule": "#555555"}
 SPLIT_COLOURS = {"train": "#8fb9d8", "test": "#f28e2b"}
 TRUTH_COLOUR = "#222222"
+# Plotly's toolbar shows at the top right on hover (a tap on a phone): the title starts below it.
+TOOLBAR_BAND = 34
+# The longest line of a title or note, in characters: what fits a phone's 390 px at their font sizes.
+TITLE_CHARS = 42
+NOTE_CHARS = 56
+# A log axis may not run past float64, or Plotly labels its ticks "Infinity" and "0" (log10 units).
+LOG_AXIS_LIMITS = {
+    "minallowed": float(np.log10(np.finfo(np.float64).smallest_subnormal)),
+    "maxallowed": float(np.log10(np.finfo(np.float64).max)),
+}
 LAYOUT = {
     "template": "plotly_white",
     "font": {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
-    "margin": {"l": 60, "r": 20, "t": 90, "b": 50},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.01, "xanchor": "left", "x": 0},
+    # Titles sit at the top left under the toolbar and push the plot down as far as their lines need;
+    # a note (what is not drawn, and why) is the subtitle.
+    "title": {
+        "font": {"size": 16},
+        "subtitle": {"font": {"size": 12, "color": "#555555"}},
+        "automargin": True,
+        "x": 0,
+        "xanchor": "left",
+        "xref": "container",
+        "y": 1,
+        "yanchor": "top",
+        "yref": "container",
+        "pad": {"t": TOOLBAR_BAND, "l": 12},
+    },
+    "margin": {"l": 60, "r": 20, "t": 20, "b": 10},
+    # Legends go below the plot, where they can take as many rows as a narrow screen needs.
+    "legend": {
+        "orientation": "h",
+        "x": 0,
+        "xanchor": "left",
+        "xref": "container",
+        "y": 0,
+        "yanchor": "bottom",
+        "yref": "container",
+    },
     "hoverlabel": {"namelength": -1},
 }
+NOT_SHOWN = ("NaN", "infinite", "at or below 0")  # why a value is not drawn, in the order notes name them
 
 
 def colour(name: str) -> str:
@@ -33,32 +71,49 @@ def colour(name: str) -> str:
     return {**MODEL_COLOURS, **BASELINE_COLOURS}.get(name, TRUTH_COLOUR)
 
 
-def _title(text: str) -> dict:
-    """Titles sit at the top left, above the legend."""
-    return {
-        "text": text,
-        "x": 0,
-        "xanchor": "left",
-        "xref": "paper",
-        "y": 1,
-        "yanchor": "top",
-        "yref": "container",
-        "pad": {"t": 12},
-    }
+def _lines(text: str, width: int) -> str:
+    """`text` broken into lines of at most `width` characters, as Plotly does not wrap titles."""
+    return "<br>".join(textwrap.wrap(text, width)) if text else ""
 
 
-def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    figure = go.Figure()
-    figure.update_layout(LAYOUT, title=_title(title), xaxis_title=x_title, yaxis_title=y_title)
-    if log_y:
-        figure.update_yaxes(type="log", exponentformat="power")
+def _style(figure: go.Figure, title: str) -> go.Figure:
+    """The shared look, with `title`."""
+    return figure.update_layout(LAYOUT, title_text=_lines(title, TITLE_CHARS))
+
+
+def _note(figure: go.Figure, *notes: str) -> go.Figure:
+    """Say the non-empty `notes` under the title."""
+    figure.update_layout(title_subtitle_text=_lines("; ".join(n for n in notes if n), NOTE_CHARS))
     return figure
 
 
-def _positive(values: np.ndarray) -> np.ndarray:
-    """Values a log axis can show: non-positive and infinite ones become gaps."""
+def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+    figure = _style(go.Figure(), title)
+    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title)
+    if log_y:
+        figure.update_yaxes(type="log", exponentformat="power", **LOG_AXIS_LIMITS)
+    return figure
+
+
+def _drawable(values: ArrayLike, hidden: Counter[str], log: bool = True) -> np.ndarray:
+    """`values` with those an axis cannot draw as NaN gaps, each counted in `hidden` by its cause.
+
+    NaN and infinite values cannot be drawn on any axis; a log axis has no place for 0 or below.
+    """
     values = np.asarray(values, dtype=np.float64)
-    return np.where((values > 0) & np.isfinite(values), values, np.nan)
+    drawable = np.isfinite(values)
+    hidden["NaN"] += int(np.isnan(values).sum())
+    hidden["infinite"] += int(np.isinf(values).sum())
+    if log:
+        hidden["at or below 0"] += int(np.sum(drawable & (values <= 0)))
+        drawable &= values > 0
+    return np.where(drawable, values, np.nan)
+
+
+def _not_shown(hidden: Counter[str], what: str = "not shown") -> str:
+    """`hidden` in words, by cause: "260 NaN, 3 at or below 0 not shown"; "" when nothing is hidden."""
+    counts = [f"{hidden[cause]} {cause}" for cause in NOT_SHOWN if hidden[cause]]
+    return f"{', '.join(counts)} {what}" if counts else ""
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -110,20 +165,21 @@ def split_figure(data: Dataset) -> go.Figure:
 
 
 def scores_figure(table: pd.DataFrame) -> go.Figure:
-    """Train and test MSE of every predictor in `scores_table` form; log axis, zero bars omitted."""
+    """Train and test MSE of every predictor in `scores_table` form; log axis, undrawable bars counted."""
     figure = _figure("MSE on scaled values (lower is better)", "", "MSE", log_y=True)
+    hidden: Counter[str] = Counter()
     for row in table.to_dict("records"):
         values = [row["train MSE"], row["test MSE"]]
         figure.add_bar(
             x=["train MSE", "test MSE"],
-            y=_positive(values),
+            y=_drawable(values, hidden),
             name=row["predictor"],
             marker_color=colour(row["predictor"]),
             customdata=values,
             hovertemplate="%{x}: %{customdata:.3e}<extra>%{fullData.name}</extra>",
         )
     figure.update_layout(barmode="group")
-    return figure
+    return _note(figure, _not_shown(hidden))
 
 
 def predictions_figure(
@@ -133,20 +189,16 @@ def predictions_figure(
     on the scaled axis the networks see.
 
     `predictions` maps a model's name to its scaled predictions for every window. Test windows
-    are filled markers, training windows faint ones; in Fibonacci units, predictions <= 0 cannot
-    be drawn on a log axis and are counted in the title.
+    are filled markers, training windows faint ones; predictions the axis cannot draw (NaN,
+    infinite, and on the log axis 0 or below) are counted under the title by cause.
     """
     units = "scaled values" if scaled else "Fibonacci units"
-    title = f"Predictions in {units}"
-    figure = _figure(title, "index of the target in the series", units, log_y=not scaled)
+    figure = _figure(f"Predictions in {units}", "index of the target in the series", units, log_y=not scaled)
     truth = data.y if scaled else data.series[data.positions]
     figure.add_scatter(x=data.positions, y=truth, mode="lines", name="truth", line_color=TRUTH_COLOUR)
-    hidden = 0
+    hidden: Counter[str] = Counter()
     for name, values in predictions.items():
-        shown = np.asarray(values, dtype=np.float64) if scaled else data.to_original(values)
-        if not scaled:
-            hidden += int(np.sum(~(shown > 0)))
-            shown = _positive(shown)
+        shown = _drawable(values if scaled else data.to_original(values), hidden, log=not scaled)
         for split, rows in (("train", data.train_idx), ("test", data.test_idx)):
             rows = np.sort(rows)
             figure.add_scatter(
@@ -161,27 +213,29 @@ def predictions_figure(
                     "opacity": 1 if split == "test" else 0.35,
                 },
             )
-    if hidden:
-        figure.update_layout(title_text=f"{title} ({hidden} at or below 0 not shown)")
-    return figure
+    return _note(figure, _not_shown(hidden))
 
 
 def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative: bool) -> go.Figure:
     """Each model's error on the test windows in Fibonacci units: absolute, or relative in %."""
     rows = np.sort(data.test_idx)
     truth = data.series[data.positions[rows]]
-    title = (
-        "Test error, % of the true value" if relative else "Test error |prediction - truth|, Fibonacci units"
-    )
-    figure = _figure(title, "index of the target in the series", "% error" if relative else "error", True)
+    title = "Test error, % of the true value" if relative else "Test error in Fibonacci units"
+    y_title = "% error" if relative else "|prediction - truth|"
+    figure = _figure(title, "index of the target in the series", y_title, log_y=True)
+    hidden: Counter[str] = Counter()
     for name, scaled in predictions.items():
         original = data.to_original(np.asarray(scaled)[rows])
         with np.errstate(over="ignore", invalid="ignore"):
             error = 100 * np.abs(original / truth - 1) if relative else np.abs(original - truth)
         figure.add_scatter(
-            x=data.positions[rows], y=_positive(error), mode="markers", name=name, marker_color=colour(name)
+            x=data.positions[rows],
+            y=_drawable(error, hidden),
+            mode="markers",
+            name=name,
+            marker_color=colour(name),
         )
-    return figure
+    return _note(figure, _not_shown(hidden))
 
 
 def loss_figure(
@@ -189,18 +243,19 @@ def loss_figure(
 ) -> go.Figure:
     """Training loss (solid) and test MSE (dotted) per epoch for each model name, log axis."""
     figure = _figure(title, "epoch", "MSE (scaled values)", log_y=True)
+    hidden: Counter[str] = Counter()
     for name, (loss, test_mse) in histories.items():
         epochs = np.arange(1, len(loss) + 1)
         figure.add_scatter(
-            x=epochs, y=_positive(loss), name=f"{name}: training loss", line_color=colour(name)
+            x=epochs, y=_drawable(loss, hidden), name=f"{name}: training loss", line_color=colour(name)
         )
         figure.add_scatter(
             x=epochs,
-            y=_positive(test_mse),
+            y=_drawable(test_mse, hidden),
             name=f"{name}: test MSE",
             line={"color": colour(name), "dash": "dot"},
         )
-    return figure
+    return _note(figure, _not_shown(hidden))
 
 
 # --- attention -----------------------------------------------------------------------------
@@ -210,38 +265,58 @@ def _step_labels(time_steps: int) -> list[str]:
     return [f"t-{time_steps - i}" for i in range(time_steps)]
 
 
+def _uniform(weights: np.ndarray) -> str:
+    """A note when every finite weight is the same: the model attends to no step more than another."""
+    finite = weights[np.isfinite(weights)]
+    if finite.size == 0 or not np.allclose(finite, finite[0], rtol=1e-6, atol=0):
+        return ""
+    return f"every weight is {finite[0]:.3g}: uniform attention"
+
+
 def attention_heatmap(data: Dataset, weights: np.ndarray) -> go.Figure:
     """Attention weights, one row per test window (ordered along the series) and one column per step.
 
-    `weights` has shape (test windows, time_steps), rows in `data.test_idx` order.
+    `weights` has shape (test windows, time_steps), rows in `data.test_idx` order. The colours run
+    from 0 to the largest weight, but at least to twice uniform attention (2 / time_steps), so
+    weights that barely differ from uniform stay pale, and a flat map looks flat.
     """
     order = np.argsort(data.positions[data.test_idx])
+    hidden: Counter[str] = Counter()
+    shown = _drawable(weights[order], hidden, log=False)
+    top = np.nanmax(shown, initial=0.0)
     figure = _figure("Attention weights of the test windows", "input time step", "target index in the series")
     figure.add_heatmap(
-        z=weights[order],
+        z=shown,
         x=_step_labels(weights.shape[1]),
         y=data.positions[data.test_idx][order],
+        zmin=0,
+        zmax=max(top, 2 / weights.shape[1]),
         colorscale="Reds",
         colorbar={"title": {"text": "weight"}},
         hovertemplate="target %{y}, step %{x}: weight %{z:.4f}<extra></extra>",
     )
-    figure.update_yaxes(type="category", showticklabels=False)
-    return figure
+    figure.update_yaxes(type="category")  # one row per window, equally tall; Plotly thins the labels
+    return _note(figure, _not_shown(hidden), _uniform(weights))
 
 
 def attention_mean_figure(weights: np.ndarray) -> go.Figure:
     """Mean attention weight per time step over the test windows, against uniform attention."""
     steps = weights.shape[1]
+    hidden: Counter[str] = Counter()
+    finite = _drawable(weights, hidden, log=False)
     figure = _figure("Mean attention weight per time step", "input time step", "mean weight")
+    with warnings.catch_warnings():  # a step without one finite weight has no mean: a gap, counted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, sd = np.nanmean(finite, axis=0), np.nanstd(finite, axis=0)
     figure.add_bar(
         x=_step_labels(steps),
-        y=weights.mean(axis=0),
-        error_y={"type": "data", "array": weights.std(axis=0), "visible": True},
+        y=mean,
+        error_y={"type": "data", "array": sd, "visible": True},
         marker_color=MODEL_COLOURS["RNN + attention"],
         name="mean ± sd",
     )
     figure.add_hline(y=1 / steps, line_dash="dash", line_color=TRUTH_COLOUR, annotation_text="uniform 1/T")
-    return figure
+    return _note(figure, _not_shown(hidden, "weights left out of the mean"), _uniform(weights))
 
 
 def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figure:
@@ -250,12 +325,10 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
     steps = data.config.time_steps
     labels = _step_labels(steps)
     position = int(data.positions[row])
+    hidden: Counter[str] = Counter()
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12)
-    figure.update_layout(
-        LAYOUT,
-        title=_title(f"Window predicting value {position} of the series"),
-        showlegend=False,
-    )
+    _style(figure, f"Window predicting value {position} of the series")
+    figure.update_layout(showlegend=False)
     figure.add_scatter(
         x=labels,
         y=data.X[row, :, 0],
@@ -266,11 +339,17 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
         row=1,
         col=1,
     )
-    figure.add_bar(x=labels, y=weights[test_row], marker_color=MODEL_COLOURS["RNN + attention"], row=2, col=1)
+    figure.add_bar(
+        x=labels,
+        y=_drawable(weights[test_row], hidden, log=False),
+        marker_color=MODEL_COLOURS["RNN + attention"],
+        row=2,
+        col=1,
+    )
     figure.update_yaxes(title_text="scaled input", row=1, col=1)
     figure.update_yaxes(title_text="attention weight", row=2, col=1)
     figure.update_xaxes(title_text="input time step", row=2, col=1)
-    return figure
+    return _note(figure, _not_shown(hidden))
 
 
 # --- seed study ------------------------------------------------------------------------------
@@ -282,10 +361,11 @@ def study_figure(table: pd.DataFrame) -> go.Figure:
     `table` is a study table: one row per model kind and seed, with its test MSE.
     """
     figure = _figure("Test MSE of every seed (lower is better)", "", "test MSE (scaled values)", log_y=True)
+    hidden: Counter[str] = Counter()
     for kind, rows in table.groupby("model", sort=False):
         name = MODEL_LABELS[kind]
         figure.add_box(
-            y=_positive(rows["test MSE"]),
+            y=_drawable(rows["test MSE"], hidden),
             name=name,
             customdata=rows["seed"],
             boxpoints="all",
@@ -297,16 +377,17 @@ def study_figure(table: pd.DataFrame) -> go.Figure:
             hovertemplate="seed %{customdata}: test MSE %{y:.3e}<extra>%{fullData.name}</extra>",
         )
     figure.update_layout(showlegend=False)
-    return figure
+    return _note(figure, _not_shown(hidden))
 
 
 def ratio_figure(paired: pd.DataFrame) -> go.Figure:
     """Attention's test MSE over the RNN's, seed by seed, log axis: below 1, attention won that seed."""
     ratio = paired["ratio (attention / RNN)"].to_numpy(dtype=float)
+    hidden: Counter[str] = Counter()
     figure = _figure("Test MSE ratio per seed: attention / RNN", "seed", "ratio (log scale)", log_y=True)
     figure.add_bar(  # from 1 to the ratio: up where the RNN was better, down where attention was
         x=paired["seed"].astype(str),
-        y=_positive(ratio) - 1,
+        y=_drawable(ratio, hidden) - 1,
         base=1,
         customdata=ratio,
         marker_color=[colour(MODEL_LABELS["attention" if r < 1 else "rnn"]) for r in ratio],
@@ -314,4 +395,4 @@ def ratio_figure(paired: pd.DataFrame) -> go.Figure:
     )
     figure.add_hline(y=1, line_color=TRUTH_COLOUR, annotation_text="equal")
     figure.update_xaxes(type="category")
-    return figure
+    return _note(figure, _not_shown(hidden))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from fibdash.config import TrainConfig
 from fibdash.data import Dataset
 
 
@@ -94,3 +97,120 @@ def predictions_frame(data: Dataset, scores: list[Scores]) -> pd.DataFrame:
         frame[f"{s.name} (scaled)"] = s.predictions
         frame[f"{s.name} (Fibonacci)"] = data.to_original(s.predictions)
     return frame
+
+
+# Inputs below float32's resolution next to 1 (1 + x == 1 in float32) count as nothing beside a
+# network's weights and biases: windows made only of them all look alike to it.
+FLOAT32_RESOLUTION = float(np.finfo(np.float32).eps)
+UNBOUNDED_ACTIVATIONS = ("linear", "relu")
+
+
+def first_nonfinite_epoch(loss_history: Sequence[float]) -> int | None:
+    """The first epoch (counting from 1) whose training loss is NaN or infinite; None if there is none."""
+    bad = np.flatnonzero(~np.isfinite(np.asarray(loss_history, dtype=np.float64)))
+    return int(bad[0]) + 1 if bad.size else None
+
+
+def diagnose(
+    scores: Scores,
+    data: Dataset,
+    baselines: Sequence[Scores],
+    loss_history: Sequence[float],
+    config: TrainConfig | None = None,
+) -> list[str]:
+    """Plain-words warnings for a trained model, one sentence group each; empty when nothing is wrong.
+
+    Checks, in this order: training diverged (a non-finite loss), non-finite test predictions,
+    one value shared by most test predictions, and a test MSE no lower than a naive rule's.
+    `config`, when given, lets a divergence name this run's own likely causes.
+    """
+    warnings = [
+        _diverged(loss_history, data, config),
+        _non_finite(scores, data),
+        _constant(scores, data),
+        _no_better(scores, baselines),
+    ]
+    return [w for w in warnings if w]
+
+
+def _diverged(loss_history: Sequence[float], data: Dataset, config: TrainConfig | None) -> str:
+    epoch = first_nonfinite_epoch(loss_history)
+    if epoch is None:
+        return ""
+    tutorial = f"the tutorial's is {TrainConfig.learning_rate:g}"
+    if config is None:
+        causes = [
+            f"a learning rate too high ({tutorial})",
+            "an activation that does not bound the outputs, such as linear or relu",
+        ]
+    else:
+        causes = [f"a learning rate too high (here {config.learning_rate:g}; {tutorial})"]
+        if config.activation in UNBOUNDED_ACTIVATIONS:
+            causes.append(f"the {config.activation} activation, which does not bound the outputs (try tanh)")
+    if data.config.scaling == "none":
+        causes.append(
+            f"unscaled data (scaling 'none' feeds the network values up to {data.series.max():.3g})"
+        )
+    loss = "NaN" if math.isnan(loss_history[epoch - 1]) else "infinite"
+    return (
+        f"Training diverged: the training loss was {loss} at epoch {epoch}, and a network cannot learn "
+        f"on from there. Usual causes: {_join(causes)}."
+    )
+
+
+def _non_finite(scores: Scores, data: Dataset) -> str:
+    test = scores.predictions[data.test_idx]
+    counts = {"NaN": int(np.isnan(test).sum()), "infinite": int(np.isinf(test).sum())}
+    if not any(counts.values()):
+        return ""
+    said = _join([f"{count} are {cause}" for cause, count in counts.items() if count])
+    return f"Predictions that are not numbers: of {len(test)} test predictions, {said}."
+
+
+def _constant(scores: Scores, data: Dataset) -> str:
+    test = scores.predictions[data.test_idx]
+    finite = test[np.isfinite(test)]
+    if not finite.size:
+        return ""
+    values, counts = np.unique(finite, return_counts=True)
+    value, count = values[counts.argmax()], int(counts.max())
+    if 2 * count <= len(test):
+        return ""
+    windows = data.test_X[test == value]
+    largest = float(np.abs(windows).max())
+    original = float(data.to_original(value))
+    said = (
+        f"One answer for most windows: {count} of {len(test)} test predictions are exactly {value:.5g} "
+        f"on the scaled axis ({original:.4g} in Fibonacci units). "
+    )
+    if largest < FLOAT32_RESOLUTION:
+        better = "" if data.config.scaling == "log-minmax" else " 'log-minmax' scaling spreads them out."
+        return said + (
+            f"Their inputs are all at most {largest:.2g}, below float32's resolution next to 1 "
+            f"({FLOAT32_RESOLUTION:.2g}): '{data.config.scaling}' scaling squashed them so far that the "
+            f"network, computing in float32, cannot tell them apart.{better}"
+        )
+    return said + "The network answers them alike although their inputs differ."
+
+
+def _no_better(scores: Scores, baselines: Sequence[Scores]) -> str:
+    if math.isnan(scores.test_mse):
+        return ""
+    rules = [b for b in baselines if not scores.test_mse < b.test_mse]
+    if not rules:
+        return ""
+    named = _join([f"{b.name} ({b.test_mse:.3g})" for b in rules])
+    nothing = (
+        " Predicting zero does as well: the model has learnt nothing."
+        if any(b.name == "predict zero" for b in rules)
+        else ""
+    )
+    return (
+        f"No better than a naive rule: its test MSE ({scores.test_mse:.3g}) is no lower than that of "
+        f"{named}.{nothing}"
+    )
+
+
+def _join(words: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -95,7 +95,16 @@ def summary_rows(model: keras.Model) -> list[dict[str, object]]:
 
 
 def to_keras_bytes(model: keras.Model) -> bytes:
-    """The model as the contents of a `.keras` file, for downloads."""
+    """The model as the contents of a `.keras` file, for downloads.
+
+    Loading compiles the model and builds its optimizer's state for the trainable variables
+    before reading the saved one; a model trained outside its own optimizer (as the fast path
+    does) has none, so it is built here too (fresh Adam moments) and the file loads without a
+    warning.
+    """
+    optimizer = getattr(model, "optimizer", None)  # None or absent: not compiled, nothing to save
+    if optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         model.save(path)

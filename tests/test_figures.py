@@ -1,6 +1,10 @@
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import plotly
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from fibdash import figures
@@ -8,6 +12,7 @@ from fibdash.config import DataConfig
 from fibdash.data import make_dataset
 from fibdash.metrics import naive_baselines, scores_table
 from fibdash.study import TABLE_COLUMNS, paired_table
+from tests.browser import ROOT, launch
 
 
 @pytest.fixture(scope="module")
@@ -67,14 +72,14 @@ def test_predictions_figure(data):
     assert rnn_test.marker.color == figures.MODEL_COLOURS["RNN"] == rnn_train.marker.color
     assert att_test.marker.color == figures.MODEL_COLOURS["RNN + attention"]
     assert np.isnan(att_test.y).all()
-    assert f"{len(data.y)} at or below 0 not shown" in figure.layout.title.text
+    assert figure.layout.title.subtitle.text == f"{len(data.y)} at or below 0 not shown"
 
     on_scaled_axis = figures.predictions_figure(data, {"RNN + attention": bad}, scaled=True)
     truth, _, att_test = on_scaled_axis.data
     assert on_scaled_axis.layout.yaxis.type != "log"
     np.testing.assert_array_equal(truth.y, data.y)
     np.testing.assert_array_equal(att_test.y, -1)  # drawn as they are: nothing hidden
-    assert "not shown" not in on_scaled_axis.layout.title.text
+    assert not on_scaled_axis.layout.title.subtitle.text
 
 
 def test_errors_figure(data):
@@ -147,3 +152,226 @@ def test_study_figures():
     assert bars.marker.color[0] == figures.MODEL_COLOURS["RNN + attention"]  # attention won seed 0
     assert bars.marker.color[1] == figures.MODEL_COLOURS["RNN"]
     assert ratios.layout.shapes[0].y0 == 1
+
+
+# --- what a chart cannot draw ----------------------------------------------------------------
+
+
+def spoilt(data, nan: int, infinite: int, negative: int) -> np.ndarray:
+    """Scaled predictions for every window: twice the truth, with the first test windows made NaN,
+    then infinite, then negative (in Fibonacci units too)."""
+    predictions = data.to_scaled(2 * data.series[data.positions])
+    rows = data.test_idx[: nan + infinite + negative]
+    predictions[rows] = [np.nan] * nan + [np.inf] * infinite + [-1.0] * negative
+    return predictions
+
+
+def subtitle(figure: go.Figure) -> str:
+    return figure.layout.title.subtitle.text or ""
+
+
+def test_predictions_and_errors_count_what_they_leave_out_by_cause(data):
+    predictions = {"RNN": spoilt(data, 3, 2, 1), "RNN + attention": spoilt(data, 4, 0, 0)}
+    log = figures.predictions_figure(data, predictions)
+    assert subtitle(log) == "7 NaN, 2 infinite, 1 at or below 0 not shown"
+    drawn = np.concatenate([trace.y for trace in log.data[1:]])
+    assert np.isfinite(drawn).sum() == 2 * len(data.y) - 10  # the rest are gaps
+    assert (
+        subtitle(figures.predictions_figure(data, predictions, scaled=True)) == "7 NaN, 2 infinite not shown"
+    )
+    # the errors: NaN and infinite predictions give NaN and infinite errors; -1 gives a finite error
+    assert subtitle(figures.errors_figure(data, predictions, relative=False)) == "7 NaN, 2 infinite not shown"
+    unscaled = make_dataset(DataConfig(n=40, time_steps=3, scaling="none"))
+    exact = {"Fibonacci rule": unscaled.y}  # errors of 0 have no place on a log axis
+    for relative in (False, True):
+        errors = figures.errors_figure(unscaled, exact, relative=relative)
+        assert subtitle(errors) == f"{len(unscaled.test_idx)} at or below 0 not shown"
+
+
+def test_a_diverged_run_is_named_nan_not_negative(data):
+    nan = np.full_like(data.y, np.nan)
+    figure = figures.predictions_figure(data, {"RNN": nan, "RNN + attention": nan})
+    assert subtitle(figure) == f"{2 * len(data.y)} NaN not shown"
+    loss = figures.loss_figure({"RNN": ([0.5, np.nan, np.nan], [0.4, np.inf, np.nan])})
+    assert subtitle(loss) == "3 NaN, 1 infinite not shown"
+    assert list(loss.data[0].y[:1]) == [0.5] and np.isnan(loss.data[0].y[1:]).all()
+
+
+def test_score_and_study_figures_count_what_they_leave_out(data):
+    table = scores_table(naive_baselines(data)).set_index("predictor")
+    assert (table.loc["Fibonacci rule", ["train MSE", "test MSE"]] == 0).all()  # exact on this short series
+    table.loc["predict zero", ["train MSE", "test MSE"]] = [np.nan, np.inf]
+    scores = figures.scores_figure(table.reset_index())
+    assert subtitle(scores) == "1 NaN, 1 infinite, 2 at or below 0 not shown"
+
+    rows = [["rnn", 0, 0, 1e-4, 1], ["rnn", 1, 0, np.nan, 1], ["rnn", 2, 0, 2e-4, 1]]
+    rows += [["attention", 0, 0, 1e-4, 1], ["attention", 1, 0, 3e-4, 1], ["attention", 2, 0, np.inf, 1]]
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    assert subtitle(figures.study_figure(table)) == "1 NaN, 1 infinite not shown"
+    # ratios: 1 (drawn), 3e-4 / NaN = NaN, inf / 2e-4 = inf
+    assert subtitle(figures.ratio_figure(paired_table(table))) == "1 NaN, 1 infinite not shown"
+
+
+def test_attention_figures_say_nan_weights(data):
+    weights = np.full((len(data.test_idx), 5), 0.2)
+    weights[:2] = np.nan
+    assert subtitle(figures.attention_heatmap(data, weights)).startswith("10 NaN not shown")
+    assert subtitle(figures.attention_mean_figure(weights)).startswith("10 NaN weights left out of the mean")
+    np.testing.assert_allclose(figures.attention_mean_figure(weights).data[0].y, 0.2)
+    window = figures.window_figure(data, weights, 0)
+    assert subtitle(window) == "5 NaN not shown"
+    assert subtitle(figures.window_figure(data, weights, 2)) == ""
+
+
+def test_flat_attention_has_a_colour_scale_from_zero_and_says_so():
+    data = make_dataset(DataConfig(n=120, time_steps=20))
+    flat = np.full((len(data.test_idx), 20), 0.05)  # what a collapsed network attends
+    heatmap = figures.attention_heatmap(data, flat)
+    trace = heatmap.data[0]
+    assert (trace.zmin, trace.zmax) == (0, pytest.approx(0.1))  # uniform attention sits mid-scale
+    assert subtitle(heatmap) == "every weight is 0.05: uniform attention"
+    sharp = np.zeros_like(flat)
+    sharp[:, -1] = 1.0  # all attention on the last step: the scale reaches the largest weight
+    trace = figures.attention_heatmap(data, sharp).data[0]
+    assert (trace.zmin, trace.zmax) == (0, 1)
+    assert subtitle(figures.attention_mean_figure(flat)) == "every weight is 0.05: uniform attention"
+
+
+def test_attention_heatmap_labels_rows_with_their_target_index(data):
+    weights = np.random.default_rng(0).dirichlet(np.ones(5), size=len(data.test_idx))
+    heatmap = figures.attention_heatmap(data, weights)
+    assert heatmap.layout.yaxis.showticklabels is not False
+    assert heatmap.layout.yaxis.type == "category"  # equally tall rows; Plotly thins crowded labels
+    assert list(heatmap.data[0].y) == sorted(data.positions[data.test_idx])
+
+
+# --- the largest series, and a phone ---------------------------------------------------------
+
+LOG10_FLOAT64_MAX = np.log10(np.finfo(np.float64).max)
+
+
+def every_figure(data, predictions: dict, weights: np.ndarray) -> dict[str, go.Figure]:
+    table = scores_table(naive_baselines(data))
+    rows = [
+        [kind, seed, 0, mse, 1] for kind in ("rnn", "attention") for seed, mse in enumerate([1e-4, 1e300])
+    ]
+    study = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return {
+        "series": figures.series_figure(data),
+        "scaled series": figures.scaled_series_figure(data),
+        "targets": figures.target_histogram(data),
+        "split": figures.split_figure(data),
+        "scores": figures.scores_figure(table),
+        "predictions": figures.predictions_figure(data, predictions),
+        "scaled predictions": figures.predictions_figure(data, predictions, scaled=True),
+        "errors": figures.errors_figure(data, predictions, relative=False),
+        "relative errors": figures.errors_figure(data, predictions, relative=True),
+        "loss": figures.loss_figure({"RNN": ([1e30, np.inf], [1e300, np.nan])}),
+        "attention": figures.attention_heatmap(data, weights),
+        "mean attention": figures.attention_mean_figure(weights),
+        "window": figures.window_figure(data, weights, 0),
+        "study": figures.study_figure(study),
+        "ratios": figures.ratio_figure(paired_table(study)),
+    }
+
+
+@pytest.fixture(scope="module")
+def largest():
+    """The longest series (n=1474, its last value near float64's largest) and predictions beyond it."""
+    data = make_dataset(DataConfig(n=1474, time_steps=20, scaling="log-minmax"))
+    predictions = data.y.copy()
+    predictions[data.test_idx[:5]] = 1.5  # beyond the series' largest value: infinite in Fibonacci units
+    predictions[data.test_idx[5:10]] = 0.999  # finite, near float64's largest
+    weights = np.random.default_rng(0).dirichlet(np.ones(20), size=len(data.test_idx))
+    return every_figure(data, {"RNN": predictions, "RNN + attention": data.y}, weights)
+
+
+def test_log_axes_stay_within_float64_at_the_longest_series(largest):
+    # Plotly pads a log axis beyond its data; past float64's largest number it labels a tick
+    # "Infinity⁻NaN" (the series figure did at n=1474). Every log axis is held within float64.
+    log_axes = 0
+    for name, figure in largest.items():
+        for axis in figure.select_yaxes():
+            if axis.type == "log":
+                log_axes += 1
+                assert axis.maxallowed <= LOG10_FLOAT64_MAX, name
+        for trace in figure.data:
+            values = np.asarray(trace.y if trace.type != "heatmap" else trace.z)
+            if values.dtype.kind == "f":
+                assert not np.isinf(values).any(), name  # never handed to Plotly
+    assert log_axes == 9
+    assert subtitle(largest["predictions"]) == "5 infinite not shown"
+
+
+def test_every_figure_fits_a_phone(largest):
+    for name, figure in largest.items():
+        for line in figure.layout.title.text.split("<br>"):
+            assert len(line) <= figures.TITLE_CHARS, name
+        for line in subtitle(figure).split("<br>"):
+            assert len(line) <= figures.NOTE_CHARS, name
+        # the legend below the plot area, where its rows cannot run into the title
+        assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
+        assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
+
+
+def box(locator) -> tuple[float, float, float, float]:
+    found = locator.bounding_box()
+    return found["x"], found["y"], found["x"] + found["width"], found["y"] + found["height"]
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [358, 540, 1100])  # a phone (390 px less Streamlit's padding), desktop
+def test_figures_drawn_by_plotly_fit_and_label_no_infinity(largest, width, tmp_path):
+    """Every figure of the longest series, drawn by Plotly in Chromium: tick labels, and where the
+    title, its note, the toolbar, the legend and the plot area land. Screenshots in artifacts/figures/."""
+    from playwright.sync_api import sync_playwright
+
+    config = {"displaylogo": False, "displayModeBar": "hover"}
+    ids = {name: name.replace(" ", "-") for name in largest}
+    divs = "".join(
+        pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=ids[name],
+            default_width=f"{width}px",
+            default_height=f"{figure.layout.height or 450}px",
+            config=config,
+        )
+        for name, figure in largest.items()
+    )
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    html = tmp_path / "figures.html"
+    html.write_text(
+        f"<html><head><script src='{plotly_js.as_uri()}'></script></head><body>{divs}</body></html>"
+    )
+    shots = ROOT / "artifacts" / "figures" / str(width)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        tab = browser.new_page(viewport={"width": width + 20, "height": 900})
+        tab.goto(html.as_uri())
+        tab.wait_for_function(f"() => document.querySelectorAll('.gtitle').length === {len(largest)}")
+        for name in largest:
+            plot = tab.locator(f"#{ids[name]}")
+            ticks = plot.locator("g[class*='tick'] text").all_text_contents()
+            assert ticks and not any("Infinity" in t or "NaN" in t for t in ticks), (name, ticks)
+            plot.hover()  # the toolbar shows
+            toolbar = box(plot.locator(".modebar"))
+            whole = box(plot)
+            titles = [box(plot.locator(".gtitle"))]
+            if subtitle(largest[name]):
+                titles.append(box(plot.locator(".gtitle-subtitle")))
+            areas = [box(area) for area in plot.locator(".nsewdrag").all()]
+            legend = [box(plot.locator(".legend"))] if plot.locator(".legend").count() else []
+            for title in titles:
+                assert whole[0] <= title[0] and title[2] <= whole[2], name  # not cut at either side
+                assert not overlap(title, toolbar), name
+                assert not any(overlap(title, other) for other in areas + legend), name
+            assert not any(overlap(legend[0], area) for area in areas if legend), name
+            plot.screenshot(path=str(shots / f"{ids[name]}.png"))
+        browser.close()

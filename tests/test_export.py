@@ -1,0 +1,98 @@
+"""A downloaded `.keras` file loads as users try it: `import fibdash`, then Keras' own loader.
+
+Each load runs in a fresh Python process, as a user's would: nothing this test process imported
+(fibdash.layers, above all) can help it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fibdash
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.data import make_dataset
+from tests.browser import ROOT
+
+CONFIG = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2)
+
+# Runs in the fresh process: the snippet the app shows (with `import keras` first in one order),
+# warnings and log records caught while it runs, then the model's predictions on the test windows.
+LOADER = """
+import json, logging, sys, warnings
+import numpy as np
+
+snippet, windows = sys.argv[1], np.load(sys.argv[2])
+records = []
+handler = logging.Handler(logging.WARNING)
+handler.emit = records.append
+logging.getLogger().addHandler(handler)  # absl and keras loggers propagate to the root
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    scope = {}
+    exec(snippet, scope)
+    predictions = scope["model"].predict(windows, verbose=0)[:, 0]
+print(json.dumps({
+    "warnings": [str(w.message) for w in caught],
+    "logs": [record.getMessage() for record in records],
+    "predictions": predictions.tolist(),
+}))
+"""
+
+
+def fresh_python(code: str, *args: str, cwd: Path = ROOT) -> str:
+    """Run `code` in a new interpreter that imports this worktree's fibdash; its stdout."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "KERAS_HOME": str(cwd / ".keras")}
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Both models of CONFIG trained, downloaded as the Train page names them, and their test windows."""
+    from fibdash.training import train
+
+    folder = tmp_path_factory.mktemp("downloads")
+    data = make_dataset(CONFIG.data)
+    np.save(folder / "windows.npy", data.test_X.astype(np.float32))
+    expected = {}
+    for kind in ("rnn", "attention"):
+        result = train(CONFIG, kind, data=data)
+        (folder / f"{kind}_model.keras").write_bytes(result.keras_bytes())
+        expected[kind] = result.scores.predictions[data.test_idx]
+    return folder, expected
+
+
+def test_import_fibdash_loads_neither_tensorflow_nor_keras():
+    loaded = fresh_python(
+        "import sys, fibdash\n"
+        "assert 'load_model' in fibdash.LOAD_MODEL_SNIPPET\n"  # what the Streamlit page shows
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "print(sorted(heavy + [m for m in sys.modules if m == 'fibdash.layers']))"
+    )
+    assert loaded.strip() == "[]"
+
+
+@pytest.mark.parametrize("keras_first", [False, True], ids=["fibdash first", "keras first"])
+@pytest.mark.parametrize("kind", ["rnn", "attention"])
+def test_a_downloaded_model_loads_without_warnings_and_predicts_as_trained(exported, kind, keras_first):
+    folder, expected = exported
+    snippet = fibdash.LOAD_MODEL_SNIPPET.replace("attention_model.keras", f"{kind}_model.keras")
+    if keras_first:
+        snippet = f"import keras\n{snippet}"
+    loaded = json.loads(fresh_python(LOADER, snippet, str(folder / "windows.npy"), cwd=folder))
+    assert loaded["warnings"] == [] and loaded["logs"] == []
+    np.testing.assert_allclose(loaded["predictions"], expected[kind], rtol=1e-5, atol=1e-7)
+
+
+def test_the_readme_shows_the_snippet():
+    assert fibdash.LOAD_MODEL_SNIPPET in (ROOT / "README.md").read_text()
