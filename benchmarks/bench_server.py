@@ -33,16 +33,10 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import sync_playwright
 
-from tests.browser import go, launch, settled, streamlit_server, train
+from tests.browser import go, launch, settled, streamlit_server, train, worker_process
 
 CEILING_MB = 1500
 SESSIONS = 12
-
-
-def worker_of(server_pid: int) -> psutil.Process | None:
-    """The server's worker process (its one child that runs Python), if it has one."""
-    children = psutil.Process(server_pid).children()
-    return children[0] if children else None
 
 
 def resident_mb(process: psutil.Process | None) -> float:
@@ -53,7 +47,7 @@ def resident_mb(process: psutil.Process | None) -> float:
 
 
 def total_mb(server_pid: int) -> float:
-    return resident_mb(psutil.Process(server_pid)) + resident_mb(worker_of(server_pid))
+    return resident_mb(psutil.Process(server_pid)) + resident_mb(worker_process(server_pid))
 
 
 @contextmanager
@@ -64,7 +58,7 @@ def peak_memory(server_pid: int):
 
     def sample() -> None:
         while not done.is_set():
-            worker = worker_of(server_pid)
+            worker = worker_process(server_pid)
             if worker is not None:
                 seen["workers"].add(worker.pid)
             seen["peak"] = max(seen["peak"], total_mb(server_pid))
@@ -91,7 +85,7 @@ def wait_worker_ready(server_pid: int, timeout: float = 180) -> float:
     """Seconds until the server's worker has finished warming up (its CPU falls idle)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        worker = worker_of(server_pid)
+        worker = worker_process(server_pid)
         if worker is not None and resident_mb(worker) > 500 and worker.cpu_percent(0.5) < 5:
             return time.monotonic() - started
         time.sleep(0.2)
@@ -112,7 +106,7 @@ def memory_and_home(browser, folder: Path) -> None:
         print(f"home page rendered {home_seconds:.2f} s after the server was up (target: under 2 s)")
         wait_worker_ready(pid)
         print(
-            f"idle: server {server_idle:.0f} MB; worker after warm-up {resident_mb(worker_of(pid)):.0f} MB",
+            f"idle: server {server_idle:.0f} MB; worker warmed up {resident_mb(worker_process(pid)):.0f} MB",
             flush=True,
         )
 
@@ -122,7 +116,7 @@ def memory_and_home(browser, folder: Path) -> None:
         tutorial_seconds = time.perf_counter() - started
         go(tab, "Compare")
         tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 7")
-        server_mb, worker_mb = resident_mb(psutil.Process(pid)), resident_mb(worker_of(pid))
+        server_mb, worker_mb = resident_mb(psutil.Process(pid)), resident_mb(worker_process(pid))
         print(f"tutorial config trained through the UI in {tutorial_seconds:.1f} s (both models)")
         print(
             f"after the tutorial config: server {server_mb:.0f} MB, worker {worker_mb:.0f} MB, "
@@ -157,7 +151,7 @@ def stop_mid_epoch(browser, folder: Path) -> None:
             tab = open_tab(browser, url)
             tab.get_by_role("button", name="Train both models").click()
             tab.get_by_text("Running for").wait_for()
-            worker = worker_of(pid)
+            worker = worker_process(pid)
             time.sleep(12)  # compiled by now, and inside its first epoch of about 7 s or more
             busy = worker.cpu_percent(0.5)
             pressed = time.monotonic()

@@ -3,8 +3,10 @@
 import pandas as pd
 import streamlit as st
 
+from fibdash import LOAD_MODEL_SNIPPET
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures import loss_figure
+from fibdash.metrics import diagnose, first_nonfinite_epoch, naive_baselines
 from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Train", ":material/model_training:")
@@ -22,9 +24,18 @@ if pair is None:
         )
     st.stop()
 
-st.success(
-    "Trained: results below belong to the configuration shown above, and are cached for every session."
-)
+data = show.dataset(config.data)
+baselines = naive_baselines(data)
+diverged = [MODEL_LABELS[kind] for kind, r in pair.items() if first_nonfinite_epoch(r.loss_history)]
+if diverged:
+    st.warning(
+        f"Trained, but training failed for {' and '.join(diverged)}: the loss stopped being a number "
+        "(see below). The results belong to the configuration shown above, cached for every session."
+    )
+else:
+    st.success(
+        "Trained: results below belong to the configuration shown above, and are cached for every session."
+    )
 columns = st.columns(len(MODEL_KINDS))
 for column, kind in zip(columns, MODEL_KINDS, strict=True):
     result = pair[kind]
@@ -38,6 +49,8 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
             help="Median absolute percentage error of the test predictions turned back into Fibonacci "
             "numbers. With MinMax scaling a tiny scaled error is a huge one here.",
         )
+        for message in diagnose(result.scores, data, baselines, result.loss_history, config):
+            st.warning(message)
         st.caption(f"{result.epochs_run} epochs in {result.seconds:.1f} s")
         st.dataframe(pd.DataFrame(result.summary), hide_index=True)
         st.caption(f"Total parameters: {sum(row['Params'] for row in result.summary)}")
@@ -48,6 +61,9 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
             mime="application/octet-stream",
             key=f"download_{kind}",
             on_click="ignore",
+            help="Load it in Python with\n\n```python\n"
+            + LOAD_MODEL_SNIPPET.replace("attention_model.keras", f"{kind}_model.keras")
+            + "\n```",
         )
 
 show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in pair.items()}))

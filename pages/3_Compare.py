@@ -14,7 +14,7 @@ from fibdash.figures import (
     scores_figure,
     window_figure,
 )
-from fibdash.metrics import naive_baselines, predictions_frame, scores_table
+from fibdash.metrics import diagnose, naive_baselines, predictions_frame, scores_table
 from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Compare", ":material/compare:")
@@ -28,11 +28,15 @@ if results is None:
     st.stop()
 
 data = show.dataset(config.data)
+baselines = naive_baselines(data)
 models = [results[kind].scores for kind in results]
-scores = models + naive_baselines(data)
+scores = models + baselines
 predictions = {s.name: s.predictions for s in models}
 
 st.subheader("Scores")
+for kind, result in results.items():
+    for message in diagnose(result.scores, data, baselines, result.loss_history, config):
+        st.warning(f"**{MODEL_LABELS[kind]}**: {message}")
 table = scores_table(scores)
 left, right = st.columns([2, 3])
 with left:

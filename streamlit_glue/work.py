@@ -170,6 +170,7 @@ def _job_controls(
     if refusal is not None:
         st.error(refusal)
     if pressed and job is None:
+        _notices().pop(key, None)
         try:
             runner().submit(key, function, args, label, session_id())
         except AlreadyQueuedError as queued:
@@ -191,12 +192,12 @@ def _stopped() -> set[int]:
 
 
 def _notices() -> dict[Hashable, tuple[str, str]]:
-    """Messages about this session's jobs that ended, by key, shown once."""
+    """How this session's last job for each key ended, when it ended badly: shown until it trains again."""
     return st.session_state.setdefault("job_notices", {})
 
 
 def _notice(key: Hashable) -> None:
-    if (notice := _notices().pop(key, None)) is not None:
+    if (notice := _notices().get(key)) is not None:
         kind, text = notice
         getattr(st, kind)(text)
 
@@ -207,7 +208,9 @@ def _follow(job: Job, chart_title: str) -> None:
     @st.fragment(run_every=LIVE_SECONDS)
     def live() -> None:
         if job.finished:
-            if job.state == FAILED:
+            if job.id in _stopped():
+                pass  # the Stop button has said how it ended
+            elif job.state == FAILED:
                 _notices()[job.key] = (
                     "error",
                     f"Training failed: {job.error}. Change the configuration or try again.",

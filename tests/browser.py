@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,12 +90,13 @@ def wait_until_up(server: Server, timeout: float) -> None:
     raise TimeoutError(f"streamlit did not answer within {timeout} s:\n{server.log_text()}")
 
 
-def resident_mb(pid: int) -> float:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+def worker_process(server_pid: int) -> psutil.Process | None:
+    """The server's worker process, if it has one (not multiprocessing's resource tracker)."""
+    for child in psutil.Process(server_pid).children():
+        with contextlib.suppress(psutil.Error):
+            if any("spawn_main" in part for part in child.cmdline()):
+                return child
+    return None
 
 
 def settled(tab, rerun: bool = False) -> None:

@@ -23,6 +23,7 @@ from tests.browser import (
     settled,
     streamlit_server,
     train,
+    worker_process,
 )
 
 pytestmark = pytest.mark.slow
@@ -255,7 +256,7 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
 
 
 def test_queued_sessions_see_their_place(browser, server):
-    first = new_tab(browser, f"{server.url}/Train?n=600&epochs=150&seed=11")
+    first = new_tab(browser, f"{server.url}/Train?epochs=400&seed=11")  # long enough to queue behind
     second = new_tab(browser, f"{server.url}/Train?n=60&epochs=2&seed=12")
     first.get_by_role("button", name="Train both models").click()
     first.get_by_text(re.compile("Running for")).wait_for()
@@ -293,13 +294,10 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
 
 
 def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, server):
-    import psutil
-
     tab = new_tab(browser, f"{server.url}/Train?n=600&epochs=400&seed=21")
     tab.get_by_role("button", name="Train both models").click()
     tab.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for()
-    worker = psutil.Process(server.process.pid).children()[0]
-    worker.kill()  # as the kernel's OOM killer would
+    worker_process(server.process.pid).kill()  # as the kernel's OOM killer would
     tab.get_by_text("the training process stopped unexpectedly").wait_for()
     shot(tab, "worker_killed")
     time.sleep(1)
