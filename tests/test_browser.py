@@ -212,7 +212,7 @@ def test_over_budget_work_is_refused_before_it_starts(browser, server):
 
 def test_training_goes_on_across_page_switches_and_a_reload_reattaches(page, server):
     go(page, "Train")
-    set_number(page, "Epochs", 200)  # the tutorial config for 200 epochs: long enough to leave
+    set_number(page, "Epochs", 500)  # the tutorial config for 500 epochs: long enough to leave
     set_number(page, "Seed", 3)
     page.get_by_role("button", name="Train both models").click()
     page.get_by_text(re.compile("Running for")).wait_for()
@@ -222,16 +222,16 @@ def test_training_goes_on_across_page_switches_and_a_reload_reattaches(page, ser
     page.get_by_text(re.compile("Running for")).wait_for()
     page.reload()  # a new session: the URL keeps the settings, the page finds the job again
     settled(page)
-    assert "200 epochs" in caption(page) and "seed 3" in caption(page)
+    assert "500 epochs" in caption(page) and "seed 3" in caption(page)
     page.get_by_text("Trained: results below").wait_for()
     settled(page)
-    assert page.get_by_text("200 epochs in").count() == 2  # both models complete, none cut short
-    assert started_jobs(server, r"training .*200 epochs.*seed 3$") == 1
+    assert page.get_by_text("500 epochs in").count() == 2  # both models complete, none cut short
+    assert started_jobs(server, r"training .*500 epochs.*seed 3$") == 1
     assert not page.locator('[data-testid="stSidebar"]').get_by_text("(running)").count()
 
 
 def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
-    url = f"{server.url}/Train?n=300&epochs=300&seed=7"
+    url = f"{server.url}/Train?epochs=400&seed=7"  # the tutorial's data: a training of many seconds
     first, second = new_tab(browser, url), new_tab(browser, url)
     first.get_by_role("button", name="Train both models").click()
     first.get_by_text(re.compile("Running for")).wait_for()
@@ -241,11 +241,11 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
     first.get_by_role("button", name="Stop training").click()
     first.get_by_text("another session is waiting for this same job").wait_for()
     second.get_by_text("Trained: results below").wait_for()  # the other session still gets its result
-    assert started_jobs(server, r"training n=300, .*seed 7$") == 1
+    assert started_jobs(server, r"training n=1200, .*400 epochs.*seed 7$") == 1
     for tab in (first, second):
         tab.context.close()
 
-    third = new_tab(browser, f"{server.url}/Train?n=300&epochs=300&seed=8")
+    third = new_tab(browser, f"{server.url}/Train?epochs=400&seed=8")
     third.get_by_role("button", name="Train both models").click()
     third.get_by_text(re.compile("Running for")).wait_for()
     third.get_by_role("button", name="Stop training").click()  # the only follower: the job is cancelled
@@ -294,7 +294,7 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
 
 
 def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, server):
-    tab = new_tab(browser, f"{server.url}/Train?n=600&epochs=400&seed=21")
+    tab = new_tab(browser, f"{server.url}/Train?epochs=400&seed=21")
     tab.get_by_role("button", name="Train both models").click()
     tab.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for()
     worker_process(server.process.pid).kill()  # as the kernel's OOM killer would
