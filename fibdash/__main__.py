@@ -27,8 +27,8 @@ TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
 STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
 JOBS_HELP = (
     "run the grid points in N local processes (default 1: one after another in this one); each "
-    "process loads TensorFlow and compiles for itself, so on 2 cores --jobs 2 is no faster (measured: "
-    "about 1.1x the time): it pays on more cores"
+    "process loads TensorFlow and compiles for itself, so on 2 cores --jobs 2 gains little (measured: "
+    "1.2x faster on a quiet machine, 1.1x slower on a busy one): it pays on more cores"
 )
 
 
