@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-MARKS ?= not slow
+MARKS ?= not slow and not ray
 
 .PHONY: run test test-all lint
 
@@ -20,5 +20,10 @@ test: $(VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest -m "$(MARKS)"
 
-test-all:
+# Ray is optional (sweeps on a cluster): only `make test-all`, as CI, installs it, for the Ray tests.
+$(VENV)/.installed-ray: $(VENV)/.installed requirements-ray.txt
+	$(PY) -m pip install --quiet -r requirements-ray.txt
+	touch $@
+
+test-all: $(VENV)/.installed-ray
 	$(MAKE) test MARKS="slow or not slow"

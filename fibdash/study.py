@@ -150,8 +150,8 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
-def verdict(comparison: Comparison, config: TrainConfig) -> str:
-    """What the comparison means, in plain words, for this config only."""
+def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str:
+    """What the comparison means, in plain words, for this config only (or as the sentence `scope` says)."""
     c = comparison
     if c.pairs == 0:
         return "No seed gave both models a finite test MSE: there is nothing to compare."
@@ -184,7 +184,8 @@ def verdict(comparison: Comparison, config: TrainConfig) -> str:
         if c.p_note:
             sentences.append(f"{c.p_note[0].upper()}{c.p_note[1:]}: train more seeds.")
     sentences.append(
-        f"This holds for this config only ({config.describe(with_seed=False)}): "
+        scope
+        or f"This holds for this config only ({config.describe(with_seed=False)}): "
         "other data or hyperparameters may give another answer."
     )
     return " ".join(sentences)

@@ -1,0 +1,345 @@
+"""Sweeps: a seed study of both models at every point of a grid over one or two settings.
+
+One run per model proves nothing here, so every grid point is a study (`run_study`): seed k of a
+point is the Train page's seed k of that point's config. Grid points are independent: they run
+one after another in this process, in a few local processes, or as Ray tasks on a cluster, and
+give the same numbers wherever they run.
+
+No TensorFlow here: it loads in `study_point`, where a point trains.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+import fibdash.study
+from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig
+from fibdash.study import TABLE_COLUMNS, Comparison, compare, verdict
+
+if TYPE_CHECKING:
+    from fibdash.training import EpochLog
+
+# Any config setting can be swept but the seed: each point's study varies that itself.
+SWEEPABLE = tuple(
+    name for name, field in FIELDS.items() if field.section in ("data", "training") and name != "seed"
+)
+MAX_SWEPT = 2
+# The long table: each point's settings, all of them so that a table says what made it, then
+# one row per model and seed of the point's study, and the study's wall time.
+COLUMNS = [*SWEEPABLE, *TABLE_COLUMNS, "seconds"]
+RAY_RETRIES = 3  # how often Ray reruns a grid point whose worker was lost
+
+
+@dataclass(frozen=True)
+class GridPoint:
+    """One point of a sweep: the swept settings' values and the config they give (seed 0)."""
+
+    settings: tuple[tuple[str, Any], ...]  # (field name, value) per swept setting, in sweep order
+    config: TrainConfig
+
+    def describe(self) -> str:
+        return ", ".join(f"{name}={value}" for name, value in self.settings)
+
+
+@dataclass(frozen=True, eq=False)
+class PointResult:
+    """A grid point's seed study, as plain data: its rows of the long table and their comparison."""
+
+    point: GridPoint
+    table: pd.DataFrame  # COLUMNS: one row per model and seed
+    comparison: Comparison
+    seconds: float  # the study's wall time, both models and every seed
+
+
+@dataclass(frozen=True, eq=False)
+class SweepResult:
+    """The finished grid points of a sweep, in grid order; a stopped sweep lacks the rest."""
+
+    base: TrainConfig  # the settings every point shares, but those swept (seed 0)
+    vary: tuple[tuple[str, tuple[Any, ...]], ...]  # each swept setting and its values, in sweep order
+    seeds: int  # each point's study is over seeds 0 .. seeds - 1
+    points: tuple[PointResult, ...]  # resumed ones included
+    size: int  # points in the grid
+    stopped: bool
+    seconds: float  # this run's wall time; resumed points cost none
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The long table: COLUMNS, one row per point, model and seed."""
+        if not self.points:
+            return pd.DataFrame(columns=COLUMNS)
+        return pd.concat([p.table for p in self.points], ignore_index=True)
+
+    def comparisons(self) -> pd.DataFrame:
+        """One row per finished point: its swept settings and its study's comparison."""
+        rows = [
+            {
+                **dict(p.point.settings),
+                "seeds compared": p.comparison.pairs,
+                "attention wins": p.comparison.wins,
+                "win rate": p.comparison.win_rate,
+                "median ratio": p.comparison.median_ratio,
+                "CI low": p.comparison.ci_low,
+                "CI high": p.comparison.ci_high,
+                "Wilcoxon p": p.comparison.p_value,
+                "seconds": p.seconds,
+            }
+            for p in self.points
+        ]
+        return pd.DataFrame(rows)
+
+
+def _sweepable(name: str) -> Field:
+    if name in ("seed", "seeds"):
+        raise ValueError(f"{name} cannot be swept: every grid point is a study over seeds 0, 1, ... already")
+    if name not in SWEEPABLE:
+        raise ValueError(f"unknown setting {name!r}: choose one of {', '.join(SWEEPABLE)}")
+    return FIELDS[name]
+
+
+def parse_vary(text: str) -> tuple[str, tuple[Any, ...]]:
+    """`"hidden_units=2,4,8"` (or `hidden-units=...`) as ("hidden_units", (2, 4, 8)), each value parsed."""
+    name, equals, values = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not equals:
+        raise ValueError(f"a swept setting is written SETTING=VALUE,VALUE,..., got {text!r}")
+    field = _sweepable(name)
+    return name, tuple(field.parse(value) for value in values.split(","))
+
+
+def _checked(field: Field, value: Any) -> Any:
+    if isinstance(value, str):
+        return field.parse(value)
+    field.check(value)
+    return value
+
+
+def _with_settings(config: TrainConfig, settings: Mapping[str, Any]) -> TrainConfig:
+    """`config` with the settings named in `settings` replaced, and seed 0, as a study's key."""
+    data = {name: value for name, value in settings.items() if FIELDS[name].section == "data"}
+    training = {name: value for name, value in settings.items() if FIELDS[name].section == "training"}
+    return replace(config, data=replace(config.data, **data), **{**training, "seed": 0})
+
+
+def _settings(config: TrainConfig) -> dict[str, Any]:
+    """Every sweepable setting of `config`, by name."""
+    return {
+        name: getattr(config.data if FIELDS[name].section == "data" else config, name) for name in SWEEPABLE
+    }
+
+
+def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[GridPoint]:
+    """The grid's points, the first setting's values outermost; the other settings are `base`'s.
+
+    Values may be typed or text (parsed by their field). ValueError names a setting, value or grid
+    point that cannot be used, before anything trains.
+    """
+    if not 1 <= len(vary) <= MAX_SWEPT:
+        raise ValueError(f"a sweep varies one or two settings, got {len(vary)}")
+    axes = []
+    for name, values in vary.items():
+        field = _sweepable(name)
+        values = [_checked(field, value) for value in values]
+        if not values:
+            raise ValueError(f"{name} has no values to sweep over")
+        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        if repeated:
+            raise ValueError(f"the values of {name} must be distinct, but {', '.join(repeated)} repeat")
+        axes.append([(name, value) for value in values])
+    points = []
+    for settings in itertools.product(*axes):
+        point = GridPoint(settings=settings, config=base)
+        try:
+            points.append(replace(point, config=_with_settings(base, dict(settings))))
+        except ValueError as error:
+            raise ValueError(f"the grid point {point.describe()} cannot be trained: {error}") from None
+    return points
+
+
+def _point_result(point: GridPoint, table: pd.DataFrame, seconds: float) -> PointResult:
+    rows = table.assign(**_settings(point.config), seconds=seconds)[COLUMNS]
+    return PointResult(point=point, table=rows, comparison=compare(table), seconds=seconds)
+
+
+def study_point(
+    point: GridPoint, seeds: int, on_epoch: Callable[[EpochLog], bool | None] | None = None
+) -> PointResult | None:
+    """Both models of one grid point over seeds 0 .. seeds - 1, compared; None if `on_epoch` stopped it.
+
+    A plain function of its inputs that imports what it needs: a worker process or a Ray task runs
+    it as it is.
+    """
+    study = fibdash.study.run_study(point.config, range(seeds), on_epoch)
+    return None if study.stopped else _point_result(point, study.table, study.seconds)
+
+
+def _difference(settings: Mapping[str, Any], grid: Sequence[GridPoint]) -> str:
+    """The first setting of a finished point that no point of `grid` has, in words."""
+    swept = {name: [] for name, _ in grid[0].settings}
+    for point in grid:
+        for name, value in point.settings:
+            swept[name].append(value)
+    base = _settings(grid[0].config)
+    return next(
+        f"{name}={settings[name]} is not among this sweep's values of {name}"
+        if name in swept
+        else f"{name}={settings[name]} there, {base[name]} in this sweep"
+        for name in SWEEPABLE
+        if (settings[name] not in swept[name] if name in swept else settings[name] != base[name])
+    )
+
+
+def finished_points(
+    done: pd.DataFrame, grid: Sequence[GridPoint], seeds: int
+) -> dict[GridPoint, PointResult]:
+    """The grid points `done` (a long table, e.g. a sweep's CSV) holds, with its numbers.
+
+    ValueError if it was made with other settings or another number of seeds: then its points are
+    not this sweep's.
+    """
+    if list(done.columns) != COLUMNS:
+        raise ValueError(
+            f"the finished points' table has columns {', '.join(map(str, done.columns))}, not a sweep's"
+        )
+    by_settings = {tuple(_settings(point.config).values()): point for point in grid}
+    expected = sorted((kind, seed) for kind in MODEL_KINDS for seed in range(seeds))
+    finished = {}
+    for values, rows in done.groupby(list(SWEEPABLE), sort=False):
+        settings = {name: FIELDS[name].kind(value) for name, value in zip(SWEEPABLE, values, strict=True)}
+        point = by_settings.get(tuple(settings.values()))
+        if point is None:
+            raise ValueError(
+                f"the finished points were made with other settings: {_difference(settings, grid)}"
+            )
+        runs = sorted(zip(rows["model"], rows["seed"], strict=True))
+        if runs != expected:
+            raise ValueError(
+                f"the finished point {point.describe()} has {len(runs)} runs over seeds "
+                f"{rows['seed'].min()}..{rows['seed'].max()}, not both models over seeds 0..{seeds - 1}: "
+                "it was made with another number of seeds"
+            )
+        table = rows.reset_index(drop=True)
+        finished[point] = PointResult(
+            point=point, table=table, comparison=compare(table), seconds=float(table["seconds"].iloc[0])
+        )
+    return finished
+
+
+# Where grid points run: given the points and the number of seeds, their results as they finish.
+Runner = Callable[[Sequence[GridPoint], int], Iterable[PointResult]]
+
+
+def _here(points: Sequence[GridPoint], seeds: int, on_epoch) -> Iterator[PointResult | None]:
+    for point in points:
+        yield study_point(point, seeds, on_epoch)
+
+
+def in_processes(jobs: int) -> Runner:
+    """Run grid points in `jobs` local processes at once, each importing TensorFlow itself."""
+
+    def run(points: Sequence[GridPoint], seeds: int) -> Iterator[PointResult]:
+        # spawned, not forked: a fork of a process that has loaded TensorFlow can hang
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            futures = [pool.submit(study_point, point, seeds) for point in points]
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            pool.shutdown(cancel_futures=True)
+
+    return run
+
+
+def start_ray(address: str | None = None, **init_args: Any) -> None:
+    """Connect to the Ray cluster at `address` (else where `ray.init()` finds one), shipping this package.
+
+    Without an address Ray reads RAY_ADDRESS, else joins a cluster `ray start` began on this
+    machine, else starts a local one (`init_args` such as num_cpus=2 are for that case). Workers
+    get this package from the driver, so it need not be installed on the cluster; the packages
+    it needs must be. Nothing happens if Ray is connected already.
+    """
+    import ray
+
+    if not ray.is_initialized():  # Ray ships a local package only for a whole job, not per task
+        ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).parent)]}, **init_args)
+
+
+def on_ray(address: str | None = None) -> Runner:
+    """Run grid points as Ray tasks (see `start_ray`), gathered as they finish; lost workers' points rerun."""
+
+    def run(points: Sequence[GridPoint], seeds: int) -> Iterator[PointResult]:
+        import ray
+
+        start_ray(address)
+        task = ray.remote(max_retries=RAY_RETRIES)(study_point)
+        pending = [task.remote(point, seeds) for point in points]
+        while pending:
+            ready, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(ready[0])
+
+    return run
+
+
+def run_sweep(
+    base: TrainConfig,
+    vary: Mapping[str, Sequence[Any]],
+    seeds: int,
+    on_epoch: Callable[[EpochLog], bool | None] | None = None,
+    on_point: Callable[[PointResult], None] | None = None,
+    done: pd.DataFrame | None = None,
+    runner: Runner | None = None,
+) -> SweepResult:
+    """A seed study of both models at every point of the grid `sweep_grid(base, vary)`.
+
+    Points already in `done` (a long table of an earlier run of this sweep) are not trained
+    again. `on_point` gets each point's result as it finishes. Points run one after another in
+    this process, where `on_epoch` follows each epoch and returning True stops the sweep, or
+    wherever `runner` puts them (`in_processes`, `on_ray`).
+    """
+    started = time.perf_counter()
+    FIELDS["seeds"].check(seeds)
+    grid = sweep_grid(base, vary)
+    finished = finished_points(done, grid, seeds) if done is not None and len(done) else {}
+    missing = [point for point in grid if point not in finished]
+    results = _here(missing, seeds, on_epoch) if runner is None else runner(missing, seeds)
+    stopped = False
+    for result in results:
+        if result is None:
+            stopped = True
+            break
+        finished[result.point] = result
+        if on_point is not None:
+            on_point(result)
+    return SweepResult(
+        base=replace(base, seed=0),
+        vary=tuple((name, tuple(dict.fromkeys(dict(p.settings)[name] for p in grid))) for name in vary),
+        seeds=seeds,
+        points=tuple(finished[point] for point in grid if point in finished),
+        size=len(grid),
+        stopped=stopped,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def fixed_settings(config: TrainConfig, vary: Iterable[str]) -> str:
+    """The settings of `config` a sweep over `vary` does not vary, in words: "n=1200, time_steps=20, ..."."""
+    return ", ".join(f"{name}={value}" for name, value in _settings(config).items() if name not in vary)
+
+
+def point_verdict(result: PointResult) -> str:
+    """What a grid point's study means, in plain words, scoped to that point of the sweep."""
+    fixed = fixed_settings(result.point.config, dict(result.point.settings))
+    scope = (
+        f"This holds at {result.point.describe()} only, with {fixed} as the sweep fixed them: "
+        "other values of these may give another answer."
+    )
+    return verdict(result.comparison, result.point.config, scope)
