@@ -26,7 +26,7 @@ from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig
 from fibdash.study import TABLE_COLUMNS, Comparison, compare, verdict
 
 if TYPE_CHECKING:
-    from fibdash.training import EpochLog
+    from fibdash.results import EpochLog
 
 # Any config setting can be swept but the seed: each point's study varies that itself.
 SWEEPABLE = tuple(
