@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from fibdash.config import MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, MODEL_KINDS, TrainConfig
+from fibdash.config import MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, MODEL_KINDS, SEED_COUNTS, TrainConfig
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}  # weight matrices per cell: its arithmetic per step
@@ -121,7 +121,30 @@ def refusal(config: TrainConfig, budget: float | None, seeds: int = 1, what: str
     )
 
 
-def calibration_info() -> dict[str, Any]:
-    """The calibration's metadata: when and where it was measured, and how well the model fits."""
-    data = json.loads(CALIBRATION.read_text())
-    return {key: value for key, value in data.items() if key != "coefficients"}
+def sweep_seconds(configs: Sequence[TrainConfig], seeds: int) -> float:
+    """Estimated seconds of a sweep: a study of `seeds` seeds at every grid point's config."""
+    return sum(estimate_seconds(config, seeds) for config in configs)
+
+
+def sweep_refusal(configs: Sequence[TrainConfig], budget: float | None, seeds: int) -> str | None:
+    """Why a server with `budget` seconds per job refuses this sweep, naming what to reduce, or None."""
+    if budget is None:
+        return None
+    seconds = sweep_seconds(configs, seeds)
+    if seconds <= budget:
+        return None
+    largest = max(configs, key=lambda config: estimate_seconds(config, seeds))
+    fewer_seeds = [s for s in SEED_COUNTS if s < seeds and sweep_seconds(configs, s) <= budget]
+    advice = [f"fewer values (it has {len(configs)} grid points)"]
+    if fewer_seeds:
+        advice.append(f"{fewer_seeds[-1]} seeds instead of {seeds}")
+    advice.append(
+        f"a smaller base configuration (its largest point alone takes "
+        f"{describe_seconds(estimate_seconds(largest, seeds))})"
+    )
+    return (
+        f"This sweep would take {describe_seconds(seconds)} on this server, which runs jobs of at most "
+        f"{describe_seconds(budget).removeprefix('about ')} so that every visitor gets a turn. Try "
+        f"{'; or '.join(advice)}. Larger sweeps run on your own machine or a Ray cluster: "
+        "`python -m fibdash sweep` (see the README)."
+    )

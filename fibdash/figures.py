@@ -396,3 +396,143 @@ def ratio_figure(paired: pd.DataFrame) -> go.Figure:
     figure.add_hline(y=1, line_color=TRUTH_COLOUR, annotation_text="equal")
     figure.update_xaxes(type="category")
     return _note(figure, _not_shown(hidden))
+
+
+# --- sweeps --------------------------------------------------------------------------------------
+
+
+def _labels(values: Sequence) -> list[str]:
+    """Setting values as axis labels: 0.001, not 0.0010000000000000002."""
+    return [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+
+
+def sweep_figure(summary: pd.DataFrame, ratios: pd.DataFrame, name: str) -> go.Figure:
+    """One swept setting: each model's median test MSE over the seeds with its 95% interval, and below,
+    how often attention won, for every value of `name`.
+
+    `summary` and `ratios` are `fibdash.sweep.model_summary` and `ratio_summary` of the sweep.
+    """
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.1)
+    _style(figure, f"Median test MSE over the seeds, and attention's wins, by {name}")
+    hidden: Counter[str] = Counter()
+    for kind, rows in summary.groupby("model", sort=False):
+        label, x = MODEL_LABELS[kind], _labels(rows[name])
+        low, high = (rows[bound].to_numpy(dtype=float) for bound in ("low", "high"))
+        banded = np.isfinite(low) & np.isfinite(high) & (low > 0)
+        band_x = [v for v, ok in zip(x, banded, strict=True) if ok]
+        figure.add_scatter(  # the interval as a shaded band: up along the highs, back along the lows
+            x=band_x + band_x[::-1],
+            y=np.concatenate([high[banded], low[banded][::-1]]),
+            fill="toself",
+            fillcolor=colour(label),
+            opacity=0.15,
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+            row=1,
+            col=1,
+        )
+        figure.add_scatter(
+            x=x,
+            y=_drawable(rows["median test MSE"], hidden),
+            mode="lines+markers",
+            name=f"{label}: median, 95% interval",
+            line_color=colour(label),
+            row=1,
+            col=1,
+        )
+    seeds = ratios["seeds compared"].to_numpy(dtype=float)
+    wins = ratios["wins"].to_numpy(dtype=float)
+    figure.add_bar(
+        x=_labels(ratios[name]),
+        y=np.divide(wins, seeds, out=np.full_like(wins, np.nan), where=seeds > 0),
+        text=[f"{w:.0f} of {s:.0f}" for w, s in zip(wins, seeds, strict=True)],
+        marker_color=MODEL_COLOURS["RNN + attention"],
+        name="attention's win rate",
+        row=2,
+        col=1,
+    )
+    figure.add_hline(y=0.5, line_dash="dash", line_color=TRUTH_COLOUR, row=2, col=1)
+    figure.update_yaxes(
+        type="log", exponentformat="power", title_text="test MSE", row=1, col=1, **LOG_AXIS_LIMITS
+    )
+    figure.update_yaxes(range=[0, 1], title_text="win rate", row=2, col=1)
+    figure.update_xaxes(type="category", title_text=name, row=2, col=1)
+    return _note(figure, _not_shown(hidden, "medians not shown"))
+
+
+def sweep_heatmap(ratios: pd.DataFrame, names: Sequence[str]) -> go.Figure:
+    """Two swept settings: the median log10 ratio of test MSEs (attention / RNN) in each cell, red
+    where attention did better, blue where the RNN did, with attention's wins written in."""
+    first, second = names
+    grid = ratios.pivot(index=second, columns=first, values="median log10 ratio")
+    wins = ratios.pivot(index=second, columns=first, values="wins")
+    seeds = ratios.pivot(index=second, columns=first, values="seeds compared")
+    figure = _figure(f"Attention / RNN test MSE by {first} and {second}", first, second)
+    z = grid.to_numpy(dtype=float)
+    figure.add_heatmap(
+        z=z,
+        x=_labels(grid.columns),
+        y=_labels(grid.index),
+        text=[
+            [f"{w:.0f} of {s:.0f}" for w, s in zip(w_row, s_row, strict=True)]
+            for w_row, s_row in zip(wins.to_numpy(), seeds.to_numpy(), strict=True)
+        ],
+        texttemplate="%{text}",
+        colorscale="RdBu",
+        zmid=0,
+        colorbar={"title": {"text": "median log10<br>ratio"}},
+        hovertemplate=f"{first} %{{x}}, {second} %{{y}}: median log10 ratio %{{z:.2f}}, "
+        "attention won %{text}<extra></extra>",
+    )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category")
+    empty = int(np.isnan(z).sum())
+    return _note(
+        figure,
+        "below 0: attention's test MSE was lower; cells say in how many seeds attention won",
+        f"{empty} cells without a finite ratio" if empty else "",
+    )
+
+
+def sweep_parallel(table: pd.DataFrame, names: Sequence[str]) -> go.Figure:
+    """Every run of a sweep as a line through its swept settings, model, seed and test MSE (log10)."""
+    mse = table["test MSE"].to_numpy(dtype=float)
+    finite = np.isfinite(mse) & (mse > 0)
+    rows = table[finite]
+    dimensions = []
+    for name in [*names, "model", "seed"]:
+        values = rows[name]
+        if name == "model":
+            values = values.map(MODEL_LABELS)
+        if pd.api.types.is_numeric_dtype(values) and name != "model":
+            dimensions.append({"label": name, "values": values})
+        else:
+            order = list(dict.fromkeys(values))
+            dimensions.append(
+                {
+                    "label": name,
+                    "values": values.map(order.index),
+                    "tickvals": list(range(len(order))),
+                    "ticktext": order,
+                }
+            )
+    log_mse = np.log10(mse[finite])
+    dimensions.append({"label": "log10 test MSE", "values": log_mse})
+    figure = _style(go.Figure(), "Every run: settings, model, seed and test MSE")
+    figure.add_parcoords(
+        dimensions=dimensions,
+        line={
+            "color": log_mse,
+            "colorscale": "Viridis",
+            "showscale": True,
+            "colorbar": {"title": {"text": "log10<br>test MSE"}},
+        },
+    )
+    figure.update_layout(margin={"l": 60, "r": 60, "t": 20, "b": 30})
+    left_out = int((~finite).sum())
+    return _note(
+        figure,
+        "drag along an axis to pick runs",
+        f"{left_out} runs without a finite positive test MSE left out" if left_out else "",
+    )

@@ -46,3 +46,12 @@ class Trained:
     @property
     def epochs_run(self) -> int:
         return len(self.loss_history)
+
+
+@dataclass(frozen=True)
+class PointDone:
+    """A sweep's progress between epochs: one more grid point has finished."""
+
+    finished: int  # grid points finished so far in this run
+    points: int  # grid points this run trains
+    settings: str  # the point that finished, in words: "scaling=minmax, hidden_units=4"

@@ -19,11 +19,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 import fibdash.study
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig
-from fibdash.study import TABLE_COLUMNS, Comparison, compare, verdict
+from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, compare, verdict
 
 if TYPE_CHECKING:
     from fibdash.results import EpochLog
@@ -343,3 +345,48 @@ def point_verdict(result: PointResult) -> str:
         "other values of these may give another answer."
     )
     return verdict(result.comparison, result.point.config, scope)
+
+
+def model_summary(result: SweepResult) -> pd.DataFrame:
+    """Per grid point and model: the median test MSE over the seeds and its bootstrap 95% interval.
+
+    Columns: the swept settings, "model", "median test MSE", "low", "high" (NaN where fewer than
+    two seeds have a finite test MSE).
+    """
+    rows = []
+    for point in result.points:
+        for kind, runs in point.table.groupby("model", sort=False):
+            mse = runs["test MSE"].to_numpy(dtype=float)
+            mse = mse[np.isfinite(mse)]
+            low = high = float("nan")
+            if len(mse) >= MIN_PAIRS:
+                interval = stats.bootstrap(
+                    (mse,), np.median, confidence_level=CONFIDENCE, method="percentile", random_state=0
+                ).confidence_interval
+                low, high = float(interval.low), float(interval.high)
+            median = float(np.median(mse)) if len(mse) else float("nan")
+            settings = dict(point.point.settings)
+            rows.append({**settings, "model": kind, "median test MSE": median, "low": low, "high": high})
+    return pd.DataFrame(rows)
+
+
+def ratio_summary(result: SweepResult) -> pd.DataFrame:
+    """Per grid point: the median over seeds of log10(attention's test MSE / the RNN's), and the wins.
+
+    Columns: the swept settings, "median log10 ratio", "wins", "seeds compared".
+    """
+    rows = []
+    for point in result.points:
+        test = point.table.pivot(index="seed", columns="model", values="test MSE")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios = np.log10((test["attention"] / test["rnn"]).to_numpy(dtype=float))
+        ratios = ratios[np.isfinite(ratios)]
+        rows.append(
+            {
+                **dict(point.point.settings),
+                "median log10 ratio": float(np.median(ratios)) if len(ratios) else float("nan"),
+                "wins": point.comparison.wins,
+                "seeds compared": point.comparison.pairs,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
-from fibdash.results import Trained
+from fibdash.results import PointDone, Trained
 
 Report = Callable[[Any], bool]
 
@@ -60,3 +60,18 @@ def run_study(config: TrainConfig, seeds: int, report: Report) -> Any:
 
     result = run_study(config, range(seeds), on_epoch=report)
     return None if result.stopped else replace(result, runs={})
+
+
+def run_sweep(base: TrainConfig, vary: tuple[tuple[str, tuple], ...], seeds: int, report: Report) -> Any:
+    """A seed study at every grid point; each finished point is reported; None if stopped."""
+    from fibdash.sweep import run_sweep, sweep_grid
+
+    points = len(sweep_grid(base, dict(vary)))
+    finished = []
+
+    def on_point(result) -> None:
+        finished.append(result)
+        report(PointDone(len(finished), points, result.point.describe()))
+
+    result = run_sweep(base, dict(vary), seeds, on_epoch=report, on_point=on_point)
+    return None if result.stopped else result

@@ -18,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, train_config
+from fibdash.sweep import SWEEPABLE
 
 SECTIONS = {"data": "Data", "training": "Training", "study": "Study"}
 SAVED = "settings"  # session-state key: each field's last value in this session, as its widget holds it
@@ -124,3 +125,73 @@ def sidebar_study_config() -> tuple[TrainConfig, int]:
     """Sidebar controls of a seed study: the config (its seed unused) and the number of seeds."""
     values = _values("data", "training", "study")
     return _valid(values), values["seeds"]
+
+
+NO_SECOND = "(nothing else)"
+# What the Sweep page varies until its visitor chooses otherwise: does attention's edge depend on
+# the scaling? (Small enough for a public demo's budget at the tutorial's other settings.)
+SWEEP_DEFAULTS = {
+    "sweep": "scaling",
+    "values": "minmax, log-minmax",
+    "sweep2": NO_SECOND,
+    "values2": "2, 4, 8",
+}
+# The values a setting's box offers when that setting is chosen: a spread around the tutorial's value.
+SUGGESTED = {
+    "n": "300, 600, 1200",
+    "time_steps": "5, 10, 20",
+    "train_fraction": "0.5, 0.7, 0.9",
+    "hidden_units": "2, 4, 8",
+    "epochs": "10, 30, 100",
+    "batch_size": "1, 4, 16",
+    "learning_rate": "0.0001, 0.001, 0.01",
+    **{name: ", ".join(FIELDS[name].choices) for name in ("scaling", "cell", "activation")},
+}
+
+
+def _suggest(name_key: str, values_key: str) -> None:
+    """A newly chosen setting gets values of its own kind in its box."""
+    if st.session_state[name_key] in SUGGESTED:
+        st.session_state[values_key] = SUGGESTED[st.session_state[name_key]]
+
+
+def sweep_axes() -> dict[str, tuple]:
+    """The Sweep page's one or two settings and their values, bound to the URL; parsed, or the page
+    stopped with what to change."""
+    columns = st.columns(2)
+    choices = {"sweep": SWEEPABLE, "sweep2": (NO_SECOND, *SWEEPABLE)}
+    vary, errors = {}, []
+    for column, (name_key, values_key) in zip(
+        columns, (("sweep", "values"), ("sweep2", "values2")), strict=True
+    ):
+        with column:
+            options = choices[name_key]
+            name = st.selectbox(
+                "Vary" if name_key == "sweep" else "and",
+                options,
+                index=options.index(SWEEP_DEFAULTS[name_key]),
+                key=name_key,
+                bind="query-params",
+                on_change=_suggest,
+                args=(name_key, values_key),
+            )
+            if name == NO_SECOND:
+                continue
+            text = st.text_input(
+                f"Values of {name}, separated by commas",
+                value=SWEEP_DEFAULTS[values_key],
+                key=values_key,
+                placeholder=FIELDS[name].expects,
+                bind="query-params",
+            )
+            try:
+                if name in vary:
+                    raise ValueError(f"{name} is chosen twice: choose another second setting, or none")
+                vary[name] = tuple(FIELDS[name].parse(value) for value in text.split(","))
+            except ValueError as error:
+                errors.append(str(error))
+    if errors:
+        for error in errors:
+            st.error(f"{error}. Change it above.")
+        st.stop()
+    return vary

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Hashable
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import streamlit as st
@@ -28,7 +29,7 @@ from fibdash import budget, tasks
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.figures import loss_figure
 from fibdash.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
-from fibdash.results import Trained
+from fibdash.results import EpochLog, PointDone, Trained
 from streamlit_glue.show import chart
 
 # Finished jobs kept for every session, least recently used dropped first: a trained pair with
@@ -118,7 +119,7 @@ def train_pair_button(config: TrainConfig) -> Job | None:
         button_key="train",
         seconds=budget.estimate_seconds(config),
         refusal=budget.refusal(config, BUDGET_SECONDS),
-        chart_title="Loss per epoch",
+        draw=partial(_draw_epochs, title="Loss per epoch"),
     )
 
 
@@ -133,7 +134,34 @@ def run_study_button(config: TrainConfig, seeds: int) -> Job | None:
         button_key="run_study",
         seconds=budget.estimate_seconds(config, seeds),
         refusal=budget.refusal(config, BUDGET_SECONDS, seeds, what="study"),
-        chart_title=f"Median loss per epoch over the {seeds} seeds",
+        draw=partial(_draw_epochs, title=f"Median loss per epoch over the {seeds} seeds"),
+    )
+
+
+def sweep_key(base: TrainConfig, vary: dict[str, tuple], seeds: int) -> Hashable:
+    return ("sweep", replace(base, seed=0), tuple(vary.items()), seeds)
+
+
+def sweep_result(base: TrainConfig, vary: dict[str, tuple], seeds: int) -> Any:
+    """The finished sweep, if any session ran it (a cache read)."""
+    return runner().result(sweep_key(base, vary, seeds))
+
+
+def run_sweep_button(
+    base: TrainConfig, vary: dict[str, tuple], seeds: int, configs: list[TrainConfig]
+) -> Job | None:
+    """The Run button of a sweep over the grid points `configs`, its estimate, and its progress."""
+    swept = " and ".join(f"{name} ({len(values)} values)" for name, values in vary.items())
+    return _job_controls(
+        sweep_key(base, vary, seeds),
+        tasks.run_sweep,
+        (base, tuple(vary.items()), seeds),
+        label=f"a sweep over {swept}, {len(configs)} studies of {seeds} seeds",
+        button="Run the sweep",
+        button_key="run_sweep",
+        seconds=budget.sweep_seconds(configs, seeds),
+        refusal=budget.sweep_refusal(configs, BUDGET_SECONDS, seeds),
+        draw=partial(_draw_sweep, points=len(configs)),
     )
 
 
@@ -146,7 +174,7 @@ def _job_controls(
     button_key: str,
     seconds: float,
     refusal: str | None,
-    chart_title: str,
+    draw: Callable[[list[Any]], None],
 ) -> Job | None:
     """A button that starts `function(*args)` for `key`, its estimate, and the job's progress.
 
@@ -182,7 +210,7 @@ def _job_controls(
             st.rerun()  # drawn again with the button disabled and the job followed
     if job is not None:
         runner().follow(job, session_id())
-        _follow(job, chart_title)
+        _follow(job, draw)
     return job
 
 
@@ -202,7 +230,7 @@ def _notice(key: Hashable) -> None:
         getattr(st, kind)(text)
 
 
-def _follow(job: Job, chart_title: str) -> None:
+def _follow(job: Job, draw: Callable[[list[Any]], None]) -> None:
     """Draw the job's progress every LIVE_SECONDS until it ends, then rerun the page for its result."""
 
     @st.fragment(run_every=LIVE_SECONDS)
@@ -251,12 +279,12 @@ def _follow(job: Job, chart_title: str) -> None:
             else:
                 doing = ", compiling the training loop"
             st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}.")
-            _draw_progress(logs, chart_title)
+            draw(logs)
 
     live()
 
 
-def _draw_progress(logs: list[Any], title: str) -> None:
+def _draw_epochs(logs: list[Any], title: str) -> None:
     """Each model's bar at its latest epoch, and the loss curves so far."""
     histories: dict[str, tuple[list[float], list[float]]] = {}
     latest = {}
@@ -276,6 +304,18 @@ def _draw_progress(logs: list[Any], title: str) -> None:
             )
     if histories:
         chart(loss_figure(histories, title), key="live_loss")
+
+
+def _draw_sweep(logs: list[Any], points: int) -> None:
+    """Which grid point is training, its models' epochs, and the points finished so far."""
+    done = [log for log in logs if isinstance(log, PointDone)]
+    since = next((i + 1 for i in range(len(logs) - 1, -1, -1) if isinstance(logs[i], PointDone)), 0)
+    st.progress(len(done) / points, text=f"Grid point {min(len(done) + 1, points)} of {points}")
+    _draw_epochs(
+        [log for log in logs[since:] if isinstance(log, EpochLog)], "Median loss per epoch, this grid point"
+    )
+    if done:
+        st.caption("Finished: " + "; ".join(log.settings for log in done))
 
 
 def background_jobs() -> None:

@@ -1,0 +1,55 @@
+"""Sweep: under which settings does attention help? A seed study at every point of a grid."""
+
+import streamlit as st
+
+from fibdash.figures import sweep_figure, sweep_heatmap, sweep_parallel
+from fibdash.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
+from streamlit_glue import navigation, settings, show, work
+
+navigation.page("Sweep", ":material/grid_on:")
+base, seeds = settings.sidebar_study_config()
+st.markdown(
+    "The **Robustness** page asks whether attention helps at one configuration. Here you vary one or "
+    "two settings, and every combination of their values (a grid point) gets a study of both models "
+    f"over seeds 0 to {seeds - 1}. Seed *k* of a grid point is the **Train** page's seed *k* of that "
+    "configuration. The sidebar sets everything the sweep does not vary."
+)
+vary = settings.sweep_axes()
+try:
+    grid = sweep_grid(base, vary)
+except ValueError as error:
+    st.error(f"{error}. Change it above or in the sidebar.")
+    st.stop()
+st.caption(
+    f"{len(grid)} grid points x {seeds} seeds x 2 models = {2 * len(grid) * seeds} trainings. "
+    f"Fixed: {fixed_settings(base, vary)}."
+)
+
+result = work.sweep_result(base, vary, seeds)
+if result is None:
+    if work.run_sweep_button(base, vary, seeds, [point.config for point in grid]) is None:
+        st.info("This sweep has not been run yet. Press **Run the sweep**; it is kept for every session.")
+    st.stop()
+
+st.success(f"{len(result.table)} trainings in {result.seconds:.0f} s, cached for every session.")
+names = list(vary)
+ratios = ratio_summary(result)
+if len(names) == 1:
+    show.chart(sweep_figure(model_summary(result), ratios, names[0]))
+else:
+    show.chart(sweep_heatmap(ratios, names))
+show.chart(sweep_parallel(result.table, names))
+
+st.subheader("What each grid point says")
+show.table(result.comparisons())
+with st.expander("In words, point by point", expanded=True):
+    for point in result.points:
+        st.markdown(f"**{point.point.describe()}**: {point_verdict(point)}")
+st.download_button(
+    "Every run (CSV)",
+    result.table.to_csv(index=False),
+    "sweep.csv",
+    "text/csv",
+    key="download_sweep",
+    on_click="ignore",
+)
