@@ -12,6 +12,7 @@ import argparse
 import itertools
 import sys
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -245,6 +246,30 @@ def sweep_main(argv: list[str]) -> None:
     else:
         runner, where = None, "one after another"
     sweep(config, vary, args.seeds, args.out, done, runner, where)
+
+
+def _option_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
+    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
+    `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
+    values = {**asdict(config.data), **asdict(config)}
+    if vary is None and seeds is None:
+        words, names = ["python -m fibdash"], TRAIN_OPTIONS
+    else:
+        words = ["python -m fibdash", "study" if vary is None else "sweep"]
+        names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
+        for name, swept in (vary or {}).items():
+            words.append(f"--vary {name}={','.join(map(_option_text, swept))}")
+        words.append(f"--seeds {seeds}")
+    words += [
+        f"{option(name)} {_option_text(values[name])}"
+        for name in names
+        if values[name] != FIELDS[name].default
+    ]
+    return " ".join(words)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -42,6 +42,7 @@ class Trained:
     seconds: float
     summary: tuple[dict[str, object], ...]  # the model's layers as rows of model.summary()
     keras_file: bytes  # the trained model as a .keras file
+    versions: dict[str, str]  # what made it: see fibdash.tasks.versions
 
     @property
     def epochs_run(self) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +60,7 @@ class StudyResult:
     comparison: Comparison | None  # None when stopped: the models did not train equally long
     stopped: bool
     seconds: float
+    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.tasks.versions
 
 
 def study_table(runs: dict[str, list[SeedRun]]) -> pd.DataFrame:

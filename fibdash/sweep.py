@@ -15,7 +15,7 @@ import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +73,7 @@ class SweepResult:
     size: int  # points in the grid
     stopped: bool
     seconds: float  # this run's wall time; resumed points cost none
+    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.tasks.versions
 
     @property
     def table(self) -> pd.DataFrame:

@@ -8,13 +8,44 @@ True when the job has been asked to stop, and the job then returns None at once.
 
 from __future__ import annotations
 
+import platform
+import subprocess
 from collections.abc import Callable
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.results import PointDone, Trained
 
 Report = Callable[[Any], bool]
+
+
+@cache
+def versions() -> dict[str, str]:
+    """What this worker trains with: Python, TensorFlow, Keras, NumPy, and the project's revision."""
+    import keras
+    import numpy
+    import tensorflow
+
+    try:  # a git checkout (a clone, or Streamlit Community Cloud's) knows its revision
+        revision = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        revision = "unknown"
+    return {
+        "Python": platform.python_version(),
+        "TensorFlow": tensorflow.__version__,
+        "Keras": keras.__version__,
+        "NumPy": numpy.__version__,
+        "fibdash": revision,
+    }
 
 
 def warm_up() -> None:
@@ -24,6 +55,7 @@ def warm_up() -> None:
     config = TrainConfig(data=DataConfig(n=40), epochs=1)  # the default architecture on a short series
     for kind in MODEL_KINDS:
         train(config, kind)
+    versions()
 
 
 def train_pair(config: TrainConfig, report: Report) -> dict[str, Trained] | None:
@@ -48,6 +80,7 @@ def train_pair(config: TrainConfig, report: Report) -> dict[str, Trained] | None
             seconds=result.seconds,
             summary=tuple(result.summary()),
             keras_file=result.keras_bytes(),
+            versions=versions(),
         )
     return pair
 
@@ -59,11 +92,13 @@ def run_study(config: TrainConfig, seeds: int, report: Report) -> Any:
     from fibdash.study import run_study
 
     result = run_study(config, range(seeds), on_epoch=report)
-    return None if result.stopped else replace(result, runs={})
+    return None if result.stopped else replace(result, runs={}, versions=versions())
 
 
 def run_sweep(base: TrainConfig, vary: tuple[tuple[str, tuple], ...], seeds: int, report: Report) -> Any:
     """A seed study at every grid point; each finished point is reported; None if stopped."""
+    from dataclasses import replace
+
     from fibdash.sweep import run_sweep, sweep_grid
 
     points = len(sweep_grid(base, dict(vary)))
@@ -74,4 +109,4 @@ def run_sweep(base: TrainConfig, vary: tuple[tuple[str, tuple], ...], seeds: int
         report(PointDone(len(finished), points, result.point.describe()))
 
     result = run_sweep(base, dict(vary), seeds, on_epoch=report, on_point=on_point)
-    return None if result.stopped else result
+    return None if result.stopped else replace(result, versions=versions())

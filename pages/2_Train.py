@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from fibdash import LOAD_MODEL_SNIPPET
+from fibdash.__main__ import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures import loss_figure
 from fibdash.metrics import diagnose, first_nonfinite_epoch, naive_baselines
@@ -67,4 +68,5 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
         )
 
 show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in pair.items()}))
+show.reproduce(command_line(config), pair["rnn"].versions)
 st.page_link("pages/3_Compare.py", label="Compare predictions and attention", icon=":material/compare:")

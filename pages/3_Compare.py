@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from fibdash.__main__ import command_line
 from fibdash.config import MODEL_LABELS
 from fibdash.data import scale_note
 from fibdash.figures import (
@@ -91,3 +92,4 @@ show.chart(window_figure(data, weights, row))
 
 st.subheader("Training")
 show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()}))
+show.reproduce(command_line(config), results["rnn"].versions)

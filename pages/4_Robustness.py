@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from fibdash.__main__ import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures import ratio_figure, study_figure
 from fibdash.study import paired_table, verdict
@@ -55,6 +56,8 @@ st.download_button(
     key="download_study",
     on_click="ignore",
 )
+
+show.reproduce(command_line(config, seeds) + " --out seed_study.csv", result.versions)
 
 # Seed k here is the Train page's seed k: show it wherever that single run is already trained.
 single = work.trained_pair(config)

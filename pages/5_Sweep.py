@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from fibdash.__main__ import command_line
 from fibdash.figures import sweep_figure, sweep_heatmap, sweep_parallel
 from fibdash.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
 from streamlit_glue import navigation, settings, show, work
@@ -53,3 +54,4 @@ st.download_button(
     key="download_sweep",
     on_click="ignore",
 )
+show.reproduce(command_line(base, seeds, vary) + " --out sweep.csv", result.versions)

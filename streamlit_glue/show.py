@@ -41,3 +41,10 @@ def config_caption(config: DataConfig | TrainConfig, with_seed: bool = True) -> 
 def dataset(config: DataConfig) -> Dataset:
     """The windows of `config`, built once per config for every session (no TensorFlow)."""
     return make_dataset(config)
+
+
+def reproduce(command: str, versions: dict[str, str]) -> None:
+    """The command line that gives these numbers, and what made them, in a block a user can copy."""
+    made_with = ", ".join(f"{name} {version}" for name, version in versions.items())
+    st.markdown("**Reproduce these numbers** outside the app, from a checkout of this project:")
+    st.code(f"# made with {made_with}\n{command}", language="bash")

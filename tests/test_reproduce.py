@@ -1,0 +1,48 @@
+"""The command a results page shows gives that page's numbers when run."""
+
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from tests.conftest import ROOT, open_page, press
+
+
+def run_shown(app, tmp_path, out: str | None = None) -> str:
+    """Run the command in the page's reproduce block, as a user would paste it; its output."""
+    block = app.code[0].value.splitlines()
+    assert block[0].startswith("# made with Python ") and "TensorFlow " in block[0] and "Keras " in block[0]
+    command = block[-1].split()
+    assert command[:3] == ["python", "-m", "fibdash"]
+    if out is not None:  # the page names a file in the working folder: write it to a temporary one
+        command[command.index("--out") + 1] = str(tmp_path / out)
+    done = subprocess.run(
+        [sys.executable, *command[1:]], cwd=ROOT, capture_output=True, text=True, check=True, timeout=600
+    )
+    return done.stdout
+
+
+def test_the_train_pages_command_prints_its_test_mses(app, tmp_path):
+    open_page(app, "pages/2_Train.py", n=60, epochs=2, seed=1)
+    press(app, "train")
+    assert app.code[0].value.splitlines()[-1] == "python -m fibdash --n 60 --epochs 2 --seed 1"
+    page = [float(m.value) for m in app.metric if m.label == "Test MSE (scaled)"]
+    out = run_shown(app, tmp_path)
+    rows = dict(re.findall(r"^\s*(RNN \+ attention|RNN)\s+\S+\s+(\S+)", out, re.MULTILINE))
+    assert [float(rows["RNN"]), float(rows["RNN + attention"])] == pytest.approx(page, rel=1e-3)
+
+
+def test_the_robustness_pages_command_writes_its_table(app, tmp_path):
+    open_page(app, "pages/4_Robustness.py", n=60, epochs=2)
+    app.select_slider(key="seeds").set_value(3).run()
+    press(app, "run_study")
+    assert app.code[0].value.splitlines()[-1] == (
+        "python -m fibdash study --seeds 3 --n 60 --epochs 2 --out seed_study.csv"
+    )
+    shown = app.dataframe[0].value
+    run_shown(app, tmp_path, out="seed_study.csv")
+    table = pd.read_csv(tmp_path / "seed_study.csv").pivot(index="seed", columns="model", values="test MSE")
+    for kind, column in (("rnn", "RNN test MSE"), ("attention", "RNN + attention test MSE")):
+        assert shown[column].astype(float).tolist() == pytest.approx(table[kind].tolist(), rel=1e-3)
