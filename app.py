@@ -22,26 +22,28 @@ previous 20, and lets you look at everything the tutorial only prints:
   Fibonacci units, and which time steps the attention layer looks at.
 
 The tutorial concludes from one run that attention lowers the test MSE. The **Robustness** page
-trains both models over many seeds at once and says what that comparison can, and cannot, tell.
+trains both models over many seeds at once and says what that comparison can, and cannot, tell;
+the **Sweep** page asks it again across settings.
 """
 )
 
 st.subheader("The tutorial's two models")
+# The diagrams run top to bottom, so that they fit a phone's width as well as a desktop column.
 left, right = st.columns(2)
 with left:
     st.markdown("**RNN** (11 parameters)")
     st.graphviz_chart(
-        'digraph { rankdir=LR; node [shape=box, style=rounded]; "input (20, 1)" -> "SimpleRNN(2)\\n8 params"'
+        'digraph { rankdir=TB; node [shape=box, style=rounded]; "input (20, 1)" -> "SimpleRNN(2)\\n8 params"'
         ' -> "Dense(1)\\n3 params" }'
     )
 with right:
     st.markdown("**RNN + attention** (33 parameters)")
     st.graphviz_chart(
-        'digraph { rankdir=LR; node [shape=box, style=rounded]; "input (20, 1)" -> '
+        'digraph { rankdir=TB; node [shape=box, style=rounded]; "input (20, 1)" -> '
         '"SimpleRNN(2)\\nreturn_sequences\\n8 params" -> "Attention\\nW (2, 1), b (20, 1)\\n22 params"'
         ' -> "Dense(1)\\n3 params" }'
     )
-st.dataframe(
+st.table(  # a plain table wraps its text on a phone, where a data grid would cut columns off
     pd.DataFrame(
         {
             "step": ["score each time step", "weights over time", "context"],
@@ -52,8 +54,7 @@ st.dataframe(
             ],
             "shape": ["(batch, 20, 1)", "(batch, 20)", "(batch, 2)"],
         }
-    ),
-    hide_index=True,
+    ).set_index("step")
 )
 
 st.subheader("Pages")
