@@ -16,8 +16,9 @@ PAGES = (
         "pages/4_Robustness.py",
         "Robustness",
         ":material/stacked_line_chart:",
-        "does attention help over many seeds?",
+        "does attention help, seed by seed?",
     ),
+    ("pages/5_Sweep.py", "Sweep", ":material/grid_on:", "under which settings does attention help?"),
 )
 
 
