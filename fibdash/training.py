@@ -2,21 +2,20 @@
 
 The tutorial calls `model.fit(batch_size=1)`: one optimizer step per window, each paid for
 with Python and graph-launch overhead that dwarfs an 11-parameter model's arithmetic. The
-fast path runs the same steps, in the same order, with the same Adam state and loss, but
+fast path takes the same steps, in the same order, with the same Adam state and loss, but
 compiles each whole epoch (and the predictions after it) into one XLA while-loop.
 
-That loop trains S seeds of both models at once, as 2S members. Every weight carries a leading
-member axis and the forward pass, Keras' cell equations included, is written once for all
-members. The loss is the sum over members of each member's mean squared error: a member's
-gradient is that of its own loss alone, and Adam, being elementwise, keeps an independent
-state per member in one optimizer. An 11-parameter model leaves a CPU idle; many cost little
-more than one, and far less than compiling another program. So every training of an
-architecture runs the same program, whichever models it asks for: one model of one seed is
-its smallest case, after which the trained weights are loaded into the Keras model
-`build_model` gave, and seed k of a study is the Train page's seed k by construction.
+That loop trains S seeds of both models at once, as 2S members: every weight has a leading
+member axis, and the forward pass, Keras' cell equations included, is written once for all.
+The loss is the sum of the members' own losses, so each member's gradient is its own, and
+Adam, being elementwise, keeps a state per member. Tiny models leave a CPU idle: many cost
+little more than one, and far less than compiling another program, so every training of an
+architecture and number of seeds runs one program, whichever models it asks for. Training
+one model is the smallest case; its weights then go into the Keras model `build_model` gave,
+and seed k of a study is the Train page's seed k by construction.
 
-`fast=False` runs the plain Keras `fit` loop on the same shuffled orders, as the reference
-the tests and benchmarks compare against.
+`fast=False` runs Keras' plain `fit` loop on the same orders: the reference for tests and
+benchmarks.
 """
 
 from __future__ import annotations
@@ -99,14 +98,7 @@ def build_model(config: TrainConfig, kind: str) -> keras.Model:
     c = config
     with _BUILD_LOCK:
         keras.utils.set_random_seed(c.seed)
-        return create(
-            c.hidden_units,
-            1,
-            (c.data.time_steps, 1),
-            c.activation,
-            cell=c.cell,
-            learning_rate=c.learning_rate,
-        )
+        return create(c.hidden_units, 1, (c.data.time_steps, 1), c.activation, c.cell, c.learning_rate)
 
 
 def check_data(config: TrainConfig, data: Dataset | None) -> Dataset:
@@ -140,23 +132,19 @@ class Architecture:
         c = config
         return cls(seeds, c.cell, c.hidden_units, c.activation, c.data.time_steps, c.batch_size)
 
-    def weight_shapes(self, kind: str) -> dict[str, tuple[int, ...]]:
-        """Each trainable weight's shape in a Keras model of `kind`, keyed as by `stacked_weights`."""
-        units = self.hidden_units
-        width = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[self.cell] * units  # the cell's gates side by side
-        shapes = {
-            "rnn/kernel": (1, width),
+    @property
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each weight's shape in the attention model (the RNN's weights and two more), by "layer/weight"."""
+        units, width = self.hidden_units, {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}[self.cell] * self.hidden_units
+        return {
+            "rnn/kernel": (1, width),  # the cell's gates side by side
             "rnn/recurrent_kernel": (units, width),
             "rnn/bias": (2, width) if self.cell == "GRU" else (width,),  # GRU: input and recurrent bias
+            "attention/attention_weight": (units, 1),
+            "attention/attention_bias": (self.time_steps, 1),
             "dense/kernel": (units, 1),
             "dense/bias": (1,),
         }
-        if kind == "attention":
-            shapes |= {
-                "attention/attention_weight": (units, 1),
-                "attention/attention_bias": (self.time_steps, 1),
-            }
-        return shapes
 
 
 def stacked_weights(models: Sequence[keras.Model]) -> dict[str, np.ndarray]:
@@ -281,10 +269,13 @@ def forward(architecture: Architecture, weights: dict, x: tf.Tensor) -> tf.Tenso
     zeros = tf.zeros((kernel.shape[0], x.shape[1], a.hidden_units))
     state = (zeros, zeros) if a.cell == "LSTM" else (zeros,)
     last, sequence = scan_time(recurrent_step(a, weights), xk, state)
-    # the Attention layer on (T, S, B, H): e = tanh(x W + b), alpha = softmax over time, context
+    # the Attention layer on attention's members, (T, S, B, H): e = tanh(x W + b), alpha = softmax
+    # over time, context
     sequence = sequence[:, a.seeds :]
-    w = weights["attention/attention_weight"]  # (S, H, 1)
-    b = ops.transpose(weights["attention/attention_bias"][..., 0])[..., None]  # (S, T, 1) -> (T, S, 1)
+    w = weights["attention/attention_weight"][a.seeds :]  # (S, H, 1)
+    b = ops.transpose(weights["attention/attention_bias"][a.seeds :, :, 0])[
+        ..., None
+    ]  # (S, T, 1) -> (T, S, 1)
     alpha = ops.softmax(ops.tanh(member_matmul(sequence, w)[..., 0] + b), axis=0)  # (T, S, B)
     context = ops.sum(sequence * ops.expand_dims(alpha, -1), axis=0)  # (S, B, H)
     features = ops.concatenate([last[0][: a.seeds], context], axis=0)  # (M, B, H)
@@ -320,18 +311,10 @@ class SeedsLoop:
 
     def __init__(self, architecture: Architecture) -> None:
         self.architecture = architecture
-        # which models have each weight, in member order: the RNN's S seeds, then attention's
-        self.owners: dict[str, list[str]] = {}
-        for kind in MODEL_KINDS:
-            for name in architecture.weight_shapes(kind):
-                self.owners.setdefault(name, []).append(kind)
-        shapes = architecture.weight_shapes("attention")
-        self.weights = {
-            name: keras.Variable(
-                np.zeros((len(kinds) * architecture.seeds, *shapes[name]), np.float32),
-                name=name.replace("/", "_"),
-            )
-            for name, kinds in self.owners.items()
+        members = len(MODEL_KINDS) * architecture.seeds  # the RNN's seeds, then attention's
+        self.weights = {  # the RNN's members have attention weights too, unused
+            name: keras.Variable(np.zeros((members, *shape), np.float32), name=name.replace("/", "_"))
+            for name, shape in architecture.weight_shapes.items()
         }
         self.optimizer = adam()  # elementwise: over stacked weights it is one Adam per member
         self.optimizer.build(list(self.weights.values()))
@@ -373,24 +356,19 @@ class SeedsLoop:
         from zeros, for nothing: that is cheaper than compiling a program without it.
         """
         for name, variable in self.weights.items():
-            parts = np.split(np.zeros(variable.shape, np.float32), len(self.owners[name]))
-            for k, kind in enumerate(self.owners[name]):
-                if kind in initial:
-                    parts[k] = initial[kind][name]
-            variable.assign(np.concatenate(parts))
+            value = np.zeros(variable.shape, np.float32)
+            for kind, weights in initial.items():
+                if name in weights:
+                    value[self.members(kind)] = weights[name]
+            variable.assign(value)
         for variable in self.optimizer.variables:
             variable.assign(tf.zeros_like(variable))
         self.optimizer.learning_rate = learning_rate
 
-    def trained(self, kind: str) -> dict[str, np.ndarray]:
-        """`kind`'s current weights, stacked over the seeds."""
-        seeds = self.architecture.seeds
-        weights = {}
-        for name, variable in self.weights.items():
-            if kind in self.owners[name]:
-                k = self.owners[name].index(kind)
-                weights[name] = variable.numpy()[k * seeds : (k + 1) * seeds]
-        return weights
+    def members(self, kind: str) -> slice:
+        """Where `kind`'s seeds lie on the member axis."""
+        start = MODEL_KINDS.index(kind) * self.architecture.seeds
+        return slice(start, start + self.architecture.seeds)
 
     def epochs(self, data: Dataset, orders: np.ndarray) -> Epochs:
         """Train one epoch per (S, n_train) order of the training windows: seed k's for both its members."""
@@ -469,15 +447,16 @@ def train_many(
     else:
         loop = seeds_loop(Architecture.of(config, len(seeds)))
         # the loop's members are both models' seeds: keep those of `kinds`, in their order
-        kept = np.concatenate(
-            [np.arange(len(seeds)) + MODEL_KINDS.index(kind) * len(seeds) for kind in kinds]
-        )
+        kept = np.r_[tuple(loop.members(kind) for kind in kinds)]
         with loop.lock:
             loop.start({kind: stacked_weights(models[kind]) for kind in kinds}, config.learning_rate)
             epochs = ((loss[kept], predictions[kept]) for loss, predictions in loop.epochs(data, orders))
             history = _drive(epochs, data, kinds, len(seeds), config.epochs, on_epoch)
+            trained = {name: variable.numpy() for name, variable in loop.weights.items()}
             for kind in kinds:
-                load_stacked(models[kind], loop.trained(kind))
+                load_stacked(
+                    models[kind], {name: value[loop.members(kind)] for name, value in trained.items()}
+                )
             steps = int(loop.optimizer.iterations)
     losses, test_mses, predictions, stopped = history
     return Run(
