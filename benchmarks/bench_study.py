@@ -1,24 +1,26 @@
-"""Benchmark: a seed study, both models over 10 seeds of the tutorial config, three ways.
+"""Benchmark: a seed study, both models over 10 seeds of the tutorial config, three ways, before and after.
 
 - plain: the plain Keras `fit` loop, one run at a time. At about a minute a run, it measures one
   run per model (seed 0) and scales the time to the study's 20 runs, and says so.
-- fast:  fibdash's single-model XLA path, `train(fast=True)`, all 20 runs.
-- many:  `run_study`: each model's 10 seeds trained at once by `train_seeds`.
+- fast:  `train(fast=True)`, one model and one seed at a time, all 20 runs.
+- many:  `run_study`: every seed at once.
+`fast` and `many` run twice: as they were before one engine (revision BEFORE, from a copy of it)
+and as they are. Each run is a subprocess of its own (so each gets its own peak memory figure);
+the runs take turns, round after round. Prints median wall time (training only, TensorFlow's
+import apart), optimizer steps, throughput and peak resident memory per path, the speed-ups,
+and how far each path's test MSEs are from those of this tree's study.
 
-Each path runs in its own subprocess (so each gets its own peak memory figure). Prints one
-JSON line per path, then wall time, optimizer steps, throughput and peak resident memory per
-path, the speed-up ratios, and how far the fast and plain runs' test MSEs are from the study's.
-
-    python -m benchmarks.bench_study      (from the repository root)
+    python -m benchmarks.bench_study [rounds]      (from the repository root; 3 rounds by default)
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
+
+from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
 
 SEEDS = 10
 PLAIN_SEEDS = 1  # seeds the plain loop runs per model: about a minute each
@@ -72,41 +74,60 @@ def largest_relative_difference(row: dict, reference: dict) -> float:
 
 
 def main() -> None:
-    if len(sys.argv) == 2:
+    if sys.argv[1:2] and not sys.argv[1].isdigit():
         print(json.dumps(measure(sys.argv[1])))
         return
-    rows = {}
-    for path in ("plain", "fast", "many"):
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.bench_study", path], capture_output=True, text=True, check=True
-        )
-        rows[path] = json.loads(out.stdout.strip().splitlines()[-1])
-        print(out.stdout.strip().splitlines()[-1])
-    runs = 2 * SEEDS
-    print(f"\nStudy: 2 models x {SEEDS} seeds of the tutorial config (n=1200, time_steps=20, 30 epochs)")
-    header = f"{'path':<6} {'runs':>5} {'seconds':>8} {'20 runs, s':>11} {'steps/s':>9} {'peak RSS MB':>12}"
+    rounds = int(sys.argv[1]) if sys.argv[1:] else 3
+    paths = [
+        ("plain", "plain"),
+        ("before fast", "fast"),
+        ("fast", "fast"),
+        ("before many", "many"),
+        ("many", "many"),
+    ]
+    runs: dict[str, list[dict]] = {label: [] for label, _ in paths}
+    with revision_tree() as before_tree:
+        for _ in range(rounds):
+            for label, path in paths:  # that revision's own script has the same interface
+                tree = before_tree if label.startswith("before") else ROOT
+                out = run_process([sys.executable, "-m", "benchmarks.bench_study", path], tree)
+                runs[label].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+    rows = {
+        label: {
+            **label_runs[-1],
+            "seconds": median([run["seconds"] for run in label_runs]),
+            "study_seconds": median([run["study_seconds"] for run in label_runs]),
+            "peak_rss_mb": median([run["peak_rss_mb"] for run in label_runs]),
+        }
+        for label, label_runs in runs.items()
+    }
+    study_runs = 2 * SEEDS
+    print(f"Study: 2 models x {SEEDS} seeds of the tutorial config (n=1200, time_steps=20, 30 epochs)")
+    print(f"median of {rounds} rounds; 'before' is revision {BEFORE}")
+    header = f"{'path':<12} {'runs':>5} {'seconds':>8} {'20 runs, s':>11} {'steps/s':>9} {'peak RSS MB':>12}"
     print(f"{header}  largest test MSE difference to 'many'")
-    for path, row in rows.items():
+    for label, row in rows.items():
         throughput = row["steps"] / row["seconds"]
-        difference = "" if path == "many" else f"{largest_relative_difference(row, rows['many']):.1e}"
+        difference = "" if label == "many" else f"{largest_relative_difference(row, rows['many']):.1e}"
         print(
-            f"{path:<6} {row['runs']:>5} {row['seconds']:>8.1f} {row['study_seconds']:>11.1f} "
+            f"{label:<12} {row['runs']:>5} {row['seconds']:>8.1f} {row['study_seconds']:>11.1f} "
             f"{throughput:>9.0f} {row['peak_rss_mb']:>12.0f}  {difference}"
         )
-    plain, fast, many = (rows[path] for path in ("plain", "fast", "many"))
-    if plain["runs"] < runs:
+    plain = rows["plain"]
+    if plain["runs"] < study_runs:
         print(
-            f"plain: measured {plain['runs']} of the {runs} runs ({plain['steps']} optimizer steps) "
-            f"and scaled its time to {runs} runs"
+            f"plain: measured {plain['runs']} of the {study_runs} runs ({plain['steps']} optimizer steps) "
+            f"and scaled its time to {study_runs} runs"
         )
-    print(f"optimizer steps of the whole study: {many['steps']} (fast path: {fast['steps']})")
-    plain_throughput = plain["steps"] / plain["seconds"]
+    print(f"optimizer steps of the whole study: {rows['many']['steps']}")
+    for label in ("before fast", "fast", "before many", "many"):
+        print(
+            f"speed-up of the study, plain / {label}: "
+            f"{plain['study_seconds'] / rows[label]['study_seconds']:.0f}x"
+        )
     print(
-        f"speed-up of the study, plain / many: {plain['study_seconds'] / many['study_seconds']:.0f}x, "
-        f"fast / many: {fast['study_seconds'] / many['study_seconds']:.1f}x; throughput in optimizer "
-        f"steps/s against the plain loop: many {many['steps'] / many['seconds'] / plain_throughput:.0f}x, "
-        f"fast {fast['steps'] / fast['seconds'] / plain_throughput:.0f}x "
-        f"(target: the study via 'many' in at most 20 s, at least 40x the plain loop's throughput)"
+        f"before / after: fast {rows['before fast']['seconds'] / rows['fast']['seconds']:.2f}x, "
+        f"many {rows['before many']['seconds'] / rows['many']['seconds']:.2f}x (above 1: faster than before)"
     )
 
 

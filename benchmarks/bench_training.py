@@ -1,29 +1,39 @@
-"""Benchmark: the tutorial's pair of models, plain Keras `fit` loop against fibdash's fast path.
+"""Benchmark: the tutorial's pair of models, plain Keras `fit` loop against fibdash's fast paths.
 
-Each path runs in its own subprocess (so each gets its own peak memory figure) on the tutorial
-config: n=1200, time_steps=20, 30 epochs, batch size 1, both models. Prints wall time, optimizer
-steps and peak resident memory per path, and the speed-up ratio.
+Trains both models of the tutorial config (n=1200, time_steps=20, 30 epochs, batch size 1)
+each way in its own subprocess (so each gets its own peak memory figure), and times the
+training only, TensorFlow's import apart:
+- plain:  Keras' `fit`, `train(fast=False)` for each model, the reference;
+- before: the fast path as it was before one engine (revision BEFORE, run from a copy of it);
+- fast:   `train()` for each model, as the command line and the Train page call it;
+- pair:   `train_pair()`, both models at once.
+The paths take turns, round after round; medians are printed, with the speed-up over the
+plain loop and of each fast path over `before`.
 
-    python -m benchmarks.bench_training      (from the repository root)
+    python -m benchmarks.bench_training [rounds]      (from the repository root; 3 rounds by default)
 """
 
 from __future__ import annotations
 
 import json
 import resource
-import subprocess
 import sys
 import time
 
+from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
+
 
 def measure(path: str) -> dict:
-    """Train both models one way; report seconds (training only), steps and peak RSS."""
+    """Train both models one way; report seconds (training only), steps, test MSEs and peak RSS."""
     from fibdash.config import MODEL_KINDS, TrainConfig
-    from fibdash.training import train
+    from fibdash.training import train, train_pair
 
     config = TrainConfig()
     started = time.perf_counter()
-    results = [train(config, kind, fast=path == "fast") for kind in MODEL_KINDS]
+    if path == "pair":
+        results = list(train_pair(config).values())
+    else:
+        results = [train(config, kind, fast=path == "fast") for kind in MODEL_KINDS]
     return {
         "path": path,
         "seconds": time.perf_counter() - started,
@@ -34,26 +44,34 @@ def measure(path: str) -> dict:
 
 
 def main() -> None:
-    if len(sys.argv) == 2:
+    if sys.argv[1:2] and not sys.argv[1].isdigit():
         print(json.dumps(measure(sys.argv[1])))
         return
-    rows = []
-    for path in ("plain", "fast"):
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.bench_training", path],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print(f"{'path':<6} {'seconds':>8} {'steps':>7} {'peak RSS MB':>12}  test MSE (rnn, attention)")
-    for row in rows:
-        mses = ", ".join(f"{m:.3e}" for m in row["test_mse"])
-        print(
-            f"{row['path']:<6} {row['seconds']:>8.2f} {row['steps']:>7} {row['peak_rss_mb']:>12.0f}  {mses}"
-        )
-    plain, fast = rows
-    print(f"speed-up, plain / fast: {plain['seconds'] / fast['seconds']:.1f}x (target: at least 8x)")
+    rounds = int(sys.argv[1]) if sys.argv[1:] else 3
+    runs: dict[str, list[dict]] = {"plain": [], "before": [], "fast": [], "pair": []}
+    with revision_tree() as before_tree:
+        for _ in range(rounds):
+            for label, tree, path in [
+                ("plain", ROOT, "plain"),
+                ("before", before_tree, "fast"),  # that revision's own script, same interface
+                ("fast", ROOT, "fast"),
+                ("pair", ROOT, "pair"),
+            ]:
+                out = run_process([sys.executable, "-m", "benchmarks.bench_training", path], tree)
+                runs[label].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+    seconds = {label: median([run["seconds"] for run in label_runs]) for label, label_runs in runs.items()}
+    print(f"Tutorial pair, training only, median of {rounds} rounds")
+    header = f"{'path':<7} {'seconds':>8} {'steps':>7} {'peak RSS MB':>12} {'x plain':>8}"
+    print(f"{header}  test MSE (rnn, attention)")
+    for label, label_runs in runs.items():
+        rss = median([run["peak_rss_mb"] for run in label_runs])
+        mses = ", ".join(f"{m:.3e}" for m in label_runs[-1]["test_mse"])
+        steps, speed_up = label_runs[-1]["steps"], seconds["plain"] / seconds[label]
+        print(f"{label:<7} {seconds[label]:>8.2f} {steps:>7} {rss:>12.0f} {speed_up:>7.1f}x  {mses}")
+    print(
+        f"before / fast: {seconds['before'] / seconds['fast']:.2f}x, before / pair: "
+        f"{seconds['before'] / seconds['pair']:.2f}x (above 1: faster than revision {BEFORE})"
+    )
 
 
 if __name__ == "__main__":

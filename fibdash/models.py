@@ -27,8 +27,13 @@ def _recurrent(cell: str, hidden_units: int, activation: str, return_sequences: 
     return layer(hidden_units, activation=activation, return_sequences=return_sequences, name="rnn")
 
 
+def adam(learning_rate: float = 0.001) -> keras.optimizers.Adam:
+    """The optimizer both networks train with: Keras' Adam with its defaults but the learning rate."""
+    return keras.optimizers.Adam(learning_rate=learning_rate)
+
+
 def _compile(model: keras.Model, learning_rate: float) -> keras.Model:
-    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=learning_rate))
+    model.compile(loss="mse", optimizer=adam(learning_rate))
     return model
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
+from fibdash.config import MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
 
 if TYPE_CHECKING:  # the statistics need no TensorFlow: a page can show a study without loading it
@@ -55,7 +55,7 @@ class StudyResult:
 
     config: TrainConfig  # the config every seed shares; its own seed field plays no part
     seeds: tuple[int, ...]
-    runs: dict[str, list[SeedRun]]  # by model kind; a stopped study lacks the kinds it never reached
+    runs: dict[str, list[SeedRun]]  # by model kind; both models train together, and stop together
     table: pd.DataFrame  # one row per model and seed: TABLE_COLUMNS
     comparison: Comparison | None  # None when stopped: the models did not train equally long
     stopped: bool
@@ -199,18 +199,14 @@ def run_study(
     data: Dataset | None = None,
 ) -> StudyResult:
     """Train both models over `seeds` and compare them; `on_epoch` returning True stops the study."""
-    from fibdash.seeds import train_seeds  # TensorFlow loads here
+    from fibdash.seeds import train_seeds_pair  # TensorFlow loads here
 
     seeds = check_seeds(seeds)
     if data is None:
         data = make_dataset(config.data)
     started = time.perf_counter()
-    runs: dict[str, list[SeedRun]] = {}
-    for kind in MODEL_KINDS:
-        runs[kind] = train_seeds(config, kind, seeds, on_epoch, data)
-        if runs[kind][0].stopped:
-            break
-    stopped = any(kind_runs[0].stopped for kind_runs in runs.values())
+    runs = train_seeds_pair(config, seeds, on_epoch, data)
+    stopped = runs["rnn"][0].stopped
     table = study_table(runs)
     return StudyResult(
         config=config,

@@ -118,9 +118,9 @@ def test_study_runs_both_models_and_seed_k_is_the_train_page_run():
 def test_stopping_ends_the_study_without_a_comparison():
     result = run_study(TINY, [0, 1], on_epoch=lambda log: True)
     assert result.stopped and result.comparison is None
-    assert list(result.runs) == ["rnn"]  # the attention model never started
-    assert result.table["model"].tolist() == ["rnn", "rnn"]
-    assert all(run.epochs_run == 1 for run in result.runs["rnn"])
+    assert list(result.runs) == ["rnn", "attention"]  # both models train together, and stop together
+    assert result.table["model"].tolist() == ["rnn", "rnn", "attention", "attention"]
+    assert all(run.epochs_run == 1 for runs in result.runs.values() for run in runs)
 
 
 def test_bad_seeds_are_refused():

@@ -1,32 +1,89 @@
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
 
-from fibdash.config import DataConfig, TrainConfig
+from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
-from fibdash.training import EpochLog, build_model, epoch_orders, train
+from fibdash.training import (
+    Architecture,
+    EpochLog,
+    build_model,
+    epoch_orders,
+    seeds_loop,
+    stacked_weights,
+    train,
+    train_pair,
+)
+
+# 32 windows, 22 of them for training: batch 5 leaves a short last batch of 2. Log-minmax
+# scaling and a high learning rate make two epochs move every weight well beyond float noise.
+TINY = DataConfig(n=36, time_steps=4, scaling="log-minmax")
 
 
-@pytest.mark.parametrize("kind", ["rnn", "attention"])
-@pytest.mark.parametrize("batch_size", [1, 5])  # 5 leaves a partial last batch: 51 = 10 * 5 + 1
-def test_fast_path_matches_plain_fit(kind, batch_size):
-    config = TrainConfig(DataConfig(n=80, time_steps=6), epochs=3, batch_size=batch_size)
-    assert config.data.n_train % batch_size == (0 if batch_size == 1 else 1)
-    fast = train(config, kind, fast=True)
-    plain = train(config, kind, fast=False)
-    np.testing.assert_allclose(fast.loss_history, plain.loss_history, rtol=1e-4)
-    np.testing.assert_allclose(fast.test_mse_history, plain.test_mse_history, rtol=1e-4)
-    for a, b in zip(fast.model.get_weights(), plain.model.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
-    # the same number of optimizer steps: one per batch per epoch
-    steps = 3 * -(-51 // batch_size)
-    assert fast.steps == plain.steps == int(plain.model.optimizer.iterations) == steps
+# Against Keras' own `fit`: every cell, both models (a pair trains both), each activation, and
+# each cell with a batch size of 1 and with one that leaves a short last batch. The seeds are
+# ones whose networks all learn: relu's can start dead, and then nothing would be compared.
+@pytest.mark.parametrize(
+    ("cell", "activation", "batch_size", "seed"),
+    [
+        ("SimpleRNN", "tanh", 1, 0),
+        ("SimpleRNN", "linear", 5, 0),
+        ("LSTM", "relu", 5, 2),
+        ("LSTM", "sigmoid", 1, 0),
+        ("GRU", "tanh", 5, 0),
+        ("GRU", "sigmoid", 1, 0),
+    ],
+)
+def test_fast_path_is_keras_fit(cell, activation, batch_size, seed):
+    config = TrainConfig(
+        TINY, epochs=2, batch_size=batch_size, learning_rate=0.02, cell=cell, activation=activation, seed=seed
+    )
+    data = make_dataset(TINY)
+    fast = train_pair(config, data=data)
+    plain = train_pair(config, fast=False, data=data)
+    for kind in MODEL_KINDS:
+        f, p = fast[kind], plain[kind]
+        np.testing.assert_allclose(f.loss_history, p.loss_history, rtol=1e-5)
+        np.testing.assert_allclose(f.test_mse_history, p.test_mse_history, rtol=1e-5)
+        assert f.scores.test_mse == pytest.approx(p.scores.test_mse, rel=1e-5)
+        initial = build_model(config, kind).get_weights()
+        for a, b, start in zip(f.model.get_weights(), p.model.get_weights(), initial, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)  # Adam scales tiny gradients up
+            assert not np.allclose(b, start, rtol=0, atol=1e-4)  # training moved it: the check has teeth
+        # the same optimizer steps: one per batch, the short one included, per epoch
+        assert f.steps == p.steps == int(p.model.optimizer.iterations) == 2 * -(-22 // batch_size)
+
+
+def test_one_program_per_architecture_trains_either_model_or_both(small_config):
+    pair = train_pair(small_config)
+    for kind in MODEL_KINDS:
+        alone = train(small_config, kind)
+        assert alone.loss_history == pair[kind].loss_history
+        np.testing.assert_array_equal(alone.scores.predictions, pair[kind].scores.predictions)
+        for a, b in zip(alone.model.get_weights(), pair[kind].model.get_weights(), strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert pair["rnn"].loss_history != pair["attention"].loss_history
+    # one program traced for all three trainings: TensorFlow never frees one
+    assert seeds_loop(Architecture.of(small_config))._epoch.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_weight_shapes_are_those_of_the_keras_models(cell):
+    config = TrainConfig(DataConfig(n=60, time_steps=7), hidden_units=3, cell=cell)
+    shapes = Architecture.of(config).weight_shapes
+    for kind in MODEL_KINDS:
+        stacked = stacked_weights([build_model(config, kind)])
+        assert {name: value.shape[1:] for name, value in stacked.items()} == {
+            name: shape for name, shape in shapes.items() if kind == "attention" or "attention" not in name
+        }
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(small_config):
     first = train(small_config, "attention")
     again = train(small_config, "attention")
-    other = train(TrainConfig(small_config.data, epochs=4, seed=1), "attention")
+    other = train(replace(small_config, seed=1), "attention")
     assert first.loss_history == again.loss_history
     np.testing.assert_array_equal(first.scores.predictions, again.scores.predictions)
     assert first.loss_history != other.loss_history
@@ -48,8 +105,9 @@ def test_initial_weights_depend_only_on_seed(small_config):
         np.testing.assert_array_equal(x, y)
 
 
-def test_short_run_learns():
-    config = TrainConfig(DataConfig(n=120, time_steps=8, scaling="log-minmax"), epochs=15, learning_rate=0.01)
+def test_short_run_learns(small_config):
+    data = DataConfig(n=120, time_steps=small_config.data.time_steps, scaling="log-minmax")
+    config = replace(small_config, data=data, epochs=15, learning_rate=0.01)  # the same compiled program
     result = train(config, "rnn")
     assert result.loss_history[-1] < 0.2 * result.loss_history[0]
     assert result.test_mse_history[-1] < 0.2 * result.test_mse_history[0]
@@ -70,6 +128,13 @@ def test_result_contents(small_config):
     assert result.attention.shape == (data.config.n_test, small_config.data.time_steps)
     np.testing.assert_allclose(result.attention.sum(axis=1), 1, rtol=1e-5)
     assert train(small_config, "rnn").attention is None
+    assert [row["Params"] for row in result.summary()] == [
+        0,
+        8,
+        8,
+        3,
+    ]  # input, SimpleRNN(2), attention, dense
+    assert result.keras_bytes()[:2] == b"PK"  # a .keras file is a zip archive
 
 
 def test_callback_sees_every_epoch_and_can_stop(small_config):
@@ -77,18 +142,35 @@ def test_callback_sees_every_epoch_and_can_stop(small_config):
     full = train(small_config, "rnn", on_epoch=logs.append)
     assert [log.epoch for log in logs] == [1, 2, 3, 4]
     assert [log.loss for log in logs] == list(full.loss_history)
+    assert [log.test_mse for log in logs] == list(full.test_mse_history)
     assert all(log.epochs == 4 and log.kind == "rnn" for log in logs)
 
     stopped = train(small_config, "rnn", on_epoch=lambda log: log.epoch == 2)
     assert stopped.stopped and stopped.epochs_run == 2
     assert stopped.loss_history == full.loss_history[:2]
+    assert stopped.steps == 2 * small_config.data.n_train
     assert not train(small_config, "rnn", on_epoch=lambda log: log.epoch == 4).stopped
 
 
-def test_unscaled_and_other_cells_train_without_nan():
-    config = TrainConfig(DataConfig(n=60, time_steps=5, scaling="none"), epochs=2, cell="LSTM")
+def test_pair_logs_both_models_every_epoch_and_either_stops_both(small_config):
+    logs: list[EpochLog] = []
+    pair = train_pair(small_config, on_epoch=logs.append)
+    assert [(log.epoch, log.kind) for log in logs] == [(e, k) for e in (1, 2, 3, 4) for k in MODEL_KINDS]
+    for kind in MODEL_KINDS:
+        assert [log.loss for log in logs if log.kind == kind] == list(pair[kind].loss_history)
+
+    stopped = train_pair(small_config, on_epoch=lambda log: log.kind == "attention" and log.epoch == 3)
+    for kind in MODEL_KINDS:
+        assert stopped[kind].stopped and stopped[kind].epochs_run == 3
+        assert stopped[kind].loss_history == pair[kind].loss_history[:3]
+    plain = train_pair(small_config, fast=False, on_epoch=lambda log: log.kind == "rnn" and log.epoch == 1)
+    assert all(plain[kind].stopped and plain[kind].epochs_run == 1 for kind in MODEL_KINDS)
+
+
+def test_unscaled_series_trains_without_nan(small_config):
+    config = replace(small_config, data=replace(small_config.data, scaling="none"))
     result = train(config, "attention")
-    assert np.all(np.isfinite(result.loss_history))
+    assert np.all(np.isfinite(result.loss_history)) and np.all(np.isfinite(result.scores.predictions))
 
 
 def test_bad_kind_and_mismatched_data(small_config):
@@ -96,14 +178,18 @@ def test_bad_kind_and_mismatched_data(small_config):
         train(small_config, "cnn")
     with pytest.raises(ValueError, match="another DataConfig"):
         train(small_config, "rnn", data=make_dataset(DataConfig(n=90)))
+    with pytest.raises(ValueError, match="another DataConfig"):
+        train_pair(small_config, data=make_dataset(DataConfig(n=90)))
 
 
 @pytest.mark.slow
 def test_tutorial_config_fast_equals_plain():
-    """The whole tutorial run, 24,780 optimizer steps, both ways (about a minute)."""
+    """The whole tutorial run of both models, 2 x 24,780 optimizer steps, both ways (a few minutes)."""
     config = TrainConfig()
-    fast = train(config, "rnn")
-    plain = train(config, "rnn", fast=False)
-    assert fast.model.count_params() == 11
-    np.testing.assert_allclose(fast.loss_history, plain.loss_history, rtol=1e-3)
-    assert fast.steps == plain.steps == 30 * 826
+    fast = train_pair(config)
+    plain = train_pair(config, fast=False)
+    assert fast["rnn"].model.count_params() == 11 and fast["attention"].model.count_params() == 33
+    for kind in MODEL_KINDS:
+        np.testing.assert_allclose(fast[kind].loss_history, plain[kind].loss_history, rtol=1e-3)
+        assert fast[kind].scores.test_mse == pytest.approx(plain[kind].scores.test_mse, rel=1e-2)
+        assert fast[kind].steps == plain[kind].steps == 30 * 826
