@@ -29,6 +29,22 @@ class EpochLog:
 
 
 @dataclass(frozen=True, eq=False)
+class SeedRun:
+    """One seed's run in a study: its history and scores, as `train` reports them for that seed."""
+
+    seed: int
+    loss_history: tuple[float, ...]  # training loss (MSE on scaled values) per epoch
+    test_mse_history: tuple[float, ...]
+    scores: Scores
+    stopped: bool  # True when the callback stopped training before config.epochs
+    steps: int  # optimizer steps this seed took
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.loss_history)
+
+
+@dataclass(frozen=True, eq=False)
 class Trained:
     """One trained model as plain data the server can keep: histories, scores, summary, file."""
 

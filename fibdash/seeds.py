@@ -8,28 +8,12 @@ the training windows in `epoch_orders(config with seed=k)`'s order.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.data import Dataset
-from fibdash.metrics import Scores, score
-from fibdash.training import EpochLog, check_data, train_many
-
-
-@dataclass(frozen=True, eq=False)
-class SeedRun:
-    """One seed's run: its history and scores, as `train` reports them for that seed."""
-
-    seed: int
-    loss_history: tuple[float, ...]  # training loss (MSE on scaled values) per epoch
-    test_mse_history: tuple[float, ...]
-    scores: Scores
-    stopped: bool  # True when the callback stopped training before config.epochs
-    steps: int  # optimizer steps this seed took
-
-    @property
-    def epochs_run(self) -> int:
-        return len(self.loss_history)
+from fibdash.metrics import score
+from fibdash.results import EpochLog, SeedRun
+from fibdash.training import check_data, train_many
 
 
 def train_seeds(

@@ -21,8 +21,7 @@ from fibdash.config import MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
 
 if TYPE_CHECKING:  # the statistics need no TensorFlow: a page can show a study without loading it
-    from fibdash.results import EpochLog
-    from fibdash.seeds import SeedRun
+    from fibdash.results import EpochLog, SeedRun
 
 TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
 CONFIDENCE = 0.95

@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import DataConfig, TrainConfig
 from fibdash.results import PointDone, Trained
 
 Report = Callable[[Any], bool]
@@ -49,27 +49,22 @@ def versions() -> dict[str, str]:
 
 
 def warm_up() -> None:
-    """Load the engine and compile the tutorial's two programs, before any visitor asks."""
-    from fibdash.training import train
+    """Load the engine and compile the tutorial's program, before any visitor asks."""
+    from fibdash.training import train_pair
 
-    config = TrainConfig(data=DataConfig(n=40), epochs=1)  # the default architecture on a short series
-    for kind in MODEL_KINDS:
-        train(config, kind)
+    train_pair(TrainConfig(data=DataConfig(n=40), epochs=1))  # the default architecture on a short series
     versions()
 
 
 def train_pair(config: TrainConfig, report: Report) -> dict[str, Trained] | None:
-    """Both models of `config`, one after the other; None if stopped."""
-    from fibdash.data import make_dataset
-    from fibdash.training import train
+    """Both models of `config`, trained together; None if stopped."""
+    from fibdash import training
 
-    data = make_dataset(config.data)
-    pair = {}
-    for kind in MODEL_KINDS:
-        result = train(config, kind, on_epoch=report, data=data)
-        if result.stopped:
-            return None
-        pair[kind] = Trained(
+    results = training.train_pair(config, on_epoch=report)
+    if results["rnn"].stopped:
+        return None
+    return {
+        kind: Trained(
             config=config,
             kind=kind,
             loss_history=result.loss_history,
@@ -82,17 +77,18 @@ def train_pair(config: TrainConfig, report: Report) -> dict[str, Trained] | None
             keras_file=result.keras_bytes(),
             versions=versions(),
         )
-    return pair
+        for kind, result in results.items()
+    }
 
 
 def run_study(config: TrainConfig, seeds: int, report: Report) -> Any:
-    """Both models over seeds 0 .. seeds - 1; None if stopped. The per-seed runs stay here."""
+    """Both models over seeds 0 .. seeds - 1; None if stopped."""
     from dataclasses import replace
 
     from fibdash.study import run_study
 
     result = run_study(config, range(seeds), on_epoch=report)
-    return None if result.stopped else replace(result, runs={}, versions=versions())
+    return None if result.stopped else replace(result, versions=versions())
 
 
 def run_sweep(base: TrainConfig, vary: tuple[tuple[str, tuple], ...], seeds: int, report: Report) -> Any:
