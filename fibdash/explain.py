@@ -155,6 +155,11 @@ class Explanation:
         return len(self.attention)
 
     @property
+    def measure(self) -> str:
+        """The importance measure's name: "occlusion", "gradient x input"."""
+        return METHOD_LABELS[self.method]
+
+    @property
     def ranked(self) -> int:
         """Windows with a rank correlation."""
         return int(np.isfinite(self.correlations).sum())

@@ -1,13 +1,19 @@
 import pickle
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import plotly
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from fibdash import explain as ex
+from fibdash import figures
 from fibdash.config import DataConfig, TrainConfig
-from tests.conftest import ROOT
+from tests.browser import ROOT, launch
+from tests.test_figures import box, overlap, subtitle
 
 T = 6
 
@@ -267,3 +273,141 @@ def test_words_place_importance_against_the_fibonacci_rule():
     assert "its most important step is t-1 (100%)" in text
     assert "The RNN puts 33% of its importance there, less than their size alone gives" in text
     assert "make up 60% of a window's sum" in text
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def note(figure: go.Figure) -> str:
+    """The figure's note as one line."""
+    return subtitle(figure).replace("<br>", " ")
+
+
+def partly_still() -> ex.Explanation:
+    """30 windows: the attention model's importance in 18 of them, the RNN's in none."""
+    importance = dirichlet(seed=1)
+    importance[:12] = 0
+    return ex.explain(dirichlet(), importance, np.zeros((30, T)))
+
+
+def test_importance_figure():
+    weights, importance, rnn = dirichlet(), dirichlet(seed=1), dirichlet(seed=2)
+    explanation = ex.explain(weights, importance, rnn)
+    figure = figures.importance_figure(explanation)
+    bars, attention, plain = figure.data
+    assert [trace.name for trace in figure.data] == [
+        "RNN + attention: attention weight",
+        "RNN + attention: importance",
+        "RNN: importance",
+    ]
+    assert list(bars.x) == ["t-6", "t-5", "t-4", "t-3", "t-2", "t-1"]
+    np.testing.assert_allclose(bars.y, weights.mean(axis=0))
+    np.testing.assert_allclose(attention.y, (importance / importance.sum(1, keepdims=True)).mean(0))
+    np.testing.assert_allclose(plain.y, explanation.rnn.mean)
+    assert attention.line.color == figures.MODEL_COLOURS["RNN + attention"]
+    assert plain.line.color == figures.MODEL_COLOURS["RNN"]
+    shaded, uniform = figure.layout.shapes
+    assert (shaded.x0, shaded.x1) == (T - 2.5, T - 0.5)  # around t-2 and t-1, the Fibonacci rule's steps
+    assert uniform.y0 == pytest.approx(1 / T)
+    assert figure.layout.title.text == "Attention weight and importance per step"
+    assert (
+        note(figure)
+        == "importance by occlusion; shaded: the two steps the Fibonacci rule uses; dashed: 1/T, all alike"
+    )
+    long = ex.explain(*(dirichlet(5, seed) for seed in range(3)), method="gradient")
+    assert note(figures.importance_figure(long)).startswith("importance by gradient x input;")
+
+
+def test_importance_figure_says_which_windows_the_importances_come_from():
+    figure = figures.importance_figure(partly_still())
+    assert note(figure).startswith(
+        "importance by occlusion, only from windows where a step moves the prediction: 18 of 30 for "
+        "RNN + attention; no importance for RNN (no step moves its prediction);"
+    )
+    assert np.isnan(figure.data[2].y).all()  # nothing drawn for the RNN
+
+
+def test_correlation_figure():
+    explanation = partly_still()
+    figure = figures.correlation_figure(explanation)
+    histogram = figure.data[0]
+    np.testing.assert_allclose(np.sort(histogram.x), np.sort(explanation.correlations[12:]))
+    zero, median = figure.layout.shapes
+    assert zero.x0 == 0 and median.x0 == pytest.approx(explanation.median_correlation)
+    assert figure.layout.annotations[0].text == f"median {explanation.median_correlation:+.2f}"
+    assert note(figure).endswith("12 of 30 windows cannot be ranked")
+    nothing = figures.correlation_figure(ex.explain(np.full((30, T), 1 / T), dirichlet(), dirichlet()))
+    assert len(nothing.data[0].x) == 0 and len(nothing.layout.shapes) == 1  # no median to mark
+    assert note(nothing).endswith("30 of 30 windows cannot be ranked")
+
+
+def explain_figures() -> dict[str, go.Figure]:
+    rng = np.random.default_rng(0)
+    steps = 300  # the most time steps a long series gives windows of, near enough
+    weights = rng.dirichlet(np.full(steps, 5.0), 200)
+    long = ex.explain(
+        weights, rng.random((200, steps)) * np.linspace(0, 1, steps) ** 4, rng.random((200, steps))
+    )
+    return {
+        "importance": figures.importance_figure(partly_still()),
+        "importance-300-steps": figures.importance_figure(long),
+        "correlation": figures.correlation_figure(partly_still()),
+    }
+
+
+def test_explain_figures_fit_a_phone():
+    for name, figure in explain_figures().items():
+        for line in figure.layout.title.text.split("<br>"):
+            assert len(line) <= figures.TITLE_CHARS, name
+        for line in subtitle(figure).split("<br>"):
+            assert len(line) <= figures.NOTE_CHARS, name
+        assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
+        assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [358, 1100])  # a phone (390 px less Streamlit's padding), desktop
+def test_explain_figures_drawn_by_plotly(width, tmp_path):
+    """Drawn in Chromium: the title and its note inside the figure, clear of the toolbar, the plot area and
+    the legend. Screenshots in artifacts/figures/explain-<width>/."""
+    from playwright.sync_api import sync_playwright
+
+    built = explain_figures()
+    divs = "".join(
+        pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=name,
+            default_width=f"{width}px",
+            default_height="450px",
+            config={"displaylogo": False, "displayModeBar": "hover"},
+        )
+        for name, figure in built.items()
+    )
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    html = tmp_path / "figures.html"
+    html.write_text(
+        f"<html><head><script src='{plotly_js.as_uri()}'></script></head><body>{divs}</body></html>"
+    )
+    shots = ROOT / "artifacts" / "figures" / f"explain-{width}"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        tab = browser.new_page(viewport={"width": width + 20, "height": 900})
+        tab.goto(html.as_uri())
+        tab.wait_for_function(f"() => document.querySelectorAll('.gtitle').length === {len(built)}")
+        for name in built:
+            plot = tab.locator(f"#{name}")
+            plot.hover()  # the toolbar shows
+            whole, toolbar = box(plot), box(plot.locator(".modebar"))
+            titles = [box(plot.locator(".gtitle")), box(plot.locator(".gtitle-subtitle"))]
+            areas = [box(area) for area in plot.locator(".nsewdrag").all()]
+            legend = [box(plot.locator(".legend"))] if plot.locator(".legend").count() else []
+            for title in titles:
+                assert whole[0] <= title[0] and title[2] <= whole[2] and whole[1] <= title[1], name
+                assert not overlap(title, toolbar), name
+                assert not any(overlap(title, other) for other in areas + legend), name
+            assert not any(overlap(legend[0], area) for area in areas if legend), name
+            plot.screenshot(path=str(shots / f"{name}.png"))
+        browser.close()
