@@ -9,15 +9,20 @@ import textwrap
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from numpy.typing import ArrayLike
+from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 from fibdash.config import MODEL_LABELS
 from fibdash.data import Dataset
+
+if TYPE_CHECKING:  # fibdash.explain loads scipy.stats, seconds that a page without its figures need not wait
+    from fibdash.explain import Explanation
 
 MODEL_COLOURS = {"RNN": "#1f77b4", "RNN + attention": "#d62728"}
 BASELINE_COLOURS = {"predict zero": "#c7c7c7", "persistence": "#9a9a9a", "Fibonacci rule": "#555555"}
@@ -63,6 +68,7 @@ LAYOUT = {
     },
     "hoverlabel": {"namelength": -1},
 }
+MARKED_STEPS = 40  # a line over more time steps than this has no markers: they would merge into one
 NOT_SHOWN = ("NaN", "infinite", "at or below 0")  # why a value is not drawn, in the order notes name them
 
 
@@ -350,6 +356,92 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
     figure.update_yaxes(title_text="attention weight", row=2, col=1)
     figure.update_xaxes(title_text="input time step", row=2, col=1)
     return _note(figure, _not_shown(hidden))
+
+
+# --- does attention explain the prediction? ----------------------------------------------------
+
+
+def importance_figure(explanation: Explanation) -> go.Figure:
+    """Per time step: the attention model's mean attention weight (bars) beside each model's mean importance
+    (lines), all shares of a window summing to 1; the last two steps, all the Fibonacci rule uses, shaded.
+
+    The note says which windows the importances come from: those where some step moves the prediction.
+    """
+    e = explanation
+    steps = e.time_steps
+    labels = _step_labels(steps)
+    attention = MODEL_LABELS["attention"]
+    figure = _figure("Attention weight and importance per step", "input time step", "share of the window")
+    hidden: Counter[str] = Counter()
+    pale = "rgba({}, {}, {}, 0.3)".format(*hex_to_rgb(MODEL_COLOURS[attention]))  # the legend's swatch too
+    figure.add_bar(
+        x=labels,
+        y=_drawable(e.attention, hidden, log=False),
+        name=f"{attention}: attention weight",
+        marker_color=pale,
+        hovertemplate="%{x}: weight %{y:.3f}<extra>%{fullData.name}</extra>",
+    )
+    counted, empty = [], []
+    for kind, importance in (("attention", e.attention_model), ("rnn", e.rnn)):
+        name = MODEL_LABELS[kind]
+        if 0 < importance.counted < e.windows:
+            counted.append(f"{importance.counted}{'' if counted else f' of {e.windows}'} for {name}")
+        if not importance.counted:
+            why = "NaN" if importance.not_finite == e.windows else "no step moves its prediction"
+            empty.append(f"no importance for {name} ({why})")
+        figure.add_scatter(
+            x=labels,
+            y=_drawable(importance.mean, hidden, log=False),
+            mode="lines+markers" if steps <= MARKED_STEPS else "lines",
+            name=f"{name}: importance",
+            line_color=MODEL_COLOURS[name],
+            marker_size=6,
+            hovertemplate="%{x}: importance %{y:.3f}<extra>%{fullData.name}</extra>",
+        )
+    if steps >= 2:
+        figure.add_vrect(
+            x0=steps - 2.5, x1=steps - 0.5, fillcolor=TRUTH_COLOUR, opacity=0.12, line_width=0, layer="below"
+        )
+    figure.add_hline(y=1 / steps, line_dash="dash", line_color=TRUTH_COLOUR, line_width=1)
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(rangemode="tozero")
+    where = f", only from windows where a step moves the prediction: {', '.join(counted)}"
+    return _note(
+        figure,
+        f"importance by {e.measure}{where if counted else ''}",
+        *empty,
+        ("shaded: the two steps the Fibonacci rule uses; " if steps >= 2 else "") + "dashed: 1/T, all alike",
+    )
+
+
+def correlation_figure(explanation: Explanation) -> go.Figure:
+    """How well each test window's attention weights rank its steps as the attention model's importance
+    does: Spearman's rank correlation per window, from -1 (the reverse order) to 1 (the same order)."""
+    e = explanation
+    figure = _figure("Weights vs importance: rank correlation", "rank correlation in a window", "windows")
+    ranked = e.correlations[np.isfinite(e.correlations)]
+    figure.add_histogram(
+        x=ranked,
+        xbins={"start": -1, "end": 1, "size": 0.1},
+        marker_color=MODEL_COLOURS[MODEL_LABELS["attention"]],
+        hovertemplate="%{x}: %{y} windows<extra></extra>",
+    )
+    figure.add_vline(x=0, line_color=TRUTH_COLOUR, line_width=1)
+    if ranked.size:
+        figure.add_vline(
+            x=e.median_correlation,
+            line_dash="dash",
+            line_color=TRUTH_COLOUR,
+            annotation_text=f"median {e.median_correlation:+.2f}",
+        )
+    figure.update_xaxes(range=[-1.05, 1.05])
+    figure.update_layout(showlegend=False, bargap=0.05)
+    unranked = e.windows - ranked.size
+    return _note(
+        figure,
+        "1: the weights rank a window's steps as importance does; -1: in reverse",
+        f"{unranked} of {e.windows} windows cannot be ranked" if unranked else "",
+    )
 
 
 # --- seed study ------------------------------------------------------------------------------

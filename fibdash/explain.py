@@ -1,0 +1,521 @@
+"""Does attention explain the prediction? Attention weights beside an importance that does not come from it.
+
+An attention layer hands out weights over time steps, and it is tempting to read them as what the
+model looks at. Jain & Wallace ("Attention is not Explanation", NAACL 2019) found that attention
+weights often disagree with measures of what actually drives a prediction. This module measures
+that driver without attention (`importance`, in the worker: it runs the models), and compares it
+with the attention weights over the test windows, in numbers (`explain`) and in words
+(`explanation_words`), without TensorFlow: the server draws the results.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import stats
+
+from fibdash.config import check_choice
+
+if TYPE_CHECKING:  # importance() imports TensorFlow when called; the rest of the module never does
+    import keras
+
+METHODS = ("occlusion", "gradient")
+DEFAULT_METHOD = "occlusion"
+METHOD_LABELS = {"occlusion": "occlusion", "gradient": "gradient x input"}
+# What occlusion puts in place of a step, on the scaled axis: the series' smallest value under minmax
+# and log-minmax scaling (Fibonacci 1), zero itself without scaling; "this step knocked down to nothing".
+OCCLUDED_VALUE = 0.0
+# At most this many input values per call of a model: the activations of the attention model's widest
+# recurrent layer (64 units) for them stay within a few hundred MB.
+VALUES_PER_CALL = 2**21
+RULE_STEPS = 2  # the Fibonacci rule adds the last two values of a window
+
+
+def importance(model: keras.Model, windows: np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
+    """How much each input step drives `model`'s prediction for each window, not read from attention.
+
+    `model` takes windows of shape (samples, time_steps, 1) and returns (samples, 1); the result has
+    shape (samples, time_steps), each value 0 or more, in units of the prediction (scaled values).
+
+    - "occlusion" (the default): |f(x) - f(x with step t set to OCCLUDED_VALUE)|, the change in the
+      prediction when one step is knocked down to 0 on the scaled axis (MinMax's smallest value).
+    - "gradient": gradient x input, |df/dx_t * x_t|.
+
+    Occlusion is the default because it asks the model itself, in the float32 arithmetic that made the
+    prediction, what happens without a step. With the tutorial's MinMax scaling most windows hold only
+    values far below float32's resolution next to the network's biases (many are exactly 0 in float32):
+    the network answers all of them alike, and occlusion says so (every step 0: nothing drives those
+    predictions). Gradient x input takes the derivative of the exact function instead, so it credits
+    inputs the network cannot see, and each window's tiny values, normalised, give a profile that looks
+    like a real explanation: at the tutorial's settings, for 53 of the 354 test windows, whose predictions
+    are all that of a window of zeros. A learner should see that those predictions depend on nothing.
+
+    Zero rather than the window's mean: the series grows by a factor of about 1.6 a step, so a window's
+    mean sits near one of its middle values. Occluding with it would barely change that step, and raise
+    the earliest steps far above anything seen there: a U-shaped artefact of the baseline, whatever the
+    model does. With 0, each step counts with its own size, as in gradient x input.
+    """
+    check_choice("importance method", method, METHODS)
+    windows = np.asarray(windows, dtype=np.float32)
+    if windows.ndim != 3 or windows.shape[-1] != 1:
+        raise ValueError(f"windows must have shape (samples, time_steps, 1), got {windows.shape}")
+    # Equal windows have equal importances: MinMax scaling makes most of a long series' windows all 0.
+    distinct, inverse = np.unique(windows, axis=0, return_inverse=True)
+    measure = _occlusion if method == "occlusion" else _gradient_x_input
+    return measure(model, distinct)[inverse.reshape(-1)]
+
+
+def _occlusion(model: keras.Model, windows: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    samples, steps, _ = windows.shape
+    forward = tf.function(
+        lambda x: model(x, training=False)[:, 0],
+        input_signature=[tf.TensorSpec((None, steps, 1), tf.float32)],
+    )
+    out = np.zeros((samples, steps))
+    rows = max(1, VALUES_PER_CALL // steps)  # per call of the model
+    for start in range(0, samples, rows):
+        chunk = windows[start : start + rows]
+        changed = np.flatnonzero(np.any(chunk[..., 0] != OCCLUDED_VALUE, axis=0))  # else: 0 already
+        if not changed.size:
+            continue
+        group = min(len(changed), max(1, rows // len(chunk)))  # steps occluded per call, a copy each
+        # A prediction's last bits depend on the batch it is computed in: its size and the row's place in
+        # it. So the windows are predicted in the same layout as their occluded copies (the chunk repeated
+        # `group` times) and each copy is compared with its window at the same row: the same arithmetic,
+        # so a step the network cannot see changes the prediction by exactly 0, not by a rounding.
+        prediction = forward(np.tile(chunk, (group, 1, 1))).numpy().reshape(group, len(chunk))
+        for first in range(0, len(changed), group):
+            occluded = changed[first : first + group]
+            copies = np.repeat(chunk[None], group, axis=0)  # (group, windows, steps, 1)
+            copies[np.arange(len(occluded)), :, occluded] = OCCLUDED_VALUE
+            answers = forward(copies.reshape(-1, steps, 1)).numpy().reshape(group, len(chunk))
+            out[start : start + len(chunk), occluded] = np.abs(answers - prediction)[: len(occluded)].T
+    return out
+
+
+def _gradient_x_input(model: keras.Model, windows: np.ndarray) -> np.ndarray:
+    import tensorflow as tf
+
+    samples, steps, _ = windows.shape
+
+    @tf.function(input_signature=[tf.TensorSpec((None, steps, 1), tf.float32)])
+    def gradient(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            # a prediction depends on its own window only, so the sum's gradient is every window's
+            total = tf.reduce_sum(model(x, training=False))
+        return tape.gradient(total, x)
+
+    out = np.empty((samples, steps))
+    rows = max(1, VALUES_PER_CALL // steps)
+    for start in range(0, samples, rows):
+        chunk = windows[start : start + rows]
+        out[start : start + len(chunk)] = np.abs(gradient(chunk).numpy() * chunk)[..., 0]
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Importance:
+    """One model's importance per time step over the windows, each window's importances summing to 1."""
+
+    mean: np.ndarray  # (time_steps,) mean over the windows counted; NaN when none is
+    last_two: float  # the share of `mean` on the last two steps, those the Fibonacci rule uses
+    counted: int  # windows in the mean
+    unchanged: int  # windows left out because every step's importance is 0: nothing moves the prediction
+    not_finite: int  # windows left out because an importance is NaN or infinite (a diverged model)
+
+
+@dataclass(frozen=True, eq=False)
+class Explanation:
+    """Attention weights against importance over the same windows, as plain data (it crosses processes)."""
+
+    method: str  # the importance measure: one of METHODS
+    windows: int
+    attention: np.ndarray  # (time_steps,) the attention model's mean weight per step
+    attention_sd: np.ndarray  # (time_steps,) its standard deviation over the windows
+    attention_last_two: float  # the share of the mean weight on the last two steps
+    attention_not_finite: int  # windows left out of the mean weight: a NaN or infinite weight
+    uniform_attention: bool  # every finite weight is 1 / time_steps
+    attention_model: Importance
+    rnn: Importance
+    correlations: np.ndarray  # (windows,) Spearman's rank correlation of each window's weights and the
+    # attention model's importances; NaN where either cannot be ranked (all equal, or not finite)
+    median_correlation: float  # over the windows with a correlation
+    profile_correlation: float  # of the mean weights and the attention model's mean importance
+    input_last_two: float  # the windows' mean share of their values on the last two steps; NaN if unknown
+
+    @property
+    def time_steps(self) -> int:
+        return len(self.attention)
+
+    @property
+    def measure(self) -> str:
+        """The importance measure's name: "occlusion", "gradient x input"."""
+        return METHOD_LABELS[self.method]
+
+    @property
+    def ranked(self) -> int:
+        """Windows with a rank correlation."""
+        return int(np.isfinite(self.correlations).sum())
+
+
+def _rankable(values: np.ndarray) -> np.ndarray:
+    """Rows that can be ranked: all finite, not all equal."""
+    return np.isfinite(values).all(axis=1) & (np.ptp(values, axis=1) > 0)
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    return float(stats.spearmanr(a, b).statistic)
+
+
+def _importance(values: np.ndarray) -> Importance:
+    finite = np.isfinite(values).all(axis=1)
+    totals = values.sum(axis=1)
+    counted = finite & (totals > 0)
+    with warnings.catch_warnings():  # no window counted: a mean of nothing, NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = (values[counted] / totals[counted, None]).mean(axis=0)
+    return Importance(
+        mean=mean,
+        last_two=float(mean[-RULE_STEPS:].sum()),
+        counted=int(counted.sum()),
+        unchanged=int((finite & (totals == 0)).sum()),
+        not_finite=int((~finite).sum()),
+    )
+
+
+def explain(
+    attention_weights: np.ndarray,
+    attention_importance: np.ndarray,
+    rnn_importance: np.ndarray,
+    method: str = DEFAULT_METHOD,
+    windows: np.ndarray | None = None,
+) -> Explanation:
+    """Compare attention weights with importance, all of shape (windows, time_steps), over the same windows.
+
+    `windows` (windows, time_steps, 1), the inputs, give `input_last_two`: where a model that weighs
+    every step alike would put its importance, as each step counts with its own size.
+    """
+    check_choice("importance method", method, METHODS)
+    weights = np.asarray(attention_weights, dtype=np.float64)
+    attention_importance = np.asarray(attention_importance, dtype=np.float64)
+    rnn_importance = np.asarray(rnn_importance, dtype=np.float64)
+    if weights.ndim != 2 or not weights.shape == attention_importance.shape == rnn_importance.shape:
+        raise ValueError(
+            "attention weights and both importances must have one shape (windows, time_steps), got "
+            f"{weights.shape}, {attention_importance.shape} and {rnn_importance.shape}"
+        )
+    steps = weights.shape[1]
+    finite_weights = np.isfinite(weights).all(axis=1)
+    with warnings.catch_warnings():  # no finite weight: NaN
+        warnings.simplefilter("ignore", RuntimeWarning)
+        attention, attention_sd = weights[finite_weights].mean(axis=0), weights[finite_weights].std(axis=0)
+    both = _rankable(weights) & _rankable(attention_importance)
+    correlations = np.full(len(weights), np.nan)
+    correlations[both] = [
+        _spearman(w, i) for w, i in zip(weights[both], attention_importance[both], strict=True)
+    ]
+    model = _importance(attention_importance)
+    profiles = np.vstack([attention, model.mean])
+    input_last_two = math.nan
+    if windows is not None:
+        values = np.abs(np.asarray(windows, dtype=np.float64).reshape(len(weights), steps))
+        totals = values.sum(axis=1)
+        shown = np.isfinite(totals) & (totals > 0)
+        if shown.any():
+            input_last_two = float(np.mean(values[shown, -RULE_STEPS:].sum(axis=1) / totals[shown]))
+    return Explanation(
+        method=method,
+        windows=len(weights),
+        attention=attention,
+        attention_sd=attention_sd,
+        attention_last_two=float(attention[-RULE_STEPS:].sum()),
+        attention_not_finite=int((~finite_weights).sum()),
+        uniform_attention=bool(
+            finite_weights.any() and np.allclose(weights[finite_weights], 1 / steps, rtol=1e-5, atol=0)
+        ),
+        attention_model=model,
+        rnn=_importance(rnn_importance),
+        correlations=correlations,
+        median_correlation=float(np.median(correlations[both])) if both.any() else math.nan,
+        profile_correlation=_spearman(*profiles) if _rankable(profiles).all() else math.nan,
+        input_last_two=input_last_two,
+    )
+
+
+def explain_models(
+    attention_model: keras.Model, rnn_model: keras.Model, windows: np.ndarray, method: str = DEFAULT_METHOD
+) -> Explanation:
+    """The tutorial's two trained models on `windows` (the test windows): weights, importances, compared."""
+    from fibdash.models import attention_weights
+
+    return explain(
+        attention_weights(attention_model, windows),
+        importance(attention_model, windows, method),
+        importance(rnn_model, windows, method),
+        method,
+        windows,
+    )
+
+
+# --- in words --------------------------------------------------------------------------------------
+
+MEASURES = {
+    "occlusion": (
+        "Importance here is occlusion: how much a model's prediction changes when one step of a window "
+        "is set to 0 on the scaled axis (where MinMax scaling puts the series' smallest value)."
+    ),
+    "gradient": (
+        "Importance here is gradient x input: how fast a model's prediction moves with a step's value, "
+        "times that value."
+    ),
+}
+# In every window, or in some: no step moves a model's prediction (one model, and both at once).
+NOTHING_MOVES = {
+    "occlusion": (
+        "setting any one step to 0 leaves {model}'s prediction exactly as it was",
+        "setting any one step to 0 leaves both models' predictions exactly as they were",
+    ),
+    "gradient": (
+        "{model}'s gradient x input is 0 at every step",
+        "both models' gradient x input is 0 at every step",
+    ),
+}
+DIVERGED = (
+    "{whose} importances are NaN or infinite in every window: {their} predictions are too, as when training "
+    "diverged, so there is nothing to explain."
+)
+# Why no step moves a model's prediction in a window: occlusion asks the model; gradient x input is 0 also
+# where the values are 0, whatever the model.
+WHY_STILL = {
+    "occlusion": "the model gives the same answer whatever one step holds, having learnt nothing from the "
+    "inputs it can use, or scaling squashed them below what float32 can tell apart",
+    "gradient": "the prediction does not move with the window's values, or they are 0, as when scaling "
+    "squashes them below what float32 can tell apart",
+}
+# |rank correlation| from which it is called weak, moderate, strong, very strong
+SIZES = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (0.7, "strong"), (1.0, "very strong"))
+SAME = 0.05  # shares within this of each other are "about the same"
+
+
+def explanation_words(explanation: Explanation) -> str:
+    """What the comparison shows, in plain words for a learner, one paragraph per point."""
+    e = explanation
+    paragraphs = [
+        MEASURES[e.method] + " Each window's importances are scaled to sum to 1, like its attention "
+        f"weights, then averaged over the {e.windows} test windows.",
+        _left_out(e),
+        _agreement(e),
+        _rule(e),
+        _caveat(e),
+    ]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _models(e: Explanation) -> tuple[tuple[str, Importance], ...]:
+    return ("the attention model", e.attention_model), ("the RNN", e.rnn)
+
+
+def _capital(text: str) -> str:
+    """`text` with its first letter capital, the rest as it is ("the RNN" -> "The RNN")."""
+    return text[:1].upper() + text[1:]
+
+
+def _left_out(e: Explanation) -> str:
+    """Windows left out of a model's mean importance, and models with no window left."""
+    one, both = NOTHING_MOVES[e.method]
+    why = WHY_STILL[e.method]
+    diverged = [model for model, importance in _models(e) if importance.not_finite == e.windows]
+    still = [
+        (model, importance)
+        for model, importance in _models(e)
+        if not importance.counted and importance.not_finite < e.windows
+    ]
+    if len(diverged) == 2:
+        said = [DIVERGED.format(whose="Both models'", their="their")]
+    else:
+        said = [DIVERGED.format(whose=f"{_capital(model)}'s", their="its") for model in diverged]
+    if len(still) == 2 and not any(importance.not_finite for _, importance in still):
+        said.append(f"In every test window, {both}: {why}. Nothing here shows what drives their predictions.")
+        still = []
+    for model, importance in still:
+        windows = "every test window"
+        if importance.not_finite:
+            said.append(f"In {importance.not_finite} windows {model}'s importances are NaN or infinite.")
+            windows = "every other test window"
+        said.append(
+            f"In {windows}, {one.format(model=model)}: {why}. Nothing here shows what drives its predictions."
+        )
+    for model, importance in _models(e):
+        if importance.counted in (0, e.windows):
+            continue
+        parts = []
+        if importance.unchanged:
+            parts.append(f"in {importance.unchanged} of {e.windows} test windows, {one.format(model=model)}")
+        if importance.not_finite:
+            parts.append(f"in {importance.not_finite} its importances are NaN or infinite")
+        counted = importance.counted
+        said.append(f"{_capital(', and '.join(parts))}; its numbers below come from the other {counted}.")
+    if any(importance.unchanged and importance.counted for _, importance in _models(e)):
+        said.append(f"In those windows {why}.")
+    return " ".join(said)
+
+
+def _size(r: float) -> str:
+    if math.isclose(abs(r), 1.0):
+        return "perfect"
+    return next(name for limit, name in SIZES if abs(r) < limit)
+
+
+def _correlation(r: float) -> str:
+    """'+0.26 (weak, positive)'."""
+    size = _size(r)
+    sign = "" if size == "negligible" else f", {'positive' if r > 0 else 'negative'}"
+    return f"{r:+.2f} ({size}{sign})"
+
+
+def _meaning(r: float) -> str:
+    size = _size(r)
+    if size == "negligible":
+        return "the order of the weights says next to nothing about which steps matter"
+    if size == "perfect":
+        order = "the same order as" if r > 0 else "the reverse order of"
+        return f"the weights rank the steps in exactly {order} their importance"
+    more = "more" if r > 0 else "less"
+    return f"steps with more attention tend to matter {'a little ' if size == 'weak' else ''}{more}"
+
+
+def _agreement(e: Explanation) -> str:
+    question = "Do the attention weights point at the steps that drive the prediction?"
+    steps = e.time_steps
+    if e.attention_not_finite == e.windows:
+        return f"{question} The attention weights are not numbers (NaN) in any window: they point at nothing."
+    if steps < 2:
+        return f"{question} With one time step every weight is 1: there is nothing to rank."
+    if e.uniform_attention:
+        return (
+            f"{question} Every attention weight is 1/{steps} = {1 / steps:.3g}: the layer attends to no "
+            "step more than another. Uniform weights rank no step above another, so they cannot point at "
+            "anything, and there is no rank correlation to compute."
+        )
+    if e.attention_model.not_finite == e.windows:
+        return f"{question} There is nothing to compare them with: the importances are not numbers."
+    if e.attention_model.counted == 0:
+        return f"{question} There is nothing for them to point at: no step moves the prediction."
+    if e.ranked == 0:
+        return (
+            f"{question} No window's weights and importances can both be put in order (within each window "
+            "every weight, or every importance, is the same), so there is no rank correlation."
+        )
+    r = e.median_correlation
+    verdict = (
+        "Largely yes"
+        if r >= 0.5
+        else "Partly"
+        if r >= 0.3
+        else "Hardly"
+        if r > -0.3
+        else "No, rather the opposite"
+    )
+    said = [
+        f"{question} {verdict}. Within a window, the rank correlation (Spearman) of the attention weights "
+        f"with the attention model's importances has a median of {_correlation(r)} over the {e.ranked} "
+        f"windows where both can be put in order: {_meaning(r)}."
+    ]
+    if math.isfinite(e.profile_correlation):
+        profiles = _correlation(e.profile_correlation)
+        said.append(f"Averaged over the windows first, the two profiles correlate at {profiles}.")
+    spread = float(np.max(e.attention_sd))
+    low, high = float(np.min(e.attention)), float(np.max(e.attention))
+    if e.windows > 1 and spread < 0.1 * (high - low):
+        said.append(
+            f"The weights are nearly the same in every window (a step's weight varies between windows by a "
+            f"standard deviation of at most {spread:.2g}, against {low:.3f} to {high:.3f} from step to "
+            "step): they follow a step's position more than the values the window holds."
+        )
+    return " ".join(said)
+
+
+def _step(index: int, steps: int) -> str:
+    return f"t-{steps - index}"
+
+
+def _rule(e: Explanation) -> str:
+    steps = e.time_steps
+    if steps < RULE_STEPS:
+        return (
+            "The Fibonacci rule adds the last two values of a window; with one time step the models see "
+            "only one value, so all their importance sits on it."
+        )
+    said = ["The Fibonacci rule uses only the last two steps, t-2 and t-1."]
+    reference = e.input_last_two if math.isfinite(e.input_last_two) else RULE_STEPS / steps
+    said.append(
+        f"If every step mattered equally, {RULE_STEPS / steps:.0%} of the importance would sit there "
+        f"({RULE_STEPS} of {steps} steps)."
+    )
+    if math.isfinite(e.input_last_two):
+        said.append(
+            f"But each step counts with its own size: the last two values make up {e.input_last_two:.0%} of "
+            f"a window's sum, so even a model weighing every step alike would put about that much there."
+        )
+    alike = "their size alone gives" if math.isfinite(e.input_last_two) else "equal importance gives"
+    for name, importance in _models(e):
+        if not importance.counted:
+            continue
+        share = importance.last_two
+        compared = (
+            f"more than {alike}"
+            if share > reference + SAME
+            else f"less than {alike}"
+            if share < reference - SAME
+            else f"about what {alike}"
+        )
+        peak = int(np.argmax(importance.mean))
+        said.append(
+            f"{_capital(name)} puts {share:.0%} of its importance there, {compared}; its most important "
+            f"step is {_step(peak, steps)} ({importance.mean[peak]:.0%})."
+        )
+    if e.attention_not_finite < e.windows:
+        said.append(f"The attention weights put {e.attention_last_two:.0%} there.")
+    return " ".join(said)
+
+
+CAVEATS = {
+    "occlusion": "Occlusion is itself only a model of importance: it knocks one step down at a time, to a "
+    "value unlike the window's.",
+    "gradient": "Gradient x input is itself only a model of importance: it follows tiny changes, and credits "
+    "values the network, computing in float32, may not see at all.",
+}
+
+
+def _caveat(e: Explanation) -> str:
+    step = _step(e.time_steps // 2, e.time_steps)  # one in the middle of the window
+    r = e.median_correlation
+    if not math.isfinite(r):
+        here = "Here the weights cannot even be compared with importance."
+    elif r >= 0.5:
+        here = "Here the two largely agree, but that is one configuration and one seed."
+    elif r >= 0.3:
+        here = (
+            "Here they agree only in part: read the attention heatmap as where the layer looks, not as what "
+            "the prediction depends on."
+        )
+    else:
+        here = (
+            "Here they agree little: read the attention heatmap as where the layer looks, not as what the "
+            "prediction depends on."
+        )
+    return (
+        'A caveat (Jain & Wallace, "Attention is not Explanation", NAACL 2019): attention weights often '
+        "disagree with measures of what drives a prediction, and quite different weights can give the same "
+        "prediction, so a map of attention weights is not by itself an explanation. "
+        f"{here} Besides, this layer weighs the RNN's hidden states, not the inputs: the state at {step} "
+        f"carries every value up to {step}, so a weight on {step} is not a weight on that value alone. "
+        f"{CAVEATS[e.method]}"
+    )

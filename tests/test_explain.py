@@ -1,0 +1,413 @@
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import plotly
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from fibdash import explain as ex
+from fibdash import figures
+from fibdash.config import DataConfig, TrainConfig
+from tests.browser import ROOT, launch
+from tests.test_figures import box, overlap, subtitle
+
+T = 6
+
+
+def test_importing_it_loads_no_tensorflow():
+    code = (
+        "import sys, fibdash.explain; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == "[]"
+
+
+# --- importance ------------------------------------------------------------------------------------
+
+
+def linear_model(kernel: np.ndarray):
+    """prediction = kernel . window + 0.5: step t moves it by exactly kernel[t] * x_t."""
+    import keras
+
+    inputs = keras.Input((len(kernel), 1))
+    dense = keras.layers.Dense(1)
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    dense.set_weights([np.asarray(kernel, dtype="float32")[:, None], np.array([0.5], dtype="float32")])
+    return model
+
+
+def windows(samples: int = 40, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(0.5, 1.0, (samples, T, 1)).astype("float32")
+
+
+@pytest.mark.parametrize("method", ex.METHODS)
+def test_on_a_model_where_one_step_matters_that_step_ranks_first(method):
+    kernel = np.full(T, 0.01)
+    kernel[2] = 3.0  # step t-4 matters; the others barely
+    X = windows()
+    found = ex.importance(linear_model(kernel), X, method)
+    assert found.shape == (len(X), T)
+    assert (found.argmax(axis=1) == 2).all()
+    # on a linear model both measures are exactly |kernel_t * x_t|
+    np.testing.assert_allclose(found, np.abs(kernel * X[..., 0]), rtol=1e-4)
+
+
+@pytest.mark.parametrize("method", ex.METHODS)
+def test_on_an_attention_model_set_to_look_at_one_step_that_step_ranks_first(method):
+    """The tutorial's attention model with a memoryless RNN (each state sees only its own input) and an
+    attention bias that favours step t-2: the prediction rests on that step, and the weights say so."""
+    from fibdash.models import attention_weights, create_RNN_with_attention
+
+    model = create_RNN_with_attention(2, 1, (T, 1), "tanh")
+    rnn, attention, dense = (model.get_layer(name) for name in ("rnn", "attention", "dense"))
+    rnn.set_weights([np.ones((1, 2)), np.zeros((2, 2)), np.zeros(2)])  # h_t = tanh(x_t): no memory
+    bias = np.full((T, 1), -3.0)
+    bias[-2] = 3.0
+    attention.set_weights([np.zeros((2, 1)), bias])  # weights from the bias alone: 7 times more on t-2
+    dense.set_weights([np.ones((2, 1)), np.zeros(1)])
+    X = windows()
+    weights = attention_weights(model, X)
+    assert (weights.argmax(axis=1) == T - 2).all()
+    found = ex.importance(model, X, method)
+    assert (found.argmax(axis=1) == T - 2).all()
+    explanation = ex.explain(weights, found, found, method)
+    assert explanation.attention_model.mean.argmax() == T - 2
+    assert explanation.median_correlation > 0.5
+
+
+@pytest.mark.parametrize("hidden_units", [2, 16])
+def test_occlusion_gives_exactly_zero_for_values_the_network_cannot_see(monkeypatch, hidden_units):
+    """Values far below float32's resolution next to the biases do not change the prediction: occlusion says
+    so exactly, beside steps that do and however the windows are batched (a prediction's last bits depend
+    on the batch it is computed in); gradient x input does not."""
+    import keras
+
+    from fibdash.models import create_RNN_with_attention
+
+    keras.utils.set_random_seed(0)
+    model = create_RNN_with_attention(hidden_units, 1, (T, 1), "tanh")
+    rnn = model.get_layer("rnn")
+    rnn.set_weights([*rnn.get_weights()[:2], np.full(hidden_units, 0.1)])
+    X = windows(60)
+    X[:, : T // 2] *= 1e-20  # the first half of every window: invisible in float32
+    occluded = ex.importance(model, X, "occlusion")
+    assert (occluded[:, : T // 2] == 0).all()
+    assert (occluded[:, T // 2 :] > 0).all()
+    assert (ex.importance(model, X, "gradient")[:, : T // 2] > 0).all()
+    for windows_per_call in (1, 7):
+        monkeypatch.setattr(ex, "VALUES_PER_CALL", windows_per_call * T)
+        chunked = ex.importance(model, X, "occlusion")
+        assert (chunked[:, : T // 2] == 0).all()
+        np.testing.assert_allclose(chunked, occluded, rtol=1e-4)
+
+
+def test_equal_windows_get_equal_importances_and_zero_steps_none():
+    X = windows(10)
+    X[5:] = X[0]
+    X[:, :2] = 0  # occluding a 0 changes nothing
+    found = ex.importance(linear_model(np.arange(1.0, T + 1)), X)
+    np.testing.assert_array_equal(found[5:], np.broadcast_to(found[0], (5, T)))
+    assert (found[:, :2] == 0).all()
+
+
+def test_importance_refuses_what_it_cannot_measure():
+    model = linear_model(np.ones(T))
+    with pytest.raises(ValueError, match="unknown importance method 'saliency'"):
+        ex.importance(model, windows(), "saliency")
+    with pytest.raises(ValueError, match=r"shape \(samples, time_steps, 1\)"):
+        ex.importance(model, windows()[..., 0])
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """Both models trained briefly, and the data they saw."""
+    from fibdash.data import make_dataset
+    from fibdash.training import train
+
+    config = TrainConfig(data=DataConfig(n=80, time_steps=T), epochs=4)
+    data = make_dataset(config.data)
+    return data, {kind: train(config, kind, data=data).model for kind in ("rnn", "attention")}
+
+
+@pytest.mark.parametrize("method", ex.METHODS)
+def test_importance_of_trained_models(trained, method):
+    data, models = trained
+    for model in models.values():
+        found = ex.importance(model, data.test_X, method)
+        assert found.shape == (len(data.test_idx), T)
+        assert np.isfinite(found).all() and (found >= 0).all()
+        assert found.any()
+
+
+def test_explain_models_gives_plain_data(trained):
+    data, models = trained
+    explanation = ex.explain_models(models["attention"], models["rnn"], data.test_X)
+    assert explanation.method == ex.DEFAULT_METHOD
+    assert (explanation.windows, explanation.time_steps) == (len(data.test_idx), T)
+    assert explanation.attention.shape == explanation.rnn.mean.shape == (T,)
+    np.testing.assert_allclose(explanation.attention.sum(), 1, rtol=1e-5)
+    copy = pickle.loads(pickle.dumps(explanation))  # what the worker hands the server
+    np.testing.assert_array_equal(copy.correlations, explanation.correlations)
+    assert f"over the {len(data.test_idx)} test windows" in ex.explanation_words(copy)
+
+
+# --- explain, from arrays --------------------------------------------------------------------------
+
+
+def dirichlet(samples: int = 30, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).dirichlet(np.ones(T), samples)
+
+
+def test_perfect_agreement_and_perfect_disagreement():
+    weights = dirichlet()
+    agree = ex.explain(weights, 5 * weights, weights)
+    np.testing.assert_allclose(agree.correlations, 1)
+    assert agree.median_correlation == pytest.approx(1) and agree.profile_correlation == pytest.approx(1)
+    np.testing.assert_allclose(agree.attention_model.mean, weights.mean(axis=0))
+    disagree = ex.explain(weights, 1 - weights, weights)  # the reverse order in every window
+    np.testing.assert_allclose(disagree.correlations, -1)
+    assert disagree.median_correlation == pytest.approx(-1)
+    assert disagree.profile_correlation == pytest.approx(-1)
+
+
+def test_shares_on_the_last_two_steps():
+    weights = np.full((4, T), 1 / T)
+    last = np.zeros((4, T))
+    last[:, -2:] = [[1, 3], [2, 2], [5, 0], [1, 1]]  # each window normalised first
+    evenly = np.ones((4, T))
+    inputs = np.tile([1, 1, 1, 1, 2, 4], (4, 1))[..., None]  # the last two: 6 of 10
+    explanation = ex.explain(weights, last, evenly, "gradient", inputs)
+    assert explanation.attention_model.last_two == pytest.approx(1)
+    np.testing.assert_allclose(explanation.attention_model.mean[-2:], [2.25 / 4, 1.75 / 4])
+    assert explanation.rnn.last_two == pytest.approx(2 / T)
+    assert explanation.attention_last_two == pytest.approx(2 / T)
+    assert explanation.input_last_two == pytest.approx(0.6)
+    assert explanation.uniform_attention
+    assert np.isnan(ex.explain(weights, last, evenly).input_last_two)  # no windows given
+
+
+def test_windows_without_importance_are_counted_not_averaged():
+    weights = dirichlet(10)
+    importance = dirichlet(10, seed=1)
+    importance[:3] = 0  # no step moves these predictions
+    importance[3, 0] = np.nan
+    explanation = ex.explain(weights, importance, dirichlet(10, seed=2))
+    model = explanation.attention_model
+    assert (model.counted, model.unchanged, model.not_finite) == (6, 3, 1)
+    np.testing.assert_allclose(model.mean, (importance[4:] / importance[4:].sum(1, keepdims=True)).mean(0))
+    assert np.isnan(explanation.correlations[:4]).all() and explanation.ranked == 6
+    assert explanation.median_correlation == pytest.approx(np.median(explanation.correlations[4:]))
+
+
+def test_explain_refuses_arrays_that_do_not_match():
+    with pytest.raises(ValueError, match="one shape"):
+        ex.explain(dirichlet(), dirichlet(), dirichlet(29))
+
+
+# --- in words --------------------------------------------------------------------------------------
+
+
+def words(weights, attention_importance, rnn_importance, method=ex.DEFAULT_METHOD) -> str:
+    text = ex.explanation_words(ex.explain(weights, attention_importance, rnn_importance, method))
+    assert "Attention is not Explanation" in text and "Jain & Wallace" in text  # the caveat, always
+    return text
+
+
+def test_words_for_agreement_say_sign_and_size():
+    weights = dirichlet()
+    agree = words(weights, 2 * weights, weights)
+    assert "Largely yes" in agree and "+1.00 (perfect, positive)" in agree
+    disagree = words(weights, 1 - weights, weights)
+    assert "No, rather the opposite" in disagree and "-1.00 (perfect, negative)" in disagree
+    assert "reverse order" in disagree
+    unrelated = words(weights, dirichlet(seed=5), weights)
+    assert "Hardly" in unrelated or "Partly" in unrelated
+
+
+def test_words_for_uniform_attention():
+    text = words(np.full((30, T), 1 / T), dirichlet(), dirichlet())
+    assert f"Every attention weight is 1/{T}" in text
+    assert "median" not in text  # no correlation to report
+
+
+def test_words_for_nan_importances():
+    nan = np.full((30, T), np.nan)
+    text = words(dirichlet(), nan, dirichlet())
+    assert "The attention model's importances are NaN or infinite in every window" in text
+    assert "the importances are not numbers" in text
+    assert "Both models' importances are NaN or infinite" in words(dirichlet(), nan, nan)
+
+
+def test_words_for_a_model_that_learnt_nothing():
+    """Every importance 0: no step moves either prediction."""
+    zero = np.zeros((30, T))
+    text = words(dirichlet(), zero, zero)
+    assert "In every test window, setting any one step to 0 leaves both models' predictions exactly" in text
+    assert "no step moves the prediction" in text
+    assert "of its importance there" not in text  # no share of importance for a model without one
+    gradient = words(dirichlet(), zero, dirichlet(), "gradient")
+    assert "the attention model's gradient x input is 0 at every step" in gradient
+
+
+def test_words_for_windows_left_out():
+    importance = dirichlet()
+    importance[:12] = 0
+    text = words(dirichlet(), importance, dirichlet())
+    assert "In 12 of 30 test windows, setting any one step to 0 leaves the attention model's" in text
+    assert "come from the other 18" in text
+
+
+def test_words_place_importance_against_the_fibonacci_rule():
+    weights = dirichlet()
+    last = np.zeros((30, T))
+    last[:, -1] = 1
+    inputs = np.tile([1, 1, 1, 1, 2, 4], (30, 1))[..., None]
+    text = ex.explanation_words(ex.explain(weights, last, np.ones((30, T)), windows=inputs))
+    assert "The attention model puts 100% of its importance there, more than their size alone gives" in text
+    assert "its most important step is t-1 (100%)" in text
+    assert "The RNN puts 33% of its importance there, less than their size alone gives" in text
+    assert "make up 60% of a window's sum" in text
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def note(figure: go.Figure) -> str:
+    """The figure's note as one line."""
+    return subtitle(figure).replace("<br>", " ")
+
+
+def partly_still() -> ex.Explanation:
+    """30 windows: the attention model's importance in 18 of them, the RNN's in none."""
+    importance = dirichlet(seed=1)
+    importance[:12] = 0
+    return ex.explain(dirichlet(), importance, np.zeros((30, T)))
+
+
+def test_importance_figure():
+    weights, importance, rnn = dirichlet(), dirichlet(seed=1), dirichlet(seed=2)
+    explanation = ex.explain(weights, importance, rnn)
+    figure = figures.importance_figure(explanation)
+    bars, attention, plain = figure.data
+    assert [trace.name for trace in figure.data] == [
+        "RNN + attention: attention weight",
+        "RNN + attention: importance",
+        "RNN: importance",
+    ]
+    assert list(bars.x) == ["t-6", "t-5", "t-4", "t-3", "t-2", "t-1"]
+    np.testing.assert_allclose(bars.y, weights.mean(axis=0))
+    np.testing.assert_allclose(attention.y, (importance / importance.sum(1, keepdims=True)).mean(0))
+    np.testing.assert_allclose(plain.y, explanation.rnn.mean)
+    assert attention.line.color == figures.MODEL_COLOURS["RNN + attention"]
+    assert plain.line.color == figures.MODEL_COLOURS["RNN"]
+    shaded, uniform = figure.layout.shapes
+    assert (shaded.x0, shaded.x1) == (T - 2.5, T - 0.5)  # around t-2 and t-1, the Fibonacci rule's steps
+    assert uniform.y0 == pytest.approx(1 / T)
+    assert figure.layout.title.text == "Attention weight and importance per step"
+    assert (
+        note(figure)
+        == "importance by occlusion; shaded: the two steps the Fibonacci rule uses; dashed: 1/T, all alike"
+    )
+    long = ex.explain(*(dirichlet(5, seed) for seed in range(3)), method="gradient")
+    assert note(figures.importance_figure(long)).startswith("importance by gradient x input;")
+
+
+def test_importance_figure_says_which_windows_the_importances_come_from():
+    figure = figures.importance_figure(partly_still())
+    assert note(figure).startswith(
+        "importance by occlusion, only from windows where a step moves the prediction: 18 of 30 for "
+        "RNN + attention; no importance for RNN (no step moves its prediction);"
+    )
+    assert np.isnan(figure.data[2].y).all()  # nothing drawn for the RNN
+
+
+def test_correlation_figure():
+    explanation = partly_still()
+    figure = figures.correlation_figure(explanation)
+    histogram = figure.data[0]
+    np.testing.assert_allclose(np.sort(histogram.x), np.sort(explanation.correlations[12:]))
+    zero, median = figure.layout.shapes
+    assert zero.x0 == 0 and median.x0 == pytest.approx(explanation.median_correlation)
+    assert figure.layout.annotations[0].text == f"median {explanation.median_correlation:+.2f}"
+    assert note(figure).endswith("12 of 30 windows cannot be ranked")
+    nothing = figures.correlation_figure(ex.explain(np.full((30, T), 1 / T), dirichlet(), dirichlet()))
+    assert len(nothing.data[0].x) == 0 and len(nothing.layout.shapes) == 1  # no median to mark
+    assert note(nothing).endswith("30 of 30 windows cannot be ranked")
+
+
+def explain_figures() -> dict[str, go.Figure]:
+    rng = np.random.default_rng(0)
+    steps = 300  # the most time steps a long series gives windows of, near enough
+    weights = rng.dirichlet(np.full(steps, 5.0), 200)
+    long = ex.explain(
+        weights, rng.random((200, steps)) * np.linspace(0, 1, steps) ** 4, rng.random((200, steps))
+    )
+    return {
+        "importance": figures.importance_figure(partly_still()),
+        "importance-300-steps": figures.importance_figure(long),
+        "correlation": figures.correlation_figure(partly_still()),
+    }
+
+
+def test_explain_figures_fit_a_phone():
+    for name, figure in explain_figures().items():
+        for line in figure.layout.title.text.split("<br>"):
+            assert len(line) <= figures.TITLE_CHARS, name
+        for line in subtitle(figure).split("<br>"):
+            assert len(line) <= figures.NOTE_CHARS, name
+        assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
+        assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [358, 1100])  # a phone (390 px less Streamlit's padding), desktop
+def test_explain_figures_drawn_by_plotly(width, tmp_path):
+    """Drawn in Chromium: the title and its note inside the figure, clear of the toolbar, the plot area and
+    the legend. Screenshots in artifacts/figures/explain-<width>/."""
+    from playwright.sync_api import sync_playwright
+
+    built = explain_figures()
+    divs = "".join(
+        pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=name,
+            default_width=f"{width}px",
+            default_height="450px",
+            config={"displaylogo": False, "displayModeBar": "hover"},
+        )
+        for name, figure in built.items()
+    )
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    html = tmp_path / "figures.html"
+    html.write_text(
+        f"<html><head><script src='{plotly_js.as_uri()}'></script></head><body>{divs}</body></html>"
+    )
+    shots = ROOT / "artifacts" / "figures" / f"explain-{width}"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        tab = browser.new_page(viewport={"width": width + 20, "height": 900})
+        tab.goto(html.as_uri())
+        tab.wait_for_function(f"() => document.querySelectorAll('.gtitle').length === {len(built)}")
+        for name in built:
+            plot = tab.locator(f"#{name}")
+            plot.hover()  # the toolbar shows
+            whole, toolbar = box(plot), box(plot.locator(".modebar"))
+            titles = [box(plot.locator(".gtitle")), box(plot.locator(".gtitle-subtitle"))]
+            areas = [box(area) for area in plot.locator(".nsewdrag").all()]
+            legend = [box(plot.locator(".legend"))] if plot.locator(".legend").count() else []
+            for title in titles:
+                assert whole[0] <= title[0] and title[2] <= whole[2] and whole[1] <= title[1], name
+                assert not overlap(title, toolbar), name
+                assert not any(overlap(title, other) for other in areas + legend), name
+            assert not any(overlap(legend[0], area) for area in areas if legend), name
+            plot.screenshot(path=str(shots / f"{name}.png"))
+        browser.close()
