@@ -118,6 +118,11 @@ def make_dataset(config: DataConfig) -> Dataset:
     )
 
 
+def step_labels(time_steps: int) -> list[str]:
+    """A window's input steps as the tutorial's tables name them: t-T, ..., t-1."""
+    return [f"t-{time_steps - i}" for i in range(time_steps)]
+
+
 def windows_frame(data: Dataset) -> pd.DataFrame:
     """Every window as a row, training rows first in the tutorial's shuffled order, then test rows.
 
@@ -126,7 +131,7 @@ def windows_frame(data: Dataset) -> pd.DataFrame:
     """
     rows = np.concatenate([data.train_idx, data.test_idx])
     steps = data.config.time_steps
-    frame = pd.DataFrame(data.X[rows, :, 0], columns=[f"t-{steps - i}" for i in range(steps)])
+    frame = pd.DataFrame(data.X[rows, :, 0], columns=step_labels(steps))
     frame.insert(0, "split", np.where(data.is_train[rows], "train", "test"))
     frame.insert(0, "target index", data.positions[rows])
     frame["target"] = data.y[rows]

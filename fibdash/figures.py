@@ -19,7 +19,7 @@ from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 from fibdash.config import MODEL_LABELS
-from fibdash.data import Dataset
+from fibdash.data import Dataset, step_labels
 
 if TYPE_CHECKING:  # fibdash.explain loads scipy.stats, seconds that a page without its figures need not wait
     from fibdash.explain import Explanation
@@ -267,10 +267,6 @@ def loss_figure(
 # --- attention -----------------------------------------------------------------------------
 
 
-def _step_labels(time_steps: int) -> list[str]:
-    return [f"t-{time_steps - i}" for i in range(time_steps)]
-
-
 def _uniform(weights: np.ndarray) -> str:
     """A note when every finite weight is the same: the model attends to no step more than another."""
     finite = weights[np.isfinite(weights)]
@@ -279,10 +275,15 @@ def _uniform(weights: np.ndarray) -> str:
     return f"every weight is {finite[0]:.3g}: uniform attention"
 
 
-def attention_heatmap(data: Dataset, weights: np.ndarray) -> go.Figure:
+def _after(epoch: int | None) -> str:
+    return "" if epoch is None else f" after epoch {epoch}"
+
+
+def attention_heatmap(data: Dataset, weights: np.ndarray, epoch: int | None = None) -> go.Figure:
     """Attention weights, one row per test window (ordered along the series) and one column per step.
 
-    `weights` has shape (test windows, time_steps), rows in `data.test_idx` order. The colours run
+    `weights` has shape (test windows, time_steps), rows in `data.test_idx` order; `epoch`, where
+    given, says after which epoch of training they were taken. The colours run
     from 0 to the largest weight, but at least to twice uniform attention (2 / time_steps), so
     weights that barely differ from uniform stay pale, and a flat map looks flat.
     """
@@ -290,10 +291,11 @@ def attention_heatmap(data: Dataset, weights: np.ndarray) -> go.Figure:
     hidden: Counter[str] = Counter()
     shown = _drawable(weights[order], hidden, log=False)
     top = np.nanmax(shown, initial=0.0)
-    figure = _figure("Attention weights of the test windows", "input time step", "target index in the series")
+    title = f"Attention weights of the test windows{_after(epoch)}"
+    figure = _figure(title, "input time step", "target index in the series")
     figure.add_heatmap(
         z=shown,
-        x=_step_labels(weights.shape[1]),
+        x=step_labels(weights.shape[1]),
         y=data.positions[data.test_idx][order],
         zmin=0,
         zmax=max(top, 2 / weights.shape[1]),
@@ -305,17 +307,17 @@ def attention_heatmap(data: Dataset, weights: np.ndarray) -> go.Figure:
     return _note(figure, _not_shown(hidden), _uniform(weights))
 
 
-def attention_mean_figure(weights: np.ndarray) -> go.Figure:
+def attention_mean_figure(weights: np.ndarray, epoch: int | None = None) -> go.Figure:
     """Mean attention weight per time step over the test windows, against uniform attention."""
     steps = weights.shape[1]
     hidden: Counter[str] = Counter()
     finite = _drawable(weights, hidden, log=False)
-    figure = _figure("Mean attention weight per time step", "input time step", "mean weight")
+    figure = _figure(f"Mean attention weight per time step{_after(epoch)}", "input time step", "mean weight")
     with warnings.catch_warnings():  # a step without one finite weight has no mean: a gap, counted
         warnings.simplefilter("ignore", RuntimeWarning)
         mean, sd = np.nanmean(finite, axis=0), np.nanstd(finite, axis=0)
     figure.add_bar(
-        x=_step_labels(steps),
+        x=step_labels(steps),
         y=mean,
         error_y={"type": "data", "array": sd, "visible": True},
         marker_color=MODEL_COLOURS["RNN + attention"],
@@ -328,33 +330,47 @@ def attention_mean_figure(weights: np.ndarray) -> go.Figure:
 def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figure:
     """One test window: its inputs (scaled) above its attention weights, step by step."""
     row = data.test_idx[test_row]
-    steps = data.config.time_steps
-    labels = _step_labels(steps)
     position = int(data.positions[row])
+    steps = data.config.time_steps
+    return inputs_figure(
+        data.X[row, :, 0],
+        data.series[position - steps : position],
+        weights[test_row],
+        f"Window predicting value {position} of the series",
+    )
+
+
+def inputs_figure(
+    scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str
+) -> go.Figure:
+    """A window's inputs (scaled, with their Fibonacci values on hover) above its attention weights."""
+    labels = step_labels(len(scaled))
     hidden: Counter[str] = Counter()
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12)
-    _style(figure, f"Window predicting value {position} of the series")
+    rows = 1 if weights is None else 2
+    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    _style(figure, title)
     figure.update_layout(showlegend=False)
     figure.add_scatter(
         x=labels,
-        y=data.X[row, :, 0],
-        customdata=data.series[position - steps : position],
+        y=_drawable(scaled, hidden, log=False),
+        customdata=original,
         mode="lines+markers",
         line_color=TRUTH_COLOUR,
         hovertemplate="%{x}: scaled %{y:.3g}, Fibonacci %{customdata:.4g}<extra></extra>",
         row=1,
         col=1,
     )
-    figure.add_bar(
-        x=labels,
-        y=_drawable(weights[test_row], hidden, log=False),
-        marker_color=MODEL_COLOURS["RNN + attention"],
-        row=2,
-        col=1,
-    )
     figure.update_yaxes(title_text="scaled input", row=1, col=1)
-    figure.update_yaxes(title_text="attention weight", row=2, col=1)
-    figure.update_xaxes(title_text="input time step", row=2, col=1)
+    if weights is not None:
+        figure.add_bar(
+            x=labels,
+            y=_drawable(weights, hidden, log=False),
+            marker_color=MODEL_COLOURS["RNN + attention"],
+            row=2,
+            col=1,
+        )
+        figure.update_yaxes(title_text="attention weight", row=2, col=1)
+    figure.update_xaxes(title_text="input time step", row=rows, col=1)
     return _note(figure, _not_shown(hidden))
 
 
@@ -369,7 +385,7 @@ def importance_figure(explanation: Explanation) -> go.Figure:
     """
     e = explanation
     steps = e.time_steps
-    labels = _step_labels(steps)
+    labels = step_labels(steps)
     attention = MODEL_LABELS["attention"]
     figure = _figure("Attention weight and importance per step", "input time step", "share of the window")
     hidden: Counter[str] = Counter()

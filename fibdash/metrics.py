@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from fibdash.config import TrainConfig
+from fibdash.config import MODEL_LABELS, TrainConfig
 from fibdash.data import Dataset
 
 
@@ -137,6 +137,15 @@ def _diverged(loss_history: Sequence[float], data: Dataset, config: TrainConfig 
     epoch = first_nonfinite_epoch(loss_history)
     if epoch is None:
         return ""
+    loss = "NaN" if math.isnan(loss_history[epoch - 1]) else "infinite"
+    return (
+        f"Training diverged: the training loss was {loss} at epoch {epoch}, and a network cannot learn "
+        f"on from there, so training stopped. {divergence_causes(data, config)}"
+    )
+
+
+def divergence_causes(data: Dataset, config: TrainConfig | None) -> str:
+    """What usually makes training diverge, for this data and, when given, this config."""
     tutorial = f"the tutorial's is {TrainConfig.learning_rate:g}"
     if config is None:
         causes = [
@@ -151,10 +160,30 @@ def _diverged(loss_history: Sequence[float], data: Dataset, config: TrainConfig 
         causes.append(
             f"unscaled data (scaling 'none' feeds the network values up to {data.series.max():.3g})"
         )
-    loss = "NaN" if math.isnan(loss_history[epoch - 1]) else "infinite"
+    return f"Usual causes: {_join(causes)}."
+
+
+def diverged_seeds(
+    loss_histories: Mapping[str, Sequence[Sequence[float]]], data: Dataset, config: TrainConfig
+) -> str:
+    """Which seeds of each model diverged in a study, in words with the usual causes; "" if none did.
+
+    `loss_histories` maps a model's kind to its seeds' loss histories.
+    """
+    parts = []
+    for kind, histories in loss_histories.items():
+        epochs = [first_nonfinite_epoch(history) for history in histories]
+        broken = sorted({epoch for epoch in epochs if epoch is not None})
+        if broken:
+            count = sum(epoch is not None for epoch in epochs)
+            at = ("epochs " if len(broken) > 1 else "epoch ") + _join([str(epoch) for epoch in broken])
+            parts.append(f"{count} of {len(epochs)} seeds of the {MODEL_LABELS[kind]} ({at})")
+    if not parts:
+        return ""
     return (
-        f"Training diverged: the training loss was {loss} at epoch {epoch}, and a network cannot learn "
-        f"on from there. Usual causes: {_join(causes)}."
+        f"Training diverged for {'; '.join(parts)}: the loss stopped being a number, training stopped "
+        "there, and those seeds' test MSE is not a number, so the comparison leaves them out. "
+        f"{divergence_causes(data, config)}"
     )
 
 

@@ -29,6 +29,14 @@ class EpochLog:
 
 
 @dataclass(frozen=True, eq=False)
+class AttentionHistory:
+    """The attention weights of the test windows as training went: a snapshot after some epochs."""
+
+    epochs: tuple[int, ...]  # after which epochs (from 1), the last one included
+    weights: np.ndarray  # (snapshots, test windows, time_steps), float32, rows in dataset.test_idx order
+
+
+@dataclass(frozen=True, eq=False)
 class SeedRun:
     """One seed's run in a study: its history and scores, as `train` reports them for that seed."""
 
@@ -54,6 +62,8 @@ class Trained:
     test_mse_history: tuple[float, ...]
     scores: Scores
     attention: np.ndarray | None  # (test windows, time_steps), rows in dataset.test_idx order
+    attention_history: AttentionHistory | None
+    importance: dict[str, np.ndarray]  # by measure (see fibdash.explain): (test windows, time_steps)
     steps: int
     seconds: float
     summary: tuple[dict[str, object], ...]  # the model's layers as rows of model.summary()

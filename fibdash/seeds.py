@@ -57,11 +57,11 @@ def _seed_runs(
         kind: [
             SeedRun(
                 seed=seed,
-                loss_history=tuple(run.losses[:, member].tolist()),
-                test_mse_history=tuple(run.test_mses[:, member].tolist()),
+                loss_history=run.loss_history(member),
+                test_mse_history=run.test_mse_history(member),
                 scores=score(MODEL_LABELS[kind], data, run.predictions[member]),
                 stopped=run.stopped,
-                steps=run.steps,
+                steps=run.steps(member),
             )
             for member, seed in enumerate(run.seeds, start=i * len(run.seeds))
         ]

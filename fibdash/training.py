@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import keras
@@ -42,7 +42,7 @@ from fibdash.models import (
     summary_rows,
     to_keras_bytes,
 )
-from fibdash.results import EpochLog
+from fibdash.results import AttentionHistory, EpochLog
 
 # XLA compiles these small, loop-heavy programs in about half the time with its classic CPU code
 # emitters and LLVM's -O1 than with its defaults, and runs them as fast or faster: the tutorial's
@@ -52,7 +52,7 @@ os.environ.setdefault("XLA_FLAGS", "--xla_cpu_use_fusion_emitters=false --xla_ba
 
 # Keras draws initial weights from process-wide seeds: building two models at once in two
 # threads (two dashboard sessions) would interleave those draws and break reproducibility.
-_BUILD_LOCK = threading.Lock()
+BUILD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +66,7 @@ class TrainResult:
     test_mse_history: tuple[float, ...]
     scores: Scores  # MSE on scaled values, MdAPE in Fibonacci units, scaled predictions
     attention: np.ndarray | None  # (test windows, time_steps), rows in dataset.test_idx order
+    attention_history: AttentionHistory | None  # the same after some epochs (fast path only)
     steps: int  # optimizer steps taken
     stopped: bool  # True when the callback stopped training before config.epochs
     seconds: float  # the call's time: with `train_pair`, both models'
@@ -86,7 +87,7 @@ def build_model(config: TrainConfig, kind: str) -> keras.Model:
     check_choice("model", kind, MODEL_KINDS)
     create = create_RNN if kind == "rnn" else create_RNN_with_attention
     c = config
-    with _BUILD_LOCK:
+    with BUILD_LOCK:
         keras.utils.set_random_seed(c.seed)
         return create(c.hidden_units, 1, (c.data.time_steps, 1), c.activation, c.cell, c.learning_rate)
 
@@ -246,8 +247,11 @@ def recurrent_step(architecture: Architecture, weights: dict) -> Callable:
     return {"SimpleRNN": simple_rnn, "LSTM": lstm, "GRU": gru}[architecture.cell]
 
 
-def forward(architecture: Architecture, weights: dict, x: tf.Tensor) -> tf.Tensor:
-    """Every member's predictions: windows x (M or 1, B, T, 1) -> (M, B), the RNN's seeds first.
+def forward(
+    architecture: Architecture, weights: dict, x: tf.Tensor, attention: bool = False
+) -> tf.Tensor | tuple[tf.Tensor, tf.Tensor]:
+    """Every member's predictions: windows x (M or 1, B, T, 1) -> (M, B), the RNN's seeds first;
+    with `attention`, also the attention members' weights over time, (T, S, B).
 
     Both models share the recurrent layer's equations, so one scan runs it for all members; the
     RNN's seeds then read its last state, attention's seeds attend over its whole sequence.
@@ -270,7 +274,8 @@ def forward(architecture: Architecture, weights: dict, x: tf.Tensor) -> tf.Tenso
     context = ops.sum(sequence * ops.expand_dims(alpha, -1), axis=0)  # (S, B, H)
     features = ops.concatenate([last[0][: a.seeds], context], axis=0)  # (M, B, H)
     dense = keras.activations.get(a.activation)
-    return dense(member_matmul(features, weights["dense/kernel"]) + weights["dense/bias"][:, None])[..., 0]
+    predictions = dense(member_matmul(features, weights["dense/kernel"]) + weights["dense/bias"][:, None])
+    return (predictions[..., 0], alpha) if attention else predictions[..., 0]
 
 
 # Every array a compiled loop sees is padded to the most windows any series has (time_steps >= 1),
@@ -285,9 +290,10 @@ def padded(array: np.ndarray, length: int, axis: int = 0, dtype: type = np.float
     return np.pad(array.astype(dtype), widths)
 
 
-# An epoch yields every member's training loss (M,) and predictions for every window of the
-# series after it, (M, samples).
-Epochs = Iterator[tuple[np.ndarray, np.ndarray]]
+# An epoch yields every member's training loss (M,), predictions for every window of the series
+# after it, (M, samples), and, where asked for, the attention members' weights for every window,
+# (S, samples, time_steps).
+Epochs = Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]
 
 
 class SeedsLoop:
@@ -337,7 +343,8 @@ class SeedsLoop:
         steps = (count + batch - 1) // batch
         _, total = tf.while_loop(lambda i, _: i < steps, body, (tf.constant(0), tf.zeros(rows.shape[0])))
         # Keras reports an epoch's loss as the batch losses' mean weighted by batch size
-        return total / tf.cast(count, tf.float32), forward(self.architecture, self.weights, windows[None])
+        predictions, alpha = forward(self.architecture, self.weights, windows[None], attention=True)
+        return total / tf.cast(count, tf.float32), predictions, alpha
 
     def start(self, initial: dict[str, dict[str, np.ndarray]], learning_rate: float) -> None:
         """Load a training's initial weights, by kind, a zeroed Adam state and its learning rate.
@@ -360,14 +367,18 @@ class SeedsLoop:
         start = MODEL_KINDS.index(kind) * self.architecture.seeds
         return slice(start, start + self.architecture.seeds)
 
-    def epochs(self, data: Dataset, orders: np.ndarray) -> Epochs:
-        """Train one epoch per (S, n_train) order of the training windows: seed k's for both its members."""
+    def epochs(self, data: Dataset, orders: np.ndarray, attention: Container[int] = ()) -> Epochs:
+        """Train one epoch per (S, n_train) order of the training windows: seed k's for both its members.
+
+        The attention weights come out after the epochs (counted from 1) in `attention` only.
+        """
         windows, targets = padded(data.X, MAX_WINDOWS), padded(data.y, MAX_WINDOWS)
         count = tf.constant(len(data.train_idx))
-        for order in np.tile(orders, (1, len(MODEL_KINDS), 1)):
+        for epoch, order in enumerate(np.tile(orders, (1, len(MODEL_KINDS), 1)), start=1):
             rows = padded(data.train_idx[order], MAX_WINDOWS + self.architecture.batch_size, 1, np.int32)
-            loss, predictions = self._epoch(windows, targets, rows, count)
-            yield loss.numpy(), predictions.numpy()[:, : len(data.y)].astype(np.float64)
+            loss, predictions, alpha = self._epoch(windows, targets, rows, count)
+            weights = alpha.numpy()[..., : len(data.y)].transpose(1, 2, 0) if epoch in attention else None
+            yield loss.numpy(), predictions.numpy()[:, : len(data.y)].astype(np.float64), weights
 
 
 _LOOPS: dict[Architecture, SeedsLoop] = {}
@@ -393,21 +404,50 @@ def plain_epochs(models: Sequence[keras.Model], data: Dataset, orders: np.ndarra
             )
             losses.append(history.history["loss"][0])
             predictions.append(model.predict(data.X, batch_size=len(data.X), verbose=0)[:, 0])
-        yield np.array(losses), np.array(predictions, dtype=np.float64)
+        yield np.array(losses), np.array(predictions, dtype=np.float64), None
+
+
+# Recorded attention weights of the test windows: at most this many snapshots of a training, and
+# at most this many values in all (16 MB as float32), evenly spaced over its epochs.
+MAX_ATTENTION_SNAPSHOTS = 50
+MAX_ATTENTION_VALUES = 4_000_000
+
+
+def attention_epochs(epochs: int, test_windows: int, time_steps: int) -> tuple[int, ...]:
+    """The epochs (from 1) after which a training records its test windows' attention weights:
+    evenly spaced, the first and the last always, within MAX_ATTENTION_SNAPSHOTS and _VALUES."""
+    snapshots = min(epochs, MAX_ATTENTION_SNAPSHOTS, MAX_ATTENTION_VALUES // (test_windows * time_steps))
+    return tuple(int(e) for e in np.unique(np.linspace(1, epochs, max(snapshots, 2)).round()))
 
 
 @dataclass(frozen=True, eq=False)
 class Run:
-    """Every model's training over every seed: kinds[i]'s run of seeds[k] is member i * len(seeds) + k."""
+    """Every model's training over every seed: kinds[i]'s run of seeds[k] is member i * len(seeds) + k.
+
+    A member whose training loss stops being finite stops there, as Keras' TerminateOnNaN does:
+    its history ends with that epoch and its predictions are those after it. The others go on.
+    """
 
     kinds: tuple[str, ...]
     seeds: tuple[int, ...]
     models: list[keras.Model]  # built by `build_model`, holding their trained weights
     losses: np.ndarray  # (epochs run, members): training loss per epoch
     test_mses: np.ndarray  # (epochs run, members)
-    predictions: np.ndarray  # (members, samples): for every window, after the last epoch run
-    steps: int  # optimizer steps each member took
+    predictions: np.ndarray  # (members, samples): for every window, after each member's last epoch
+    epochs_run: np.ndarray  # (members,): how many epochs each member trained
+    steps_per_epoch: int  # optimizer steps a member takes in an epoch
     stopped: bool  # True when the callback stopped training before config.epochs
+    attention: dict[int, AttentionHistory]  # by attention member, where recorded
+
+    def loss_history(self, member: int) -> tuple[float, ...]:
+        return tuple(self.losses[: self.epochs_run[member], member].tolist())
+
+    def test_mse_history(self, member: int) -> tuple[float, ...]:
+        return tuple(self.test_mses[: self.epochs_run[member], member].tolist())
+
+    def steps(self, member: int) -> int:
+        """The optimizer steps `member` took."""
+        return int(self.epochs_run[member]) * self.steps_per_epoch
 
 
 def train_many(
@@ -417,11 +457,14 @@ def train_many(
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
     fast: bool = True,
     data: Dataset | None = None,
+    record_attention: bool = False,
 ) -> Run:
     """Train each of `kinds` once per seed, all at once; each run is `train`'s for its kind and seed.
 
-    After every epoch `on_epoch` gets one log per kind, with the median over seeds of its loss
-    and test MSE; returning True for any stops every run.
+    After every epoch `on_epoch` gets one log per kind, with the median over seeds still training
+    of its loss and test MSE; returning True for any stops every run. With `record_attention`, the
+    attention model's weights for the test windows are kept after the epochs `attention_epochs`
+    names (the fast path only).
     """
     for kind in kinds:
         check_choice("model", kind, MODEL_KINDS)
@@ -429,26 +472,35 @@ def train_many(
     models = {kind: [build_model(replace(config, seed=seed), kind) for seed in seeds] for kind in kinds}
     # (epochs, S, n_train): seed k's epochs visit the training windows in its own order
     orders = np.stack([epoch_orders(replace(config, seed=seed)) for seed in seeds], axis=1)
+    snapshots = (
+        attention_epochs(config.epochs, config.data.n_test, config.data.time_steps)
+        if record_attention and "attention" in kinds
+        else ()
+    )
+    attention_members = (
+        range(kinds.index("attention") * len(seeds), len(kinds) * len(seeds)) if snapshots else ()
+    )
     if not fast:
         members = [model for kind in kinds for model in models[kind]]
         epochs = plain_epochs(members, data, np.tile(orders, (1, len(kinds), 1)), config.batch_size)
-        history = _drive(epochs, data, kinds, len(seeds), config.epochs, on_epoch)
-        steps = int(members[0].optimizer.iterations)
+        history = _drive(epochs, data, kinds, len(seeds), config.epochs, on_epoch, attention_members)
     else:
         loop = seeds_loop(Architecture.of(config, len(seeds)))
         # the loop's members are both models' seeds: keep those of `kinds`, in their order
         kept = np.r_[tuple(loop.members(kind) for kind in kinds)]
         with loop.lock:
             loop.start({kind: stacked_weights(models[kind]) for kind in kinds}, config.learning_rate)
-            epochs = ((loss[kept], predictions[kept]) for loss, predictions in loop.epochs(data, orders))
-            history = _drive(epochs, data, kinds, len(seeds), config.epochs, on_epoch)
+            epochs = (
+                (loss[kept], predictions[kept], attention)
+                for loss, predictions, attention in loop.epochs(data, orders, set(snapshots))
+            )
+            history = _drive(epochs, data, kinds, len(seeds), config.epochs, on_epoch, attention_members)
             trained = {name: variable.numpy() for name, variable in loop.weights.items()}
             for kind in kinds:
                 load_stacked(
                     models[kind], {name: value[loop.members(kind)] for name, value in trained.items()}
                 )
-            steps = int(loop.optimizer.iterations)
-    losses, test_mses, predictions, stopped = history
+    losses, test_mses, predictions, epochs_run, stopped, attention = history
     return Run(
         kinds=kinds,
         seeds=seeds,
@@ -456,9 +508,17 @@ def train_many(
         losses=losses,
         test_mses=test_mses,
         predictions=predictions,
-        steps=steps,
+        epochs_run=epochs_run,
+        steps_per_epoch=-(-config.data.n_train // config.batch_size),
         stopped=stopped,
+        attention=attention,
     )
+
+
+def _median(values: np.ndarray) -> float:
+    """The median of the finite `values`: those of the members still training; NaN if none is."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
 
 
 def _drive(
@@ -468,22 +528,46 @@ def _drive(
     seeds: int,
     total: int,
     on_epoch: Callable[[EpochLog], bool | None] | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """Drive the epochs, telling `on_epoch` after each: (losses, test MSEs, last predictions, stopped)."""
-    losses, test_mses = [], []
-    for loss, predictions in epochs:
-        losses.append(loss)
+    attention_members: Sequence[int] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, bool, dict[int, AttentionHistory]]:
+    """Drive the epochs, telling `on_epoch` after each; each member stops at its first non-finite loss.
+
+    Returns (losses, test MSEs, each member's last predictions, epochs each member ran, stopped,
+    the attention members' recorded weights).
+    """
+    losses, test_mses, snapshots = [], [], {member: {} for member in attention_members}
+    for loss, predictions, attention in epochs:
+        epoch = len(losses) + 1
+        if epoch == 1:
+            training = np.ones(len(loss), dtype=bool)  # members whose loss has been finite so far
+            epochs_run = np.zeros(len(loss), dtype=int)
+            last = predictions.copy()
+        now = training.copy()  # the members that trained this epoch
+        epochs_run[now] = epoch
+        last[now] = predictions[now]
+        training &= np.isfinite(loss)
+        losses.append(np.where(now, loss, np.nan))
         test_mses.append(np.array([mse(p[data.test_idx], data.test_y) for p in predictions]))
+        test_mses[-1][~now] = np.nan
+        for member in attention_members:
+            if attention is not None and now[member]:
+                snapshots[member][epoch] = attention[member - attention_members[0]][data.test_idx]
         stop = False
         for i, kind in enumerate(kinds):
             part = slice(i * seeds, (i + 1) * seeds)
-            log = EpochLog(
-                kind, len(losses), total, float(np.median(loss[part])), float(np.median(test_mses[-1][part]))
-            )
+            log = EpochLog(kind, epoch, total, _median(losses[-1][part]), _median(test_mses[-1][part]))
             stop = bool(on_epoch is not None and on_epoch(log)) or stop
-        if stop:
+        if stop or not training.any():  # stopped, or every member diverged: nothing left to train
             break
-    return np.array(losses), np.array(test_mses), predictions, len(losses) < total
+    recorded = {
+        member: AttentionHistory(
+            epochs=tuple(taken), weights=np.stack(list(taken.values())).astype(np.float32)
+        )
+        for member, taken in snapshots.items()
+        if taken
+    }
+    stopped = stop and len(losses) < total
+    return np.array(losses), np.array(test_mses), last, epochs_run, stopped, recorded
 
 
 def train(
@@ -500,7 +584,7 @@ def train(
     """
     started = time.perf_counter()
     data = check_data(config, data)
-    run = train_many(config, [kind], [config.seed], on_epoch, fast, data)
+    run = train_many(config, [kind], [config.seed], on_epoch, fast, data, record_attention=True)
     return _result(config, run, kind, data, started)
 
 
@@ -516,7 +600,7 @@ def train_pair(
     """
     started = time.perf_counter()
     data = check_data(config, data)
-    run = train_many(config, MODEL_KINDS, [config.seed], on_epoch, fast, data)
+    run = train_many(config, MODEL_KINDS, [config.seed], on_epoch, fast, data, record_attention=True)
     return {kind: _result(config, run, kind, data, started) for kind in MODEL_KINDS}
 
 
@@ -528,11 +612,12 @@ def _result(config: TrainConfig, run: Run, kind: str, data: Dataset, started: fl
         config=config,
         kind=kind,
         model=model,
-        loss_history=tuple(run.losses[:, member].tolist()),
-        test_mse_history=tuple(run.test_mses[:, member].tolist()),
+        loss_history=run.loss_history(member),
+        test_mse_history=run.test_mse_history(member),
         scores=score(MODEL_LABELS[kind], data, run.predictions[member]),
         attention=attention_weights(model, data.test_X) if kind == "attention" else None,
-        steps=run.steps,
+        attention_history=run.attention.get(member),
+        steps=run.steps(member),
         stopped=run.stopped,
         seconds=time.perf_counter() - started,
     )

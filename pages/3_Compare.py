@@ -1,21 +1,28 @@
-"""Compare: both trained models of the current config against each other and the naive rules."""
+"""Compare: both trained models of the current config against the naive rules, their attention as it
+trained, what drives their predictions, and what they say of a window you edit."""
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from fibdash.__main__ import command_line
-from fibdash.config import MODEL_LABELS
+from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.data import scale_note
+from fibdash.explain import METHOD_LABELS, explain, explanation_words
 from fibdash.figures import (
     attention_heatmap,
     attention_mean_figure,
+    correlation_figure,
     errors_figure,
+    importance_figure,
+    inputs_figure,
     loss_figure,
     predictions_figure,
     scores_figure,
     window_figure,
 )
 from fibdash.metrics import diagnose, naive_baselines, predictions_frame, scores_table
+from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
 from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Compare", ":material/compare:")
@@ -33,63 +40,151 @@ baselines = naive_baselines(data)
 models = [results[kind].scores for kind in results]
 scores = models + baselines
 predictions = {s.name: s.predictions for s in models}
+attention = results["attention"]
+by_position = np.argsort(data.positions[data.test_idx])  # test windows along the series
+windows = [int(i) for i in by_position]
 
-st.subheader("Scores")
-for kind, result in results.items():
-    for message in diagnose(result.scores, data, baselines, result.loss_history, config):
-        st.warning(f"**{MODEL_LABELS[kind]}**: {message}")
-table = scores_table(scores)
-left, right = st.columns([2, 3])
-with left:
-    show.table(table)
+
+def window_name(row: int) -> str:
+    return f"predicting value {data.positions[data.test_idx[row]]} of the series"
+
+
+with st.container(key="scores"):
+    st.subheader("Scores")
+    for kind, result in results.items():
+        for message in diagnose(result.scores, data, baselines, result.loss_history, config):
+            st.warning(f"**{MODEL_LABELS[kind]}**: {message}")
+    table = scores_table(scores)
+    left, right = st.columns([2, 3])
+    with left:
+        show.table(table)
+        st.caption(
+            "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
+            "error in Fibonacci units. The naive rules see the same test windows: a network that does not "
+            "beat the Fibonacci rule has not learnt the series."
+        )
+        st.download_button(
+            "Scores (CSV)",
+            table.to_csv(index=False),
+            "scores.csv",
+            "text/csv",
+            key="download_scores",
+            on_click="ignore",
+        )
+        st.download_button(
+            "Predictions (CSV)",
+            lambda: predictions_frame(data, scores).to_csv(index=False),
+            "predictions.csv",
+            "text/csv",
+            key="download_predictions",
+            on_click="ignore",
+        )
+    with right:
+        show.chart(scores_figure(table))
+
+with st.container(key="predictions"):
+    st.subheader("Predictions")
+    st.caption(scale_note(data))
+    scaled = st.toggle("Show the scaled values the networks see", key="scaled_predictions", value=False)
+    show.chart(predictions_figure(data, predictions, scaled=scaled))
+    relative = st.toggle("Relative error (%)", key="relative_error", value=False)
+    show.chart(errors_figure(data, predictions, relative=relative))
+
+with st.container(key="attention"):
+    st.subheader("Attention, as it trained")
+    history = attention.attention_history
+    epoch = st.select_slider(
+        "After epoch",
+        history.epochs,
+        value=history.epochs[-1],
+        key="attention_epoch",
+        help=f"The weights were recorded after {len(history.epochs)} of the {attention.epochs_run} epochs, "
+        "evenly spaced (at most 50 snapshots, and 4 million weights in all).",
+    )
+    weights = history.weights[history.epochs.index(epoch)]
+    loss, test_mse = (attention.loss_history[epoch - 1], attention.test_mse_history[epoch - 1])
+    st.caption(f"After epoch {epoch}: training loss {loss:.3e}, test MSE {test_mse:.3e} (scaled values).")
+    left, right = st.columns(2)
+    with left:
+        show.chart(attention_heatmap(data, weights, epoch))
+    with right:
+        show.chart(attention_mean_figure(weights, epoch))
+    row = st.selectbox("Test window", windows, format_func=window_name, key="test_window")
+    show.chart(window_figure(data, weights, row))
+
+with st.container(key="explanation"):
+    st.subheader("Does attention explain the prediction?")
+    methods = list(attention.importance)
+    method = st.radio(
+        "Importance of a step, not read from attention",
+        methods,
+        format_func=METHOD_LABELS.get,
+        horizontal=True,
+        key="importance_method",
+        help="Occlusion: the change in a prediction when that step is set to 0. Gradient x input: "
+        "how fast the prediction moves with that step, times the step. Occlusion is left out where it "
+        "would take long (many windows and time steps).",
+    )
+    explanation = explain(
+        attention.attention,
+        attention.importance[method],
+        results["rnn"].importance[method],
+        method,
+        data.test_X,
+    )
+    left, right = st.columns(2)
+    with left:
+        show.chart(importance_figure(explanation))
+    with right:
+        show.chart(correlation_figure(explanation))
+    st.markdown(explanation_words(explanation))
+
+with st.container(key="what_if"):
+    st.subheader("What if the window were different?")
     st.caption(
-        "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
-        "error in Fibonacci units. The naive rules see the same test windows: a network that does not "
-        "beat the Fibonacci rule has not learnt the series."
+        "Edit a test window, or type your own, and ask both trained models (no retraining), next to the "
+        "naive rules. The numbers are typed as text, so any Fibonacci number fits: 1.2e100 is fine."
     )
-    st.download_button(
-        "Scores (CSV)",
-        table.to_csv(index=False),
-        "scores.csv",
-        "text/csv",
-        key="download_scores",
-        on_click="ignore",
+    left, right = st.columns(2)
+    start = left.selectbox("Start from test window", windows, format_func=window_name, key="what_if_window")
+    units = right.radio("Type values in", UNITS, horizontal=True, key="what_if_units")
+    original = window_inputs(data, start)
+    shown = original if units == UNITS[0] else data.to_scaled(original)
+    steps = config.data.time_steps
+    typed = st.text_area(
+        f"The window's {steps} inputs, oldest first (t-{steps} to t-1), separated by commas",
+        ", ".join(as_text(shown)),
+        key=f"what_if_values_{start}_{units}",  # a new start or unit begins from that window's values
+        help="Change any of them, or replace them all with numbers of your own.",
     )
-    st.download_button(
-        "Predictions (CSV)",
-        lambda: predictions_frame(data, scores).to_csv(index=False),
-        "predictions.csv",
-        "text/csv",
-        key="download_predictions",
-        on_click="ignore",
+    try:
+        window = parse_window(typed.split(","), units, data)
+    except ValueError as error:
+        st.error(f"{error}. Change it above.")
+    else:
+        answers = work.what_if(results, window[None, :, None])
+        if answers is not None:
+            rows = {MODEL_LABELS[kind]: answers[kind][0][0] for kind in MODEL_KINDS}
+            rows.update(rule_answers(data, window))
+            predicted = np.array(list(rows.values()))
+            frame = pd.DataFrame(
+                {"predictor": list(rows), "scaled": predicted, "Fibonacci units": data.to_original(predicted)}
+            )
+            if np.array_equal(window, data.to_scaled(original)):
+                truth = data.series[data.positions[data.test_idx[start]]]
+                st.caption(f"Unedited, this window's true next value is {truth:.6g}.")
+            left, right = st.columns([2, 3])
+            with left:
+                show.table(frame)
+            with right:
+                weights = answers["attention"][1][0]
+                show.chart(
+                    inputs_figure(window, data.to_original(window), weights, "Your window, its attention")
+                )
+
+with st.container(key="training"):
+    st.subheader("Training")
+    show.chart(
+        loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()})
     )
-with right:
-    show.chart(scores_figure(table))
-
-st.subheader("Predictions")
-st.caption(scale_note(data))
-scaled = st.toggle("Show the scaled values the networks see", key="scaled_predictions", value=False)
-show.chart(predictions_figure(data, predictions, scaled=scaled))
-relative = st.toggle("Relative error (%)", key="relative_error", value=False)
-show.chart(errors_figure(data, predictions, relative=relative))
-
-st.subheader("Attention")
-weights = results["attention"].attention
-left, right = st.columns(2)
-with left:
-    show.chart(attention_heatmap(data, weights))
-with right:
-    show.chart(attention_mean_figure(weights))
-order = np.argsort(data.positions[data.test_idx])
-choices = [int(i) for i in order]
-row = st.selectbox(
-    "Test window",
-    choices,
-    format_func=lambda i: f"predicting value {data.positions[data.test_idx[i]]} of the series",
-    key="test_window",
-)
-show.chart(window_figure(data, weights, row))
-
-st.subheader("Training")
-show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()}))
 show.reproduce(command_line(config), results["rnn"].versions)

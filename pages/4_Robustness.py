@@ -5,6 +5,7 @@ import streamlit as st
 from fibdash.__main__ import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures import ratio_figure, study_figure
+from fibdash.metrics import diverged_seeds
 from fibdash.study import paired_table, verdict
 from streamlit_glue import navigation, settings, show, work
 
@@ -29,6 +30,9 @@ if result is None:
 
 comparison = result.comparison
 st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for every session.")
+histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
+if diverged := diverged_seeds(histories, show.dataset(config.data), config):
+    st.warning(diverged)
 wins, ratio, test = st.columns(3)
 wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
 interval = comparison.ci_note or f"95% bootstrap CI {comparison.ci_low:.3g} to {comparison.ci_high:.3g}"

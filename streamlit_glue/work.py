@@ -30,12 +30,14 @@ from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.figures import loss_figure
 from fibdash.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
 from fibdash.results import EpochLog, PointDone, Trained
+from fibdash.worker import WorkerDiedError, WorkerError
 from streamlit_glue.show import chart
 
 # Finished jobs kept for every session, least recently used dropped first: a trained pair with
 # its arrays and .keras files takes a few MB, so the bound keeps the server's memory flat.
 MAX_CACHED_RESULTS = 8
 LIVE_SECONDS = 0.5  # how often a running job's progress is redrawn
+WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 
 
 def _setting(name: str, default: float | None) -> float | None:
@@ -336,3 +338,13 @@ def clear_button() -> None:
     if OPERATOR and st.button("Clear every cached result", key="clear_cache", help="For every session"):
         runner().clear()
         st.toast("Every cached result was cleared")
+
+
+def what_if(pair: dict[str, Trained], windows: Any) -> dict[str, tuple[Any, Any]] | None:
+    """Both trained models' answers for `windows`, computed beside any job; None, with the reason shown."""
+    files = {kind: trained.keras_file for kind, trained in pair.items()}
+    try:
+        return runner().call(tasks.what_if, files, windows, timeout=WHAT_IF_SECONDS)
+    except (WorkerError, WorkerDiedError, TimeoutError) as error:
+        st.error(f"The models could not answer: {error or 'no answer in time'}. Try again in a moment.")
+        return None

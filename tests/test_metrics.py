@@ -7,6 +7,7 @@ from fibdash.config import DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.metrics import (
     diagnose,
+    diverged_seeds,
     first_nonfinite_epoch,
     median_ape,
     mse,
@@ -152,3 +153,16 @@ def test_score_survives_infinite_predictions():
     data = make_dataset(DataConfig(n=40, time_steps=3))
     scores = score("wild", data, np.full_like(data.y, np.inf))
     assert scores.test_mse == np.inf and scores.test_mdape == np.inf
+
+
+def test_diverged_seeds_are_counted_by_model_with_their_epochs():
+    data = make_dataset(DataConfig(n=150))
+    config = TrainConfig(data=data.config, learning_rate=1.0, activation="linear")
+    nan = float("nan")
+    words = diverged_seeds(
+        {"rnn": [[0.1, nan], [0.1, 0.05], [nan]], "attention": [[0.1, 0.05]] * 3}, data, config
+    )
+    assert words.startswith("Training diverged for 2 of 3 seeds of the RNN (epochs 1 and 2)")
+    assert "RNN + attention" not in words and "learning rate too high (here 1" in words
+    assert "the linear activation" in words
+    assert diverged_seeds({"rnn": [[0.1, 0.05]]}, data, config) == ""

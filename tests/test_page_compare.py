@@ -1,3 +1,5 @@
+import pytest
+
 from tests.conftest import SMALL, open_page, press
 
 PAGE = "pages/3_Compare.py"
@@ -11,7 +13,7 @@ def test_untrained_config_is_said_and_can_be_trained_here(app):
     press(app, "train")
     assert not app.exception and not app.error
     assert app.jobs() == 1
-    assert len(app.get("plotly_chart")) == 7
+    assert len(app.get("plotly_chart")) == 10
 
 
 def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
@@ -29,10 +31,68 @@ def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
         "Fibonacci rule",
     ]
     assert "n=60" in app.caption[0].value and "2 epochs" in app.caption[0].value
-    assert len(app.get("plotly_chart")) == 7
+    assert len(app.get("plotly_chart")) == 10
     assert len(app.get("download_button")) == 2
 
     app.toggle(key="relative_error").set_value(True).run()
     app.toggle(key="scaled_predictions").set_value(True).run()
     app.selectbox(key="test_window").select_index(5).run()
     assert not app.exception
+
+
+def trained_compare(app, **settings):
+    open_page(app, "pages/2_Train.py", **{**SMALL, **settings})
+    press(app, "train")
+    return open_page(app, PAGE)
+
+
+def titles(block) -> list[str]:
+    import json
+
+    layouts = [json.loads(chart.proto.spec)["layout"] for chart in block.get("plotly_chart")]
+    return [layout["title"]["text"].replace("<br>", " ") for layout in layouts]
+
+
+def test_the_attention_epoch_slider_moves_the_heatmap_through_training(app):
+    trained_compare(app, epochs=6)
+    section = app.get_by_key("attention")
+    slider = app.select_slider(key="attention_epoch")
+    assert slider.options == ["1", "2", "3", "4", "5", "6"] and slider.value == 6
+    last = titles(section)
+    assert "Attention weights of the test windows after epoch 6" in last
+    slider.set_value(2).run()
+    section = app.get_by_key("attention")
+    assert "Attention weights of the test windows after epoch 2" in titles(section)
+    assert section.caption[0].value.startswith("After epoch 2: training loss ")
+    assert not app.exception
+
+
+def test_what_if_answers_an_edited_window_and_names_bad_values(app):
+    trained_compare(app, time_steps=5)
+    section = app.get_by_key("what_if")
+    box = next(t for t in section.text_area if t.key.startswith("what_if_values_"))
+    before = section.dataframe[0].value
+    assert list(before["predictor"]) == ["RNN", "RNN + attention", "persistence", "Fibonacci rule"]
+    values = box.value.split(", ")
+    values[-1] = str(int(values[-1]) * 2)  # the last input doubled
+    box.input(", ".join(values)).run()
+    after = app.get_by_key("what_if").dataframe[0].value
+    assert after["scaled"].tolist() != before["scaled"].tolist()
+    assert float(after.loc[2, "Fibonacci units"]) == pytest.approx(int(values[-1]), rel=1e-3)  # persistence
+    box = next(t for t in app.get_by_key("what_if").text_area if t.key.startswith("what_if_values_"))
+    box.input(", ".join(["1", "2", "", "5", "8"])).run()
+    assert "t-3 is empty: type a number" in app.get_by_key("what_if").error[0].value
+    box.input("1, 2, 3, 5, 1e300").run()
+    assert "beyond the range the scaler was fitted on" in app.get_by_key("what_if").error[0].value
+    assert not app.exception
+
+
+def test_the_explanation_compares_attention_with_importance_in_words(app):
+    trained_compare(app)
+    section = app.get_by_key("explanation")
+    assert app.radio(key="importance_method").options == ["occlusion", "gradient x input"]
+    assert len(section.get("plotly_chart")) == 2
+    words = " ".join(m.value for m in section.markdown)
+    assert "Fibonacci rule uses only the last two steps" in words and "Jain & Wallace" in words
+    app.radio(key="importance_method").set_value("gradient").run()
+    assert "gradient x input" in " ".join(m.value for m in app.get_by_key("explanation").markdown)

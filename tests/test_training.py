@@ -7,8 +7,11 @@ import pytest
 from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.training import (
+    MAX_ATTENTION_SNAPSHOTS,
+    MAX_ATTENTION_VALUES,
     Architecture,
     EpochLog,
+    attention_epochs,
     build_model,
     epoch_orders,
     seeds_loop,
@@ -193,3 +196,55 @@ def test_tutorial_config_fast_equals_plain():
         np.testing.assert_allclose(fast[kind].loss_history, plain[kind].loss_history, rtol=1e-3)
         assert fast[kind].scores.test_mse == pytest.approx(plain[kind].scores.test_mse, rel=1e-2)
         assert fast[kind].steps == plain[kind].steps == 30 * 826
+
+
+# Learning rate 1 with a linear activation on unscaled numbers: the loss is not finite within a
+# few epochs (the new user's report), and Keras' TerminateOnNaN would stop there.
+DIVERGING = TrainConfig(
+    data=DataConfig(n=150, scaling="none"), learning_rate=1.0, activation="linear", epochs=30
+)
+
+
+def test_a_diverging_training_stops_at_its_first_non_finite_loss():
+    logs: list[EpochLog] = []
+    pair = train_pair(DIVERGING, on_epoch=lambda log: logs.append(log))
+    for result in pair.values():
+        *finite, last = result.loss_history
+        assert not np.isfinite(last) and np.isfinite(finite).all()  # it ends where the loss broke
+        assert result.epochs_run < DIVERGING.epochs and not result.stopped
+        assert result.steps == result.epochs_run * DIVERGING.data.n_train
+    assert max(log.epoch for log in logs) == max(r.epochs_run for r in pair.values())
+
+
+def test_one_member_diverging_leaves_the_others_training():
+    # seed-wise independence: members of one program stop one by one; a member that learns goes on
+    from fibdash.seeds import train_seeds
+
+    config = TrainConfig(data=DataConfig(n=150), learning_rate=1.0, activation="linear", epochs=10)
+    runs = train_seeds(config, "rnn", [0, 1, 2, 3])  # seeds 0 and 2 diverge at once, 1 and 3 do not
+    for run in runs:  # each seed alone gives the same history as in the group
+        alone = train(replace(config, seed=run.seed), "rnn")
+        assert alone.loss_history == pytest.approx(run.loss_history, rel=1e-5, nan_ok=True)
+    assert [run.epochs_run for run in runs] == [1, 10, 1, 10]
+
+
+def test_attention_is_recorded_through_training_within_its_bounds():
+    config = TrainConfig(data=DataConfig(n=80, time_steps=6), epochs=120)
+    result = train(config, "attention")
+    history = result.attention_history
+    assert history.epochs[0] == 1 and history.epochs[-1] == 120
+    assert len(history.epochs) == MAX_ATTENTION_SNAPSHOTS == len(history.weights)
+    assert history.weights.shape[1:] == (config.data.n_test, 6) and history.weights.dtype == np.float32
+    np.testing.assert_allclose(
+        history.weights[-1], result.attention, rtol=1e-4, atol=1e-6
+    )  # the final weights
+    assert not np.allclose(history.weights[0], history.weights[-1])  # it moved as it trained
+    np.testing.assert_allclose(history.weights.sum(axis=2), 1, rtol=1e-5)
+    assert train(config, "rnn").attention_history is None
+
+
+def test_attention_snapshots_are_bounded_in_number_and_size():
+    assert attention_epochs(30, 354, 20) == tuple(range(1, 31))
+    assert len(attention_epochs(500, 354, 20)) == MAX_ATTENTION_SNAPSHOTS
+    big = attention_epochs(500, 1400, 300)
+    assert len(big) * 1400 * 300 <= MAX_ATTENTION_VALUES and big[0] == 1 and big[-1] == 500

@@ -1,0 +1,80 @@
+"""What if a window were different? A window's inputs as a user types them, checked and scaled,
+and the naive rules' answers for it. No TensorFlow: the trained models answer in the worker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fibdash.data import Dataset, step_labels
+
+UNITS = ("Fibonacci units", "scaled values")  # how a user types a window's values
+
+
+def window_inputs(data: Dataset, test_row: int) -> np.ndarray:
+    """The inputs of test window `test_row` (rows in `data.test_idx` order), in Fibonacci units."""
+    position = int(data.positions[data.test_idx[test_row]])
+    return data.series[position - data.config.time_steps : position].copy()
+
+
+def as_text(values: np.ndarray) -> list[str]:
+    """Values as a user edits them, each read back exactly: whole numbers up to 1e15 without a
+    point, the rest in Python's shortest exact form."""
+    return [f"{v:.0f}" if abs(v) < 1e15 and float(v).is_integer() else repr(float(v)) for v in values]
+
+
+def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
+    """A window typed as text, one value per time step, on the scaled axis the networks see.
+
+    ValueError names the step and what is wrong: empty, not a number, negative where no Fibonacci
+    number is, or beyond the range the scaler was fitted on (the networks never saw such inputs).
+    """
+    if units not in UNITS:
+        raise ValueError(f"unknown units {units!r}: choose one of {', '.join(UNITS)}")
+    steps = data.config.time_steps
+    if len(texts) != steps:
+        raise ValueError(f"a window has {steps} values, one per time step, got {len(texts)}")
+    values = np.empty(steps)
+    for i, (label, text) in enumerate(zip(step_labels(steps), texts, strict=True)):
+        text = str(text).strip()
+        if not text:
+            raise ValueError(f"{label} is empty: type a number")
+        try:
+            values[i] = float(text)
+        except ValueError:
+            raise ValueError(f"{label}: {text!r} is not a number") from None
+        if not np.isfinite(values[i]):
+            raise ValueError(f"{label}: {text!r} is not a finite number")
+    scaling = data.config.scaling
+    if units == UNITS[0]:
+        low, high = data.series.min(), data.series.max()
+        bad = np.flatnonzero(values <= 0 if scaling == "log-minmax" else values < 0)
+        if bad.size:
+            why = "log-minmax takes logarithms" if scaling == "log-minmax" else "no Fibonacci number is"
+            sign = "0 or less" if scaling == "log-minmax" else "negative"
+            raise ValueError(f"{step_labels(steps)[bad[0]]} is {sign} ({values[bad[0]]:g}), where {why}")
+        scaled = data.to_scaled(values)
+    else:
+        low, high = data.to_original(np.array([0.0, 1.0]))
+        scaled = values
+    if scaling != "none":
+        outside = np.flatnonzero((scaled < 0) | (scaled > 1))
+        if outside.size:
+            i = outside[0]
+            raise ValueError(
+                f"{step_labels(steps)[i]} ({values[i]:g}) is beyond the range the scaler was fitted on: "
+                f"scaled values from 0 to 1, Fibonacci values from {low:.4g} to {high:.4g}; the networks "
+                "never saw inputs beyond it"
+            )
+    return scaled
+
+
+def rule_answers(data: Dataset, scaled: np.ndarray) -> dict[str, float]:
+    """The naive rules' predictions for a window (scaled, (time_steps,)), on the scaled axis."""
+    answers = {"persistence": float(scaled[-1])}
+    if len(scaled) >= 2:
+        original = data.to_original(scaled[-2:])
+        answers["Fibonacci rule"] = float(data.to_scaled(np.array([original.sum()]))[0])
+    return answers

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from fibdash import tasks
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.data import make_dataset
+from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
+
+FIB, SCALED = UNITS
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_dataset(DataConfig(n=60, time_steps=5))
+
+
+def test_a_test_windows_inputs_read_back_exactly(data):
+    inputs = window_inputs(data, 3)
+    row = data.test_idx[3]
+    np.testing.assert_array_equal(data.to_scaled(inputs), data.X[row, :, 0])
+    np.testing.assert_array_equal(parse_window(as_text(inputs), FIB, data), data.X[row, :, 0])
+    scaled = data.X[row, :, 0]
+    np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data), scaled)
+
+
+@pytest.mark.parametrize(
+    ("texts", "units", "message"),
+    [
+        (["1", "2", "", "5", "8"], FIB, "t-3 is empty: type a number"),
+        (["1", "2", "three", "5", "8"], FIB, "t-3: 'three' is not a number"),
+        (["1", "2", "inf", "5", "8"], FIB, "t-3: 'inf' is not a finite number"),
+        (["1", "-2", "3", "5", "8"], FIB, "t-4 is negative (-2), where no Fibonacci number is"),
+        (["1", "2", "3", "5", "1e300"], FIB, "t-1 (1e+300) is beyond the range the scaler was fitted on"),
+        (["0.1", "0.2", "1.5", "0", "0"], SCALED, "t-3 (1.5) is beyond the range the scaler was fitted on"),
+        (["1", "2", "3"], FIB, "a window has 5 values, one per time step, got 3"),
+    ],
+)
+def test_bad_values_are_named_with_their_step_and_limit(data, texts, units, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
+        parse_window(texts, units, data)
+
+
+def test_log_minmax_refuses_zero_which_has_no_logarithm():
+    data = make_dataset(DataConfig(n=60, time_steps=3, scaling="log-minmax"))
+    with pytest.raises(ValueError, match="t-2 is 0 or less"):
+        parse_window(["1", "0", "2"], FIB, data)
+
+
+def test_the_naive_rules_answer_a_window(data):
+    window = parse_window(["3", "5", "8", "13", "21"], FIB, data)
+    answers = rule_answers(data, window)
+    assert data.to_original(np.array([answers["Fibonacci rule"]]))[0] == pytest.approx(34)
+    assert data.to_original(np.array([answers["persistence"]]))[0] == pytest.approx(21)
+
+
+def test_the_worker_answers_a_test_window_as_training_scored_it():
+    config = TrainConfig(data=DataConfig(n=60, time_steps=5), epochs=3)
+    pair = tasks.train_pair(config, lambda log: False)
+    data = make_dataset(config.data)
+    windows = data.X[data.test_idx[:4]]
+    answers = tasks.what_if({kind: t.keras_file for kind, t in pair.items()}, windows)
+    for kind, (predictions, weights) in answers.items():
+        np.testing.assert_allclose(predictions, pair[kind].scores.predictions[data.test_idx[:4]], rtol=1e-5)
+        if kind == "attention":
+            np.testing.assert_allclose(weights, pair[kind].attention[:4], rtol=1e-5)
+        else:
+            assert weights is None
