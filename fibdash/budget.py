@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 from fibdash.config import MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, MODEL_KINDS, SEED_COUNTS, TrainConfig
+from fibdash.tasks import OCCLUSION_WORK
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}  # weight matrices per cell: its arithmetic per step
@@ -24,17 +25,24 @@ PREDICTED_WINDOWS = MAX_N - 1  # the compiled loop predicts every (padded) windo
 
 
 def features(config: TrainConfig, seeds: int = 1) -> dict[str, float]:
-    """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds."""
+    """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds.
+
+    Both models of every seed train in one compiled program (`fibdash.training`): one compilation,
+    one loop over the steps, arithmetic for each of its 2 x seeds members. A pair (one seed) also
+    measures what drives each model's predictions (`fibdash.tasks`), by occlusion up to a cap.
+    """
     c = config
     batches = math.ceil(c.data.n_train / c.batch_size)
-    time_steps = c.data.time_steps
+    steps = c.data.time_steps
     cell = GATES[c.cell] * c.hidden_units * (c.hidden_units + 2)  # multiply-adds per step and window
-    kinds = len(MODEL_KINDS)
+    members = len(MODEL_KINDS) * seeds
+    occlusion = c.data.n_test * (steps + 1) * steps * max(c.hidden_units, 2) ** 2
     return {
-        "programs": kinds,  # compiling each model's epoch loop
-        "step_time_steps": kinds * c.epochs * batches * time_steps,  # the loops' own iterations
-        "training_arithmetic": kinds * c.epochs * batches * time_steps * c.batch_size * seeds * cell,
-        "prediction_arithmetic": kinds * c.epochs * time_steps * PREDICTED_WINDOWS * seeds * cell,
+        "programs": 1.0,  # compiling the epoch loop of both models
+        "step_time_steps": c.epochs * batches * steps,  # the loop's own iterations
+        "training_arithmetic": c.epochs * batches * steps * c.batch_size * members * cell,
+        "prediction_arithmetic": c.epochs * steps * PREDICTED_WINDOWS * members * cell,
+        "importance": min(occlusion, OCCLUSION_WORK) if seeds == 1 else 0.0,
     }
 
 
