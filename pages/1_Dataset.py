@@ -32,7 +32,7 @@ show.chart(split_figure(data))
 st.subheader("The windows, as the tutorial prints them")
 frame = windows_frame(data)
 st.caption("Training windows first, in the tutorial's shuffled order; scaled inputs t-T … t-1 and target.")
-show.table(frame.head(10))
+show.table(frame.head(10), key="windows")
 st.download_button(
     "Download all windows (CSV)",
     data=lambda: frame.to_csv(index=False),

@@ -18,29 +18,30 @@ show.config_caption(config)
 
 pair = work.trained_pair(config)
 if pair is None:
-    if work.train_pair_button(config) is None:
-        st.info(
-            "This configuration has not been trained yet. Press **Train both models**: the tutorial's "
-            "configuration takes a few seconds, and training goes on if you open another page meanwhile."
-        )
+    work.train_pair_button(
+        config,
+        idle="This configuration has not been trained yet. Press **Train both models**: the tutorial's "
+        "configuration takes a few seconds, and training goes on if you open another page meanwhile.",
+    )
     st.stop()
 
 data = show.dataset(config.data)
 baselines = naive_baselines(data)
 diverged = [MODEL_LABELS[kind] for kind, r in pair.items() if first_nonfinite_epoch(r.loss_history)]
+trained = st.container(key="trained")
 if diverged:
-    st.warning(
+    trained.warning(
         f"Trained, but training failed for {' and '.join(diverged)}: the loss stopped being a number "
         "(see below). The results belong to the configuration shown above, cached for every session."
     )
 else:
-    st.success(
+    trained.success(
         "Trained: results below belong to the configuration shown above, and are cached for every session."
     )
 columns = st.columns(len(MODEL_KINDS))
 for column, kind in zip(columns, MODEL_KINDS, strict=True):
     result = pair[kind]
-    with column:
+    with column, st.container(key=f"model_{kind}"):
         st.subheader(MODEL_LABELS[kind])
         st.metric("Test MSE (scaled)", f"{result.scores.test_mse:.3e}")
         st.metric("Train MSE (scaled)", f"{result.scores.train_mse:.3e}")

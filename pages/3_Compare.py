@@ -31,8 +31,10 @@ show.config_caption(config)
 
 results = work.trained_pair(config)
 if results is None:
-    if work.train_pair_button(config) is None:
-        st.info("This configuration has not been trained yet, so there is nothing to compare. Train it here.")
+    work.train_pair_button(
+        config,
+        idle="This configuration has not been trained yet, so there is nothing to compare. Train it here.",
+    )
     st.stop()
 
 data = show.dataset(config.data)
@@ -57,7 +59,7 @@ with st.container(key="scores"):
     table = scores_table(scores)
     left, right = st.columns([2, 3])
     with left:
-        show.table(table)
+        show.table(table, key="scores_table")
         st.caption(
             "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
             "error in Fibonacci units. The naive rules see the same test windows: a network that does not "
@@ -175,7 +177,7 @@ with st.container(key="what_if"):
                 st.caption(f"Unedited, this window's true next value is {truth:.6g}.")
             left, right = st.columns([2, 3])
             with left:
-                show.table(frame)
+                show.table(frame, key="what_if_answers")
             with right:
                 weights = answers["attention"][1][0]
                 show.chart(

@@ -11,7 +11,7 @@ from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Robustness", ":material/stacked_line_chart:")
 config, seeds = settings.sidebar_study_config()
-st.caption(f"Configuration: {config.describe(with_seed=False)}; seeds 0 to {seeds - 1}")
+show.config_caption(config, with_seed=False, more=f"; seeds 0 to {seeds - 1}")
 st.markdown(
     "The tutorial trains each model once and concludes that attention lowers the test MSE. But the "
     "same model's test MSE moves by more than 100x from one seed (initial weights and order of the "
@@ -21,27 +21,29 @@ st.markdown(
 
 result = work.study_result(config, seeds)
 if result is None:
-    if work.run_study_button(config, seeds) is None:
-        st.info(
-            f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all seeds "
-            "of a model at once; the tutorial's configuration takes a few seconds."
-        )
+    work.run_study_button(
+        config,
+        seeds,
+        idle=f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all seeds "
+        "of both models at once; the tutorial's configuration takes a few seconds.",
+    )
     st.stop()
 
 comparison = result.comparison
-st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for every session.")
-histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
-if diverged := diverged_seeds(histories, show.dataset(config.data), config):
-    st.warning(diverged)
-wins, ratio, test = st.columns(3)
-wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
-interval = comparison.ci_note or f"95% bootstrap CI {comparison.ci_low:.3g} to {comparison.ci_high:.3g}"
-ratio.metric("Median test MSE ratio (attention / RNN)", f"{comparison.median_ratio:.3g}")
-ratio.caption(interval)
-test.metric("Wilcoxon signed-rank p", f"{comparison.p_value:.3g}", help="Paired, on the log ratios")
-if comparison.p_note:
-    test.caption(comparison.p_note)
-st.info(verdict(comparison, config))
+with st.container(key="comparison"):
+    st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for every session.")
+    histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
+    if diverged := diverged_seeds(histories, show.dataset(config.data), config):
+        st.warning(diverged)
+    wins, ratio, test = st.columns(3)
+    wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
+    interval = comparison.ci_note or f"95% bootstrap CI {comparison.ci_low:.3g} to {comparison.ci_high:.3g}"
+    ratio.metric("Median test MSE ratio (attention / RNN)", f"{comparison.median_ratio:.3g}")
+    ratio.caption(interval)
+    test.metric("Wilcoxon signed-rank p", f"{comparison.p_value:.3g}", help="Paired, on the log ratios")
+    if comparison.p_note:
+        test.caption(comparison.p_note)
+    st.info(verdict(comparison, config))
 
 paired = paired_table(result.table)
 left, right = st.columns(2)
@@ -51,7 +53,7 @@ with right:
     show.chart(ratio_figure(paired))
 
 st.subheader("Seed by seed")
-show.table(paired)
+show.table(paired, key="per_seed")
 st.download_button(
     "Per-seed results (CSV)",
     result.table.to_csv(index=False),
@@ -72,4 +74,5 @@ if single is not None and config.seed < seeds:
         f"{here[f'{MODEL_LABELS[kind]} test MSE']:.4g} here"
         for kind in MODEL_KINDS
     ]
-    st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (equal up to float rounding).")
+    with st.container(key="agreement"):
+        st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (equal up to float rounding).")

@@ -19,20 +19,28 @@ vary = settings.sweep_axes()
 try:
     grid = sweep_grid(base, vary)
 except ValueError as error:
-    st.error(f"{error}. Change it above or in the sidebar.")
+    with st.container(key="problems"):
+        st.error(f"{error}. Change it above or in the sidebar.")
     st.stop()
-st.caption(
-    f"{len(grid)} grid points x {seeds} seeds x 2 models = {2 * len(grid) * seeds} trainings. "
-    f"Fixed: {fixed_settings(base, vary)}."
-)
+with st.container(key="grid"):
+    st.caption(
+        f"{len(grid)} grid points x {seeds} seeds x 2 models = {2 * len(grid) * seeds} trainings. "
+        f"Fixed: {fixed_settings(base, vary)}."
+    )
 
 result = work.sweep_result(base, vary, seeds)
 if result is None:
-    if work.run_sweep_button(base, vary, seeds, [point.config for point in grid]) is None:
-        st.info("This sweep has not been run yet. Press **Run the sweep**; it is kept for every session.")
+    work.run_sweep_button(
+        base,
+        vary,
+        seeds,
+        [point.config for point in grid],
+        idle="This sweep has not been run yet. Press **Run the sweep**; it is kept for every session.",
+    )
     st.stop()
 
-st.success(f"{len(result.table)} trainings in {result.seconds:.0f} s, cached for every session.")
+with st.container(key="done"):
+    st.success(f"{len(result.table)} trainings in {result.seconds:.0f} s, cached for every session.")
 names = list(vary)
 ratios = ratio_summary(result)
 if len(names) == 1:
@@ -42,8 +50,8 @@ else:
 show.chart(sweep_parallel(result.table, names))
 
 st.subheader("What each grid point says")
-show.table(result.comparisons())
-with st.expander("In words, point by point", expanded=True):
+show.table(result.comparisons(), key="comparisons")
+with st.expander("In words, point by point", expanded=True), st.container(key="verdicts"):
     for point in result.points:
         st.markdown(f"**{point.point.describe()}**: {point_verdict(point)}")
 st.download_button(

@@ -93,11 +93,14 @@ def _values(*sections: str) -> dict[str, Any]:
                     except ValueError as error:
                         errors.append(str(error))
                     saved[field.name] = st.session_state[field.name]
-    for problem in problems:
-        st.warning(problem)
+    if problems:
+        with st.container(key="link_problems"):
+            for problem in problems:
+                st.warning(problem)
     if errors:
-        for error in errors:
-            st.error(f"{error}. Change it in the sidebar.")
+        with st.container(key="problems"):
+            for error in errors:
+                st.error(f"{error}. Change it in the sidebar.")
         st.stop()
     return values
 
@@ -107,7 +110,8 @@ def _valid(values: dict[str, Any]) -> TrainConfig:
     try:
         return train_config(values)
     except ValueError as error:
-        st.error(f"This configuration cannot be used: {error}. Change it in the sidebar.")
+        with st.container(key="problems"):
+            st.error(f"This configuration cannot be used: {error}. Change it in the sidebar.")
         st.stop()
 
 
@@ -191,7 +195,8 @@ def sweep_axes() -> dict[str, tuple]:
             except ValueError as error:
                 errors.append(str(error))
     if errors:
-        for error in errors:
-            st.error(f"{error}. Change it above.")
+        with st.container(key="problems"):
+            for error in errors:
+                st.error(f"{error}. Change it above.")
         st.stop()
     return vary

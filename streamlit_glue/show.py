@@ -20,8 +20,8 @@ def chart(figure: go.Figure, **kwargs: Any) -> None:
     st.plotly_chart(figure, theme=None, config=CHART_CONFIG, **kwargs)
 
 
-def table(frame: pd.DataFrame, **kwargs: Any) -> None:
-    """A dataframe with every float shown to 4 significant digits.
+def table(frame: pd.DataFrame, key: str | None = None) -> None:
+    """A dataframe with every float shown to 4 significant digits, in a container keyed `key`.
 
     As text: Streamlit's number formats give up on values beyond about 1e21, and Fibonacci
     numbers and errors in Fibonacci units go far beyond.
@@ -29,12 +29,15 @@ def table(frame: pd.DataFrame, **kwargs: Any) -> None:
     shown = frame.copy()
     for column in shown.select_dtypes("float").columns:
         shown[column] = shown[column].map("{:.4g}".format)
-    st.dataframe(shown, hide_index=True, **kwargs)
+    with st.container(key=key):
+        st.dataframe(shown, hide_index=True)
 
 
-def config_caption(config: DataConfig | TrainConfig, with_seed: bool = True) -> None:
+def config_caption(config: DataConfig | TrainConfig, with_seed: bool = True, more: str = "") -> None:
+    """Which configuration a page's numbers belong to, in a container keyed "configuration"."""
     text = config.describe(with_seed) if isinstance(config, TrainConfig) else config.describe()
-    st.caption(f"Configuration: {text}")
+    with st.container(key="configuration"):
+        st.caption(f"Configuration: {text}{more}")
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -46,5 +49,6 @@ def dataset(config: DataConfig) -> Dataset:
 def reproduce(command: str, versions: dict[str, str]) -> None:
     """The command line that gives these numbers, and what made them, in a block a user can copy."""
     made_with = ", ".join(f"{name} {version}" for name, version in versions.items())
-    st.markdown("**Reproduce these numbers** outside the app, from a checkout of this project:")
-    st.code(f"# made with {made_with}\n{command}", language="bash")
+    with st.container(key="reproduce"):
+        st.markdown("**Reproduce these numbers** outside the app, from a checkout of this project:")
+        st.code(f"# made with {made_with}\n{command}", language="bash")

@@ -110,9 +110,10 @@ def study_result(config: TrainConfig, seeds: int) -> Any:
     return runner().result(study_key(config, seeds))
 
 
-def train_pair_button(config: TrainConfig) -> Job | None:
-    """The Train button with its estimated time, and the pair's training, live, while it runs."""
-    return _job_controls(
+def train_pair_button(config: TrainConfig, idle: str) -> None:
+    """The Train button with its estimated time, and the pair's training, live, while it runs;
+    `idle` is said while nothing runs."""
+    _job_controls(
         pair_key(config),
         tasks.train_pair,
         (config,),
@@ -122,12 +123,13 @@ def train_pair_button(config: TrainConfig) -> Job | None:
         seconds=budget.estimate_seconds(config),
         refusal=budget.refusal(config, BUDGET_SECONDS),
         draw=partial(_draw_epochs, title="Loss per epoch"),
+        idle=idle,
     )
 
 
-def run_study_button(config: TrainConfig, seeds: int) -> Job | None:
+def run_study_button(config: TrainConfig, seeds: int, idle: str) -> None:
     """The Run button of a seed study with its estimated time, and the study, live, while it runs."""
-    return _job_controls(
+    _job_controls(
         study_key(config, seeds),
         tasks.run_study,
         (config, seeds),
@@ -137,6 +139,7 @@ def run_study_button(config: TrainConfig, seeds: int) -> Job | None:
         seconds=budget.estimate_seconds(config, seeds),
         refusal=budget.refusal(config, BUDGET_SECONDS, seeds, what="study"),
         draw=partial(_draw_epochs, title=f"Median loss per epoch over the {seeds} seeds"),
+        idle=idle,
     )
 
 
@@ -150,11 +153,11 @@ def sweep_result(base: TrainConfig, vary: dict[str, tuple], seeds: int) -> Any:
 
 
 def run_sweep_button(
-    base: TrainConfig, vary: dict[str, tuple], seeds: int, configs: list[TrainConfig]
-) -> Job | None:
+    base: TrainConfig, vary: dict[str, tuple], seeds: int, configs: list[TrainConfig], idle: str
+) -> None:
     """The Run button of a sweep over the grid points `configs`, its estimate, and its progress."""
     swept = " and ".join(f"{name} ({len(values)} values)" for name, values in vary.items())
-    return _job_controls(
+    _job_controls(
         sweep_key(base, vary, seeds),
         tasks.run_sweep,
         (base, tuple(vary.items()), seeds),
@@ -164,6 +167,7 @@ def run_sweep_button(
         seconds=budget.sweep_seconds(configs, seeds),
         refusal=budget.sweep_refusal(configs, BUDGET_SECONDS, seeds),
         draw=partial(_draw_sweep, points=len(configs)),
+        idle=idle,
     )
 
 
@@ -177,12 +181,19 @@ def _job_controls(
     seconds: float,
     refusal: str | None,
     draw: Callable[[list[Any]], None],
-) -> Job | None:
-    """A button that starts `function(*args)` for `key`, its estimate, and the job's progress.
+    idle: str,
+) -> None:
+    """A button that starts `function(*args)` for `key`, its estimate, and the job's progress, in a
+    container keyed "job"; `idle` is said while no job is followed.
 
     A job under way for `key` (started here, in another session, or before a reload) is
-    followed at once, unless this session stopped it. Returns the job followed, if any.
+    followed at once, unless this session stopped it.
     """
+    with st.container(key="job"):
+        _controls(key, function, args, label, button, button_key, seconds, refusal, draw, idle)
+
+
+def _controls(key, function, args, label, button, button_key, seconds, refusal, draw, idle) -> None:
     _notice(key)
     job = runner().job(key)
     if job is not None and job.id in _stopped():
@@ -210,10 +221,11 @@ def _job_controls(
             )
         else:
             st.rerun()  # drawn again with the button disabled and the job followed
-    if job is not None:
+    if job is None:
+        st.info(idle)
+    else:
         runner().follow(job, session_id())
         _follow(job, draw)
-    return job
 
 
 def _stopped() -> set[int]:

@@ -65,3 +65,23 @@ def press(at, key: str):
     """Press a keyed button and wait for the work it started."""
     at.button(key=key).click().run()
     return finish_jobs(at)
+
+
+def said(at, key: str, kind: str = "caption") -> list[str]:
+    """The texts of every `kind` element (caption, error, info, success, warning, markdown) inside the
+    page's container keyed `key`; empty if there is no such container."""
+    try:
+        block = at.get_by_key(key)
+    except KeyError:
+        return []
+    return [element.value for element in getattr(block, kind)]
+
+
+def metrics(at, key: str) -> dict[str, str]:
+    """The metrics inside the container keyed `key`, by label."""
+    return {metric.label: metric.value for metric in at.get_by_key(key).metric}
+
+
+def table(at, key: str):
+    """The table in the container keyed `key`, as a pandas DataFrame."""
+    return at.get_by_key(key).dataframe[0].value

@@ -3,7 +3,7 @@
 import pytest
 
 from fibdash.config import FIELDS
-from tests.conftest import open_page
+from tests.conftest import open_page, said
 
 PAGES = {"pages/1_Dataset.py": "data", "pages/2_Train.py": "training", "pages/4_Robustness.py": "study"}
 SHOWN = {"data": ("data",), "training": ("data", "training"), "study": ("data", "training", "study")}
@@ -40,18 +40,21 @@ def test_every_setting_at_and_past_its_bounds(app, page):
             for value in field.choices:
                 widget(app, field.name).set_value(value).run()
                 assert not app.exception, (field.name, value, app.exception)
-                assert app.error or app.caption[0].value.startswith("Configuration:"), (field.name, value)
+                assert said(app, "problems", "error") or said(app, "configuration"), (field.name, value)
         else:
             for number, ok in cases(field):
                 widget(app, field.name).input(typed(field, number)).run()
                 assert not app.exception, (field.name, number, app.exception)
                 if not ok:  # past a fixed bound: the field's own message
-                    assert any(field.name in error.value for error in app.error), (field.name, number)
+                    assert any(field.name in error for error in said(app, "problems", "error")), (
+                        field.name,
+                        number,
+                    )
                 else:
-                    shown = app.error or app.caption[0].value.startswith("Configuration:")
+                    shown = said(app, "problems", "error") or said(app, "configuration")
                     assert shown, (field.name, number)
         default = field.default if field.choices else typed(field, field.default)
         w = widget(app, field.name)
         (w.set_value(default) if field.choices else w.input(default)).run()  # judge the next field alone
-        assert not app.error, field.name
+        assert not said(app, "problems", "error"), field.name
     assert app.jobs() == 0  # bounds alone never start a training

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import SMALL, open_page, press
+from tests.conftest import SMALL, open_page, press, said, table
 
 PAGE = "pages/3_Compare.py"
 
@@ -8,10 +8,10 @@ PAGE = "pages/3_Compare.py"
 def test_untrained_config_is_said_and_can_be_trained_here(app):
     open_page(app, PAGE, **SMALL)
     assert not app.exception
-    assert "has not been trained yet" in app.info[0].value
+    assert "has not been trained yet" in said(app, "job", "info")[0]
     assert not app.get("plotly_chart")
     press(app, "train")
-    assert not app.exception and not app.error
+    assert not app.exception and not said(app, "problems", "error")
     assert app.jobs() == 1
     assert len(app.get("plotly_chart")) == 10
 
@@ -20,17 +20,16 @@ def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
     open_page(app, "pages/2_Train.py", **SMALL)
     press(app, "train")
     open_page(app, PAGE)
-    assert not app.exception and not app.error
+    assert not app.exception and not said(app, "problems", "error")
     assert app.jobs() == 1  # read from the cache
-    table = app.dataframe[0].value
-    assert list(table["predictor"]) == [
+    assert list(table(app, "scores_table")["predictor"]) == [
         "RNN",
         "RNN + attention",
         "predict zero",
         "persistence",
         "Fibonacci rule",
     ]
-    assert "n=60" in app.caption[0].value and "2 epochs" in app.caption[0].value
+    assert "n=60" in said(app, "configuration")[0] and "2 epochs" in said(app, "configuration")[0]
     assert len(app.get("plotly_chart")) == 10
     assert len(app.get("download_button")) == 2
 
@@ -71,19 +70,19 @@ def test_what_if_answers_an_edited_window_and_names_bad_values(app):
     trained_compare(app, time_steps=5)
     section = app.get_by_key("what_if")
     box = next(t for t in section.text_area if t.key.startswith("what_if_values_"))
-    before = section.dataframe[0].value
+    before = table(app, "what_if_answers")
     assert list(before["predictor"]) == ["RNN", "RNN + attention", "persistence", "Fibonacci rule"]
     values = box.value.split(", ")
     values[-1] = str(int(values[-1]) * 2)  # the last input doubled
     box.input(", ".join(values)).run()
-    after = app.get_by_key("what_if").dataframe[0].value
+    after = table(app, "what_if_answers")
     assert after["scaled"].tolist() != before["scaled"].tolist()
     assert float(after.loc[2, "Fibonacci units"]) == pytest.approx(int(values[-1]), rel=1e-3)  # persistence
     box = next(t for t in app.get_by_key("what_if").text_area if t.key.startswith("what_if_values_"))
     box.input(", ".join(["1", "2", "", "5", "8"])).run()
-    assert "t-3 is empty: type a number" in app.get_by_key("what_if").error[0].value
+    assert "t-3 is empty: type a number" in said(app, "what_if", "error")[0]
     box.input("1, 2, 3, 5, 1e300").run()
-    assert "beyond the range the scaler was fitted on" in app.get_by_key("what_if").error[0].value
+    assert "beyond the range the scaler was fitted on" in said(app, "what_if", "error")[0]
     assert not app.exception
 
 

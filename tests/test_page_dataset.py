@@ -1,35 +1,35 @@
-from tests.conftest import open_page
+from tests.conftest import open_page, said, table
 
 PAGE = "pages/1_Dataset.py"
 
 
 def test_defaults_render_every_chart_and_the_windows(app):
     open_page(app, PAGE)
-    assert not app.exception and not app.error
+    assert not app.exception and not said(app, "problems", "error")
     assert len(app.get("plotly_chart")) == 4
-    assert "n=1200, time_steps=20, train fraction 0.7, minmax scaling" in app.caption[0].value
-    table = app.dataframe[0].value
-    assert list(table.columns[:3]) == ["target index", "split", "t-20"]
-    assert len(table) == 10 and set(table["split"]) == {"train"}
+    assert "n=1200, time_steps=20, train fraction 0.7, minmax scaling" in said(app, "configuration")[0]
+    windows = table(app, "windows")
+    assert list(windows.columns[:3]) == ["target index", "split", "t-20"]
+    assert len(windows) == 10 and set(windows["split"]) == {"train"}
     assert app.get("download_button")
 
 
 def test_small_config_shows_the_tutorials_example(app):
     open_page(app, PAGE, n=12, time_steps=3)
     app.selectbox(key="scaling").set_value("none").run()
-    assert not app.exception and not app.error
-    table = app.dataframe[0].value
-    shown = table[["t-3", "t-2", "t-1"]].astype(float).values.tolist()[:6]  # drawn as text
+    assert not app.exception and not said(app, "problems", "error")
+    windows = table(app, "windows")
+    shown = windows[["t-3", "t-2", "t-1"]].astype(float).values.tolist()[:6]  # drawn as text
     assert shown == [[8, 13, 21], [5, 8, 13], [2, 3, 5], [13, 21, 34], [21, 34, 55], [34, 55, 89]]
-    assert table["target"].tolist()[:6] == ["34", "21", "8", "55", "89", "144"]
+    assert windows["target"].tolist()[:6] == ["34", "21", "8", "55", "89", "144"]
 
 
 def test_bad_values_give_an_error_not_an_exception(app):
     open_page(app, PAGE, n=30, time_steps=29)
     assert not app.exception
-    assert "time_steps must be at most 28" in app.error[0].value
+    assert "time_steps must be at most 28" in said(app, "problems", "error")[0]
     app.text_input(key="time_steps").input("20").run()  # 10 windows; 5% of them is none
     app.text_input(key="train_fraction").input("0.05").run()
-    assert "leaves no training window" in app.error[0].value
+    assert "leaves no training window" in said(app, "problems", "error")[0]
     app.switch_page("app.py").run()  # the rest of the app keeps working
-    assert not app.exception and not app.error
+    assert not app.exception and not said(app, "problems", "error")

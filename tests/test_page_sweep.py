@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import SMALL, open_page, press
+from tests.conftest import SMALL, open_page, press, said, table
 
 PAGE = "pages/5_Sweep.py"
 
@@ -15,11 +15,11 @@ def sweep_page(app):
 
 def test_defaults_render_not_run_with_the_grid_and_an_estimate(app):
     open_page(app, PAGE)
-    assert not app.exception and not app.error
+    assert not app.exception and not said(app, "problems", "error")
     assert app.selectbox(key="sweep").value == "scaling"
     assert app.selectbox(key="sweep2").value == "(nothing else)"
-    assert any(c.value.startswith("2 grid points x 10 seeds x 2 models = 40 trainings") for c in app.caption)
-    assert any(c.value.startswith("Estimated time: about") for c in app.caption)
+    assert said(app, "grid")[0].startswith("2 grid points x 10 seeds x 2 models = 40 trainings")
+    assert said(app, "job")[0].startswith("Estimated time: about")
     assert app.jobs() == 0
 
 
@@ -29,27 +29,25 @@ def test_two_settings_give_a_heatmap_one_gives_lines_and_both_are_cached(sweep_p
     assert app.text_input(key="values2").value == "2, 4, 8"  # offered for the setting just chosen
     app.text_input(key="values2").input("2, 4").run()
     press(app, "run_sweep")
-    assert not app.exception and not app.error and app.jobs() == 1
-    assert "24 trainings in" in app.success[0].value
+    assert not app.exception and app.jobs() == 1
+    assert "24 trainings in" in said(app, "done", "success")[0]
     charts = app.get("plotly_chart")
     assert len(charts) == 2
-    table = app.dataframe[0].value
-    assert table[["scaling", "hidden_units"]].values.tolist() == [
+    assert table(app, "comparisons")[["scaling", "hidden_units"]].values.tolist() == [
         ["minmax", 2],
         ["minmax", 4],
         ["log-minmax", 2],
         ["log-minmax", 4],
     ]
-    assert len(app.markdown) >= 4 and any(
-        "This holds at scaling=minmax, hidden_units=2 only" in m.value for m in app.markdown
-    )
+    verdicts = said(app, "verdicts", "markdown")
+    assert len(verdicts) == 4 and "This holds at scaling=minmax, hidden_units=2 only" in verdicts[0]
 
     app.selectbox(key="sweep2").set_value("(nothing else)").run()
     press(app, "run_sweep")
     assert app.jobs() == 2 and len(app.get("plotly_chart")) == 2
     app.selectbox(key="sweep2").set_value("hidden_units").run()  # back to the first sweep: from the cache
     app.text_input(key="values2").input("2, 4").run()
-    assert "24 trainings in" in app.success[0].value and app.jobs() == 2
+    assert "24 trainings in" in said(app, "done", "success")[0] and app.jobs() == 2
 
 
 def test_a_new_setting_offers_values_of_its_kind_and_bad_values_are_named(sweep_page):
@@ -57,12 +55,18 @@ def test_a_new_setting_offers_values_of_its_kind_and_bad_values_are_named(sweep_
     app.selectbox(key="sweep").set_value("learning_rate").run()
     assert app.text_input(key="values").value == "0.0001, 0.001, 0.01"
     app.text_input(key="values").input("0.01, fast").run()
-    assert "learning_rate must be a number greater than 0 and at most 1, got 'fast'" in app.error[0].value
+    assert (
+        "learning_rate must be a number greater than 0 and at most 1, got 'fast'"
+        in said(app, "problems", "error")[0]
+    )
     app.selectbox(key="sweep").set_value("time_steps").run()
     app.text_input(key="values").input("5, 59").run()
-    assert "the grid point time_steps=59" in app.error[0].value and "cannot be trained" in app.error[0].value
+    assert (
+        "the grid point time_steps=59" in said(app, "problems", "error")[0]
+        and "cannot be trained" in said(app, "problems", "error")[0]
+    )
     app.selectbox(key="sweep2").set_value("time_steps").run()
-    assert "time_steps is chosen twice" in app.error[0].value
+    assert "time_steps is chosen twice" in said(app, "problems", "error")[0]
     assert not app.exception and app.jobs() == 0
 
 
@@ -71,6 +75,6 @@ def test_a_sweep_over_the_budget_is_refused(sweep_page):
     app.selectbox(key="sweep2").set_value("hidden_units").run()
     app.text_input(key="epochs").input("500").run()
     app.text_input(key="n").input("1474").run()
-    refusal = app.error[0].value
+    refusal = said(app, "job", "error")[0]
     assert "This sweep would take" in refusal and "fewer values (it has 6 grid points)" in refusal
     assert app.button(key="run_sweep").disabled and app.jobs() == 0

@@ -1,41 +1,44 @@
 import re
 
-from tests.conftest import SMALL, open_page, press
+from tests.conftest import SMALL, metrics, open_page, press, said
 
 PAGE = "pages/2_Train.py"
 
 
 def test_defaults_render_untrained_with_an_estimate(app):
     open_page(app, PAGE)
-    assert not app.exception and not app.error
-    assert "not been trained yet" in app.info[0].value
+    assert not app.exception and not said(app, "problems", "error")
+    assert "not been trained yet" in said(app, "job", "info")[0]
     values = {key: app.text_input(key=key).value for key in ("n", "time_steps", "hidden_units", "epochs")}
     assert values == {"n": "1200", "time_steps": "20", "hidden_units": "2", "epochs": "30"}
     assert app.text_input(key="learning_rate").value == "0.001"
     assert app.selectbox(key="cell").value == "SimpleRNN"
-    assert any(caption.value.startswith("Estimated time: about") for caption in app.caption)
+    assert said(app, "job")[0].startswith("Estimated time: about")
     assert app.jobs() == 0
 
 
 def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     open_page(app, PAGE, **SMALL)
     press(app, "train")
-    assert not app.exception and not app.error
+    assert not app.exception and not said(app, "problems", "error")
     assert app.jobs() == 1
-    assert len(app.metric) == 6
-    params = [table.value["Params"].sum() for table in app.dataframe]
+    scores = {kind: metrics(app, f"model_{kind}") for kind in ("rnn", "attention")}
+    assert all(len(model) == 3 and "Test MSE (scaled)" in model for model in scores.values())
+    params = [
+        app.get_by_key(f"model_{kind}").dataframe[0].value["Params"].sum() for kind in ("rnn", "attention")
+    ]
     assert params == [11, 33]
-    assert any("Trained" in s.value for s in app.success)
+    assert said(app, "trained", "success")[0].startswith("Trained")
 
     # Back on the page later, or after another page: shown at once, nothing trained again.
     app.switch_page("app.py").run()
     open_page(app, PAGE)
-    assert len(app.metric) == 6 and app.jobs() == 1
+    assert metrics(app, "model_rnn") == scores["rnn"] and app.jobs() == 1
     assert not app.button  # nothing to train
 
     # A different seed is a different config: not trained yet.
     app.text_input(key="seed").input("1").run()
-    assert "not been trained yet" in app.info[0].value
+    assert "not been trained yet" in said(app, "job", "info")[0]
 
 
 def test_cache_is_shared_between_sessions(app):
@@ -47,7 +50,7 @@ def test_cache_is_shared_between_sessions(app):
     press(app, "train")
     other = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     open_page(other, PAGE, **SMALL)
-    assert len(other.metric) == 6 and app.jobs() == 1
+    assert metrics(other, "model_attention") == metrics(app, "model_attention") and app.jobs() == 1
 
 
 def test_visitors_cannot_clear_the_cache(app):
@@ -59,7 +62,7 @@ def test_visitors_cannot_clear_the_cache(app):
 def test_over_budget_config_is_refused_before_it_starts_naming_what_to_reduce(app):
     open_page(app, PAGE, n=1474, time_steps=300, hidden_units=64, epochs=500)
     app.selectbox(key="cell").set_value("LSTM").run()
-    refusal = app.error[0].value
+    refusal = said(app, "job", "error")[0]
     assert "on this server, which runs jobs of at most 1 min" in refusal
     assert re.search(r"Alone, any of these would fit: (epochs|time_steps|hidden_units) \d+", refusal)
     assert app.button(key="train").disabled and app.jobs() == 0
@@ -67,22 +70,22 @@ def test_over_budget_config_is_refused_before_it_starts_naming_what_to_reduce(ap
 
 def test_typed_numbers_are_read_as_meant_or_refused_with_a_message(app):
     open_page(app, PAGE, n="1e3")
-    assert app.text_input(key="n").value == "1000" and "n=1000" in app.caption[0].value
+    assert app.text_input(key="n").value == "1000" and "n=1000" in said(app, "configuration")[0]
     app.text_input(key="epochs").input("").run()
-    assert "epochs is empty: type a whole number from 1 to 500" in app.error[0].value
+    assert "epochs is empty: type a whole number from 1 to 500" in said(app, "problems", "error")[0]
     app.text_input(key="epochs").input("12.5").run()
-    assert "epochs must be a whole number, got '12.5'" in app.error[0].value
+    assert "epochs must be a whole number, got '12.5'" in said(app, "problems", "error")[0]
     app.text_input(key="epochs").input("5000").run()
-    assert "epochs must be at most 500, got 5000" in app.error[0].value
+    assert "epochs must be at most 500, got 5000" in said(app, "problems", "error")[0]
     assert app.jobs() == 0
 
 
 def test_bad_values_give_an_error_not_an_exception(app):
     open_page(app, PAGE, n=60, batch_size=100)
     assert not app.exception
-    assert "batch_size must be at most 28" in app.error[0].value
+    assert "batch_size must be at most 28" in said(app, "problems", "error")[0]
     app.text_input(key="batch_size").input("1").run()
     app.text_input(key="n").input("400").run()
     app.selectbox(key="scaling").set_value("none").run()
-    assert "with scaling 'none', n must be at most 185" in app.error[0].value
+    assert "with scaling 'none', n must be at most 185" in said(app, "problems", "error")[0]
     assert app.jobs() == 0

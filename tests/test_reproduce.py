@@ -7,12 +7,12 @@ import sys
 import pandas as pd
 import pytest
 
-from tests.conftest import ROOT, open_page, press
+from tests.conftest import ROOT, metrics, open_page, press, table
 
 
 def run_shown(app, tmp_path, out: str | None = None) -> str:
     """Run the command in the page's reproduce block, as a user would paste it; its output."""
-    block = app.code[0].value.splitlines()
+    block = app.get_by_key("reproduce").code[0].value.splitlines()
     assert block[0].startswith("# made with Python ") and "TensorFlow " in block[0] and "Keras " in block[0]
     command = block[-1].split()
     assert command[:3] == ["python", "-m", "fibdash"]
@@ -27,8 +27,11 @@ def run_shown(app, tmp_path, out: str | None = None) -> str:
 def test_the_train_pages_command_prints_its_test_mses(app, tmp_path):
     open_page(app, "pages/2_Train.py", n=60, epochs=2, seed=1)
     press(app, "train")
-    assert app.code[0].value.splitlines()[-1] == "python -m fibdash --n 60 --epochs 2 --seed 1"
-    page = [float(m.value) for m in app.metric if m.label == "Test MSE (scaled)"]
+    assert (
+        app.get_by_key("reproduce").code[0].value.splitlines()[-1]
+        == "python -m fibdash --n 60 --epochs 2 --seed 1"
+    )
+    page = [float(metrics(app, f"model_{kind}")["Test MSE (scaled)"]) for kind in ("rnn", "attention")]
     out = run_shown(app, tmp_path)
     rows = dict(re.findall(r"^\s*(RNN \+ attention|RNN)\s+\S+\s+(\S+)", out, re.MULTILINE))
     assert [float(rows["RNN"]), float(rows["RNN + attention"])] == pytest.approx(page, rel=1e-3)
@@ -38,11 +41,11 @@ def test_the_robustness_pages_command_writes_its_table(app, tmp_path):
     open_page(app, "pages/4_Robustness.py", n=60, epochs=2)
     app.select_slider(key="seeds").set_value(3).run()
     press(app, "run_study")
-    assert app.code[0].value.splitlines()[-1] == (
+    assert app.get_by_key("reproduce").code[0].value.splitlines()[-1] == (
         "python -m fibdash study --seeds 3 --n 60 --epochs 2 --out seed_study.csv"
     )
-    shown = app.dataframe[0].value
+    shown = table(app, "per_seed")
     run_shown(app, tmp_path, out="seed_study.csv")
-    table = pd.read_csv(tmp_path / "seed_study.csv").pivot(index="seed", columns="model", values="test MSE")
+    written = pd.read_csv(tmp_path / "seed_study.csv").pivot(index="seed", columns="model", values="test MSE")
     for kind, column in (("rnn", "RNN test MSE"), ("attention", "RNN + attention test MSE")):
-        assert shown[column].astype(float).tolist() == pytest.approx(table[kind].tolist(), rel=1e-3)
+        assert shown[column].astype(float).tolist() == pytest.approx(written[kind].tolist(), rel=1e-3)
