@@ -158,7 +158,7 @@ def load_stacked(models: Sequence[keras.Model], stacked: dict[str, np.ndarray]) 
 
 # Time steps per iteration of the scan over time: each iteration of an XLA while-loop costs more
 # than a step of these tiny cells, and two steps per iteration halve an epoch's time while
-# compiling about as fast; more add compilation time than 30 epochs win back.
+# compiling about as fast; four or five compile slower for no clear gain.
 UNROLL = 2
 
 
@@ -264,12 +264,10 @@ def forward(
     state = (zeros, zeros) if a.cell == "LSTM" else (zeros,)
     last, sequence = scan_time(recurrent_step(a, weights), xk, state)
     # the Attention layer on attention's members, (T, S, B, H): e = tanh(x W + b), alpha = softmax
-    # over time, context
+    # over time, and the context
     sequence = sequence[:, a.seeds :]
     w = weights["attention/attention_weight"][a.seeds :]  # (S, H, 1)
-    b = ops.transpose(weights["attention/attention_bias"][a.seeds :, :, 0])[
-        ..., None
-    ]  # (S, T, 1) -> (T, S, 1)
+    b = ops.transpose(weights["attention/attention_bias"][a.seeds :, :, 0])[..., None]  # (T, S, 1)
     alpha = ops.softmax(ops.tanh(member_matmul(sequence, w)[..., 0] + b), axis=0)  # (T, S, B)
     context = ops.sum(sequence * ops.expand_dims(alpha, -1), axis=0)  # (S, B, H)
     features = ops.concatenate([last[0][: a.seeds], context], axis=0)  # (M, B, H)
