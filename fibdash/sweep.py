@@ -26,6 +26,7 @@ from scipy import stats
 import fibdash.study
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig
 from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, compare, verdict
+from fibdash.worker import main_script_left_alone
 
 if TYPE_CHECKING:
     from fibdash.results import EpochLog
@@ -253,7 +254,8 @@ def in_processes(jobs: int) -> Runner:
         # spawned, not forked: a fork of a process that has loaded TensorFlow can hang
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
         try:
-            futures = [pool.submit(study_point, point, seeds) for point in points]
+            with main_script_left_alone():  # submit starts the processes
+                futures = [pool.submit(study_point, point, seeds) for point in points]
             for future in as_completed(futures):
                 yield future.result()
         finally:

@@ -103,7 +103,7 @@ class Worker:
         self.process = context.Process(
             target=_serve, args=(child, warm_up), name="fibdash-worker", daemon=True
         )
-        with _main_script_left_alone():
+        with main_script_left_alone():
             self.process.start()
         child.close()  # the child's end lives in the child: EOF here when it dies
         self._send_lock = threading.Lock()
@@ -224,7 +224,7 @@ _starting = threading.Lock()
 
 
 @contextlib.contextmanager
-def _main_script_left_alone() -> Iterator[None]:
+def main_script_left_alone() -> Iterator[None]:
     """While a child starts: keep "spawn" from running the server's main script again in it.
 
     spawn imports the parent's `__main__` in the child unless it is some package's `__main__`

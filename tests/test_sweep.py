@@ -2,8 +2,10 @@ import dataclasses
 import os
 import re
 import signal
+import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -268,7 +270,14 @@ def test_cli_refuses_a_bad_sweep_before_training(capsys, studies, argv, message)
 
 
 @pytest.mark.slow
-def test_local_processes_give_the_same_rows(tiny_sweep):
+def test_local_processes_give_the_same_rows(tiny_sweep, tmp_path, monkeypatch):
+    # A page run by AppTest leaves its script as `__main__`, and spawn would import it in each
+    # child: a script that starts processes itself then kills the pool. The sweep must not care.
+    script = tmp_path / "page.py"
+    script.write_text("raise SystemExit('the main script ran in a sweep process')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
     vary = {"scaling": VARY["scaling"], "learning_rate": VARY["learning_rate"][:1]}
     result = run_sweep(BASE, vary, SEEDS, runner=in_processes(2))
     expected = tiny_sweep.table[tiny_sweep.table["learning_rate"] == 0.001].reset_index(drop=True)
