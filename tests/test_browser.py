@@ -130,8 +130,9 @@ def test_train_through_the_ui_then_compare(page):
     names = ["RNN", "RNN + attention", "predict zero", "persistence", "Fibonacci rule"]
     assert [cell for cell in cells if cell in names] == names
     titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()  # SVG text
-    assert "Attention weights of the test windows" in titles
-    assert "Mean attention weight per time step" in titles
+    # a long title wraps onto a second SVG line, whose text follows with no space
+    assert "Attention weights of the test windowsafter epoch 2" in titles
+    assert "Mean attention weight per time step afterepoch 2" in titles
     assert any(title.startswith("Predictions in Fibonacci units") for title in titles)
     shot(page, "compare")
 
