@@ -40,6 +40,7 @@ def features(config: TrainConfig, seeds: int = 1) -> dict[str, float]:
     return {
         "programs": 1.0,  # compiling the epoch loop of both models
         "step_time_steps": c.epochs * batches * steps,  # the loop's own iterations
+        "member_time_steps": c.epochs * batches * steps * members,  # each member's work besides its cell
         "training_arithmetic": c.epochs * batches * steps * c.batch_size * members * cell,
         "prediction_arithmetic": c.epochs * steps * PREDICTED_WINDOWS * members * cell,
         "importance": min(occlusion, OCCLUSION_WORK) if seeds == 1 else 0.0,

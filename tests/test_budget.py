@@ -1,0 +1,104 @@
+import json
+import re
+from dataclasses import replace
+
+import pytest
+
+from fibdash import budget
+from fibdash.config import TrainConfig, train_config
+
+TUTORIAL = TrainConfig()
+# The issue's example: within the widgets' bounds, about two hours of the only worker.
+HOURS = train_config(
+    {"n": 1474, "time_steps": 300, "train_fraction": 0.95, "cell": "LSTM", "hidden_units": 64, "epochs": 500}
+)
+
+
+def test_the_calibration_reproduces_the_trainings_it_was_fitted_to():
+    """The features and the stored coefficients belong together: a feature changed without a refit fails."""
+    calibration = json.loads(budget.CALIBRATION.read_text())
+    assert set(calibration["coefficients"]) == set(budget.features(TUTORIAL))
+    low, high = calibration["estimate_over_measured"]
+    for job in calibration["jobs"]:
+        config = train_config(job["changes"])
+        ratio = budget.estimate_seconds(config, job["seeds"]) / job["seconds"]
+        assert low - 0.01 <= ratio <= high + 0.01, job
+    assert 0.5 <= low <= high <= 2.0
+
+
+@pytest.mark.parametrize(
+    "bigger",
+    [
+        {"epochs": 60},
+        {"time_steps": 40},
+        {"hidden_units": 8},
+        {"cell": "LSTM"},
+        {"n": 1474},
+        {"train_fraction": 0.9},
+    ],
+)
+def test_the_estimate_grows_with_the_size_of_the_job(bigger):
+    assert budget.estimate_seconds(train_config(bigger)) > budget.estimate_seconds(TUTORIAL)
+
+
+def test_a_study_costs_more_with_more_seeds():
+    seconds = [budget.estimate_seconds(TUTORIAL, seeds) for seeds in (3, 10, 30)]
+    assert seconds == sorted(seconds) and seconds[0] < seconds[-1]
+
+
+def test_the_tutorial_fits_a_public_demo_and_hours_do_not():
+    assert budget.refusal(TUTORIAL, 60.0) is None
+    assert budget.estimate_seconds(HOURS) > 3600
+    message = budget.refusal(HOURS, 60.0)
+    assert "This training would take about" in message and " h on this server" in message
+    assert "at most 1 min" in message
+
+
+def test_a_refusal_names_settings_that_fit_alone():
+    message = budget.refusal(HOURS, 60.0)
+    fits = dict(re.findall(r"(epochs|time_steps|hidden_units) (\d+)", message.split("would fit:")[1]))
+    assert fits, message
+    for name, value in fits.items():
+        changed = (
+            replace(HOURS, data=replace(HOURS.data, time_steps=int(value)))
+            if name == "time_steps"
+            else replace(HOURS, **{name: int(value)})
+        )
+        assert budget.estimate_seconds(changed) <= 60.0
+        one_more = (
+            replace(HOURS, data=replace(HOURS.data, time_steps=int(value) + 1))
+            if name == "time_steps"
+            else replace(HOURS, **{name: int(value) + 1})
+        )
+        assert budget.estimate_seconds(one_more) > 60.0  # the largest that fits, not just any
+
+
+def test_a_study_refusal_can_name_fewer_seeds():
+    config = train_config({"hidden_units": 32, "epochs": 100})
+    message = budget.refusal(config, 60.0, seeds=30, what="study")
+    assert message.startswith("This study would take")
+    seeds = int(re.search(r"seeds (\d+)", message).group(1))
+    assert seeds < 30 and budget.estimate_seconds(config, seeds) <= 60.0
+
+
+def test_no_budget_refuses_nothing():
+    assert budget.refusal(HOURS, None) is None
+    assert budget.sweep_refusal([HOURS] * 4, None, 30) is None
+
+
+def test_a_sweep_is_budgeted_as_a_whole():
+    points = [train_config({"hidden_units": units, "epochs": 100}) for units in (2, 4, 8, 16)]
+    total = budget.sweep_seconds(points, 10)
+    assert total == pytest.approx(sum(budget.estimate_seconds(point, 10) for point in points))
+    assert budget.sweep_refusal(points, total + 1, 10) is None
+    message = budget.sweep_refusal(points, total / 2, 10)
+    assert message.startswith("This sweep would take") and "4 grid points" in message
+    assert "python -m fibdash sweep" in message
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [(0.2, "about 1 s"), (42, "about 42 s"), (150, "about 2 min"), (7200, "about 2.0 h")],
+)
+def test_durations_in_words(seconds, words):
+    assert budget.describe_seconds(seconds) == words
