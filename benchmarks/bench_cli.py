@@ -4,8 +4,6 @@ Each round runs, in turn:
 - `python -m fibdash --plain`: both tutorial models with Keras' plain `fit` loop, the reference;
 - `python -m fibdash` and `python -m fibdash study --seeds 10`, from a copy of revision BEFORE
   (the code before one engine) and from this tree;
-- `python -m benchmarks.bench_cli pair`: what `python -m fibdash` does (both models, their
-  scores next to the naive baselines), with `train_pair` training both models at once.
 Prints the median wall and CPU (user + system) seconds of each command and its speed-up over
 the plain loop's wall time. Issue 11's targets on a 2-core machine: `python -m fibdash` at
 least 20x the plain loop (30x as a moonshot), the study in at most 6 s.
@@ -24,33 +22,12 @@ COMMANDS = [  # label, from revision BEFORE?, arguments
     ("plain loop", False, ["-m", "fibdash", "--plain"]),
     ("before: fibdash", True, ["-m", "fibdash"]),
     ("fibdash", False, ["-m", "fibdash"]),
-    ("fibdash, pair", False, ["-m", "benchmarks.bench_cli", "pair"]),
     ("before: study", True, ["-m", "fibdash", "study", "--seeds", "10"]),
     ("study", False, ["-m", "fibdash", "study", "--seeds", "10"]),
 ]
 
 
-def pair() -> None:
-    """`python -m fibdash`'s run with both models trained at once."""
-    import pandas as pd
-
-    from fibdash.config import TrainConfig
-    from fibdash.data import make_dataset
-    from fibdash.metrics import naive_baselines, scores_table
-    from fibdash.training import train_pair
-
-    config = TrainConfig()
-    data = make_dataset(config.data)
-    results = train_pair(config, data=data)
-    table = scores_table([r.scores for r in results.values()] + naive_baselines(data))
-    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
-        print(table.to_string(index=False))
-
-
 def main() -> None:
-    if sys.argv[1:] == ["pair"]:
-        pair()
-        return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in COMMANDS}
     with revision_tree() as before_tree:
@@ -64,8 +41,7 @@ def main() -> None:
         cpu = median([run["cpu"] for run in label_runs])
         print(f"{label:<16} {wall[label]:>7.2f} {cpu:>7.2f} {wall['plain loop'] / wall[label]:>12.1f}x")
     print(
-        f"targets: fibdash at least 20x the plain loop (now {wall['plain loop'] / wall['fibdash']:.1f}x, "
-        f"with train_pair {wall['plain loop'] / wall['fibdash, pair']:.1f}x); "
+        f"targets: fibdash at least 20x the plain loop (now {wall['plain loop'] / wall['fibdash']:.1f}x); "
         f"study at most 6 s (now {wall['study']:.2f} s)"
     )
 

@@ -82,13 +82,14 @@ def print_progress(log) -> None:
 def run(config: TrainConfig, plain: bool) -> None:
     from fibdash.data import make_dataset
     from fibdash.metrics import naive_baselines, scores_table
-    from fibdash.training import train
+    from fibdash.training import train_pair
 
     data = make_dataset(config.data)
     print(f"{config}\n{data.config.n_train} training and {data.config.n_test} test windows")
-    results = [train(config, kind, print_progress, fast=not plain, data=data) for kind in MODEL_KINDS]
+    results = list(train_pair(config, print_progress, fast=not plain, data=data).values())
     for r in results:
-        print(f"{r.scores.name}: {r.model.count_params()} parameters, trained in {r.seconds:.1f} s")
+        print(f"{r.scores.name}: {r.model.count_params()} parameters")
+    print(f"both models trained together in {results[0].seconds:.1f} s")
     table = scores_table([r.scores for r in results] + naive_baselines(data))
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print(table.to_string(index=False))
