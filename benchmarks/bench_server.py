@@ -146,9 +146,9 @@ def stop_mid_epoch(browser, folder: Path) -> None:
     try:
         with streamlit_server(folder / "server-stop.log") as server:
             pid = server.process.pid
-            wait_worker_ready(pid)
             url = f"{server.url}/Train?n=1474&time_steps=300&train_fraction=0.95&hidden_units=64&cell=LSTM"
-            tab = open_tab(browser, url)
+            tab = open_tab(browser, url)  # the first visit starts the worker
+            wait_worker_ready(pid)
             tab.get_by_role("button", name="Train both models").click()
             tab.get_by_text("Running for").wait_for()
             worker = worker_process(pid)
@@ -158,12 +158,14 @@ def stop_mid_epoch(browser, folder: Path) -> None:
             tab.get_by_role("button", name="Stop training").click()
             worker.wait(30)
             gone = time.monotonic() - pressed
-            while psutil.Process(pid).cpu_percent(0.2) > 10:  # the server itself settles too
+            while psutil.Process(pid).cpu_percent(0.1) > 10:  # the server itself settles too
                 pass
+            idle = time.monotonic() - pressed
             fresh = wait_worker_ready(pid)
         print(
             f"Stop in the middle of a long epoch (worker at {busy:.0f}% CPU): the training's process was "
-            f"gone {gone:.2f} s after the click; a fresh worker was ready {fresh:.1f} s later (background)",
+            f"gone {gone:.2f} s after the click, the server idle after {idle:.2f} s; a fresh worker was "
+            f"ready {fresh:.1f} s later (warmed up in the background)",
             flush=True,
         )
     finally:
@@ -172,9 +174,9 @@ def stop_mid_epoch(browser, folder: Path) -> None:
 
 def load(browser, folder: Path) -> None:
     with streamlit_server(folder / "server-load.log") as server:
-        wait_worker_ready(server.process.pid)
         urls = [f"{server.url}/Train?n=60&epochs=3&seed={seed}" for seed in range(SESSIONS)]
-        tabs = [open_tab(browser, url) for url in urls]
+        tabs = [open_tab(browser, url) for url in urls]  # the first visit starts the worker
+        wait_worker_ready(server.process.pid)
         started = time.perf_counter()
         for tab in tabs:  # as close to the same moment as one browser can click
             tab.get_by_role("button", name="Train both models").click()
