@@ -606,6 +606,11 @@ def _result(config: TrainConfig, run: Run, kind: str, data: Dataset, started: fl
     """The `TrainResult` of `kind` in a run of one seed."""
     member = run.kinds.index(kind)
     model = run.models[member]
+    history = run.attention.get(member)
+    attention = None
+    if kind == "attention":  # the recorded weights after its last epoch, where there are some
+        ran = history is not None and history.epochs[-1] == run.epochs_run[member]
+        attention = history.weights[-1] if ran else attention_weights(model, data.test_X)
     return TrainResult(
         config=config,
         kind=kind,
@@ -613,8 +618,8 @@ def _result(config: TrainConfig, run: Run, kind: str, data: Dataset, started: fl
         loss_history=run.loss_history(member),
         test_mse_history=run.test_mse_history(member),
         scores=score(MODEL_LABELS[kind], data, run.predictions[member]),
-        attention=attention_weights(model, data.test_X) if kind == "attention" else None,
-        attention_history=run.attention.get(member),
+        attention=attention,
+        attention_history=history,
         steps=run.steps(member),
         stopped=run.stopped,
         seconds=time.perf_counter() - started,
