@@ -12,13 +12,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import plotly
+import plotly.io as pio
 import psutil
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -181,3 +185,58 @@ def phone(browser):
     tab = context.new_page()
     tab.set_default_timeout(120_000)
     return tab
+
+
+@contextmanager
+def figures_in_chromium(figures: Mapping[str, Any], width: int, folder: Path) -> Iterator[dict]:
+    """`figures` drawn by Plotly in headless Chromium, each `width` px wide: a locator per name."""
+    ids = {name: name.replace(" ", "-") for name in figures}
+    divs = "".join(
+        pio.to_html(
+            figure,
+            full_html=False,
+            include_plotlyjs=False,
+            div_id=ids[name],
+            default_width=f"{width}px",
+            default_height=f"{figure.layout.height or 450}px",
+            config={"displaylogo": False, "displayModeBar": "hover"},  # as the app shows them
+        )
+        for name, figure in figures.items()
+    )
+    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    html = folder / "figures.html"
+    html.write_text(
+        f"<html><head><script src='{plotly_js.as_uri()}'></script></head><body>{divs}</body></html>"
+    )
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            tab = browser.new_page(viewport={"width": width + 20, "height": 900})
+            tab.goto(html.as_uri())
+            tab.wait_for_function(f"() => document.querySelectorAll('.gtitle').length === {len(figures)}")
+            yield {name: tab.locator(f"#{ids[name]}") for name in figures}
+        finally:
+            browser.close()
+
+
+def box(locator) -> tuple[float, float, float, float]:
+    found = locator.bounding_box()
+    return found["x"], found["y"], found["x"] + found["width"], found["y"] + found["height"]
+
+
+def overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def assert_title_clear(plot, name: str, with_note: bool) -> None:
+    """A drawn figure's title (and its note) inside it, clear of the toolbar, the plot area and the legend."""
+    plot.hover()  # the toolbar shows
+    whole, toolbar = box(plot), box(plot.locator(".modebar"))
+    titles = [box(plot.locator(".gtitle"))] + ([box(plot.locator(".gtitle-subtitle"))] if with_note else [])
+    areas = [box(area) for area in plot.locator(".nsewdrag").all()]
+    legend = [box(plot.locator(".legend"))] if plot.locator(".legend").count() else []
+    for title in titles:
+        assert whole[0] <= title[0] and title[2] <= whole[2] and whole[1] <= title[1], name  # not cut
+        assert not overlap(title, toolbar), name
+        assert not any(overlap(title, other) for other in areas + legend), name
+    assert not any(overlap(legend[0], area) for area in areas if legend), name

@@ -1,19 +1,16 @@
 import pickle
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
-import plotly
 import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
 
 from fibdash import explain as ex
 from fibdash import figures
 from fibdash.config import DataConfig, TrainConfig
-from tests.browser import ROOT, launch
-from tests.test_figures import box, overlap, subtitle
+from tests.browser import ROOT, assert_title_clear, figures_in_chromium
+from tests.test_figures import subtitle
 
 T = 6
 
@@ -370,44 +367,9 @@ def test_explain_figures_fit_a_phone():
 def test_explain_figures_drawn_by_plotly(width, tmp_path):
     """Drawn in Chromium: the title and its note inside the figure, clear of the toolbar, the plot area and
     the legend. Screenshots in artifacts/figures/explain-<width>/."""
-    from playwright.sync_api import sync_playwright
-
-    built = explain_figures()
-    divs = "".join(
-        pio.to_html(
-            figure,
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=name,
-            default_width=f"{width}px",
-            default_height="450px",
-            config={"displaylogo": False, "displayModeBar": "hover"},
-        )
-        for name, figure in built.items()
-    )
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    html = tmp_path / "figures.html"
-    html.write_text(
-        f"<html><head><script src='{plotly_js.as_uri()}'></script></head><body>{divs}</body></html>"
-    )
     shots = ROOT / "artifacts" / "figures" / f"explain-{width}"
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        tab = browser.new_page(viewport={"width": width + 20, "height": 900})
-        tab.goto(html.as_uri())
-        tab.wait_for_function(f"() => document.querySelectorAll('.gtitle').length === {len(built)}")
-        for name in built:
-            plot = tab.locator(f"#{name}")
-            plot.hover()  # the toolbar shows
-            whole, toolbar = box(plot), box(plot.locator(".modebar"))
-            titles = [box(plot.locator(".gtitle")), box(plot.locator(".gtitle-subtitle"))]
-            areas = [box(area) for area in plot.locator(".nsewdrag").all()]
-            legend = [box(plot.locator(".legend"))] if plot.locator(".legend").count() else []
-            for title in titles:
-                assert whole[0] <= title[0] and title[2] <= whole[2] and whole[1] <= title[1], name
-                assert not overlap(title, toolbar), name
-                assert not any(overlap(title, other) for other in areas + legend), name
-            assert not any(overlap(legend[0], area) for area in areas if legend), name
+    with figures_in_chromium(explain_figures(), width, tmp_path) as plots:
+        for name, plot in plots.items():
+            assert_title_clear(plot, name, with_note=True)
             plot.screenshot(path=str(shots / f"{name}.png"))
-        browser.close()

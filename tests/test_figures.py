@@ -1,10 +1,6 @@
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-import plotly
 import plotly.graph_objects as go
-import plotly.io as pio
 import pytest
 
 from fibdash import figures
@@ -12,7 +8,7 @@ from fibdash.config import DataConfig
 from fibdash.data import make_dataset
 from fibdash.metrics import naive_baselines, scores_table
 from fibdash.study import TABLE_COLUMNS, paired_table
-from tests.browser import ROOT, launch
+from tests.browser import ROOT, assert_title_clear, figures_in_chromium
 
 
 @pytest.fixture(scope="module")
@@ -314,64 +310,16 @@ def test_every_figure_fits_a_phone(largest):
         assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
 
 
-def box(locator) -> tuple[float, float, float, float]:
-    found = locator.bounding_box()
-    return found["x"], found["y"], found["x"] + found["width"], found["y"] + found["height"]
-
-
-def overlap(a, b) -> bool:
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("width", [358, 540, 1100])  # a phone (390 px less Streamlit's padding), desktop
 def test_figures_drawn_by_plotly_fit_and_label_no_infinity(largest, width, tmp_path):
     """Every figure of the longest series, drawn by Plotly in Chromium: tick labels, and where the
     title, its note, the toolbar, the legend and the plot area land. Screenshots in artifacts/figures/."""
-    from playwright.sync_api import sync_playwright
-
-    config = {"displaylogo": False, "displayModeBar": "hover"}
-    ids = {name: name.replace(" ", "-") for name in largest}
-    divs = "".join(
-        pio.to_html(
-            figure,
-            full_html=False,
-            include_plotlyjs=False,
-            div_id=ids[name],
-            default_width=f"{width}px",
-            default_height=f"{figure.layout.height or 450}px",
-            config=config,
-        )
-        for name, figure in largest.items()
-    )
-    plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    html = tmp_path / "figures.html"
-    html.write_text(
-        f"<html><head><script src='{plotly_js.as_uri()}'></script></head><body>{divs}</body></html>"
-    )
     shots = ROOT / "artifacts" / "figures" / str(width)
     shots.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        tab = browser.new_page(viewport={"width": width + 20, "height": 900})
-        tab.goto(html.as_uri())
-        tab.wait_for_function(f"() => document.querySelectorAll('.gtitle').length === {len(largest)}")
-        for name in largest:
-            plot = tab.locator(f"#{ids[name]}")
+    with figures_in_chromium(largest, width, tmp_path) as plots:
+        for name, plot in plots.items():
             ticks = plot.locator("g[class*='tick'] text").all_text_contents()
             assert ticks and not any("Infinity" in t or "NaN" in t for t in ticks), (name, ticks)
-            plot.hover()  # the toolbar shows
-            toolbar = box(plot.locator(".modebar"))
-            whole = box(plot)
-            titles = [box(plot.locator(".gtitle"))]
-            if subtitle(largest[name]):
-                titles.append(box(plot.locator(".gtitle-subtitle")))
-            areas = [box(area) for area in plot.locator(".nsewdrag").all()]
-            legend = [box(plot.locator(".legend"))] if plot.locator(".legend").count() else []
-            for title in titles:
-                assert whole[0] <= title[0] and title[2] <= whole[2], name  # not cut at either side
-                assert not overlap(title, toolbar), name
-                assert not any(overlap(title, other) for other in areas + legend), name
-            assert not any(overlap(legend[0], area) for area in areas if legend), name
-            plot.screenshot(path=str(shots / f"{ids[name]}.png"))
-        browser.close()
+            assert_title_clear(plot, name, with_note=bool(subtitle(largest[name])))
+            plot.screenshot(path=str(shots / f"{name.replace(' ', '-')}.png"))
