@@ -136,6 +136,41 @@ def test_train_through_the_ui_then_compare(page):
     assert any(title.startswith("Predictions in Fibonacci units") for title in titles)
     shot(page, "compare")
 
+    # attention through training: the slider takes the heatmap back to epoch 1
+    heatmap = "() => document.querySelector('.st-key-attention .js-plotly-plot').data[0].z.flat().join()"
+    last = page.evaluate(heatmap)
+    set_slider(page, "After epoch", 1)
+    page.get_by_text("After epoch 1: training loss").wait_for()
+    titles = page.locator(".st-key-attention .js-plotly-plot .gtitle").all_text_contents()
+    assert "Attention weights of the test windowsafter epoch 1" in titles
+    assert page.evaluate(heatmap) != last
+
+    # what if: the last input of a test window doubled changes both models' predictions
+    def answers() -> list[str]:
+        cells = page.locator('.st-key-what_if_answers [role="gridcell"]')
+        cells.first.wait_for(state="attached")
+        return cells.all_text_contents()
+
+    before = answers()
+    box = page.locator(".st-key-what_if textarea")
+    values = box.input_value().split(", ")
+    values[-1] = str(int(values[-1]) * 2)
+    box.fill(", ".join(values))
+    box.press("Control+Enter")
+    settled(page, rerun=True)
+    page.wait_for_function(
+        "(before) => [...document.querySelectorAll('.st-key-what_if_answers [role=\"gridcell\"]')]"
+        ".map(cell => cell.textContent).join() !== before",
+        arg=",".join(before),
+    )
+    after = answers()
+    predictions = {row[0]: row[1:] for row in (after[i : i + 3] for i in range(0, len(after), 3))}
+    previous = {row[0]: row[1:] for row in (before[i : i + 3] for i in range(0, len(before), 3))}
+    for model in ("RNN", "RNN + attention"):
+        assert predictions[model] != previous[model], model
+    assert float(predictions["persistence"][1]) == pytest.approx(int(values[-1]), rel=1e-3)
+    shot(page, "compare-what-if")
+
 
 def test_seed_study_through_the_ui(page):
     go(page, "Robustness")
