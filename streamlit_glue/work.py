@@ -36,7 +36,7 @@ from streamlit_glue.show import chart
 # Finished jobs kept for every session, least recently used dropped first: a trained pair with
 # its arrays and .keras files takes a few MB, so the bound keeps the server's memory flat.
 MAX_CACHED_RESULTS = 8
-LIVE_SECONDS = 0.5  # how often a running job's progress is redrawn
+LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 
 
@@ -333,16 +333,15 @@ def _draw_sweep(logs: list[Any], points: int) -> None:
 
 
 def background_jobs() -> None:
-    """The sidebar's list of jobs under way on this server, kept current."""
-    jobs = runner().active()
+    """The sidebar's list of jobs under way on this server, as the page was drawn.
 
-    @st.fragment(run_every=1.0 if jobs else None)
-    def listed() -> None:
-        for job in runner().active():
-            where = "running" if job.state == RUNNING else f"queued, number {runner().position(job) + 1}"
-            st.caption(f":material/hourglass_top: {job.label} ({where})")
-
-    listed()
+    Not a fragment that redraws itself: a second self-rerunning fragment per session (besides
+    the followed job's) raced with the full rerun that shows a finished job's result, and under
+    load (12 sessions at once) Streamlit dropped that rerun's output, leaving pages stuck.
+    """
+    for job in runner().active():
+        where = "running" if job.state == RUNNING else f"queued, number {runner().position(job) + 1}"
+        st.caption(f":material/hourglass_top: {job.label} ({where})")
 
 
 def clear_button() -> None:
