@@ -4,8 +4,10 @@ import os
 import signal
 import time
 
+import numpy as np
 import pytest
 
+from fibdash.config import train_config
 from fibdash.worker import Worker, WorkerDiedError, WorkerError
 from tests import work
 
@@ -72,3 +74,23 @@ def test_kill_minus_nine_fails_every_call_in_flight():
     assert not worker.alive
     with pytest.raises(WorkerDiedError):  # later calls fail at once rather than hang
         worker.call(work.echo, 1).result(10)
+
+
+def test_a_pair_trained_in_the_worker_is_the_pair_trained_in_this_process(worker):
+    """What the dashboard shows (trained in the worker) is what the engine gives here, seed for seed."""
+    from fibdash import tasks
+    from fibdash.training import train_pair
+
+    config = train_config({"n": 60, "epochs": 3, "seed": 4})
+    steps = []
+    _, future = worker.submit(tasks.train_pair, config, on_progress=steps.append)
+    there = future.result(120)
+    here = train_pair(config)
+    assert [log.epoch for log in steps] == [1, 1, 2, 2, 3, 3]  # both models' progress, live
+    for kind, result in here.items():
+        assert there[kind].loss_history == pytest.approx(result.loss_history, rel=1e-6)
+        assert there[kind].test_mse_history == pytest.approx(result.test_mse_history, rel=1e-6)
+        np.testing.assert_allclose(there[kind].scores.predictions, result.scores.predictions, rtol=1e-6)
+        assert there[kind].steps == result.steps
+        assert there[kind].summary == tuple(result.summary())
+    np.testing.assert_allclose(there["attention"].attention, here["attention"].attention, rtol=1e-6)
