@@ -10,7 +10,7 @@ from fibdash import explain as ex
 from fibdash import figures
 from fibdash.config import DataConfig, TrainConfig
 from tests.browser import ROOT, assert_title_clear, figures_in_chromium
-from tests.test_figures import subtitle
+from tests.test_figures import assert_fits_a_phone, subtitle
 
 T = 6
 
@@ -354,12 +354,7 @@ def explain_figures() -> dict[str, go.Figure]:
 
 def test_explain_figures_fit_a_phone():
     for name, figure in explain_figures().items():
-        for line in figure.layout.title.text.split("<br>"):
-            assert len(line) <= figures.TITLE_CHARS, name
-        for line in subtitle(figure).split("<br>"):
-            assert len(line) <= figures.NOTE_CHARS, name
-        assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
-        assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
+        assert_fits_a_phone(name, figure)
 
 
 @pytest.mark.slow

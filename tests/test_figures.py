@@ -299,15 +299,20 @@ def test_log_axes_stay_within_float64_at_the_longest_series(largest):
     assert subtitle(largest["predictions"]) == "5 infinite not shown"
 
 
+def assert_fits_a_phone(name: str, figure: go.Figure) -> None:
+    """Title and note lines short enough for a phone, clear of the toolbar; the legend below the plot."""
+    for line in figure.layout.title.text.split("<br>"):
+        assert len(line) <= figures.TITLE_CHARS, name
+    for line in subtitle(figure).split("<br>"):
+        assert len(line) <= figures.NOTE_CHARS, name
+    # the legend below the plot area, where its rows cannot run into the title
+    assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
+    assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
+
+
 def test_every_figure_fits_a_phone(largest):
     for name, figure in largest.items():
-        for line in figure.layout.title.text.split("<br>"):
-            assert len(line) <= figures.TITLE_CHARS, name
-        for line in subtitle(figure).split("<br>"):
-            assert len(line) <= figures.NOTE_CHARS, name
-        # the legend below the plot area, where its rows cannot run into the title
-        assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
-        assert figure.layout.title.pad.t == figures.TOOLBAR_BAND, name
+        assert_fits_a_phone(name, figure)
 
 
 @pytest.mark.slow
