@@ -23,7 +23,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from fibdash.budget import CALIBRATION, features
-from fibdash.config import DataConfig, TrainConfig
+from fibdash.config import TrainConfig, train_config
 
 # (what changes from the tutorial config, seeds): 1 seed is a Train-page pair, more a study.
 JOBS: list[tuple[dict, int]] = [
@@ -65,18 +65,12 @@ JOBS: list[tuple[dict, int]] = [
 ]
 
 
-def config_of(changes: dict) -> TrainConfig:
-    data_fields = {"n", "time_steps", "train_fraction", "scaling"}
-    data = DataConfig(**{k: v for k, v in changes.items() if k in data_fields})
-    return TrainConfig(data=data, **{k: v for k, v in changes.items() if k not in data_fields})
-
-
 def measure(changes: dict, seeds: int) -> float:
     """Seconds of one job in this (fresh) process, after the engine's import."""
     from fibdash import tasks
     from fibdash.training import train  # noqa: F401  (TensorFlow's import is not part of a job)
 
-    config = config_of(changes)
+    config = train_config(changes)
     started = time.perf_counter()
     if seeds == 1:
         tasks.train_pair(config, lambda log: False)
@@ -85,26 +79,32 @@ def measure(changes: dict, seeds: int) -> float:
     return time.perf_counter() - started
 
 
+def measured_in_own_process(changes: dict, seeds: int) -> float:
+    """`measure` in a fresh process, as a new worker would run the job."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.calibrate_budget", json.dumps(changes), str(seeds)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds = float(out.stdout.strip().splitlines()[-1])
+    print(f"{seconds:8.2f} s  {changes} x {seeds} seeds", flush=True)
+    return seconds
+
+
 def main() -> None:
     if len(sys.argv) == 3:
         print(measure(json.loads(sys.argv[1]), int(sys.argv[2])))
         return
-    rows = []
     if sys.argv[1:] == ["--refit"]:  # the estimate's features changed: fit them to the jobs measured last
-        measured = json.loads(CALIBRATION.read_text())["jobs"]
-        rows = [(job["changes"], job["seeds"], job["seconds"]) for job in measured]
-    for changes, seeds in JOBS if not rows else []:
-        out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.calibrate_budget", json.dumps(changes), str(seeds)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        seconds = float(out.stdout.strip().splitlines()[-1])
-        rows.append((changes, seeds, seconds))
-        print(f"{seconds:8.2f} s  {changes} x {seeds} seeds", flush=True)
+        rows = [
+            (job["changes"], job["seeds"], job["seconds"])
+            for job in json.loads(CALIBRATION.read_text())["jobs"]
+        ]
+    else:
+        rows = [(changes, seeds, measured_in_own_process(changes, seeds)) for changes, seeds in JOBS]
     names = list(features(TrainConfig()))
-    matrix = np.array([[features(config_of(c), s)[name] for name in names] for c, s, _ in rows])
+    matrix = np.array([[features(train_config(c), s)[name] for name in names] for c, s, _ in rows])
     measured = np.array([seconds for *_, seconds in rows])
     # relative errors matter: weight each job by 1 / its time, so short jobs count as much as long ones
     solution, _ = nnls(matrix / measured[:, None], np.ones(len(rows)))

@@ -147,10 +147,12 @@ def test_train_through_the_ui_then_compare(page):
 
     # what if: a test window whose every step is the series' largest value (1 scaled): both
     # models' predictions change, and the rules say what they must
-    def answers() -> list[str]:
+    def answers() -> dict[str, list[str]]:
+        """The what-if table by predictor: its scaled and Fibonacci-unit answers."""
         cells = page.locator('.st-key-what_if_answers [role="gridcell"]')
         cells.first.wait_for(state="attached")
-        return cells.all_text_contents()
+        texts = cells.all_text_contents()
+        return {texts[i]: texts[i + 1 : i + 3] for i in range(0, len(texts), 3)}
 
     before = answers()
     page.locator(".st-key-what_if").get_by_text("scaled values", exact=True).click()
@@ -160,17 +162,12 @@ def test_train_through_the_ui_then_compare(page):
     box.fill(", ".join(values))
     box.press("Control+Enter")
     settled(page, rerun=True)
-    page.wait_for_function(
-        "(before) => [...document.querySelectorAll('.st-key-what_if_answers [role=\"gridcell\"]')]"
-        ".map(cell => cell.textContent).join() !== before",
-        arg=",".join(before),
-    )
+    rule = page.locator('.st-key-what_if_answers [role="gridcell"]').get_by_text("2", exact=True)
+    rule.wait_for(state="attached")  # the Fibonacci rule's scaled answer for the edit: 1 + 1
     after = answers()
-    predictions = {row[0]: row[1:] for row in (after[i : i + 3] for i in range(0, len(after), 3))}
-    previous = {row[0]: row[1:] for row in (before[i : i + 3] for i in range(0, len(before), 3))}
     for model in ("RNN", "RNN + attention"):
-        assert predictions[model] != previous[model], model
-    assert float(predictions["persistence"][0]) == 1 and float(predictions["Fibonacci rule"][0]) == 2
+        assert after[model] != before[model], model
+    assert float(after["persistence"][0]) == 1 and float(after["Fibonacci rule"][0]) == 2
     shot(page, "compare-what-if")
 
 

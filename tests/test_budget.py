@@ -1,6 +1,5 @@
 import json
 import re
-from dataclasses import replace
 
 import pytest
 
@@ -9,9 +8,15 @@ from fibdash.config import TrainConfig, train_config
 
 TUTORIAL = TrainConfig()
 # The issue's example: within the widgets' bounds, about two hours of the only worker.
-HOURS = train_config(
-    {"n": 1474, "time_steps": 300, "train_fraction": 0.95, "cell": "LSTM", "hidden_units": 64, "epochs": 500}
-)
+HOURS_SETTINGS = {
+    "n": 1474,
+    "time_steps": 300,
+    "train_fraction": 0.95,
+    "cell": "LSTM",
+    "hidden_units": 64,
+    "epochs": 500,
+}
+HOURS = train_config(HOURS_SETTINGS)
 
 
 def test_the_calibration_reproduces_the_trainings_it_was_fitted_to():
@@ -55,22 +60,17 @@ def test_the_tutorial_fits_a_public_demo_and_hours_do_not():
 
 
 def test_a_refusal_names_settings_that_fit_alone():
+    def changed(name: str, value: int) -> TrainConfig:
+        return train_config({**HOURS_SETTINGS, name: value})
+
     message = budget.refusal(HOURS, 60.0)
     fits = dict(re.findall(r"(epochs|time_steps|hidden_units) (\d+)", message.split("would fit:")[1]))
     assert fits, message
     for name, value in fits.items():
-        changed = (
-            replace(HOURS, data=replace(HOURS.data, time_steps=int(value)))
-            if name == "time_steps"
-            else replace(HOURS, **{name: int(value)})
-        )
-        assert budget.estimate_seconds(changed) <= 60.0
-        one_more = (
-            replace(HOURS, data=replace(HOURS.data, time_steps=int(value) + 1))
-            if name == "time_steps"
-            else replace(HOURS, **{name: int(value) + 1})
-        )
-        assert budget.estimate_seconds(one_more) > 60.0  # the largest that fits, not just any
+        assert budget.estimate_seconds(changed(name, int(value))) <= 60.0
+        assert (
+            budget.estimate_seconds(changed(name, int(value) + 1)) > 60.0
+        )  # the largest that fits, not just any
 
 
 def test_a_study_refusal_can_name_fewer_seeds():
