@@ -57,6 +57,20 @@ JOBS: list[tuple[dict, int]] = [
         },
         1,
     ),
+    # few training windows of many time steps: the predictions of every (padded) window after each
+    # epoch dominate, which the jobs above cannot tell apart from training
+    (
+        {
+            "n": 1474,
+            "time_steps": 1472,
+            "train_fraction": 0.99,
+            "cell": "LSTM",
+            "hidden_units": 64,
+            "epochs": 1,
+        },
+        1,
+    ),
+    ({"n": 1474, "time_steps": 700, "train_fraction": 0.99, "hidden_units": 16, "epochs": 3}, 1),
     ({}, 10),
     ({"epochs": 10}, 30),
     ({"epochs": 100}, 30),

@@ -1,5 +1,6 @@
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -102,3 +103,11 @@ def test_a_sweep_is_budgeted_as_a_whole():
 )
 def test_durations_in_words(seconds, words):
     assert budget.describe_seconds(seconds) == words
+
+
+def test_few_windows_of_many_time_steps_are_not_cheap():
+    """Two windows of 1,472 steps: training is light, but every epoch predicts every (padded) window.
+    The widgets allow it; one epoch of it measured 44 s here, and 500 of them must not pass as a minute."""
+    config = train_config({**HOURS_SETTINGS, "time_steps": 1472, "train_fraction": 0.99})
+    assert budget.estimate_seconds(replace(config, epochs=1)) > 30
+    assert budget.estimate_seconds(config) > 3600 and budget.refusal(config, 60.0) is not None
