@@ -1,5 +1,6 @@
 """Background work shared by every dashboard session: a queue of jobs run one at a time in the
-worker process, followed by any number of sessions, with their results kept in a bounded LRU.
+worker process, followed by any number of sessions, with their results kept in a store bounded in
+bytes (least recently used dropped first; pinned results, such as the tutorial's, never).
 
 A job started by one session goes on when that session reruns, leaves the page or reloads;
 any session asking for the same key follows the same job instead of starting another, and
@@ -8,7 +9,9 @@ stopped or loses its worker leaves nothing behind, so the next request starts af
 
 Sessions cannot undo each other: Stop ends a job only for the session that pressed it, and
 the job is cancelled when no session follows it any more. A session has at most one job
-waiting in the queue. Between jobs the worker is replaced when it has grown past its memory
+waiting in the queue, and a queued job whose followers have all gone (their tabs closed) is
+dropped before it starts. A job that runs past its time limit (twice its estimate, on a server)
+is ended with a message. Between jobs the worker is replaced when it has grown past its memory
 limit (TensorFlow never frees a compiled program) or has died; during a job it is killed if
 the server and worker together pass the memory ceiling, or if a Stop is not obeyed in time.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import pickle
 import threading
 import time
 from collections import deque
@@ -47,19 +51,27 @@ class AlreadyQueuedError(Exception):
 class Job:
     """One piece of queued or running work, what it has reported so far, and who follows it."""
 
-    def __init__(self, key: Hashable, function: Callable[..., Any], args: tuple, label: str) -> None:
+    def __init__(
+        self,
+        key: Hashable,
+        function: Callable[..., Any],
+        args: tuple,
+        label: str,
+        limit_seconds: float | None = None,
+    ) -> None:
         self.id = next(_job_ids)
         self.key = key
         self.function = function  # run in the worker as function(*args, report)
         self.args = args
         self.label = label  # what the job is, in words, for users following it
+        self.limit_seconds = limit_seconds  # it is ended once it has run this long
         self.logs: list[Any] = []  # appended by the worker's reader thread, read by any session
         self.state = QUEUED
         self.result: Any = None
         self.error: str | None = None
         self.followers: set[str] = set()  # sessions waiting for the result
         self.queued_at = time.time()
-        self.started_at: float | None = None  # wall clock, so every session shows the same time
+        self.started_at: float | None = None  # when the worker began it; wall clock, the same for everyone
         self.ended_at: float | None = None
         self._cancel = threading.Event()
         self._done = threading.Event()
@@ -82,14 +94,22 @@ class Job:
         return self._done.wait(timeout)
 
 
+def result_bytes(result: Any) -> int:
+    """What a result takes in the store: its pickled size, about its size in memory for plain arrays."""
+    return len(pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+
 class JobRunner:
-    """Runs jobs by key in one worker process and keeps the last `max_results` results.
+    """Runs jobs by key in one worker process and keeps their results, up to `max_bytes` in all.
 
     Jobs queue: on two cores a second concurrent training would only halve the speed of both.
 
     Args:
-        max_results: finished results kept, least recently used dropped first.
+        max_bytes: the results kept, least recently used dropped first, up to this many bytes in all.
         warm_up: run by each new worker before its first call (imports, first compilation).
+        pinned: keys whose results are kept for good, whatever the store holds besides.
+        is_alive: whether a follower's session is still connected; a queued job with none left
+            is dropped before it starts.
         worker_memory_mb: between jobs, a worker larger than this is replaced by a fresh one.
         memory_ceiling_mb: server plus worker; a job that takes them past it is ended.
         stop_grace: seconds a job has to obey a Stop before its worker is killed.
@@ -97,13 +117,18 @@ class JobRunner:
 
     def __init__(
         self,
-        max_results: int,
+        max_bytes: int,
         warm_up: Callable[[], None] | None = None,
+        pinned: Callable[[Hashable], bool] = lambda key: False,
+        is_alive: Callable[[str], bool] = lambda session: True,
         worker_memory_mb: float | None = None,
         memory_ceiling_mb: float | None = None,
         stop_grace: float = 1.0,
     ) -> None:
-        self._results: LRUCache = LRUCache(maxsize=max_results)
+        self._results: LRUCache = LRUCache(maxsize=max_bytes, getsizeof=result_bytes)
+        self._pinned: dict[Hashable, Any] = {}
+        self._is_pinned = pinned
+        self._is_alive = is_alive
         self._jobs: dict[Hashable, Job] = {}
         self._queue: deque[Job] = deque()
         self._lock = threading.Condition()
@@ -123,7 +148,7 @@ class JobRunner:
     def result(self, key: Hashable) -> Any:
         """The finished result for `key`, or None."""
         with self._lock:
-            return self._results.get(key)
+            return self._pinned[key] if key in self._pinned else self._results.get(key)
 
     def job(self, key: Hashable) -> Job | None:
         """The queued or running job for `key`, or None."""
@@ -141,27 +166,35 @@ class JobRunner:
             return next((i + 1 for i, queued in enumerate(self._queue) if queued is job), 0)
 
     def submit(
-        self, key: Hashable, function: Callable[..., Any], args: tuple, label: str, session: str
+        self,
+        key: Hashable,
+        function: Callable[..., Any],
+        args: tuple,
+        label: str,
+        session: str,
+        limit_seconds: float | None = None,
     ) -> Job:
         """Queue `function(*args, report)` for `key` unless it is queued or running; `session` follows it.
 
         When the result is already here, the returned job is finished and holds it. Raises
-        AlreadyQueuedError when `session` already has another job waiting in the queue.
+        AlreadyQueuedError when `session` already has another job waiting in the queue. A job
+        still running `limit_seconds` after it started is ended with a message.
         """
         with self._lock:
             if key in self._jobs:
                 job = self._jobs[key]
                 job.followers.add(session)
                 return job
-            if key in self._results:
+            done = self.result(key)
+            if done is not None:
                 job = Job(key, function, args, label)
-                job.state, job.result = DONE, self._results[key]
+                job.state, job.result = DONE, done
                 job._done.set()
                 return job
             waiting = next((job for job in self._queue if session in job.followers), None)
             if waiting is not None:
                 raise AlreadyQueuedError(waiting)
-            job = Job(key, function, args, label)
+            job = Job(key, function, args, label, limit_seconds)
             job.followers.add(session)
             self._jobs[key] = job
             self._queue.append(job)
@@ -208,13 +241,19 @@ class JobRunner:
         raise AssertionError("unreachable")
 
     def clear(self) -> None:
-        """Forget every finished result; queued and running jobs go on."""
+        """Forget every finished result, pinned ones too; queued and running jobs go on."""
         with self._lock:
             self._results.clear()
+            self._pinned.clear()
 
     def __len__(self) -> int:
         with self._lock:
-            return len(self._results)
+            return len(self._results) + len(self._pinned)
+
+    def stored_bytes(self) -> int:
+        """What the unpinned results take in the store."""
+        with self._lock:
+            return int(self._results.currsize)
 
     def worker_mb(self) -> float:
         return self._worker.resident_mb()
@@ -242,16 +281,32 @@ class JobRunner:
                 self._worker = self._new_worker()
             return self._worker
 
+    def _next_job(self) -> Job | None:
+        """The next queued job someone still follows, now running; queued jobs nobody follows are dropped.
+
+        None once closed. Called with the lock held.
+        """
+        while True:
+            while not self._queue and not self._closed:
+                self._lock.wait()
+            if self._closed:
+                return None
+            job = self._queue.popleft()
+            job.followers = {follower for follower in job.followers if self._is_alive(follower)}
+            if job.followers:
+                job.state = RUNNING
+                self.jobs_started += 1
+                return job
+            log.info("job dropped before it started, nobody follows it any more: %s", job.label)
+            job._cancel.set()
+            self._end(job, STOPPED)
+
     def _dispatch(self) -> None:
         while True:
             with self._lock:
-                while not self._queue and not self._closed:
-                    self._lock.wait()
-                if self._closed:
-                    return
-                job = self._queue.popleft()
-                job.state, job.started_at = RUNNING, time.time()
-                self.jobs_started += 1
+                job = self._next_job()
+            if job is None:
+                return
             log.info("job started: %s", job.label)
             state = FAILED
             try:
@@ -273,7 +328,13 @@ class JobRunner:
     def _run(self, job: Job) -> str:
         """Run `job` in the worker until it ends; its final state."""
         worker = self._live_worker()
-        call_id, future = worker.submit(job.function, *job.args, on_progress=job.logs.append)
+
+        def started() -> None:
+            job.started_at = time.time()
+
+        call_id, future = worker.submit(
+            job.function, *job.args, on_progress=job.logs.append, on_start=started
+        )
         asked_to_stop: float | None = None
         while True:
             try:
@@ -300,6 +361,15 @@ class JobRunner:
             elif asked_to_stop is not None and time.monotonic() - asked_to_stop > self.stop_grace:
                 log.info("job did not stop within %.1f s, killing the worker: %s", self.stop_grace, job.label)
                 worker.kill()
+            elif job.limit_seconds is not None and job.seconds_running() > job.limit_seconds:
+                job.error = (
+                    f"it ran for more than {job.limit_seconds:.0f} s, twice its estimated time, and was "
+                    "ended so that every visitor gets a turn: choose a smaller configuration"
+                )
+                log.warning("job past its time limit, killing the worker: %s", job.label)
+                worker.kill()
+                future.exception()  # wait for the reader to fail the call
+                return FAILED
             elif self._over_ceiling(worker):
                 job.error = (
                     f"it needed more memory than this server allows ({self.memory_ceiling_mb:.0f} MB with "
@@ -328,7 +398,7 @@ class JobRunner:
         try:
             job.state, job.ended_at = state, time.time()
             if state == DONE:
-                self._results[job.key] = job.result
+                self._store(job.key, job.result)
             else:
                 job.result = None
             if self._jobs.get(job.key) is job:
@@ -336,6 +406,16 @@ class JobRunner:
             log.info("job %s in %.1f s: %s", state, job.seconds_running(), job.label)
         finally:
             job._done.set()
+
+    def _store(self, key: Hashable, result: Any) -> None:
+        """Keep `result`: pinned for good, or in the store, where one larger than all of it is not kept."""
+        if self._is_pinned(key):
+            self._pinned[key] = result
+            return
+        try:
+            self._results[key] = result
+        except ValueError:  # cachetools: larger than the whole store
+            log.warning("a result of %d bytes is larger than the whole store: not kept", result_bytes(result))
 
     def _recycle(self) -> None:
         """Between jobs: replace a dead worker, or one grown past its memory limit, by a fresh one."""

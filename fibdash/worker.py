@@ -70,10 +70,15 @@ class _Stop:
     id: int
 
 
-# Worker to server: the worker is ready, a job's progress, a call's outcome.
+# Worker to server: the worker is ready, a job has started in its lane, a job's progress, a call's outcome.
 @dataclass(frozen=True)
 class _Ready:
     pid: int
+
+
+@dataclass(frozen=True)
+class _Started:
+    id: int
 
 
 @dataclass(frozen=True)
@@ -109,7 +114,7 @@ class Worker:
         self._send_lock = threading.Lock()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._calls: dict[int, tuple[Future, Callable[[Any], None] | None]] = {}
+        self._calls: dict[int, tuple[Future, Callable[[Any], None] | None, Callable[[], None] | None]] = {}
         self._dead: str | None = None  # why the process is gone, once it is
         self._killed = False  # by us: expected, not worth a warning
         self.ready = threading.Event()  # set when warm-up has finished
@@ -125,17 +130,22 @@ class Worker:
         return self._dead is None and self.process.is_alive()
 
     def submit(
-        self, function: Callable[..., Any], *args: Any, on_progress: Callable[[Any], None] | None = None
+        self,
+        function: Callable[..., Any],
+        *args: Any,
+        on_progress: Callable[[Any], None] | None = None,
+        on_start: Callable[[], None] | None = None,
     ) -> tuple[int, Future]:
-        """Start `function(*args, report)` in the job lane; `on_progress` gets what it reports.
+        """Start `function(*args, report)` in the job lane; `on_progress` gets what it reports, and
+        `on_start` is called when the worker begins it (after its warm-up and any job before it).
 
         Returns the call's id (for `stop`) and a future of its result.
         """
-        return self._start(function, args, on_progress, job=True)
+        return self._start(function, args, on_progress, on_start, job=True)
 
     def call(self, function: Callable[..., Any], *args: Any) -> Future:
         """Start `function(*args)` in the quick lane, beside any job; a future of its result."""
-        return self._start(function, args, None, job=False)[1]
+        return self._start(function, args, None, None, job=False)[1]
 
     def stop(self, call_id: int) -> None:
         """Ask a job to stop: its next `report` returns True."""
@@ -155,14 +165,14 @@ class Worker:
             self.process.kill()
         self.process.join(5)
 
-    def _start(self, function, args, on_progress, job: bool) -> tuple[int, Future]:
+    def _start(self, function, args, on_progress, on_start, job: bool) -> tuple[int, Future]:
         future: Future = Future()
         with self._lock:
             call_id = next(self._ids)
             if self._dead is not None:
                 future.set_exception(WorkerDiedError(self._dead))
                 return call_id, future
-            self._calls[call_id] = (future, on_progress)
+            self._calls[call_id] = (future, on_progress, on_start)
         self._send(_Call(call_id, function, args, job))
         return call_id, future
 
@@ -196,7 +206,7 @@ class Worker:
         with self._lock:
             self._dead = why
             calls, self._calls = self._calls, {}
-        for future, _ in calls.values():
+        for future, _, _ in calls.values():
             future.set_exception(WorkerDiedError(why))
         self._connection.close()
 
@@ -210,8 +220,11 @@ class Worker:
                 self._calls.pop(message.id, None)
         if entry is None:
             return
-        future, on_progress = entry
-        if isinstance(message, _Progress):
+        future, on_progress, on_start = entry
+        if isinstance(message, _Started):
+            if on_start is not None:
+                on_start()
+        elif isinstance(message, _Progress):
             if on_progress is not None:
                 on_progress(message.item)
         elif message.error is None:
@@ -270,6 +283,8 @@ def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
 
 def _run(call: _Call, stops: dict[int, threading.Event], send: Callable[[Any], None]) -> None:
     stop = stops[call.id]
+    if call.job:
+        send(_Started(call.id))
 
     def report(item: Any) -> bool:
         send(_Progress(call.id, item))

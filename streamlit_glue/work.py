@@ -26,16 +26,17 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fibdash import budget, tasks
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.figures import loss_figure
 from fibdash.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
 from fibdash.results import EpochLog, PointDone, Trained
 from fibdash.worker import WorkerDiedError, WorkerError
 from streamlit_glue.show import chart
 
-# Finished jobs kept for every session, least recently used dropped first: a trained pair with
-# its arrays and .keras files takes a few MB, so the bound keeps the server's memory flat.
-MAX_CACHED_RESULTS = 8
+# Finished results kept for every session, least recently used dropped first, up to this many bytes
+# (a few MB for a trained pair or a study: hundreds of results),
+# besides the tutorial's own pair and study, which are kept for good.
+MAX_RESULT_BYTES = 256 * 2**20
 LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 
@@ -71,8 +72,10 @@ def runner() -> JobRunner:
     """
     get_logger("fibdash")  # the engine's log lines (jobs started, ended, failed) join the server's log
     return JobRunner(
-        MAX_CACHED_RESULTS,
+        MAX_RESULT_BYTES,
         warm_up=tasks.warm_up,
+        pinned=_tutorials,
+        is_alive=_connected,
         worker_memory_mb=WORKER_MEMORY_MB,
         memory_ceiling_mb=MEMORY_CEILING_MB,
     )
@@ -81,6 +84,11 @@ def runner() -> JobRunner:
 def session_id() -> str:
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx is not None else "no-session"
+
+
+def _tutorials(key: Hashable) -> bool:
+    """Whether `key` is the tutorial's own pair or default study, which every class's link asks for first."""
+    return key in (pair_key(TrainConfig()), study_key(TrainConfig(), FIELDS["seeds"].default))
 
 
 def _connected(session: str) -> bool:

@@ -8,13 +8,13 @@ import time
 import psutil
 import pytest
 
-from fibdash.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner
+from fibdash.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner, result_bytes
 from tests import work
 
 
 @pytest.fixture
 def runner():
-    runner = JobRunner(max_results=4)
+    runner = JobRunner(max_bytes=2**20)
     yield runner
     runner.close()
 
@@ -141,7 +141,7 @@ class BrokenStore(dict):
 
 
 def test_a_worker_past_its_memory_limit_is_replaced_between_jobs():
-    runner = JobRunner(max_results=4, worker_memory_mb=1)  # every worker is past 1 MB
+    runner = JobRunner(max_bytes=2**20, worker_memory_mb=1)  # every worker is past 1 MB
     try:
         assert runner.submit("a", work.count_epochs, (1, 0.01), "a", "s").wait(60)
         wait_for(lambda: runner.workers_started == 2)
@@ -152,7 +152,7 @@ def test_a_worker_past_its_memory_limit_is_replaced_between_jobs():
 
 def test_a_job_past_the_memory_ceiling_is_ended_with_a_message():
     server = psutil.Process().memory_info().rss / 2**20
-    runner = JobRunner(max_results=4, memory_ceiling_mb=server + 400)
+    runner = JobRunner(max_bytes=2**20, memory_ceiling_mb=server + 400)
     try:
         job = runner.submit("big", work.hold_memory, (600, 30.0), "600 MB", "s")
         assert job.wait(30) and job.state == FAILED
@@ -170,16 +170,54 @@ def test_quick_calls_run_while_a_job_runs(runner):
     assert time.monotonic() - started < 1.5 and not job.finished
 
 
-def test_results_are_bounded_least_recently_used_first():
-    runner = JobRunner(max_results=2)
+def test_results_are_bounded_in_bytes_least_recently_used_first_pinned_ones_kept():
+    size = result_bytes(work.megabytes(1))
+    runner = JobRunner(max_bytes=int(2.5 * size), pinned=lambda key: key == "tutorial")
     try:
-        for key in ("a", "b"):
-            runner.submit(key, work.count_epochs, (1, 0.0), key, "s").wait(30)
-        assert runner.result("a") == 1  # "a" is now the most recently used
-        runner.submit("c", work.count_epochs, (1, 0.0), "c", "s").wait(30)
-        assert len(runner) == 2
-        assert runner.result("b") is None and runner.result("a") == 1 and runner.result("c") == 1
+        for key in ("tutorial", "a", "b"):
+            runner.submit(key, work.return_megabytes, (1,), key, "s").wait(30)
+        assert runner.result("a") is not None  # "a" is now the most recently used
+        runner.submit("c", work.return_megabytes, (1,), "c", "s").wait(30)
+        assert len(runner) == 3 and runner.stored_bytes() == 2 * size  # two in the store, one pinned
+        assert runner.result("b") is None and runner.result("a") is not None and runner.result("c") is not None
+        for key in ("d", "e", "f"):
+            runner.submit(key, work.return_megabytes, (1,), key, "s").wait(30)
+        assert runner.result("tutorial") is not None  # pinned: never dropped
+        huge = runner.submit("huge", work.return_megabytes, (3,), "larger than the store", "s")
+        assert huge.wait(30) and huge.state == DONE and runner.result("huge") is None  # served, not kept
         runner.clear()
-        assert len(runner) == 0 and runner.result("a") is None
+        assert len(runner) == 0 and runner.result("tutorial") is None
     finally:
         runner.close()
+
+
+def test_a_queued_job_that_nobody_follows_any_more_is_dropped_before_it_starts():
+    gone = {"closed-tab-1", "closed-tab-2"}
+    runner = JobRunner(max_bytes=2**20, is_alive=lambda session: session not in gone)
+    try:
+        first = runner.submit("first", work.long_epoch, (1.0,), "first", "here")
+        wait_for(lambda: first.state == RUNNING)
+        abandoned = [runner.submit(f"long{i}", work.long_epoch, (30.0,), "long", s) for i, s in enumerate(gone)]
+        shared = runner.submit("shared", work.count_epochs, (1, 0.01), "shared", "closed-tab-3")
+        runner.follow(shared, "here")  # one of its followers is still here: it runs
+        assert shared.wait(30) and shared.state == DONE and first.state == DONE
+        for job in abandoned:
+            assert job.finished and job.state == STOPPED and not job.logs  # never started
+        assert runner.jobs_started == 2
+    finally:
+        runner.close()
+
+
+def test_a_job_past_its_time_limit_is_ended_with_a_message(runner):
+    job = runner.submit("slow", work.count_epochs, (100, 0.1), "slow", "s", limit_seconds=1.0)
+    assert job.wait(30) and job.state == FAILED
+    assert "more than 1 s, twice its estimated time" in job.error
+    assert 1.0 < job.seconds_running() < 3.0 and len(job.logs) < 30
+    assert runner.submit("next", work.count_epochs, (1, 0.01), "next", "s").wait(60)  # a fresh worker
+
+
+def test_a_jobs_time_counts_from_when_the_worker_begins_it(runner):
+    first = runner.submit("first", work.long_epoch, (1.5,), "first", "a")
+    second = runner.submit("second", work.count_epochs, (1, 0.01), "second", "b", limit_seconds=1.0)
+    assert second.wait(30) and second.state == DONE  # its wait in the queue did not count
+    assert second.started_at >= first.ended_at - 0.05

@@ -51,3 +51,13 @@ def echo(value):
 def slow_echo(value, seconds: float):
     time.sleep(seconds)
     return value
+
+
+def megabytes(count: int) -> bytes:
+    return bytes(count * 2**20)
+
+
+def return_megabytes(count: int, report) -> bytes:
+    """A result of `count` MB."""
+    report(count)
+    return megabytes(count)
