@@ -1,0 +1,1 @@
+"""The training engine: plain NumPy and Numba, no TensorFlow or Keras."""
