@@ -33,6 +33,11 @@ TOOLBAR_BAND = 34
 # The longest line of a title or note, in characters: what fits a phone's 390 px at their font sizes.
 TITLE_CHARS = 42
 NOTE_CHARS = 56
+TITLE_SIZE, NOTE_SIZE = 16, 12  # px
+# How Plotly sets text out, in em of its font: lines 1.3 em apart, a one-line text's top 0.7 em lower
+# than a longer one's (only then does its cap shift apply), a note 1.6 em under its title.
+LINE_EM, CAP_EM, NOTE_GAP_EM = 1.3, 0.7, 1.6
+PLOT_GAP = 6  # px between the title block and the plot
 # A log axis may not run past float64, or Plotly labels its ticks "Infinity" and "0" (log10 units).
 LOG_AXIS_LIMITS = {
     "minallowed": float(np.log10(np.finfo(np.float64).smallest_subnormal)),
@@ -41,12 +46,14 @@ LOG_AXIS_LIMITS = {
 LAYOUT = {
     "template": "plotly_white",
     "font": {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
-    # Titles sit at the top left under the toolbar and push the plot down as far as their lines need;
-    # a note (what is not drawn, and why) is the subtitle.
+    # Titles sit at the top left under the toolbar, and the plot below them (`_make_room`); a note
+    # (what is not drawn, and why) is the subtitle. Not Plotly's automargin: it moves a title of two
+    # lines or more up by 1.3 em a line break and 0.35 em more (plotly.js #6758), its top out of the
+    # figure.
     "title": {
-        "font": {"size": 16},
-        "subtitle": {"font": {"size": 12, "color": "#555555"}},
-        "automargin": True,
+        "font": {"size": TITLE_SIZE},
+        "subtitle": {"font": {"size": NOTE_SIZE, "color": "#555555"}},
+        "automargin": False,
         "x": 0,
         "xanchor": "left",
         "xref": "container",
@@ -55,7 +62,7 @@ LAYOUT = {
         "yref": "container",
         "pad": {"t": TOOLBAR_BAND, "l": 12},
     },
-    "margin": {"l": 60, "r": 20, "t": 20, "b": 10},
+    "margin": {"l": 60, "r": 20, "b": 10},
     # Legends go below the plot, where they can take as many rows as a narrow screen needs.
     "legend": {
         "orientation": "h",
@@ -82,15 +89,33 @@ def _lines(text: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(text, width)) if text else ""
 
 
+def _line_count(text: str | None) -> int:
+    return text.count("<br>") + 1 if text else 0
+
+
+def _make_room(figure: go.Figure) -> go.Figure:
+    """Start the title TOOLBAR_BAND below the figure's top, and the plot below the title's and its
+    note's lines. A title of two lines or more would start CAP_EM higher: its pad is that much deeper."""
+    title = _line_count(figure.layout.title.text)
+    note = _line_count(figure.layout.title.subtitle.text)
+    depth = LINE_EM * TITLE_SIZE * title
+    if note:
+        depth += (NOTE_GAP_EM + LINE_EM * note - (CAP_EM if note > 1 else 0)) * NOTE_SIZE
+    return figure.update_layout(
+        title_pad_t=TOOLBAR_BAND + (CAP_EM * TITLE_SIZE if title > 1 else 0),
+        margin_t=round(TOOLBAR_BAND + depth + PLOT_GAP),
+    )
+
+
 def _style(figure: go.Figure, title: str) -> go.Figure:
     """The shared look, with `title`."""
-    return figure.update_layout(LAYOUT, title_text=_lines(title, TITLE_CHARS))
+    return _make_room(figure.update_layout(LAYOUT, title_text=_lines(title, TITLE_CHARS)))
 
 
 def _note(figure: go.Figure, *notes: str) -> go.Figure:
     """Say the non-empty `notes` under the title."""
     figure.update_layout(title_subtitle_text=_lines("; ".join(n for n in notes if n), NOTE_CHARS))
-    return figure
+    return _make_room(figure)
 
 
 def _figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
