@@ -38,6 +38,9 @@ TITLE_SIZE, NOTE_SIZE = 16, 12  # px
 # than a longer one's (only then does its cap shift apply), a note 1.6 em under its title.
 LINE_EM, CAP_EM, NOTE_GAP_EM = 1.3, 0.7, 1.6
 PLOT_GAP = 6  # px between the title block and the plot
+# The widest a character of the dashboard's fonts is on average, in em: room for a label, by its length.
+CHAR_EM = 0.6
+LABEL_GAP = 8  # px between a line's label and the plot
 # A log axis may not run past float64, or Plotly labels its ticks "Infinity" and "0" (log10 units).
 LOG_AXIS_LIMITS = {
     "minallowed": float(np.log10(np.finfo(np.float64).smallest_subnormal)),
@@ -145,6 +148,26 @@ def _not_shown(hidden: Counter[str], what: str = "not shown") -> str:
     """`hidden` in words, by cause: "260 NaN, 3 at or below 0 not shown"; "" when nothing is hidden."""
     counts = [f"{hidden[cause]} {cause}" for cause in NOT_SHOWN if hidden[cause]]
     return f"{', '.join(counts)} {what}" if counts else ""
+
+
+def _labelled_line(figure: go.Figure, y: float, label: str, **line: object) -> go.Figure:
+    """A line across the plot at `y`, labelled at its height right of the plot: clear of what is drawn,
+    as bars may reach the line anywhere along it. The right margin widens to hold the label."""
+    log = figure.layout.yaxis.type == "log"
+    figure.add_hline(
+        y=y,
+        line_color=TRUTH_COLOUR,
+        annotation_text=label,
+        annotation_position="right",
+        annotation_y=np.log10(y) if log else y,  # on a log axis a shape takes y, an annotation its log10
+        annotation_xshift=LABEL_GAP,  # past the caps of an error bar at the plot's edge
+        annotation_align="left",
+        **line,
+    )
+    widest = max(len(part) for part in label.split("<br>"))
+    right = round(CHAR_EM * LAYOUT["font"]["size"] * widest) + 2 * LABEL_GAP
+    right = max(figure.layout.margin.r or 0, right)
+    return figure.update_layout(margin_r=right)
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -348,7 +371,7 @@ def attention_mean_figure(weights: np.ndarray, epoch: int | None = None) -> go.F
         marker_color=MODEL_COLOURS["RNN + attention"],
         name="mean ± sd",
     )
-    figure.add_hline(y=1 / steps, line_dash="dash", line_color=TRUTH_COLOUR, annotation_text="uniform 1/T")
+    _labelled_line(figure, 1 / steps, "uniform<br>1/T", line_dash="dash")
     return _note(figure, _not_shown(hidden, "weights left out of the mean"), _uniform(weights))
 
 
@@ -526,7 +549,7 @@ def ratio_figure(paired: pd.DataFrame) -> go.Figure:
         marker_color=[colour(MODEL_LABELS["attention" if r < 1 else "rnn"]) for r in ratio],
         hovertemplate="seed %{x}: ratio %{customdata:.3g}<extra></extra>",
     )
-    figure.add_hline(y=1, line_color=TRUTH_COLOUR, annotation_text="equal")
+    _labelled_line(figure, 1, "equal")
     figure.update_xaxes(type="category")
     return _note(figure, _not_shown(hidden))
 

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,7 +12,7 @@ from fibdash.explain import explain
 from fibdash.metrics import naive_baselines, scores_table
 from fibdash.study import TABLE_COLUMNS, compare, paired_table
 from fibdash.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
-from tests.browser import ROOT, assert_title_clear, figures_in_chromium
+from tests.browser import ROOT, assert_title_clear, box, figures_in_chromium, overlap
 
 
 @pytest.fixture(scope="module")
@@ -379,3 +381,32 @@ def test_figures_drawn_by_plotly_fit_and_label_no_infinity(largest, others, widt
             assert ticks and not any("Infinity" in t or "NaN" in t for t in ticks), (name, ticks)
             assert_title_clear(plot, name, with_note=bool(subtitle(every[name])))
             plot.screenshot(path=str(shots / f"{name.replace(' ', '-')}.png"))
+
+
+def label(plot, text: str) -> tuple[float, float, float, float]:
+    """Where the annotation saying `text` is drawn."""
+    return box(plot.locator(".annotation").filter(has_text=text))
+
+
+def middle(found: tuple[float, float, float, float]) -> float:
+    return (found[1] + found[3]) / 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [WIDTHS["phone"], WIDTHS["desktop"]], ids=["phone", "desktop"])
+def test_reference_lines_are_labelled_at_their_height_clear_of_the_bars(largest, width, tmp_path):
+    """The ratio chart's "equal" at the axis' 1 (on a log axis an annotation is placed by log10 of its
+    value: it was drawn at 10), and "uniform 1/T" at its dashed line, neither on a bar or its error bar."""
+    ratios = figures.ratio_figure(paired_table(study_table([1e-3, 1e-3, 1e-3], [5e-4, 1e-3, 4e-3])))
+    drawn = {"ratios": ratios, "mean attention": largest["mean attention"]}
+    with figures_in_chromium(drawn, width, tmp_path) as plots:
+        ratio, mean = plots["ratios"], plots["mean attention"]
+        one = ratio.locator(".ytick text").filter(has_text=re.compile(r"^1$"))
+        assert abs(middle(label(ratio, "equal")) - middle(box(one))) < 3
+        line = box(mean.locator(".shapelayer path").last)
+        assert abs(middle(label(mean, "uniform")) - middle(line)) < 3
+        for plot, text in ((ratio, "equal"), (mean, "uniform")):
+            whole, drawn_label = box(plot), label(plot, text)
+            assert whole[0] <= drawn_label[0] and drawn_label[2] <= whole[2], text
+            bars = plot.locator(".bars .point path, .errorbar path").all()
+            assert bars and not any(overlap(drawn_label, box(bar)) for bar in bars), text
