@@ -27,22 +27,36 @@ MODEL_KINDS = ("rnn", "attention")  # the tutorial's two networks: without and w
 MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
 MAX_HIDDEN_UNITS = 64
 MAX_EPOCHS = 500
+# A refused value is quoted up to this many characters: a 10,000-digit n in a link must not fill the screen.
+QUOTED_CHARACTERS = 40
+
+
+def shortened(text: str) -> str:
+    """`text` whole, or its first QUOTED_CHARACTERS characters and how long it is."""
+    if len(text) <= QUOTED_CHARACTERS:
+        return text
+    return f"{text[:QUOTED_CHARACTERS]}... ({len(text):,} characters)"
+
+
+def quoted(value: Any) -> str:
+    """`value` as a message quotes it: its repr, shortened."""
+    return shortened(repr(value))
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None, why: str = "") -> None:
     """Raise ValueError unless `value` is an integer in [low, high]; `why` explains the upper limit."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
+        raise ValueError(f"{name} must be a whole number, got {quoted(value)}")
     if low is not None and value < low:
-        raise ValueError(f"{name} must be at least {low}, got {value}")
+        raise ValueError(f"{name} must be at least {low}, got {quoted(value)}")
     if high is not None and value > high:
-        raise ValueError(f"{name} must be at most {high}{f' ({why})' if why else ''}, got {value}")
+        raise ValueError(f"{name} must be at most {high}{f' ({why})' if why else ''}, got {quoted(value)}")
 
 
 def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
     """Raise ValueError unless `value` is one of `choices`."""
     if value not in choices:
-        raise ValueError(f"unknown {name} {value!r}: choose one of {', '.join(choices)}")
+        raise ValueError(f"unknown {name} {quoted(value)}: choose one of {', '.join(choices)}")
 
 
 @dataclass(frozen=True)
@@ -92,7 +106,7 @@ class Field:
         if self.kind is int:
             check_int(self.name, value, self.low, high, high_why)
             if self.choices and value not in self.choices:
-                raise ValueError(f"{self.name} must be {self.expects}, got {value}")
+                raise ValueError(f"{self.name} must be {self.expects}, got {quoted(value)}")
             return
         ok = not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value)
         if ok and self.low is not None:
@@ -100,7 +114,7 @@ class Field:
         if ok and high is not None:
             ok = value <= high if self.high_included else value < high
         if not ok:
-            raise ValueError(f"{self.name} must be {self.expects}, got {value!r}")
+            raise ValueError(f"{self.name} must be {self.expects}, got {quoted(value)}")
 
     def parse(self, text: str) -> Any:
         """The value typed in `text`, checked; ValueError naming the field and its limit otherwise.
@@ -120,7 +134,7 @@ class Field:
             try:
                 value = float(text)
             except ValueError:
-                raise ValueError(f"{self.name} must be {self.expects}, got {text!r}") from None
+                raise ValueError(f"{self.name} must be {self.expects}, got {quoted(text)}") from None
         self.check(value)
         return value
 
@@ -134,7 +148,7 @@ class Field:
         except ValueError:
             number = math.nan
         if not number.is_integer():  # fractions, NaN, infinities and words
-            raise ValueError(f"{self.name} must be a whole number, got {text!r}")
+            raise ValueError(f"{self.name} must be a whole number, got {quoted(text)}")
         return int(number)
 
 

@@ -24,7 +24,7 @@ import pandas as pd
 from scipy import stats
 
 import fibdash.study
-from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig
+from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted
 from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, compare, verdict
 from fibdash.worker import main_script_left_alone
 
@@ -106,7 +106,7 @@ def _sweepable(name: str) -> Field:
     if name in ("seed", "seeds"):
         raise ValueError(f"{name} cannot be swept: every grid point is a study over seeds 0, 1, ... already")
     if name not in SWEEPABLE:
-        raise ValueError(f"unknown setting {name!r}: choose one of {', '.join(SWEEPABLE)}")
+        raise ValueError(f"unknown setting {quoted(name)}: choose one of {', '.join(SWEEPABLE)}")
     return FIELDS[name]
 
 
@@ -115,7 +115,7 @@ def parse_vary(text: str) -> tuple[str, tuple[Any, ...]]:
     name, equals, values = text.partition("=")
     name = name.strip().replace("-", "_")
     if not equals:
-        raise ValueError(f"a swept setting is written SETTING=VALUE,VALUE,..., got {text!r}")
+        raise ValueError(f"a swept setting is written SETTING=VALUE,VALUE,..., got {quoted(text)}")
     field = _sweepable(name)
     return name, tuple(field.parse(value) for value in values.split(","))
 

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fibdash.config import quoted
 from fibdash.data import Dataset, step_labels
 
 UNITS = ("Fibonacci units", "scaled values")  # how a user types a window's values
@@ -32,7 +33,7 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
     number is, or beyond the range the scaler was fitted on (the networks never saw such inputs).
     """
     if units not in UNITS:
-        raise ValueError(f"unknown units {units!r}: choose one of {', '.join(UNITS)}")
+        raise ValueError(f"unknown units {quoted(units)}: choose one of {', '.join(UNITS)}")
     steps = data.config.time_steps
     if len(texts) != steps:
         raise ValueError(f"a window has {steps} values, one per time step, got {len(texts)}")
@@ -44,9 +45,9 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
         try:
             values[i] = float(text)
         except ValueError:
-            raise ValueError(f"{label}: {text!r} is not a number") from None
+            raise ValueError(f"{label}: {quoted(text)} is not a number") from None
         if not np.isfinite(values[i]):
-            raise ValueError(f"{label}: {text!r} is not a finite number")
+            raise ValueError(f"{label}: {quoted(text)} is not a finite number")
     scaling = data.config.scaling
     if units == UNITS[0]:
         low, high = data.series.min(), data.series.max()

@@ -17,7 +17,7 @@ from typing import Any
 
 import streamlit as st
 
-from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, train_config
+from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened, train_config
 from fibdash.sweep import SWEEPABLE
 
 SECTIONS = {"data": "Data", "training": "Training", "study": "Study"}
@@ -46,7 +46,8 @@ def _link_problem(field: Field) -> str | None:
     try:
         value = field.parse(raw)
     except ValueError as error:
-        return f"The link's {field.name}={raw} cannot be used: {error}. Showing {field.default} instead."
+        link = f"{field.name}={shortened(raw)}"
+        return f"The link's {link} cannot be used: {error}. Showing {field.default} instead."
     if str(value) != raw:  # another spelling of a valid choice ("MinMax"): take it as meant
         st.session_state[field.name] = value
     return None

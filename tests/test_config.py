@@ -5,7 +5,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from fibdash.config import FIELDS, DataConfig, TrainConfig, train_config
+from fibdash.config import FIELDS, QUOTED_CHARACTERS, DataConfig, TrainConfig, quoted, train_config
 from tests.conftest import ROOT
 
 
@@ -160,6 +160,29 @@ def test_parse_refuses_bad_text_naming_the_field_and_limit(name, text, message):
     with pytest.raises(ValueError) as error:
         FIELDS[name].parse(text)
     assert str(error.value) == message
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "start", "length"),
+    [  # the length quoted is that of the value's repr: the text's with quotes, or the whole number's
+        ("n", "9" * 10_000, "n must be a whole number, got '9999", 10_002),  # as a hostile link may hold
+        ("n", "1" * 4000, "n must be at most 1474 (Fibonacci numbers overflow float64 beyond it)", 4000),
+        ("learning_rate", "x" * 10_000, "learning_rate must be a number greater than 0", 10_002),
+        ("scaling", "x" * 10_000, "unknown scaling 'xxx", 10_002),
+        ("seeds", "x" * 10_000, "seeds must be a whole number, got 'xxx", 10_002),
+    ],
+)
+def test_a_refused_value_is_quoted_short_with_its_length(name, text, start, length):
+    with pytest.raises(ValueError) as error:
+        FIELDS[name].parse(text)
+    message = str(error.value)
+    assert message.startswith(start) and len(message) < 200, message
+    assert f"... ({length:,} characters)" in message
+
+
+def test_quoted_keeps_short_values_whole_and_cuts_long_ones():
+    assert (quoted("log"), quoted(12.5), quoted(5000)) == ("'log'", "12.5", "5000")
+    assert quoted("9" * 10_000) == f"'{'9' * (QUOTED_CHARACTERS - 1)}... (10,002 characters)"
 
 
 @pytest.mark.parametrize("name", [name for name, f in FIELDS.items() if f.section != "study"])

@@ -33,3 +33,13 @@ def test_bad_values_give_an_error_not_an_exception(app):
     assert "leaves no training window" in said(app, "problems", "error")[0]
     app.switch_page("app.py").run()  # the rest of the app keeps working
     assert not app.exception and not said(app, "problems", "error")
+
+
+def test_a_link_with_huge_values_quotes_them_short(app):
+    app.query_params.update({"n": "9" * 10_000, "scaling": "x" * 10_000})  # a hostile link
+    open_page(app, PAGE)
+    assert not app.exception
+    messages = said(app, "problems", "error") + said(app, "link_problems", "warning")
+    assert len(messages) == 2 and all(len(message) < 300 for message in messages), messages
+    assert "n must be a whole number, got '9999" in messages[0] and "(10,002 characters)" in messages[0]
+    assert messages[1].startswith("The link's scaling=xxxx") and "(10,000 characters) cannot" in messages[1]

@@ -78,11 +78,15 @@ def test_parse_vary_parses_each_value_with_its_field(text, parsed):
         ("hidden_units=2,65", "hidden_units must be at most 64, got 65"),
         ("hidden_units=2,", "hidden_units is empty: type a whole number from 1 to 64"),
         ("scaling=log", "unknown scaling 'log'"),
+        ("n" * 10_000 + "=1", "unknown setting 'nnnnnnnnn"),
+        ("n=" + "9" * 10_000, "... (10,002 characters)"),
+        ("n" * 10_000, "got 'nnnnnnnnn"),
     ],
 )
 def test_parse_vary_refuses_bad_settings_and_values(text, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
+    with pytest.raises(ValueError, match=re.escape(message)) as error:
         parse_vary(text)
+    assert len(str(error.value)) < 250  # a long value is quoted short
 
 
 def test_every_config_setting_but_the_seed_can_be_swept():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fibdash import tasks
-from fibdash.config import DataConfig, TrainConfig
+from fibdash.config import QUOTED_CHARACTERS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
 
@@ -38,6 +38,12 @@ def test_a_test_windows_inputs_read_back_exactly(data):
 def test_bad_values_are_named_with_their_step_and_limit(data, texts, units, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
         parse_window(texts, units, data)
+
+
+def test_a_long_value_is_quoted_short(data):
+    with pytest.raises(ValueError) as error:
+        parse_window(["1", "2", "9" * 10_000 + "x", "5", "8"], FIB, data)
+    assert str(error.value) == f"t-3: '{'9' * (QUOTED_CHARACTERS - 1)}... (10,003 characters) is not a number"
 
 
 def test_log_minmax_refuses_zero_which_has_no_logarithm():
