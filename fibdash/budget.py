@@ -59,13 +59,23 @@ def estimate_seconds(config: TrainConfig, seeds: int = 1) -> float:
     return sum(weights[name] * value for name, value in features(config, seeds).items())
 
 
-def describe_seconds(seconds: float) -> str:
-    """A duration in words a person reads at a glance: "about 8 s", "about 3 min", "about 2 h"."""
-    if seconds < 60:
-        return f"about {max(1, round(seconds))} s"
-    if seconds < 3600:
-        return f"about {round(seconds / 60)} min"
-    return f"about {seconds / 3600:.1f} h"
+def describe_seconds(seconds: float, limit: float | None = None) -> str:
+    """A duration in words a person reads at a glance: "about 8 s", "about 3 min", "about 2.0 h".
+
+    Beside a `limit` it is over, it is rounded finely enough to read as over it: 88 s beside a
+    one-minute limit is "about 88 s", not "about 1 min".
+    """
+    over = limit is not None and seconds > limit
+    if seconds >= 3600:
+        hours = round(seconds / 3600, 1)
+        if not over or hours * 3600 > limit:
+            return f"about {hours:.1f} h"
+    if seconds >= 60:
+        minutes = round(seconds / 60)
+        if not over or minutes * 60 > limit:
+            return f"about {minutes} min"
+    # whole seconds, rounded up when over the limit: never down onto it
+    return f"about {max(1, math.ceil(seconds) if over else round(seconds))} s"
 
 
 # What a user can lower (or raise, for the batch size) to make a job smaller, and its bounds.
@@ -124,8 +134,8 @@ def refusal(config: TrainConfig, budget: float | None, seeds: int = 1, what: str
         else "Lower several settings at once: epochs, time steps, hidden units, n or the training fraction."
     )
     return (
-        f"This {what} would take {describe_seconds(seconds)} on this server, which runs jobs of at most "
-        f"{describe_seconds(budget).removeprefix('about ')} so that every visitor gets a turn. {advice} "
+        f"This {what} would take {describe_seconds(seconds, budget)} on this server, which runs jobs of at "
+        f"most {describe_seconds(budget).removeprefix('about ')} so that every visitor gets a turn. {advice} "
         "Run it on your own machine for longer jobs (see the README)."
     )
 
@@ -152,8 +162,8 @@ def sweep_refusal(configs: Sequence[TrainConfig], budget: float | None, seeds: i
         f"{describe_seconds(estimate_seconds(largest, seeds))})"
     )
     return (
-        f"This sweep would take {describe_seconds(seconds)} on this server, which runs jobs of at most "
-        f"{describe_seconds(budget).removeprefix('about ')} so that every visitor gets a turn. Try "
+        f"This sweep would take {describe_seconds(seconds, budget)} on this server, which runs jobs of at "
+        f"most {describe_seconds(budget).removeprefix('about ')} so that every visitor gets a turn. Try "
         f"{'; or '.join(advice)}. Larger sweeps run on your own machine or a Ray cluster: "
         "`python -m fibdash sweep` (see the README)."
     )

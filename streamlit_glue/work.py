@@ -215,7 +215,7 @@ def _controls(key, function, args, label, button, button_key, seconds, refusal, 
     pressed = left.button(
         button, key=button_key, type="primary", disabled=refusal is not None or job is not None
     )
-    right.caption(f"Estimated time: {budget.describe_seconds(seconds)} ({limit})")
+    right.caption(f"Estimated time: {budget.describe_seconds(seconds, BUDGET_SECONDS)} ({limit})")
     if refusal is not None:
         st.error(refusal)
     if pressed and job is None:

@@ -105,6 +105,32 @@ def test_durations_in_words(seconds, words):
     assert budget.describe_seconds(seconds) == words
 
 
+@pytest.mark.parametrize(
+    ("seconds", "limit", "words"),
+    [
+        (88, 60, "about 88 s"),  # not "about 1 min" beside a limit of 1 min
+        (60.2, 60, "about 61 s"),
+        (150, 120, "about 150 s"),
+        (200, 120, "about 3 min"),
+        (3700, 3600, "about 62 min"),
+        (9000, 3600, "about 2.5 h"),
+        (42, 60, "about 42 s"),  # within the limit: as without one
+        (3000, 3600, "about 50 min"),
+    ],
+)
+def test_a_duration_over_a_limit_reads_as_over_it(seconds, limit, words):
+    assert budget.describe_seconds(seconds, limit) == words
+
+
+def test_a_refusal_just_over_a_minute_says_it_is_over():
+    """Between 60 and 90 s an estimate rounds to 1 min: beside a 1 min limit it must not read as 1 min."""
+    configs = (train_config({"epochs": e, "hidden_units": 32, "cell": "LSTM"}) for e in range(1, 501))
+    config = next(c for c in configs if 60 < budget.estimate_seconds(c) < 90)
+    message = budget.refusal(config, 60.0)
+    said = re.search(r"would take about (\d+) s on this server, which runs jobs of at most 1 min", message)
+    assert said and int(said.group(1)) > 60, message
+
+
 def test_few_windows_of_many_time_steps_are_not_cheap():
     """Two windows of 1,472 steps: training is light, but every epoch predicts every (padded) window.
     The widgets allow it; one epoch of it measured 44 s here, and 500 of them must not pass as a minute."""
