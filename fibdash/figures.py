@@ -78,6 +78,15 @@ LAYOUT = {
     },
     "hoverlabel": {"namelength": -1},
 }
+# Parallel coordinates: labels smaller than the rest, as up to five axes share a phone's width, and
+# the axes' names rising to the right, where neighbours' run side by side half the axes' spacing apart
+# (sin 30°) however long they are. Plotly starts a name 28 px above its axis, and writes a number
+# axis' ends above and below it.
+PARCOORDS_FONT = 11
+PARCOORDS_TILT = 30  # degrees
+PARCOORDS_NAME_OFFSET = 28
+PARCOORDS_RANGE_ROOM = 30  # px under the axes for their lower ends
+PARCOORDS_TICK_GAP = 10  # px between an axis and its tick labels, and to spare
 MARKED_STEPS = 40  # a line over more time steps than this has no markers: they would merge into one
 NOT_SHOWN = ("NaN", "infinite", "at or below 0")  # why a value is not drawn, in the order notes name them
 
@@ -651,44 +660,61 @@ def sweep_heatmap(ratios: pd.DataFrame, names: Sequence[str]) -> go.Figure:
     )
 
 
+def _category_axis(label: str, values: pd.Series, between: bool) -> dict:
+    """A parallel-coordinates axis with a tick per value, in the order they come; with `between`, the
+    values sit between the axis' ends instead of on them, so that they pass a neighbour's."""
+    order = list(dict.fromkeys(values))
+    axis = {
+        "label": label,
+        "values": values.map(order.index),
+        "tickvals": list(range(len(order))),
+        "ticktext": _labels(order),
+    }
+    return {**axis, "range": [-0.5, len(order) - 0.5]} if between else axis
+
+
 def sweep_parallel(table: pd.DataFrame, names: Sequence[str]) -> go.Figure:
-    """Every run of a sweep as a line through its swept settings, model, seed and test MSE (log10)."""
+    """Every run of a sweep as a line through its model, swept settings, seed and test MSE (log10),
+    coloured by its test MSE.
+
+    Sized for a phone, where the axes stand about 50 px apart: a label longer than that reaches past the
+    axis to its left. So the model, whose labels are the longest, comes first, its labels in a left margin
+    made for them; every other axis with a tick per value places its values between its ends, where its
+    long labels pass its neighbours'; and the last axis is the colour scale, leaving no colour bar to
+    cover an axis.
+    """
     mse = table["test MSE"].to_numpy(dtype=float)
     finite = np.isfinite(mse) & (mse > 0)
     rows = table[finite]
-    dimensions = []
-    for name in [*names, "model", "seed"]:
-        values = rows[name]
-        if name == "model":
-            values = values.map(MODEL_LABELS)
-        if pd.api.types.is_numeric_dtype(values) and name != "model":
-            dimensions.append({"label": name, "values": values})
-        else:
-            order = list(dict.fromkeys(values))
-            dimensions.append(
-                {
-                    "label": name,
-                    "values": values.map(order.index),
-                    "tickvals": list(range(len(order))),
-                    "ticktext": order,
-                }
-            )
+    dimensions = [_category_axis("model", rows["model"].map(MODEL_LABELS), between=False)]
+    for index, name in enumerate(names, start=1):
+        dimensions.append(_category_axis(name, rows[name], between=index % 2 == 1))
     log_mse = np.log10(mse[finite])
-    dimensions.append({"label": "log10 test MSE", "values": log_mse})
-    figure = _style(go.Figure(), "Every run: settings, model, seed and test MSE")
+    dimensions += [{"label": "seed", "values": rows["seed"]}, {"label": "log10 test MSE", "values": log_mse}]
+    figure = _style(go.Figure(), "Every run: model, settings, seed, test MSE")
+    font = {"size": PARCOORDS_FONT}
     figure.add_parcoords(
         dimensions=dimensions,
-        line={
-            "color": log_mse,
-            "colorscale": "Viridis",
-            "showscale": True,
-            "colorbar": {"title": {"text": "log10<br>test MSE"}},
-        },
+        line={"color": log_mse, "colorscale": "Viridis"},
+        labelangle=-PARCOORDS_TILT,
+        labelfont=font,
+        tickfont=font,
+        rangefont=font,
     )
-    figure.update_layout(margin={"l": 60, "r": 60, "t": 20, "b": 30})
+    tilt = np.radians(PARCOORDS_TILT)
+    name_width = CHAR_EM * PARCOORDS_FONT * max(len(d["label"]) for d in dimensions)
+    last_width = CHAR_EM * PARCOORDS_FONT * len(dimensions[-1]["label"])
+    longest = max(len(label) for label in MODEL_LABELS.values())
+    figure.update_layout(  # the first axis' tick labels left of it, the last axis' name rising right of it
+        margin_l=round(CHAR_EM * PARCOORDS_FONT * longest) + PARCOORDS_TICK_GAP,
+        margin_r=round(np.cos(tilt) * last_width) + PARCOORDS_TICK_GAP,
+        margin_b=PARCOORDS_RANGE_ROOM,
+    )
     left_out = int((~finite).sum())
-    return _note(
+    _note(
         figure,
-        "drag along an axis to pick runs",
+        "colour: log10 test MSE, as on the last axis; drag along an axis to pick runs",
         f"{left_out} runs without a finite positive test MSE left out" if left_out else "",
     )
+    names_height = PARCOORDS_NAME_OFFSET + np.sin(tilt) * name_width + LINE_EM * PARCOORDS_FONT
+    return figure.update_layout(margin_t=figure.layout.margin.t + round(names_height))

@@ -228,6 +228,33 @@ def overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
+def outline(locator) -> list[tuple[float, float]]:
+    """The corners of an SVG element's own box on the page, turned as it is drawn (a tilted label's
+    bounding box would take in the space beside it)."""
+    return [
+        tuple(corner)
+        for corner in locator.evaluate(
+            """element => {
+                const b = element.getBBox(), m = element.getScreenCTM();
+                const right = b.x + b.width, bottom = b.y + b.height;
+                return [[b.x, b.y], [right, b.y], [right, bottom], [b.x, bottom]]
+                    .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
+            }"""
+        )
+    ]
+
+
+def outlines_overlap(a, b) -> bool:
+    """Whether two outlines (convex, as `outline` gives them) overlap: no edge of either separates them."""
+    for corners in (a, b):
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1], strict=True):
+            normal = (y0 - y1, x1 - x0)
+            ends = [[normal[0] * x + normal[1] * y for x, y in outline] for outline in (a, b)]
+            if max(ends[0]) <= min(ends[1]) or max(ends[1]) <= min(ends[0]):
+                return False
+    return True
+
+
 def assert_title_clear(plot, name: str, with_note: bool) -> None:
     """A drawn figure's title (and its note) inside it, clear of the toolbar, the plot area and the legend."""
     plot.hover()  # the toolbar shows

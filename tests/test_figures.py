@@ -6,13 +6,21 @@ import plotly.graph_objects as go
 import pytest
 
 from fibdash import figures
-from fibdash.config import DataConfig, train_config
+from fibdash.config import MODEL_LABELS, DataConfig, train_config
 from fibdash.data import make_dataset
 from fibdash.explain import explain
 from fibdash.metrics import naive_baselines, scores_table
 from fibdash.study import TABLE_COLUMNS, compare, paired_table
 from fibdash.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
-from tests.browser import ROOT, assert_title_clear, box, figures_in_chromium, overlap
+from tests.browser import (
+    ROOT,
+    assert_title_clear,
+    box,
+    figures_in_chromium,
+    outline,
+    outlines_overlap,
+    overlap,
+)
 
 
 @pytest.fixture(scope="module")
@@ -357,6 +365,25 @@ def others() -> dict[str, go.Figure]:
     }
 
 
+def test_sweep_parallel_draws_every_run_at_its_values():
+    table = sweep_result({"scaling": ["minmax", "log-minmax"], "learning_rate": ["1e-4", "1e-2"]}, 3).table
+    (trace,) = figures.sweep_parallel(table, ["scaling", "learning_rate"]).data
+    axes = {axis.label: axis for axis in trace.dimensions}
+    assert list(axes) == ["model", "scaling", "learning_rate", "seed", "log10 test MSE"]  # the model first
+
+    def drawn(axis) -> list[str]:
+        return [axis.ticktext[int(value)] for value in axis.values]
+
+    assert drawn(axes["model"]) == list(table["model"].map(MODEL_LABELS))
+    assert drawn(axes["scaling"]) == list(table["scaling"])
+    assert drawn(axes["learning_rate"]) == [f"{value:g}" for value in table["learning_rate"]]
+    assert list(axes["seed"].values) == list(table["seed"])
+    np.testing.assert_allclose(axes["log10 test MSE"].values, np.log10(table["test MSE"]))
+    # the colours are the last axis' values, which stands for the colour bar
+    np.testing.assert_array_equal(trace.line.color, axes["log10 test MSE"].values)
+    assert not trace.line.showscale
+
+
 def test_every_figure_fits_a_phone(largest, others):
     for name, figure in {**largest, **others}.items():
         assert_fits_a_phone(name, figure)
@@ -410,3 +437,28 @@ def test_reference_lines_are_labelled_at_their_height_clear_of_the_bars(largest,
             assert whole[0] <= drawn_label[0] and drawn_label[2] <= whole[2], text
             bars = plot.locator(".bars .point path, .errorbar path").all()
             assert bars and not any(overlap(drawn_label, box(bar)) for bar in bars), text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [WIDTHS["phone"], WIDTHS["desktop"]], ids=["phone", "desktop"])
+def test_sweep_parallel_coordinates_read_on_a_phone(others, width, tmp_path):
+    """Every label of the sweep's parallel coordinates (tick labels, axis names, the ends of an axis' range,
+    the title and its note) inside the figure and clear of every other; no colour bar on an axis."""
+    drawn = {name: others[name] for name in ("sweep parallel", "sweep parallel two")}
+    with figures_in_chromium(drawn, width, tmp_path) as plots:
+        for name, plot in plots.items():
+            left, top, right, bottom = box(plot)
+            texts = plot.locator(
+                ".parcoords .tick text, .parcoords .axis-title, .parcoords .axis-extent-text, .gtitle, "
+                ".gtitle-subtitle"
+            ).all()
+            labels = [(text.text_content(), outline(text)) for text in texts if text.text_content()]
+            assert len(labels) > 20, name
+            for text, corners in labels:
+                assert all(left <= x <= right and top <= y <= bottom for x, y in corners), (name, text)
+            for i, (text, corners) in enumerate(labels):
+                crossed = [other for other, where in labels[i + 1 :] if outlines_overlap(corners, where)]
+                assert not crossed, (name, text, crossed)
+            axes = [box(axis) for axis in plot.locator(".parcoords .y-axis").all()]
+            for bar in plot.locator(".colorbar").all():
+                assert not any(overlap(box(bar), axis) for axis in axes), name
