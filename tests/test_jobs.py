@@ -179,7 +179,9 @@ def test_results_are_bounded_in_bytes_least_recently_used_first_pinned_ones_kept
         assert runner.result("a") is not None  # "a" is now the most recently used
         runner.submit("c", work.return_megabytes, (1,), "c", "s").wait(30)
         assert len(runner) == 3 and runner.stored_bytes() == 2 * size  # two in the store, one pinned
-        assert runner.result("b") is None and runner.result("a") is not None and runner.result("c") is not None
+        assert (
+            runner.result("b") is None and runner.result("a") is not None and runner.result("c") is not None
+        )
         for key in ("d", "e", "f"):
             runner.submit(key, work.return_megabytes, (1,), key, "s").wait(30)
         assert runner.result("tutorial") is not None  # pinned: never dropped
@@ -197,7 +199,9 @@ def test_a_queued_job_that_nobody_follows_any_more_is_dropped_before_it_starts()
     try:
         first = runner.submit("first", work.long_epoch, (1.0,), "first", "here")
         wait_for(lambda: first.state == RUNNING)
-        abandoned = [runner.submit(f"long{i}", work.long_epoch, (30.0,), "long", s) for i, s in enumerate(gone)]
+        abandoned = [
+            runner.submit(f"long{i}", work.long_epoch, (30.0,), "long", s) for i, s in enumerate(gone)
+        ]
         shared = runner.submit("shared", work.count_epochs, (1, 0.01), "shared", "closed-tab-3")
         runner.follow(shared, "here")  # one of its followers is still here: it runs
         assert shared.wait(30) and shared.state == DONE and first.state == DONE

@@ -80,11 +80,16 @@ def _uniform(seed: int, shape: tuple[int, ...], limit: float) -> np.ndarray:
 
 
 @functools.cache
-def _libm() -> ctypes.CDLL:
-    """The C library's maths, whose logf and sincosf TensorFlow's Box-Muller calls."""
-    libm = ctypes.CDLL(ctypes.util.find_library("m"))
-    libm.logf.argtypes, libm.logf.restype = [ctypes.c_float], ctypes.c_float
-    libm.sincosf.argtypes = [ctypes.c_float, ctypes.POINTER(ctypes.c_float), ctypes.POINTER(ctypes.c_float)]
+def _libm() -> ctypes.CDLL | None:
+    """The C library's maths, whose logf and sincosf TensorFlow's Box-Muller calls; None where it has
+    no sincosf (macOS, Windows): NumPy's float32 functions stand in, a bit off in about 1% of draws."""
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m"))
+        libm.logf.argtypes, libm.logf.restype = [ctypes.c_float], ctypes.c_float
+        out = ctypes.POINTER(ctypes.c_float)
+        libm.sincosf.argtypes = [ctypes.c_float, out, out]
+    except (OSError, AttributeError, TypeError):
+        return None
     libm.sincosf.restype = None
     return libm
 
@@ -96,11 +101,14 @@ def _normal(seed: int, shape: tuple[int, ...], stddev: float) -> np.ndarray:
     u = np.maximum(_unit_floats(bits[:, 0]), F32(1e-7))  # kept away from log(0)
     angle = (2 * np.pi * _unit_floats(bits[:, 1]).astype(np.float64)).astype(F32)  # 2.0f * M_PI: a double
     libm, s, c = _libm(), ctypes.c_float(), ctypes.c_float()
-    log = np.array([libm.logf(x) for x in u.tolist()], F32)
-    sin, cos = np.empty_like(angle), np.empty_like(angle)
-    for i, x in enumerate(angle.tolist()):
-        libm.sincosf(x, ctypes.byref(s), ctypes.byref(c))
-        sin[i], cos[i] = s.value, c.value
+    if libm is None:
+        log, sin, cos = np.log(u), np.sin(angle), np.cos(angle)
+    else:
+        log = np.array([libm.logf(x) for x in u.tolist()], F32)
+        sin, cos = np.empty_like(angle), np.empty_like(angle)
+        for i, x in enumerate(angle.tolist()):
+            libm.sincosf(x, ctypes.byref(s), ctypes.byref(c))
+            sin[i], cos[i] = s.value, c.value
     radius = np.sqrt(F32(-2) * log)
     return (np.stack([sin * radius, cos * radius], axis=1).reshape(-1)[:n] * F32(stddev)).reshape(shape)
 

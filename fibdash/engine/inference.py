@@ -1,0 +1,177 @@
+"""A trained model's answers for any windows, from the same equations it trained with (`network`).
+
+Predictions and attention weights for windows a user edits (the what-if), and how much each input
+step drives a prediction without asking attention: occlusion and gradient x input (see
+`fibdash.explain`). Each model is given by its config, kind and trained weights (a `Trained`'s).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from fibdash.config import TrainConfig, check_choice
+from fibdash.engine.network import (
+    ATTENTION,
+    LAST,
+    ONE,
+    Network,
+    backward,
+    flush_denormals,
+    forward,
+    predict_rows,
+    restore,
+    scratch,
+    threads_for,
+)
+
+METHODS = ("occlusion", "gradient")
+# What occlusion puts in place of a step, on the scaled axis: 0, the smallest value MinMax leaves
+# ("this step knocked down to nothing").
+OCCLUDED_VALUE = 0.0
+
+
+def _member(
+    config: TrainConfig, kind: str, weights: dict[str, np.ndarray]
+) -> tuple[Network, np.ndarray, int]:
+    network = Network.of(config)
+    return network, network.layout.flat(weights, kind), ATTENTION if kind == "attention" else LAST
+
+
+def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
+    """Windows (samples, time_steps) or (samples, time_steps, 1) as the float32 rows the engine reads."""
+    windows = np.asarray(windows, dtype=np.float32)
+    if windows.ndim == 3 and windows.shape[-1] == 1:
+        windows = windows[..., 0]
+    if windows.ndim != 2 or windows.shape[1] != steps:
+        raise ValueError(
+            f"windows must have shape (samples, {steps}) or (samples, {steps}, 1), got {windows.shape}"
+        )
+    return np.ascontiguousarray(windows)
+
+
+def predict(
+    config: TrainConfig, kind: str, weights: dict[str, np.ndarray], windows: np.ndarray
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The model's scaled predictions for `windows` (float64, (samples,)), and for the attention model
+    its attention weights (samples, time_steps). One thread: it answers beside a running training."""
+    network, p, head = _member(config, kind, weights)
+    X = _windows(windows, config.data.time_steps)
+    rows = np.arange(len(X), dtype=np.int64)
+    out = np.zeros(len(X), np.float32)
+    alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
+    buffers = tuple(buffer[0] for buffer in scratch(1, network.layout))
+    _predict(p, *network.member_args(head), X, rows, out, alpha, buffers[:7])
+    return out.astype(np.float64), alpha if head == ATTENTION else None
+
+
+@njit(cache=True)
+def _predict(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf):
+    """`predict_rows` in this thread, with denormals flushed as in training."""
+    flags = flush_denormals()
+    predict_rows(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf)
+    restore(flags)
+
+
+@njit(cache=True, parallel=True)
+def _occlusion(p, lay, cell, act, head, steps, units, X, value, out, buffers):
+    """|f(x) - f(x with step t set to `value`)| for every window and step; 0 where the step holds `value`."""
+    threads = buffers[0].shape[0]
+    for c in prange(threads):
+        hs, cs, gates, aux = buffers[0][c], buffers[1][c], buffers[2][c], buffers[3][c]
+        scores, alpha, ctx = buffers[4][c], buffers[5][c], buffers[6][c]
+        x = buffers[8][c]  # dx's buffer, unused without a backward pass: the window with one step occluded
+        flags = flush_denormals()
+        for w in range(c, X.shape[0], threads):
+            x[:] = X[w]
+            base = forward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx)
+            for t in range(steps):
+                if x[t] == value:
+                    continue
+                x[t] = value
+                changed = forward(
+                    p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx
+                )
+                out[w, t] = abs(changed - base)
+                x[t] = X[w, t]
+        restore(flags)
+
+
+@njit(cache=True, parallel=True)
+def _gradient_x_input(p, lay, cell, act, head, steps, units, X, out, buffers):
+    """|df/dx_t * x_t| for every window and step."""
+    threads = buffers[0].shape[0]
+    for c in prange(threads):
+        hs, cs, gates, aux = buffers[0][c], buffers[1][c], buffers[2][c], buffers[3][c]
+        scores, alpha, ctx, grad, dx = (
+            buffers[4][c],
+            buffers[5][c],
+            buffers[6][c],
+            buffers[7][c],
+            buffers[8][c],
+        )
+        d_states, dh, dh_prev, dc, dz = (
+            buffers[9][c],
+            buffers[10][c],
+            buffers[11][c],
+            buffers[12][c],
+            buffers[13][c],
+        )
+        flags = flush_denormals()
+        for w in range(c, X.shape[0], threads):
+            x = X[w]
+            prediction = forward(
+                p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx
+            )
+            backward(
+                p,
+                lay,
+                cell,
+                act,
+                head,
+                steps,
+                units,
+                x,
+                hs,
+                cs,
+                gates,
+                aux,
+                scores,
+                alpha,
+                ctx,
+                prediction,
+                ONE,
+                grad,
+                dx,
+                d_states,
+                dh,
+                dh_prev,
+                dc,
+                dz,
+            )
+            for t in range(steps):
+                out[w, t] = abs(dx[t] * x[t])
+        restore(flags)
+
+
+def importance(
+    config: TrainConfig, kind: str, weights: dict[str, np.ndarray], windows: np.ndarray, method: str
+) -> np.ndarray:
+    """How much each input step drives the model's prediction for each window, (samples, time_steps),
+    each value 0 or more in units of the prediction (scaled values), not read from attention.
+
+    "occlusion": |f(x) - f(x with step t set to OCCLUDED_VALUE)|; "gradient": gradient x input,
+    |df/dx_t * x_t|. Equal windows have equal importances, so each distinct window is measured once:
+    MinMax scaling makes most of a long series' windows all 0 in float32.
+    """
+    check_choice("importance method", method, METHODS)
+    network, p, head = _member(config, kind, weights)
+    distinct, inverse = np.unique(_windows(windows, config.data.time_steps), axis=0, return_inverse=True)
+    X = np.ascontiguousarray(distinct)
+    out = np.zeros(X.shape, np.float32)
+    buffers = scratch(threads_for(len(X)), network.layout)
+    if method == "occlusion":
+        _occlusion(p, *network.member_args(head), X, np.float32(OCCLUDED_VALUE), out, buffers)
+    else:
+        _gradient_x_input(p, *network.member_args(head), X, out, buffers)
+    return out.astype(np.float64)[inverse.reshape(-1)]

@@ -1,0 +1,490 @@
+"""Both networks of the tutorial, one window at a time: every equation's forward and backward side by side.
+
+A member is one network (either model, one seed) as a flat float32 vector of its weights, laid out
+by `Layout`. The equations are those of Keras 3 (`SimpleRNNCell`, `LSTMCell` and `GRUCell` with
+`reset_after=True`, implementation 2, and fibdash's `Attention` layer), in float32, in the order
+Keras adds their terms; the tests hold them to Keras' own `fit`. A window's forward pass keeps what
+its backward pass needs in caller-owned buffers, so nothing here allocates:
+
+    hs     (T + 1, H)  hidden states, hs[0] = 0 and hs[t + 1] after input t
+    cs     (T + 1, H)  LSTM: cell states, likewise
+    gates  (T, 4H)     LSTM: i, f, g, o after their activations; GRU: z, r, h~ (the first 3H)
+    aux    (T, H)      LSTM: activation(c_t); GRU: the recurrent matmul's candidate part, h W_h + b_h
+    scores (T,)        attention: e_t = tanh(h_t W + b_t)
+    alpha  (T,)        attention: softmax of the scores over time
+    ctx    (H,)        attention: the context, sum over t of alpha_t h_t
+
+Gradients are added into a flat vector of the same layout as the weights.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from fibdash.config import ACTIVATIONS, CELLS, TrainConfig
+
+# Codes the compiled functions branch on (one compiled program serves every architecture).
+SIMPLE_RNN, LSTM, GRU = (CELLS.index(cell) for cell in ("SimpleRNN", "LSTM", "GRU"))
+TANH, SIGMOID, RELU, LINEAR = (ACTIVATIONS.index(name) for name in ("tanh", "sigmoid", "relu", "linear"))
+LAST, ATTENTION = 0, 1  # heads: the last hidden state into Dense (the RNN), or attention into Dense
+GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in a cell's kernels
+
+ZERO, ONE, TWO = np.float32(0.0), np.float32(1.0), np.float32(2.0)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each weight lies in a member's flat vector; the attention weights come last, so the
+    RNN's members use a prefix of it. Shapes are Keras' (see `shapes`)."""
+
+    cell: str
+    hidden_units: int
+    time_steps: int
+
+    @property
+    def width(self) -> int:
+        """Columns of the cell's kernels: its gates side by side."""
+        return GATES[self.cell] * self.hidden_units
+
+    @property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Each weight's shape, by "layer/weight" as the Keras models name them, in layout order."""
+        units, width = self.hidden_units, self.width
+        return {
+            "rnn/kernel": (1, width),
+            "rnn/recurrent_kernel": (units, width),
+            "rnn/bias": (2, width) if self.cell == "GRU" else (width,),  # GRU: input and recurrent bias
+            "dense/kernel": (units, 1),
+            "dense/bias": (1,),
+            "attention/attention_weight": (units, 1),
+            "attention/attention_bias": (self.time_steps, 1),
+        }
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """The start of each weight in `shapes`' order, then the RNN's and the attention model's sizes."""
+        sizes = [math.prod(shape) for shape in self.shapes.values()]
+        starts = np.cumsum([0, *sizes])
+        return np.array([*starts[:-1], starts[5], starts[-1]], dtype=np.int64)
+
+    def size(self, kind: str) -> int:
+        """The number of weights of `kind` ("rnn" or "attention")."""
+        return int(self.offsets[7 if kind == "rnn" else 8])
+
+    def flat(self, weights: dict[str, np.ndarray], kind: str) -> np.ndarray:
+        """`weights` by "layer/weight" as one float32 vector of this layout."""
+        names = [name for name in self.shapes if kind == "attention" or not name.startswith("attention")]
+        return np.concatenate([np.asarray(weights[name], np.float32).ravel() for name in names])
+
+    def unflat(self, vector: np.ndarray, kind: str) -> dict[str, np.ndarray]:
+        """The inverse of `flat`: each weight by name, in its Keras shape."""
+        weights, start = {}, 0
+        for name, shape in self.shapes.items():
+            if kind == "rnn" and name.startswith("attention"):
+                break
+            size = math.prod(shape)
+            weights[name] = vector[start : start + size].reshape(shape).copy()
+            start += size
+        return weights
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the compiled functions need to know of an architecture, as the codes they branch on."""
+
+    layout: Layout
+    cell: int
+    activation: int
+
+    @classmethod
+    def of(cls, config: TrainConfig) -> Network:
+        layout = Layout(config.cell, config.hidden_units, config.data.time_steps)
+        return cls(layout, CELLS.index(config.cell), ACTIVATIONS.index(config.activation))
+
+    def args(self) -> tuple:
+        """The architecture as the compiled functions take it: offsets, cell, activation, T, H."""
+        layout = self.layout
+        return layout.offsets, self.cell, self.activation, layout.time_steps, layout.hidden_units
+
+    def member_args(self, head: int) -> tuple:
+        """The same for one member, as `forward` takes them: offsets, cell, activation, head, T, H."""
+        layout = self.layout
+        return layout.offsets, self.cell, self.activation, head, layout.time_steps, layout.hidden_units
+
+
+def threads_for(tasks: int) -> int:
+    """Threads for `tasks` independent pieces of work (members, windows): no more than there are."""
+    return max(1, min(tasks, numba.get_num_threads()))
+
+
+def scratch(threads: int, layout: Layout) -> tuple[np.ndarray, ...]:
+    """Every buffer a thread's forward and backward passes write into, one set per thread (see network)."""
+    steps, units = layout.time_steps, layout.hidden_units
+    shapes = [
+        (steps + 1, units),  # hs
+        (steps + 1, units),  # cs
+        (steps, 4 * units),  # gates
+        (steps, units),  # aux
+        (steps,),  # scores
+        (steps,),  # alpha
+        (units,),  # ctx
+        (layout.size("attention"),),  # grad
+        (steps,),  # dx
+        (steps, units),  # d_states
+        (units,),  # dh
+        (units,),  # dh_prev
+        (units,),  # dc
+        (4 * units,),  # dz
+    ]
+    return tuple(np.zeros((threads, *shape), np.float32) for shape in shapes)
+
+
+# --- denormals: TensorFlow runs its kernels with denormal numbers flushed to zero (FTZ and DAZ, its
+# `port::ScopedFlushDenormal`), so must we. It matters: under MinMax most inputs and targets are tiny,
+# the gradients of the first steps are denormals or exactly zero, and Adam, which scales a step by the
+# gradient's own size, turns a denormal gradient into a full step of the learning rate where Keras
+# takes none. The compiled functions set the CPU's flags on entry and restore them on exit.
+
+_MACHINE = platform.machine().lower()
+_BYTE_POINTER = ir.IntType(8).as_pointer()
+
+
+def _call(builder: ir.IRBuilder, name: str, result: ir.Type, arguments: list) -> ir.Value:
+    function = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(result, [argument.type for argument in arguments]), name
+    )
+    return builder.call(function, arguments)
+
+
+@intrinsic
+def _float_flags(typingctx):
+    """The CPU's floating-point control flags: x86's MXCSR, ARM's FPCR; 0 elsewhere."""
+
+    def codegen(context, builder, signature, args):
+        if _MACHINE in ("x86_64", "amd64"):
+            slot = cgutils.alloca_once(builder, ir.IntType(32))
+            _call(builder, "llvm.x86.sse.stmxcsr", ir.VoidType(), [builder.bitcast(slot, _BYTE_POINTER)])
+            return builder.zext(builder.load(slot), ir.IntType(64))
+        if _MACHINE in ("aarch64", "arm64"):
+            return _call(builder, "llvm.aarch64.get.fpcr", ir.IntType(64), [])
+        return ir.Constant(ir.IntType(64), 0)
+
+    return types.int64(), codegen
+
+
+@intrinsic
+def _set_float_flags(typingctx, flags):
+    def codegen(context, builder, signature, args):
+        if _MACHINE in ("x86_64", "amd64"):
+            slot = cgutils.alloca_once(builder, ir.IntType(32))
+            builder.store(builder.trunc(args[0], ir.IntType(32)), slot)
+            _call(builder, "llvm.x86.sse.ldmxcsr", ir.VoidType(), [builder.bitcast(slot, _BYTE_POINTER)])
+        elif _MACHINE in ("aarch64", "arm64"):
+            _call(builder, "llvm.aarch64.set.fpcr", ir.VoidType(), [args[0]])
+        return context.get_dummy_value()
+
+    return types.void(types.int64), codegen
+
+
+# x86: flush-to-zero (bit 15) and denormals-are-zero (bit 6); ARM: flush-to-zero (bit 24) does both
+_FLUSH = (1 << 24) if _MACHINE in ("aarch64", "arm64") else (1 << 15) | (1 << 6)
+
+
+@njit(cache=True)
+def flush_denormals():
+    """Flush denormals to zero from here on, in this thread; the flags as they were, for `restore`."""
+    flags = _float_flags()
+    _set_float_flags(flags | _FLUSH)
+    return flags
+
+
+@njit(cache=True)
+def restore(flags):
+    _set_float_flags(flags)
+
+
+# --- activations: each with its slope, read from the activation's output, as TensorFlow's gradients do
+
+
+@njit(cache=True)
+def sigmoid(x):
+    return ONE / (ONE + math.exp(-x))
+
+
+@njit(cache=True)
+def activate(code, x):
+    if code == TANH:
+        return math.tanh(x)
+    if code == SIGMOID:
+        return sigmoid(x)
+    if code == RELU:
+        return ZERO if x < ZERO else x  # NaN stays NaN, as in TensorFlow
+    return x
+
+
+@njit(cache=True)
+def slope(code, y):
+    """The activation's derivative where its output is `y`."""
+    if code == TANH:
+        return ONE - y * y
+    if code == SIGMOID:
+        return y * (ONE - y)
+    if code == RELU:
+        return ONE if y > ZERO else ZERO
+    return ONE
+
+
+# --- SimpleRNN: h_t = activation((x_t K + b) + h_{t-1} R)
+
+
+@njit(cache=True)
+def simple_rnn_forward(p, lay, act, units, x, h_prev, h):
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    for j in range(units):
+        z = x * p[kernel + j] + p[bias + j]
+        r = ZERO
+        for i in range(units):
+            r += h_prev[i] * p[recurrent + i * units + j]
+        h[j] = activate(act, z + r)
+
+
+@njit(cache=True)
+def simple_rnn_backward(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev):
+    """Add this step's gradients into `grad`, given dL/dh_t in `dh`; dL/dh_{t-1} into `dh_prev`, and
+    dL/dx_t returned."""
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    dx = ZERO
+    for i in range(units):
+        dh_prev[i] = ZERO
+    for j in range(units):
+        dz = dh[j] * slope(act, h[j])
+        grad[kernel + j] += x * dz
+        grad[bias + j] += dz
+        dx += p[kernel + j] * dz
+        for i in range(units):
+            grad[recurrent + i * units + j] += h_prev[i] * dz
+            dh_prev[i] += p[recurrent + i * units + j] * dz
+    return dx
+
+
+# --- LSTM, gates i, f, g, o: z = (x K + h R) + b; c = f c_prev + i g; h = o activation(c)
+
+
+@njit(cache=True)
+def lstm_forward(p, lay, act, units, x, h_prev, c_prev, h, c, gates, ac):
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    width = 4 * units
+    for col in range(width):
+        r = ZERO
+        for i in range(units):
+            r += h_prev[i] * p[recurrent + i * width + col]
+        z = (x * p[kernel + col] + r) + p[bias + col]
+        gates[col] = activate(act, z) if units * 2 <= col < units * 3 else sigmoid(z)
+    for j in range(units):
+        i_, f, g, o = gates[j], gates[units + j], gates[2 * units + j], gates[3 * units + j]
+        c[j] = f * c_prev[j] + i_ * g
+        ac[j] = activate(act, c[j])
+        h[j] = o * ac[j]
+
+
+@njit(cache=True)
+def lstm_backward(p, lay, act, units, x, h_prev, c_prev, gates, ac, dh, dc, grad, dh_prev, dz):
+    """As `simple_rnn_backward`; `dc` holds dL/dc_t on entry and dL/dc_{t-1} on return; `dz`: scratch (4H)."""
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    width = 4 * units
+    for j in range(units):
+        i_, f, g, o = gates[j], gates[units + j], gates[2 * units + j], gates[3 * units + j]
+        dc_j = dc[j] + dh[j] * o * slope(act, ac[j])
+        dz[j] = dc_j * g * i_ * (ONE - i_)
+        dz[units + j] = dc_j * c_prev[j] * f * (ONE - f)
+        dz[2 * units + j] = dc_j * i_ * slope(act, g)
+        dz[3 * units + j] = dh[j] * ac[j] * o * (ONE - o)
+        dc[j] = dc_j * f
+    dx = ZERO
+    for i in range(units):
+        dh_prev[i] = ZERO
+    for col in range(width):
+        d = dz[col]
+        grad[kernel + col] += x * d
+        grad[bias + col] += d
+        dx += p[kernel + col] * d
+        for i in range(units):
+            grad[recurrent + i * width + col] += h_prev[i] * d
+            dh_prev[i] += p[recurrent + i * width + col] * d
+    return dx
+
+
+# --- GRU (reset_after), gates z, r, h~: x' = x K + b_in, inner = h R + b_rec;
+# z = sigmoid(x'_z + inner_z), r likewise, h~ = activation(x'_h + r inner_h), h = z h_prev + (1 - z) h~
+
+
+@njit(cache=True)
+def gru_forward(p, lay, act, units, x, h_prev, h, gates, inner_h):
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    width = 3 * units
+    for col in range(width):
+        r = ZERO
+        for i in range(units):
+            r += h_prev[i] * p[recurrent + i * width + col]
+        mx = x * p[kernel + col] + p[bias + col]
+        inner = r + p[bias + width + col]
+        if col < 2 * units:
+            gates[col] = sigmoid(mx + inner)
+        else:
+            inner_h[col - 2 * units] = inner
+            gates[col] = mx  # h~ needs r first: finished below
+    for j in range(units):
+        candidate = activate(act, gates[2 * units + j] + gates[units + j] * inner_h[j])
+        gates[2 * units + j] = candidate
+        z = gates[j]
+        h[j] = z * h_prev[j] + (ONE - z) * candidate
+
+
+@njit(cache=True)
+def gru_backward(p, lay, act, units, x, h_prev, gates, inner_h, dh, grad, dh_prev, dz):
+    """As `simple_rnn_backward`; `dz` is scratch (4H): the input side's gradients, then the candidate's
+    recurrent one."""
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    width = 3 * units
+    for j in range(units):
+        z, r, candidate = gates[j], gates[units + j], gates[2 * units + j]
+        dh_prev[j] = dh[j] * z
+        a = dh[j] * (ONE - z) * slope(act, candidate)  # dL/d(x'_h + r inner_h)
+        dz[j] = dh[j] * (h_prev[j] - candidate) * z * (ONE - z)
+        dz[units + j] = a * inner_h[j] * r * (ONE - r)
+        dz[2 * units + j] = a
+        dz[3 * units + j] = a * r  # dL/d inner_h
+    dx = ZERO
+    for col in range(width):
+        d_in = dz[col]
+        d_rec = dz[col] if col < 2 * units else dz[col + units]
+        grad[kernel + col] += x * d_in
+        grad[bias + col] += d_in
+        grad[bias + width + col] += d_rec
+        dx += p[kernel + col] * d_in
+        for i in range(units):
+            grad[recurrent + i * width + col] += h_prev[i] * d_rec
+            dh_prev[i] += p[recurrent + i * width + col] * d_rec
+    return dx
+
+
+# --- a whole window: the cell over time, then the head
+
+
+@njit(cache=True)
+def forward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx):
+    """The member's prediction for window `x` (steps,), keeping what `backward` needs."""
+    for j in range(units):
+        hs[0, j] = ZERO
+        cs[0, j] = ZERO
+    for t in range(steps):
+        if cell == SIMPLE_RNN:
+            simple_rnn_forward(p, lay, act, units, x[t], hs[t], hs[t + 1])
+        elif cell == LSTM:
+            lstm_forward(p, lay, act, units, x[t], hs[t], cs[t], hs[t + 1], cs[t + 1], gates[t], aux[t])
+        else:
+            gru_forward(p, lay, act, units, x[t], hs[t], hs[t + 1], gates[t], aux[t])
+    dense, dense_bias = lay[3], lay[4]
+    if head == LAST:
+        features = hs[steps]
+    else:  # Attention: e = tanh(h W + b), alpha = softmax(e) over time, context = sum alpha_t h_t
+        weight, bias = lay[5], lay[6]
+        top = -np.inf
+        for t in range(steps):
+            u = ZERO
+            for j in range(units):
+                u += hs[t + 1, j] * p[weight + j]
+            scores[t] = math.tanh(u + p[bias + t])
+            top = max(top, scores[t])
+        total = ZERO
+        for t in range(steps):
+            alpha[t] = math.exp(scores[t] - top)
+            total += alpha[t]
+        for t in range(steps):
+            alpha[t] = alpha[t] / total
+        for j in range(units):
+            ctx[j] = ZERO
+        for t in range(steps):
+            for j in range(units):
+                ctx[j] += hs[t + 1, j] * alpha[t]
+        features = ctx
+    s = ZERO
+    for j in range(units):
+        s += features[j] * p[dense + j]
+    return activate(act, s + p[dense_bias])
+
+
+@njit(cache=True)
+def backward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx, prediction,
+             d_prediction, grad, dx, d_states, dh, dh_prev, dc, dz):  # fmt: skip
+    """Add dL/dweights into `grad` and write dL/dx into `dx` (steps,), given dL/d(prediction) and
+    `forward`'s buffers; `d_states` (steps, H), `dh`, `dh_prev`, `dc` (H) and `dz` (4H) are scratch."""
+    dense, dense_bias = lay[3], lay[4]
+    ds = d_prediction * slope(act, prediction)
+    grad[dense_bias] += ds
+    for t in range(steps):
+        for j in range(units):
+            d_states[t, j] = ZERO
+    if head == LAST:
+        for j in range(units):
+            grad[dense + j] += hs[steps, j] * ds
+            d_states[steps - 1, j] = p[dense + j] * ds
+    else:
+        weight, bias = lay[5], lay[6]
+        for j in range(units):  # the dense layer reads the context
+            grad[dense + j] += ctx[j] * ds
+        # context: dL/dh_t = alpha_t dL/dctx and dL/dalpha_t = h_t . dL/dctx, kept in dx (free until the
+        # cell's backward pass) while the softmax's weighted mean of them adds up
+        mean = ZERO
+        for t in range(steps):
+            d_alpha = ZERO
+            for j in range(units):
+                d_ctx = p[dense + j] * ds
+                d_states[t, j] = alpha[t] * d_ctx
+                d_alpha += hs[t + 1, j] * d_ctx
+            dx[t] = d_alpha
+            mean += alpha[t] * d_alpha
+        for t in range(steps):  # softmax, then tanh, then h_t W + b_t
+            du = alpha[t] * (dx[t] - mean) * (ONE - scores[t] * scores[t])
+            grad[bias + t] += du
+            for j in range(units):
+                grad[weight + j] += hs[t + 1, j] * du
+                d_states[t, j] += p[weight + j] * du
+    for j in range(units):
+        dh[j] = ZERO
+        dc[j] = ZERO
+    for t in range(steps - 1, -1, -1):
+        for j in range(units):
+            dh[j] += d_states[t, j]
+        if cell == SIMPLE_RNN:
+            dx[t] = simple_rnn_backward(p, lay, act, units, x[t], hs[t], hs[t + 1], dh, grad, dh_prev)
+        elif cell == LSTM:
+            dx[t] = lstm_backward(p, lay, act, units, x[t], hs[t], cs[t], gates[t], aux[t], dh, dc, grad,
+                                  dh_prev, dz)  # fmt: skip
+        else:
+            dx[t] = gru_backward(p, lay, act, units, x[t], hs[t], gates[t], aux[t], dh, grad, dh_prev, dz)
+        for j in range(units):
+            dh[j] = dh_prev[j]
+
+
+@njit(cache=True)
+def predict_rows(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf):
+    """The member's predictions for windows `rows` of X into `out`; with an attention head and a
+    non-empty `alpha_out` (len(rows), steps), their attention weights too."""
+    hs, cs, gates, aux, scores, alpha, ctx = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6]
+    keep = head == ATTENTION and alpha_out.shape[0] > 0
+    for k in range(len(rows)):
+        out[k] = forward(
+            p, lay, cell, act, head, steps, units, X[rows[k]], hs, cs, gates, aux, scores, alpha, ctx
+        )
+        if keep:
+            alpha_out[k, :] = alpha

@@ -1,0 +1,35 @@
+"""A model's summary, as Keras' `model.summary()` gives it, from its config alone: no Keras needed.
+
+A test holds these rows against the Keras models' own (`fibdash.keras.models.summary_rows`).
+"""
+
+from __future__ import annotations
+
+import math
+
+from fibdash.config import MODEL_KINDS, TrainConfig, check_choice
+from fibdash.engine.network import Layout
+
+
+def summary_rows(config: TrainConfig, kind: str) -> list[dict[str, object]]:
+    """The model's layers as rows of `model.summary()`: name, type, output shape, parameters."""
+    check_choice("model", kind, MODEL_KINDS)
+    layout = Layout(config.cell, config.hidden_units, config.data.time_steps)
+    params = {name: math.prod(shape) for name, shape in layout.shapes.items()}
+    units, steps = config.hidden_units, config.data.time_steps
+
+    def count(layer: str) -> int:
+        return sum(size for name, size in params.items() if name.startswith(f"{layer}/"))
+
+    def row(name: str, kind_name: str, shape: tuple, parameters: int) -> dict[str, object]:
+        return {"Layer": name, "Type": kind_name, "Output shape": str(shape), "Params": parameters}
+
+    dense = row("dense", "Dense", (None, 1), count("dense"))
+    if kind == "rnn":  # a Sequential model: Keras lists no input layer
+        return [row("rnn", config.cell, (None, units), count("rnn")), dense]
+    return [
+        row("input", "InputLayer", (None, steps, 1), 0),
+        row("rnn", config.cell, (None, steps, units), count("rnn")),
+        row("attention", "Attention", (None, units), count("attention")),
+        dense,
+    ]

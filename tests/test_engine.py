@@ -1,0 +1,327 @@
+"""The engine against its definition, Keras 3: `fit` step for step, the models' own predictions, weights
+and summaries; then what the engine promises beyond one run (seeds, stopping, divergence, snapshots)."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.data import make_dataset
+from fibdash.engine.inference import importance, predict
+from fibdash.engine.summary import summary_rows
+from fibdash.engine.training import (
+    MAX_ATTENTION_SNAPSHOTS,
+    MAX_ATTENTION_VALUES,
+    attention_epochs,
+    train,
+    train_pair,
+    train_seeds,
+)
+from fibdash.keras import models
+from fibdash.keras.reference import fit_many
+
+# 32 windows, 22 of them for training: batch 5 leaves a short last batch of 2. Log-minmax
+# scaling and a high learning rate make two epochs move every weight well beyond float noise.
+TINY = DataConfig(n=36, time_steps=4, scaling="log-minmax")
+
+
+# Against Keras' own `fit`: every cell, both models (a pair trains both), each activation, and
+# each cell with a batch size of 1 and with one that leaves a short last batch; an odd number of
+# time steps too. The seeds are ones whose networks all learn: relu's can start dead, and then
+# nothing would be compared.
+@pytest.mark.parametrize(
+    ("cell", "activation", "batch_size", "time_steps", "seed"),
+    [
+        ("SimpleRNN", "tanh", 1, 4, 0),
+        ("SimpleRNN", "linear", 5, 4, 0),
+        ("LSTM", "relu", 5, 4, 2),
+        ("LSTM", "sigmoid", 1, 4, 0),
+        ("GRU", "tanh", 5, 4, 0),
+        ("GRU", "sigmoid", 1, 5, 0),
+    ],
+)
+def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed):
+    data_config = replace(TINY, time_steps=time_steps)
+    config = TrainConfig(
+        data_config,
+        epochs=2,
+        batch_size=batch_size,
+        learning_rate=0.02,
+        cell=cell,
+        activation=activation,
+        seed=seed,
+    )
+    data = make_dataset(data_config)
+    engine = train_pair(config, data=data)
+    keras_fit = fit_many(config, MODEL_KINDS, [seed], data=data)
+    for kind in MODEL_KINDS:
+        e, k = engine[kind], keras_fit[kind][0]
+        np.testing.assert_allclose(e.loss_history, k.loss_history, rtol=1e-5)
+        np.testing.assert_allclose(e.test_mse_history, k.test_mse_history, rtol=1e-5)
+        assert e.test_mse == pytest.approx(k.test_mse, rel=1e-5)
+        initial = models.named_weights(models.build_model(config, kind))
+        assert e.weights.keys() == k.weights.keys() == initial.keys()
+        for name, start in initial.items():
+            np.testing.assert_allclose(e.weights[name], k.weights[name], rtol=1e-4, atol=1e-5)  # Adam scales
+            assert not np.allclose(k.weights[name], start, rtol=0, atol=1e-4), name  # it moved: teeth
+        # the same optimizer steps: one per batch, the short one included, per epoch
+        assert e.steps == k.steps == 2 * -(-data_config.n_train // batch_size)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_trained_weights_predict_in_keras_what_they_predict_here(cell):
+    """A trained model's weights, put into the Keras model, give the engine's predictions and attention."""
+    config = TrainConfig(
+        DataConfig(n=50, time_steps=7, scaling="log-minmax"), hidden_units=3, epochs=3, cell=cell
+    )
+    data = make_dataset(config.data)
+    pair = train_pair(config, data=data)
+    for kind, trained in pair.items():
+        model = models.build_model(config, kind, trained.weights)
+        keras_predictions = model.predict(data.X.astype("float32"), verbose=0)[:, 0]
+        np.testing.assert_allclose(trained.predictions, keras_predictions, rtol=1e-5, atol=1e-7)
+        predictions, alpha = predict(config, kind, trained.weights, data.test_X)
+        np.testing.assert_array_equal(predictions, trained.predictions[data.test_idx])
+        if kind == "attention":
+            np.testing.assert_allclose(
+                alpha, models.attention_weights(model, data.test_X), rtol=1e-5, atol=1e-7
+            )
+            np.testing.assert_array_equal(alpha, trained.attention)
+        else:
+            assert alpha is None and trained.attention is None
+
+
+@pytest.mark.parametrize(
+    ("cell", "hidden_units", "time_steps"), [("SimpleRNN", 2, 20), ("LSTM", 3, 5), ("GRU", 64, 1)]
+)
+def test_summary_is_keras_own(cell, hidden_units, time_steps):
+    config = TrainConfig(DataConfig(n=80, time_steps=time_steps), hidden_units=hidden_units, cell=cell)
+    for kind in MODEL_KINDS:
+        assert summary_rows(config, kind) == models.summary_rows(models.build_model(config, kind))
+
+
+def test_summary_of_the_tutorials_models():
+    rows = {kind: summary_rows(TrainConfig(), kind) for kind in MODEL_KINDS}
+    assert [(r["Type"], r["Output shape"], r["Params"]) for r in rows["rnn"]] == [
+        ("SimpleRNN", "(None, 2)", 8),
+        ("Dense", "(None, 1)", 3),
+    ]
+    assert [(r["Type"], r["Output shape"], r["Params"]) for r in rows["attention"]] == [
+        ("InputLayer", "(None, 20, 1)", 0),
+        ("SimpleRNN", "(None, 20, 2)", 8),
+        ("Attention", "(None, 2)", 22),
+        ("Dense", "(None, 1)", 3),
+    ]
+
+
+def _keras_importance(model, windows: np.ndarray, method: str) -> np.ndarray:
+    """Occlusion and gradient x input asked of the Keras model itself, one window at a time."""
+    import tensorflow as tf
+
+    windows = windows.astype(np.float32)
+    if method == "gradient":
+        x = tf.constant(windows)
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            total = tf.reduce_sum(model(x, training=False))
+        return np.abs(tape.gradient(total, x).numpy() * windows)[..., 0]
+    out = np.zeros(windows.shape[:2])
+    base = model.predict(windows, verbose=0)[:, 0]
+    for t in range(windows.shape[1]):
+        occluded = windows.copy()
+        occluded[:, t] = 0.0
+        out[:, t] = np.abs(model.predict(occluded, verbose=0)[:, 0] - base)
+    return out
+
+
+@pytest.mark.parametrize("method", ["occlusion", "gradient"])
+def test_importance_is_what_the_keras_model_says(method):
+    config = TrainConfig(
+        DataConfig(n=60, time_steps=6, scaling="log-minmax"), hidden_units=3, epochs=3, cell="GRU"
+    )
+    data = make_dataset(config.data)
+    for kind, trained in train_pair(config, data=data).items():
+        ours = importance(config, kind, trained.weights, data.test_X, method)
+        theirs = _keras_importance(models.build_model(config, kind, trained.weights), data.test_X, method)
+        assert ours.shape == (config.data.n_test, 6) and (ours >= 0).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-6)  # differences of float32 predictions
+        assert ours.max() > 1e-3  # the windows move the predictions: the check has teeth
+
+
+def test_occluding_a_step_the_network_cannot_see_changes_nothing():
+    """Under MinMax at the tutorial's n most windows are 0 in float32: occlusion says exactly 0 there."""
+    config = TrainConfig(DataConfig(n=300, time_steps=8), epochs=2)
+    data = make_dataset(config.data)
+    trained = train(config, "attention", data=data)
+    values = importance(config, "attention", trained.weights, data.test_X, "occlusion")
+    zeros = np.all(data.test_X[..., 0].astype(np.float32) == 0, axis=1)
+    assert zeros.sum() > 10 and np.all(values[zeros] == 0)
+    assert np.any(values[~zeros] > 0)
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(small_config):
+    first = train(small_config, "attention")
+    again = train(small_config, "attention")
+    other = train(replace(small_config, seed=1), "attention")
+    assert first.loss_history == again.loss_history
+    np.testing.assert_array_equal(first.predictions, again.predictions)
+    assert first.loss_history != other.loss_history
+
+
+def test_either_model_alone_is_its_part_of_the_pair(small_config):
+    pair = train_pair(small_config)
+    for kind in MODEL_KINDS:
+        alone = train(small_config, kind)
+        assert alone.loss_history == pair[kind].loss_history
+        np.testing.assert_array_equal(alone.predictions, pair[kind].predictions)
+        for name, value in alone.weights.items():
+            np.testing.assert_array_equal(value, pair[kind].weights[name])
+    assert pair["rnn"].loss_history != pair["attention"].loss_history
+
+
+# n=80, time_steps=6: 51 training windows; batch 5 leaves a short last batch of 1
+SMALL_DATA = DataConfig(n=80, time_steps=6)
+
+
+def test_each_seed_is_the_single_seed_run_wherever_it_stands():
+    config = TrainConfig(
+        SMALL_DATA, hidden_units=3, epochs=3, batch_size=5, cell="LSTM", activation="sigmoid"
+    )
+    data = make_dataset(SMALL_DATA)
+    runs = train_seeds(config, MODEL_KINDS, [0, 5, 7], data=data)
+    swapped = train_seeds(config, ["attention"], [7, 5, 0], data=data)["attention"]
+    for kind in MODEL_KINDS:
+        assert [run.seed for run in runs[kind]] == [0, 5, 7]
+        for run in runs[kind]:
+            single = train(replace(config, seed=run.seed), kind, data=data)
+            assert run.loss_history == single.loss_history and run.test_mse_history == single.test_mse_history
+            np.testing.assert_array_equal(run.predictions, single.predictions)
+            assert run.steps == single.steps == 3 * 11 and run.epochs_run == 3 and not run.stopped
+        assert runs[kind][0].loss_history != runs[kind][1].loss_history  # seeds differ: the check has teeth
+    assert [run.seed for run in swapped] == [7, 5, 0]
+    assert swapped[2].loss_history == runs["attention"][0].loss_history
+
+
+def test_short_run_learns(small_config):
+    data = DataConfig(n=120, time_steps=small_config.data.time_steps, scaling="log-minmax")
+    result = train(replace(small_config, data=data, epochs=15, learning_rate=0.01), "rnn")
+    assert result.loss_history[-1] < 0.2 * result.loss_history[0]
+    assert result.test_mse_history[-1] < 0.2 * result.test_mse_history[0]
+
+
+def test_result_contents(small_config):
+    data = make_dataset(small_config.data)
+    result = train(small_config, "attention", data=data)
+    assert result.epochs_run == 4 and not result.stopped and len(result.test_mse_history) == 4
+    predictions = result.predictions
+    assert predictions.shape == (data.config.n_samples,) and predictions.dtype == np.float64
+    assert result.test_mse == pytest.approx(np.mean((predictions[data.test_idx] - data.test_y) ** 2))
+    assert result.train_mse == pytest.approx(np.mean((predictions[data.train_idx] - data.train_y) ** 2))
+    assert result.test_mse_history[-1] == result.test_mse
+    assert result.attention.shape == (data.config.n_test, small_config.data.time_steps)
+    np.testing.assert_allclose(result.attention.sum(axis=1), 1, rtol=1e-5)
+    assert train(small_config, "rnn").attention is None
+
+
+def test_callback_sees_every_epoch_and_can_stop(small_config):
+    logs = []
+    full = train(small_config, "rnn", on_epoch=logs.append)
+    assert [log.epoch for log in logs] == [1, 2, 3, 4]
+    assert [log.loss for log in logs] == list(full.loss_history)
+    assert [log.test_mse for log in logs] == list(full.test_mse_history)
+    assert all(log.epochs == 4 and log.kind == "rnn" for log in logs)
+
+    stopped = train(small_config, "rnn", on_epoch=lambda log: log.epoch == 2)
+    assert stopped.stopped and stopped.epochs_run == 2
+    assert stopped.loss_history == full.loss_history[:2]
+    assert stopped.steps == 2 * small_config.data.n_train
+    assert not train(small_config, "rnn", on_epoch=lambda log: log.epoch == 4).stopped
+
+
+def test_pair_logs_both_models_every_epoch_and_either_stops_both(small_config):
+    logs = []
+    pair = train_pair(small_config, on_epoch=logs.append)
+    assert [(log.epoch, log.kind) for log in logs] == [(e, k) for e in (1, 2, 3, 4) for k in MODEL_KINDS]
+    for kind in MODEL_KINDS:
+        assert [log.loss for log in logs if log.kind == kind] == list(pair[kind].loss_history)
+    stopped = train_pair(small_config, on_epoch=lambda log: log.kind == "attention" and log.epoch == 3)
+    for kind in MODEL_KINDS:
+        assert stopped[kind].stopped and stopped[kind].epochs_run == 3
+        assert stopped[kind].loss_history == pair[kind].loss_history[:3]
+
+
+def test_unscaled_series_trains_without_nan(small_config):
+    config = replace(small_config, data=replace(small_config.data, scaling="none"))
+    result = train(config, "attention")
+    assert np.all(np.isfinite(result.loss_history)) and np.all(np.isfinite(result.predictions))
+
+
+def test_bad_kind_and_mismatched_data(small_config):
+    with pytest.raises(ValueError, match="unknown model 'cnn'"):
+        train(small_config, "cnn")
+    with pytest.raises(ValueError, match="another DataConfig"):
+        train(small_config, "rnn", data=make_dataset(DataConfig(n=90)))
+
+
+# Learning rate 1 with a linear activation on unscaled numbers: the loss is not finite within a
+# few epochs (a new user's report), and Keras' TerminateOnNaN would stop there.
+DIVERGING = TrainConfig(
+    data=DataConfig(n=150, scaling="none"), learning_rate=1.0, activation="linear", epochs=30
+)
+
+
+def test_a_diverging_training_stops_at_its_first_non_finite_loss():
+    logs = []
+    pair = train_pair(DIVERGING, on_epoch=logs.append)
+    for result in pair.values():
+        *finite, last = result.loss_history
+        assert not np.isfinite(last) and np.isfinite(finite).all()  # it ends where the loss broke
+        assert result.epochs_run < DIVERGING.epochs and not result.stopped
+        assert result.steps == result.epochs_run * DIVERGING.data.n_train
+    assert max(log.epoch for log in logs) == max(r.epochs_run for r in pair.values())
+
+
+def test_one_member_diverging_leaves_the_others_training():
+    # At a learning rate of 1 the weights explode within a few steps, and how far is chaotic: rounding
+    # differences of 1e-6 grow to 1e-2 in 15 steps, so which seeds end in NaN differs between Keras and
+    # any other implementation of the same steps. In this engine seed 2 diverges at once, the others not.
+    config = TrainConfig(data=DataConfig(n=150), learning_rate=1.0, activation="linear", epochs=10)
+    runs = train_seeds(config, ["rnn"], [0, 1, 2, 3])["rnn"]
+    for run in runs:  # each seed alone gives the same history as in the group
+        alone = train(replace(config, seed=run.seed), "rnn")
+        assert alone.loss_history == pytest.approx(run.loss_history, rel=1e-5, nan_ok=True)
+    assert [run.epochs_run for run in runs] == [10, 10, 1, 10]
+
+
+def test_attention_is_recorded_through_training_within_its_bounds():
+    config = TrainConfig(data=DataConfig(n=80, time_steps=6), epochs=120)
+    result = train(config, "attention")
+    history = result.attention_history
+    assert history.epochs[0] == 1 and history.epochs[-1] == 120
+    assert len(history.epochs) == MAX_ATTENTION_SNAPSHOTS == len(history.weights)
+    assert history.weights.shape[1:] == (config.data.n_test, 6) and history.weights.dtype == np.float32
+    np.testing.assert_array_equal(result.attention, history.weights[-1])
+    assert not np.allclose(history.weights[0], history.weights[-1])  # it moved as it trained
+    np.testing.assert_allclose(history.weights.sum(axis=2), 1, rtol=1e-5)
+    assert train(config, "rnn").attention_history is None
+
+
+def test_attention_snapshots_are_bounded_in_number_and_size():
+    assert attention_epochs(30, 354, 20) == tuple(range(1, 31))
+    assert len(attention_epochs(500, 354, 20)) == MAX_ATTENTION_SNAPSHOTS
+    big = attention_epochs(500, 1400, 300)
+    assert len(big) * 1400 * 300 <= MAX_ATTENTION_VALUES and big[0] == 1 and big[-1] == 500
+
+
+@pytest.mark.slow
+def test_tutorial_config_engine_equals_keras_fit():
+    """The whole tutorial run of both models, 2 x 24,780 optimizer steps, both ways (minutes)."""
+    config = TrainConfig()
+    engine = train_pair(config)
+    keras_fit = fit_many(config, MODEL_KINDS, [0])
+    for kind in MODEL_KINDS:
+        e, k = engine[kind], keras_fit[kind][0]
+        np.testing.assert_allclose(e.loss_history, k.loss_history, rtol=1e-3)
+        assert e.test_mse == pytest.approx(k.test_mse, rel=1e-2)
+        assert e.steps == k.steps == 30 * 826
