@@ -82,7 +82,7 @@ def print_progress(log) -> None:
 
 def run(config: TrainConfig, plain: bool) -> None:
     from fibdash.data import make_dataset
-    from fibdash.metrics import naive_baselines, scores_table
+    from fibdash.metrics import diagnose, naive_baselines, scores_table
     from fibdash.training import train_pair
 
     data = make_dataset(config.data)
@@ -91,21 +91,31 @@ def run(config: TrainConfig, plain: bool) -> None:
     for r in results:
         print(f"{r.scores.name}: {r.model.count_params()} parameters")
     print(f"both models trained together in {results[0].seconds:.1f} s")
-    table = scores_table([r.scores for r in results] + naive_baselines(data))
+    baselines = naive_baselines(data)
+    table = scores_table([r.scores for r in results] + baselines)
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print(table.to_string(index=False))
+    for r in results:  # what the Train and Compare pages warn of, such as a training that diverged
+        for message in diagnose(r.scores, data, baselines, r.loss_history, config):
+            print(f"{r.scores.name}: {message}")
 
 
 def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
+    from fibdash.data import make_dataset
+    from fibdash.metrics import diverged_seeds
     from fibdash.study import run_study, summary_table, verdict
 
     print(f"Study of both models over seeds 0..{seeds - 1} of: {config.describe(with_seed=False)}")
     print(f"Loss and test MSE per epoch are medians over the {seeds} seeds.")
-    result = run_study(config, range(seeds), print_progress)
+    data = make_dataset(config.data)
+    result = run_study(config, range(seeds), print_progress, data)
     steps = sum(run.steps for runs in result.runs.values() for run in runs)
     print(f"{len(result.table)} runs, {steps} optimizer steps, in {result.seconds:.1f} s")
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print(summary_table(result.table).to_string())
+    histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
+    if diverged := diverged_seeds(histories, data, config):  # as the Robustness page says it
+        print(diverged)
     print(verdict(result.comparison, config))
     if out is not None:
         result.table.to_csv(out, index=False)
@@ -144,6 +154,8 @@ def sweep(
             f"{c.wins} of {c.pairs} seeds, median ratio {c.median_ratio:.3g} ({result.seconds:.1f} s)",
             flush=True,
         )
+        if result.diverged:  # as the Sweep page says it, point by point
+            print(f"  {result.diverged}", flush=True)
 
     result = run_sweep(config, vary, seeds, print_progress, on_point, done, runner)
     trained = len(result.points) - resumed

@@ -25,6 +25,8 @@ from scipy import stats
 
 import fibdash.study
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted
+from fibdash.data import make_dataset
+from fibdash.metrics import diverged_seeds
 from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, compare, verdict
 from fibdash.worker import main_script_left_alone
 
@@ -61,6 +63,7 @@ class PointResult:
     table: pd.DataFrame  # COLUMNS: one row per model and seed
     comparison: Comparison
     seconds: float  # the study's wall time, both models and every seed
+    diverged: str = ""  # which seeds diverged and the usual causes, in words; "" if none did, or resumed
 
 
 @dataclass(frozen=True, eq=False)
@@ -169,9 +172,9 @@ def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[Gri
     return points
 
 
-def _point_result(point: GridPoint, table: pd.DataFrame, seconds: float) -> PointResult:
+def _point_result(point: GridPoint, table: pd.DataFrame, seconds: float, diverged: str) -> PointResult:
     rows = table.assign(**_settings(point.config), seconds=seconds)[COLUMNS]
-    return PointResult(point=point, table=rows, comparison=compare(table), seconds=seconds)
+    return PointResult(point=point, table=rows, comparison=compare(table), seconds=seconds, diverged=diverged)
 
 
 def study_point(
@@ -182,8 +185,12 @@ def study_point(
     A plain function of its inputs that imports what it needs: a worker process or a Ray task runs
     it as it is.
     """
-    study = fibdash.study.run_study(point.config, range(seeds), on_epoch)
-    return None if study.stopped else _point_result(point, study.table, study.seconds)
+    data = make_dataset(point.config.data)
+    study = fibdash.study.run_study(point.config, range(seeds), on_epoch, data)
+    if study.stopped:
+        return None
+    histories = {kind: [run.loss_history for run in runs] for kind, runs in study.runs.items()}
+    return _point_result(point, study.table, study.seconds, diverged_seeds(histories, data, point.config))
 
 
 def _difference(settings: Mapping[str, Any], grid: Sequence[GridPoint]) -> str:

@@ -54,6 +54,8 @@ show.table(result.comparisons(), key="comparisons")
 with st.expander("In words, point by point", expanded=True), st.container(key="verdicts"):
     for point in result.points:
         st.markdown(f"**{point.point.describe()}**: {point_verdict(point)}")
+        if point.diverged:
+            st.warning(point.diverged)
 st.download_button(
     "Every run (CSV)",
     result.table.to_csv(index=False),

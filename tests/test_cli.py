@@ -114,3 +114,25 @@ def test_engine_and_command_line_never_load_streamlit():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+# The tutorial's learning rate times 1000 on unscaled numbers: the loss is NaN at the first epoch.
+DIVERGING = ["--n", "150", "--scaling", "none", "--learning-rate", "1", "--epochs", "2"]
+
+
+def test_a_diverged_training_is_said_by_every_command(capsys):
+    main(DIVERGING)
+    out = capsys.readouterr().out
+    for model in ("RNN", "RNN + attention"):
+        assert f"{model}: Training diverged: the training loss was NaN at epoch 1" in out
+    assert "a learning rate too high (here 1; the tutorial's is 0.001)" in out
+
+    main(["study", *DIVERGING, "--seeds", "3"])
+    out = capsys.readouterr().out
+    assert "diverged for 3 of 3 seeds of the RNN (epoch 1); 3 of 3 seeds of the RNN + attention" in out
+    assert "unscaled data (scaling 'none' feeds the network values up to" in out
+
+    main(["sweep", "--vary", "hidden_units=2,3", *DIVERGING, "--seeds", "3"])
+    out = capsys.readouterr().out
+    points = out.split("[")[1:]  # each grid point's line and what follows it
+    assert len(points) == 2 and all("Training diverged for 3 of 3 seeds of the RNN" in p for p in points)
