@@ -8,8 +8,9 @@ and compares them seed by seed.
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fibdash.config import MODEL_LABELS, TrainConfig, check_seeds
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
 
 if TYPE_CHECKING:  # the statistics need no TensorFlow: a page can show a study without loading it
@@ -165,7 +166,7 @@ def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str
         f"Attention lowered the test MSE in {c.wins} of {c.pairs} seeds{left_out}; the median ratio "
         f"of test MSEs (attention / RNN) is {c.median_ratio:.2g} ({interval})"
     )
-    undecided = "one run cannot say which model is better."
+    undecided = f"{'this seed' if c.pairs == 1 else f'these {c.pairs} seeds'} cannot tell the models apart."
     if np.isnan(c.p_value):
         sentences = [f"{first}, and there is no paired test ({c.p_note}): {undecided}"]
     elif c.p_value < ALPHA:
@@ -179,7 +180,7 @@ def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str
         )
     else:
         sentences = [
-            f"{first}, and the paired test cannot tell the models apart (p = {c.p_value:.2g}): {undecided}"
+            f"{first}, and the paired test finds no clear difference (p = {c.p_value:.2g}): {undecided}"
         ]
         if c.p_note:
             sentences.append(f"{c.p_note[0].upper()}{c.p_note[1:]}: train more seeds.")
@@ -189,6 +190,25 @@ def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str
         "other data or hyperparameters may give another answer."
     )
     return " ".join(sentences)
+
+
+def one_run(test_mse: Mapping[str, float], study: str = "a study over many seeds") -> str:
+    """Which model had the lower test MSE in one run (by kind in `test_mse`) and by what factor, and that
+    one run says little, pointing to `study`: one sentence."""
+    rnn, attention = (float(test_mse[kind]) for kind in MODEL_KINDS)
+    finite = [MODEL_LABELS[kind] for kind in MODEL_KINDS if np.isfinite(test_mse[kind])]
+    if len(finite) < len(MODEL_KINDS):
+        which = "Neither model has" if not finite else f"Only the {finite[0]} has"
+        return f"{which} a finite test MSE in this run, so this run cannot compare them."
+    if rnn == attention:
+        return f"Both models had the same test MSE in this run, but one run says little: {study} tells more."
+    better, worse = ("attention", "rnn") if attention < rnn else ("rnn", "attention")
+    factor = float(test_mse[worse] / test_mse[better]) if test_mse[better] > 0 else math.inf
+    return (
+        f"In this run the {MODEL_LABELS[better]} had the lower test MSE, {factor:.3g} times lower than the "
+        f"{MODEL_LABELS[worse]}'s, but one run says little: another seed may well reverse it, and {study} "
+        "tells whether it holds."
+    )
 
 
 def run_study(

@@ -22,6 +22,7 @@ from fibdash.figures import (
     window_figure,
 )
 from fibdash.metrics import diagnose, naive_baselines, predictions_frame, scores_table
+from fibdash.study import one_run
 from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
 from streamlit_glue import navigation, settings, show, work
 
@@ -56,6 +57,8 @@ with st.container(key="scores"):
     for kind, result in results.items():
         for message in diagnose(result.scores, data, baselines, result.loss_history, config):
             st.warning(f"**{MODEL_LABELS[kind]}**: {message}")
+    test_mse = {kind: result.scores.test_mse for kind, result in results.items()}
+    st.info(one_run(test_mse, study="the **Robustness** page's study"))
     table = scores_table(scores)
     left, right = st.columns([2, 3])
     with left:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tests.conftest import SMALL, open_page, press, said, table
@@ -30,6 +32,9 @@ def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
         "Fibonacci rule",
     ]
     assert "n=60" in said(app, "configuration")[0] and "2 epochs" in said(app, "configuration")[0]
+    run = said(app, "scores", "info")[0]  # which model did better, in words, and what that is worth
+    assert re.match(r"In this run the (RNN|RNN \+ attention) had the lower test MSE, [\d.]+ times lower", run)
+    assert "one run says little" in run and "**Robustness** page's study tells whether it holds" in run
     assert len(app.get("plotly_chart")) == 10
     assert len(app.get("download_button")) == 2
 

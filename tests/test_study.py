@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from fibdash.config import DataConfig, TrainConfig
-from fibdash.study import TABLE_COLUMNS, compare, paired_table, run_study, summary_table, verdict
+from fibdash.study import TABLE_COLUMNS, compare, one_run, paired_table, run_study, summary_table, verdict
 from fibdash.training import train
 
 TINY = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2)
@@ -57,7 +57,9 @@ def test_no_difference_cannot_be_told_apart():
     assert c.wins == 5
     assert c.ci_low < 1 < c.ci_high
     assert c.p_value > 0.5
-    assert "the paired test cannot tell the models apart" in verdict(c, TINY)
+    words = verdict(c, TINY)
+    assert "the paired test finds no clear difference (p = 1): " in words
+    assert "these 10 seeds cannot tell the models apart." in words and "one run" not in words
     again = compare(hand_made(RNN, RNN * ratios))  # the bootstrap's random state is fixed
     assert (again.ci_low, again.ci_high) == (c.ci_low, c.ci_high)
 
@@ -67,7 +69,9 @@ def test_too_few_seeds_give_reasons_not_errors():
     assert one.pairs == 1 and one.median_ratio == pytest.approx(0.5)
     assert math.isnan(one.ci_low) and math.isnan(one.p_value)
     assert one.ci_note == one.p_note == "needs at least 2 seeds with finite test MSEs, got 1"
-    assert "no confidence interval" in verdict(one, TINY) and "there is no paired test" in verdict(one, TINY)
+    words = verdict(one, TINY)
+    assert "no confidence interval" in words and "there is no paired test" in words
+    assert "this seed cannot tell the models apart." in words and "one run" not in words
 
     three = compare(hand_made(RNN[:3], RNN[:3] / 2))
     assert three.p_value == pytest.approx(0.25)
@@ -141,3 +145,22 @@ def test_paired_table_one_row_per_seed():
     assert paired["seed"].tolist() == [0, 1, 2, 3]
     np.testing.assert_allclose(paired["ratio (attention / RNN)"][:3], [0.5, 2, 1])
     assert paired["lower test MSE"].tolist() == ["RNN + attention", "RNN", "tie", "n/a"]
+
+
+@pytest.mark.parametrize(
+    ("rnn", "attention", "words"),
+    [
+        (3e-5, 1e-5, "In this run the RNN + attention had the lower test MSE, 3 times lower than the RNN's"),
+        (1e-5, 2.5e-5, "In this run the RNN had the lower test MSE, 2.5 times lower than the RNN + att"),
+        (1e-5, 1e-5, "Both models had the same test MSE in this run, but one run says little"),
+        (1e-5, np.nan, "Only the RNN has a finite test MSE in this run, so this run cannot compare them."),
+        (np.inf, np.nan, "Neither model has a finite test MSE in this run"),
+    ],
+)
+def test_one_run_says_which_model_did_better_and_that_it_says_little(rnn, attention, words):
+    said = one_run({"rnn": rnn, "attention": attention}, study="the Robustness page")
+    assert said.startswith(words), said
+    assert ("one run says little" in said) == (np.isfinite(rnn) and np.isfinite(attention))
+    assert said.count(". ") == 0  # one sentence
+    if np.isfinite(rnn) and np.isfinite(attention):
+        assert said.endswith("the Robustness page tells whether it holds.") or said.endswith("tells more.")
