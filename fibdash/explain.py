@@ -269,12 +269,20 @@ def explain_models(
 MEASURES = {
     "occlusion": (
         "Importance here is occlusion: how much a model's prediction changes when one step of a window "
-        "is set to 0 on the scaled axis (where MinMax scaling puts the series' smallest value)."
+        "is set to 0 {zero}."
     ),
     "gradient": (
         "Importance here is gradient x input: how fast a model's prediction moves with a step's value, "
         "times that value."
     ),
+}
+# What 0, where occlusion puts a step, is under each scaling (see OCCLUDED_VALUE).
+ZERO_IS = {
+    "minmax": "on the scaled axis, where MinMax scaling puts the series' smallest value (1)",
+    "log-minmax": "on the scaled axis, where log-minmax scaling puts the series' smallest value (1, whose "
+    "logarithm is 0)",
+    "none": "itself: without scaling the networks see the numbers as they are, and 0 is below the series' "
+    "smallest value (1)",
 }
 # In every window, or in some: no step moves a model's prediction (one model, and both at once).
 NOTHING_MOVES = {
@@ -304,11 +312,14 @@ SIZES = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (0.7, "strong"),
 SAME = 0.05  # shares within this of each other are "about the same"
 
 
-def explanation_words(explanation: Explanation) -> str:
-    """What the comparison shows, in plain words for a learner, one paragraph per point."""
+def explanation_words(explanation: Explanation, scaling: str) -> str:
+    """What the comparison shows, in plain words for a learner, one paragraph per point; `scaling`, the
+    data's, says what occlusion's 0 is."""
+    check_choice("scaling", scaling, tuple(ZERO_IS))
     e = explanation
     paragraphs = [
-        MEASURES[e.method] + " Each window's importances are scaled to sum to 1, like its attention "
+        MEASURES[e.method].format(zero=ZERO_IS[scaling])
+        + " Each window's importances are scaled to sum to 1, like its attention "
         f"weights, then averaged over the {e.windows} test windows.",
         _left_out(e),
         _agreement(e),

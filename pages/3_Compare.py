@@ -142,7 +142,7 @@ with st.container(key="explanation"):
         show.chart(importance_figure(explanation))
     with right:
         show.chart(correlation_figure(explanation))
-    st.markdown(explanation_words(explanation))
+    st.markdown(explanation_words(explanation, config.data.scaling))
 
 with st.container(key="what_if"):
     st.subheader("What if the window were different?")

@@ -151,7 +151,7 @@ def test_explain_models_gives_plain_data(trained):
     np.testing.assert_allclose(explanation.attention.sum(), 1, rtol=1e-5)
     copy = pickle.loads(pickle.dumps(explanation))  # what the worker hands the server
     np.testing.assert_array_equal(copy.correlations, explanation.correlations)
-    assert f"over the {len(data.test_idx)} test windows" in ex.explanation_words(copy)
+    assert f"over the {len(data.test_idx)} test windows" in ex.explanation_words(copy, data.config.scaling)
 
 
 # --- explain, from arrays --------------------------------------------------------------------------
@@ -211,7 +211,7 @@ def test_explain_refuses_arrays_that_do_not_match():
 
 
 def words(weights, attention_importance, rnn_importance, method=ex.DEFAULT_METHOD) -> str:
-    text = ex.explanation_words(ex.explain(weights, attention_importance, rnn_importance, method))
+    text = ex.explanation_words(ex.explain(weights, attention_importance, rnn_importance, method), "minmax")
     assert "Attention is not Explanation" in text and "Jain & Wallace" in text  # the caveat, always
     return text
 
@@ -260,12 +260,27 @@ def test_words_for_windows_left_out():
     assert "come from the other 18" in text
 
 
+@pytest.mark.parametrize(
+    ("scaling", "zero"),
+    [
+        ("minmax", "set to 0 on the scaled axis, where MinMax scaling puts the series' smallest value (1)."),
+        ("log-minmax", "set to 0 on the scaled axis, where log-minmax scaling puts the series' smallest"),
+        ("none", "set to 0 itself: without scaling the networks see the numbers as they are"),
+    ],
+)
+def test_occlusion_says_what_0_is_for_the_scaling(scaling, zero):
+    explanation = ex.explain(dirichlet(), dirichlet(seed=1), dirichlet(seed=2))
+    text = ex.explanation_words(explanation, scaling)
+    assert zero in text
+    assert ("MinMax" in text.split("\n\n")[0]) == (scaling == "minmax")
+
+
 def test_words_place_importance_against_the_fibonacci_rule():
     weights = dirichlet()
     last = np.zeros((30, T))
     last[:, -1] = 1
     inputs = np.tile([1, 1, 1, 1, 2, 4], (30, 1))[..., None]
-    text = ex.explanation_words(ex.explain(weights, last, np.ones((30, T)), windows=inputs))
+    text = ex.explanation_words(ex.explain(weights, last, np.ones((30, T)), windows=inputs), "minmax")
     assert "The attention model puts 100% of its importance there, more than their size alone gives" in text
     assert "its most important step is t-1 (100%)" in text
     assert "The RNN puts 33% of its importance there, less than their size alone gives" in text
