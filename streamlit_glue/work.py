@@ -39,6 +39,7 @@ from streamlit_glue.show import chart
 MAX_RESULT_BYTES = 256 * 2**20
 LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
+STOPPED_HERE = "Stopped: nothing of this job was kept."  # said when this session's Stop cancelled a job
 
 
 def _setting(name: str, default: float | None) -> float | None:
@@ -126,6 +127,7 @@ def train_pair_button(config: TrainConfig, idle: str) -> None:
         tasks.train_pair,
         (config,),
         label=f"training {config.describe()}",
+        what="training",
         button="Train both models",
         button_key="train",
         seconds=budget.estimate_seconds(config),
@@ -142,6 +144,7 @@ def run_study_button(config: TrainConfig, seeds: int, idle: str) -> None:
         tasks.run_study,
         (config, seeds),
         label=f"a study over {seeds} seeds of {config.describe(with_seed=False)}",
+        what="study",
         button="Run the study",
         button_key="run_study",
         seconds=budget.estimate_seconds(config, seeds),
@@ -170,6 +173,7 @@ def run_sweep_button(
         tasks.run_sweep,
         (base, tuple(vary.items()), seeds),
         label=f"a sweep over {swept}, {len(configs)} studies of {seeds} seeds",
+        what="sweep",
         button="Run the sweep",
         button_key="run_sweep",
         seconds=budget.sweep_seconds(configs, seeds),
@@ -184,6 +188,7 @@ def _job_controls(
     function: Callable[..., Any],
     args: tuple,
     label: str,
+    what: str,
     button: str,
     button_key: str,
     seconds: float,
@@ -192,20 +197,20 @@ def _job_controls(
     idle: str,
 ) -> None:
     """A button that starts `function(*args)` for `key`, its estimate, and the job's progress, in a
-    container keyed "job"; `idle` is said while no job is followed.
+    container keyed "job"; `what` the job is ("training", "study", "sweep"), `idle` what is said while
+    no job is under way.
 
-    A job under way for `key` (started here, in another session, or before a reload) is
-    followed at once, unless this session stopped it.
+    A job under way for `key` (started here, in another session, or before a reload) is followed at
+    once; one this session stopped while others wait for it is watched until it ends, for its result.
     """
     with st.container(key="job"):
-        _controls(key, function, args, label, button, button_key, seconds, refusal, draw, idle)
+        _controls(key, function, args, label, what, button, button_key, seconds, refusal, draw, idle)
 
 
-def _controls(key, function, args, label, button, button_key, seconds, refusal, draw, idle) -> None:
-    _notice(key)
+def _controls(key, function, args, label, what, button, button_key, seconds, refusal, draw, idle) -> None:
     job = runner().job(key)
-    if job is not None and job.id in _stopped():
-        job = None  # this session stopped it; it goes on only for others
+    if job is None:
+        _notice(key)  # how this session's last job for `key` ended, if it ended badly
     limit = (
         "no limit here"
         if BUDGET_SECONDS is None
@@ -232,12 +237,13 @@ def _controls(key, function, args, label, button, button_key, seconds, refusal, 
     if job is None:
         st.info(idle)
     else:
-        runner().follow(job, session_id())
-        _follow(job, draw)
+        if job.id not in _stopped():
+            runner().follow(job, session_id())
+        _follow(job, what, draw)
 
 
 def _stopped() -> set[int]:
-    """Ids of the jobs this session stopped: they are not followed again."""
+    """Ids of the jobs this session stopped: it follows them no more, and only watches them end."""
     return st.session_state.setdefault("stopped_jobs", set())
 
 
@@ -252,41 +258,63 @@ def _notice(key: Hashable) -> None:
         getattr(st, kind)(text)
 
 
-def _follow(job: Job, draw: Callable[[list[Any]], None]) -> None:
-    """Draw the job's progress every LIVE_SECONDS until it ends, then rerun the page for its result."""
+def _ended(job: Job, what: str) -> None:
+    """Keep how `job` ended for this session's next full run, which shows it (or the job's result)."""
+    if job.state == FAILED:
+        _notices()[job.key] = (
+            "error",
+            f"The {what} failed: {job.error}. Change the configuration or try again.",
+        )
+    elif job.state == STOPPED:
+        if _notices().get(job.key) != ("warning", STOPPED_HERE):  # that says it: Stop here cancelled it
+            _notices()[job.key] = (
+                "warning",
+                f"The {what} was stopped before it finished; nothing of it was kept.",
+            )
+    else:
+        _notices().pop(job.key, None)  # done: the page shows its result
+
+
+def _stop(job: Job) -> None:
+    """The Stop button's callback: this session waits for `job` no more; cancelled unless others wait."""
+    _stopped().add(job.id)
+    if runner().stop(job, session_id(), _connected):  # said at once: the page may be left before it ends
+        _notices()[job.key] = ("warning", STOPPED_HERE)
+
+
+def _follow(job: Job, what: str, draw: Callable[[list[Any]], None]) -> None:
+    """Draw the job's progress every LIVE_SECONDS until it ends, then rerun the page for its result.
+
+    A job this session stopped, but another session still waits for, goes on: the page says so and
+    shows its result once it is done, as it would for a job it followed. Stop acts in its button's
+    callback, so that the run it causes draws the stopped state; it never reruns the whole page at
+    once: a page rerun begun from the fragment raced with the fragment's own timed reruns, and the
+    page kept the job's last progress and a live Stop button.
+    """
 
     @st.fragment(run_every=LIVE_SECONDS)
     def live() -> None:
         if job.finished:
-            if job.id in _stopped():
-                pass  # the Stop button has said how it ended
-            elif job.state == FAILED:
-                _notices()[job.key] = (
-                    "error",
-                    f"Training failed: {job.error}. Change the configuration or try again.",
-                )
-            elif job.state == STOPPED:
-                _notices()[job.key] = (
-                    "warning",
-                    "The training was stopped before it finished; nothing of it was kept.",
-                )
+            _ended(job, what)
             st.rerun(scope="app")
+        if job.id in _stopped():
+            if job.cancelled:
+                st.caption(f":material/hourglass_top: Stopping the {what}...")
+            else:
+                st.info(
+                    "You stopped waiting, but another session is waiting for this same job, so it goes on "
+                    "for them; its result will be shown here too once it is done."
+                )
+                st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s, for them.")
+            return
         position = runner().position(job)
-        if st.button(
-            "Stop training",
+        st.button(
+            f"Stop the {what}",
             key="stop_job",
             help="Stop waiting for this job; it is cancelled unless another session waits for it too",
-        ):
-            _stopped().add(job.id)
-            if runner().stop(job, session_id(), _connected):
-                _notices()[job.key] = ("warning", "Stopped: nothing of this job was kept.")
-            else:
-                _notices()[job.key] = (
-                    "info",
-                    "You stopped waiting, but another session is waiting for this same job, so it goes on "
-                    "for them; its result will be shown here too once it is done.",
-                )
-            st.rerun(scope="app")
+            on_click=_stop,
+            args=(job,),
+        )
         if position:
             ahead = "1 job" if position == 1 else f"{position} jobs"
             st.caption(

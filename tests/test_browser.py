@@ -273,9 +273,13 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
     second.goto(url)  # the second session finds the same job and follows it
     settled(second)
     second.get_by_text(re.compile("Running for")).wait_for()
-    first.get_by_role("button", name="Stop training").click()
+    first.get_by_role("button", name="Stop the training").click()
     first.get_by_text("another session is waiting for this same job").wait_for()
+    assert first.get_by_role("button", name="Stop the training").count() == 0
     second.get_by_text("Trained: results below").wait_for()  # the other session still gets its result
+    first.get_by_text("Trained: results below").wait_for(timeout=15_000)  # as promised, without a reload
+    first.locator('[data-testid="stMetricValue"]').nth(5).wait_for()
+    assert metrics(first) == metrics(second)
     assert started_jobs(server, r"training n=1200, .*400 epochs.*seed 7$") == 1
     for tab in (first, second):
         tab.context.close()
@@ -283,7 +287,7 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
     third = new_tab(browser, f"{server.url}/Train?epochs=400&seed=8")
     third.get_by_role("button", name="Train both models").click()
     third.get_by_text(re.compile("Running for")).wait_for()
-    third.get_by_role("button", name="Stop training").click()  # the only follower: the job is cancelled
+    third.get_by_role("button", name="Stop the training").click()  # the only follower: the job is cancelled
     third.get_by_text("Stopped: nothing of this job was kept.").wait_for()
     assert any("has not been trained yet" in text for text in alerts(third))
     assert "job stopped" in server.log_text()
@@ -298,9 +302,9 @@ def test_queued_sessions_see_their_place(browser, server):
     second.get_by_role("button", name="Train both models").click()
     second.get_by_text(re.compile(r"Queued: 1 job ahead of yours")).wait_for()
     shot(second, "queued")
-    second.get_by_role("button", name="Stop training").click()  # stopping one's own queued job says so
+    second.get_by_role("button", name="Stop the training").click()  # stopping one's own queued job says so
     second.get_by_text("Stopped: nothing of this job was kept.").wait_for()
-    first.get_by_role("button", name="Stop training").click()
+    first.get_by_role("button", name="Stop the training").click()
     first.get_by_text("Stopped: nothing of this job was kept.").wait_for()
     for tab in (first, second):
         tab.context.close()

@@ -1,6 +1,9 @@
+import time
+
 import pytest
 
-from tests.conftest import SMALL, metrics, open_page, press, said, table
+from streamlit_glue import work
+from tests.conftest import SMALL, finish_jobs, metrics, open_page, press, said, table
 
 PAGE = "pages/4_Robustness.py"
 
@@ -53,3 +56,20 @@ def test_bad_values_give_an_error_not_an_exception(app):
     assert not app.exception
     assert "time_steps must be at most 28" in said(app, "problems", "error")[0]
     assert app.jobs() == 0
+
+
+def test_a_running_study_is_stopped_by_a_button_that_names_it(app):
+    open_page(app, PAGE, epochs=300)  # the tutorial's data: seconds of epochs, long enough to stop
+    app.select_slider(key="seeds").set_value(3).run()
+    app.button(key="run_study").click().run()
+    job = work.runner().active()[0]
+    deadline = time.monotonic() + 60
+    while not job.logs:  # stopped between epochs, as it is obeyed at once: no worker is killed
+        assert time.monotonic() < deadline and not job.finished
+        time.sleep(0.05)
+    stop = app.run().button(key="stop_job")
+    assert stop.label == "Stop the study"
+    stop.click().run()
+    finish_jobs(app)
+    assert "Stopped: nothing of this job was kept." in said(app, "job", "warning")[0]
+    assert "has not been run yet" in said(app, "job", "info")[0]
