@@ -97,7 +97,7 @@ def run(config: TrainConfig, plain: bool) -> None:
         print(table.to_string(index=False))
     for r in results:  # what the Train and Compare pages warn of, such as a training that diverged
         for message in diagnose(r.scores, data, baselines, r.loss_history, config):
-            print(f"{r.scores.name}: {message}")
+            print(f"- {r.scores.name}: {message}")
 
 
 def study(config: TrainConfig, seeds: int, out: Path | None) -> None:

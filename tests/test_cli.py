@@ -29,7 +29,8 @@ def test_cli_prints_models_next_to_baselines(capsys):
     assert out.count("epoch   2/2") == 2
     assert "RNN: 11 parameters" in out
     assert "RNN + attention: 33 parameters" in out
-    rows = [line.strip() for line in out[out.index("predictor") :].splitlines()[1:]]
+    table = out[out.index("predictor") :].split("\n- ")[0]  # the warnings, if any, follow it
+    rows = [line.strip() for line in table.splitlines()[1:]]
     names = ["RNN ", "RNN + attention", "predict zero", "persistence", "Fibonacci rule"]
     assert len(rows) == len(names)
     assert all(row.startswith(name) for row, name in zip(rows, names, strict=True))
@@ -124,7 +125,7 @@ def test_a_diverged_training_is_said_by_every_command(capsys):
     main(DIVERGING)
     out = capsys.readouterr().out
     for model in ("RNN", "RNN + attention"):
-        assert f"{model}: Training diverged: the training loss was NaN at epoch 1" in out
+        assert f"\n- {model}: Training diverged: the training loss was NaN at epoch 1" in out
     assert "a learning rate too high (here 1; the tutorial's is 0.001)" in out
 
     main(["study", *DIVERGING, "--seeds", "3"])
