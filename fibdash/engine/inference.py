@@ -19,6 +19,7 @@ from fibdash.engine.network import (
     backward,
     flush_denormals,
     forward,
+    own,
     predict_rows,
     restore,
     scratch,
@@ -78,21 +79,17 @@ def _occlusion(p, lay, cell, act, head, steps, units, X, value, out, buffers):
     """|f(x) - f(x with step t set to `value`)| for every window and step; 0 where the step holds `value`."""
     threads = buffers[0].shape[0]
     for c in prange(threads):
-        hs, cs, gates, aux = buffers[0][c], buffers[1][c], buffers[2][c], buffers[3][c]
-        scores, alpha, ctx = buffers[4][c], buffers[5][c], buffers[6][c]
-        x = buffers[8][c]  # dx's buffer, unused without a backward pass: the window with one step occluded
+        buf = own(buffers, c)
+        x = buf[8]  # dx's buffer, unused without a backward pass: the window with one step occluded
         flags = flush_denormals()
         for w in range(c, X.shape[0], threads):
             x[:] = X[w]
-            base = forward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx)
+            base = forward(p, lay, cell, act, head, steps, units, x, *buf[:7])
             for t in range(steps):
                 if x[t] == value:
                     continue
                 x[t] = value
-                changed = forward(
-                    p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx
-                )
-                out[w, t] = abs(changed - base)
+                out[w, t] = abs(forward(p, lay, cell, act, head, steps, units, x, *buf[:7]) - base)
                 x[t] = X[w, t]
         restore(flags)
 
@@ -102,53 +99,13 @@ def _gradient_x_input(p, lay, cell, act, head, steps, units, X, out, buffers):
     """|df/dx_t * x_t| for every window and step."""
     threads = buffers[0].shape[0]
     for c in prange(threads):
-        hs, cs, gates, aux = buffers[0][c], buffers[1][c], buffers[2][c], buffers[3][c]
-        scores, alpha, ctx, grad, dx = (
-            buffers[4][c],
-            buffers[5][c],
-            buffers[6][c],
-            buffers[7][c],
-            buffers[8][c],
-        )
-        d_states, dh, dh_prev, dc, dz = (
-            buffers[9][c],
-            buffers[10][c],
-            buffers[11][c],
-            buffers[12][c],
-            buffers[13][c],
-        )
+        buf = own(buffers, c)
+        dx = buf[8]
         flags = flush_denormals()
         for w in range(c, X.shape[0], threads):
             x = X[w]
-            prediction = forward(
-                p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx
-            )
-            backward(
-                p,
-                lay,
-                cell,
-                act,
-                head,
-                steps,
-                units,
-                x,
-                hs,
-                cs,
-                gates,
-                aux,
-                scores,
-                alpha,
-                ctx,
-                prediction,
-                ONE,
-                grad,
-                dx,
-                d_states,
-                dh,
-                dh_prev,
-                dc,
-                dz,
-            )
+            prediction = forward(p, lay, cell, act, head, steps, units, x, *buf[:7])
+            backward(p, lay, cell, act, head, steps, units, x, *buf[:7], prediction, ONE, *buf[7:])
             for t in range(steps):
                 out[w, t] = abs(dx[t] * x[t])
         restore(flags)

@@ -148,6 +148,16 @@ def scratch(threads: int, layout: Layout) -> tuple[np.ndarray, ...]:
     return tuple(np.zeros((threads, *shape), np.float32) for shape in shapes)
 
 
+@njit(cache=True)
+def own(buffers, thread):
+    """Thread `thread`'s buffers of a `scratch` set, in its order."""
+    b = buffers
+    return (
+        b[0][thread], b[1][thread], b[2][thread], b[3][thread], b[4][thread], b[5][thread], b[6][thread],
+        b[7][thread], b[8][thread], b[9][thread], b[10][thread], b[11][thread], b[12][thread], b[13][thread],
+    )  # fmt: skip
+
+
 # --- denormals: TensorFlow runs its kernels with denormal numbers flushed to zero (FTZ and DAZ, its
 # `port::ScopedFlushDenormal`), so must we. It matters: under MinMax most inputs and targets are tiny,
 # the gradients of the first steps are denormals or exactly zero, and Adam, which scales a step by the

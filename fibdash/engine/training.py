@@ -6,9 +6,9 @@ Python and graph overhead that dwarfs an 11-parameter network's arithmetic. Here
 the same loss and the same Adam as Keras 3, from the same initial weights (`fibdash.engine.initial`).
 
 A training is M members (each kind of model once per seed), each a flat weight vector with its own
-Adam state. They are independent, so the members share out over the CPU's threads: thread c takes
-members c, c + threads, ..., with its own scratch buffers, allocated once per training. Members are
-ordered seed by seed, the kinds of a seed side by side, so every thread gets both kinds alike.
+Adam state. They are independent, so the members share out over the CPU's threads (`schedule`), each
+thread with its own scratch buffers, allocated once per training; an attention member costs more
+than an RNN member, so each thread gets as many of each kind as it can.
 
 A call flows so: `train_many` -> one `_epoch` per epoch (steps, then the test windows' predictions
 and, after the epochs that keep them, their attention weights) -> `on_epoch` -> `_predict` of every
@@ -38,6 +38,7 @@ from fibdash.engine.network import (
     backward,
     flush_denormals,
     forward,
+    own,
     predict_rows,
     restore,
     scratch,
@@ -72,6 +73,7 @@ def _adam(p, grad, m, v, size, step, learning_rate):
 
 @njit(cache=True, parallel=True)
 def _epoch(
+    schedule,
     params,
     adam_m,
     adam_v,
@@ -98,25 +100,14 @@ def _epoch(
 ):
     """One epoch of every active member: its optimizer steps on its `rows` (members, n_train) order,
     its mean loss into `losses`, then its predictions of `test_rows`; the attention weights of those
-    windows go to `alpha_out[alpha_members[m]]` where that is not -1."""
-    members, n_train = rows.shape
-    threads = buffers[0].shape[0]
-    for c in prange(threads):
-        buf = (
-            buffers[0][c],
-            buffers[1][c],
-            buffers[2][c],
-            buffers[3][c],
-            buffers[4][c],
-            buffers[5][c],
-            buffers[6][c],
-        )
-        grad, dx, d_states = buffers[7][c], buffers[8][c], buffers[9][c]
-        dh, dh_prev, dc, dz = buffers[10][c], buffers[11][c], buffers[12][c], buffers[13][c]
-        hs, cs, gates, aux, scores, alpha, ctx = buf
+    windows go to `alpha_out[alpha_members[m]]` where that is not -1. Thread c trains `schedule[c]`."""
+    n_train = rows.shape[1]
+    for c in prange(schedule.shape[0]):
+        buf = own(buffers, c)  # forward's buffers are buf[:7], backward's own buf[7:]: grad first
+        grad = buf[7]
         flags = flush_denormals()
-        for m in range(c, members, threads):
-            if not active[m]:
+        for m in schedule[c]:
+            if m < 0 or not active[m]:
                 continue
             p, size, head = params[m], sizes[m], heads[m]
             total = 0.0  # float64: the epoch's sum of batch losses times batch sizes, as Keras' Mean
@@ -126,37 +117,13 @@ def _epoch(
                 grad[:size] = ZERO
                 squares = ZERO
                 for k in range(start, stop):
-                    w = rows[m, k]
-                    prediction = forward(
-                        p, lay, cell, act, head, steps, units, X[w], hs, cs, gates, aux, scores, alpha, ctx
-                    )
-                    error = prediction - y[w]
+                    x = X[rows[m, k]]
+                    prediction = forward(p, lay, cell, act, head, steps, units, x, *buf[:7])
+                    error = prediction - y[rows[m, k]]
                     squares += error * error
+                    d_prediction = TWO * error / count  # of the batch's mean squared error
                     backward(
-                        p,
-                        lay,
-                        cell,
-                        act,
-                        head,
-                        steps,
-                        units,
-                        X[w],
-                        hs,
-                        cs,
-                        gates,
-                        aux,
-                        scores,
-                        alpha,
-                        ctx,
-                        prediction,
-                        TWO * error / count,
-                        grad,
-                        dx,
-                        d_states,
-                        dh,
-                        dh_prev,
-                        dc,
-                        dz,
+                        p, lay, cell, act, head, steps, units, x, *buf[:7], prediction, d_prediction, *buf[7:]
                     )
                 total += (squares / count) * count
                 steps_taken[m] += 1
@@ -164,32 +131,36 @@ def _epoch(
             losses[m] = total / n_train
             slot = alpha_members[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
-            predict_rows(p, lay, cell, act, head, steps, units, X, test_rows, predictions[m], kept, buf)
+            predict_rows(p, lay, cell, act, head, steps, units, X, test_rows, predictions[m], kept, buf[:7])
         restore(flags)
 
 
 @njit(cache=True, parallel=True)
-def _predict(params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, buffers):
+def _predict(
+    schedule, params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, buffers
+):
     """Every member's predictions of windows `rows` into `out` (members, len(rows)), and the attention
     weights of members with `alpha_members[m]` >= 0 into that slot of `alpha_out`."""
-    members = params.shape[0]
-    threads = buffers[0].shape[0]
-    for c in prange(threads):
-        buf = (
-            buffers[0][c],
-            buffers[1][c],
-            buffers[2][c],
-            buffers[3][c],
-            buffers[4][c],
-            buffers[5][c],
-            buffers[6][c],
-        )
+    for c in prange(schedule.shape[0]):
+        buf = own(buffers, c)[:7]
         flags = flush_denormals()
-        for m in range(c, members, threads):
+        for m in schedule[c]:
+            if m < 0:
+                continue
             slot = alpha_members[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
             predict_rows(params[m], lay, cell, act, heads[m], steps, units, X, rows, out[m], kept, buf)
         restore(flags)
+
+
+def schedule(kinds: Sequence[str], threads: int) -> np.ndarray:
+    """Which members each thread trains, (threads, members per thread) padded with -1: the members
+    dealt out in turn, attention's first, so that every thread gets its share of either kind."""
+    order = sorted(range(len(kinds)), key=lambda m: kinds[m] != "attention")
+    table = np.full((threads, -(-len(kinds) // threads)), -1, np.int64)
+    for k, member in enumerate(order):
+        table[k % threads, k // threads] = member
+    return table
 
 
 def attention_epochs(epochs: int, test_windows: int, time_steps: int) -> tuple[int, ...]:
@@ -210,15 +181,86 @@ def windows_of(config: TrainConfig, data: Dataset | Windows | None) -> Windows:
         raise ValueError("data was built from another DataConfig than config.data")
     if isinstance(data, Windows):
         return data
-    return Windows(
-        config.data, np.ascontiguousarray(data.X[..., 0], np.float32), data.y, data.train_idx, data.test_idx
-    )
+    X = np.ascontiguousarray(data.X[..., 0], np.float32)
+    return Windows(config.data, X, data.y, data.train_idx, data.test_idx)
 
 
 def _median(values: np.ndarray) -> float:
     """The median of the finite `values`: those of the members still training; NaN if none is."""
     finite = values[np.isfinite(values)]
     return float(np.median(finite)) if finite.size else float("nan")
+
+
+class _Training:
+    """The members of one training and every array the compiled epochs read and write.
+
+    Members go seed by seed, the kinds of a seed side by side: member i * len(kinds) + j is kinds[j]
+    of seeds[i]. The attention members each have a slot in the attention arrays.
+    """
+
+    def __init__(self, config: TrainConfig, kinds: tuple[str, ...], seeds: tuple[int, ...], data: Windows):
+        self.config, self.kinds, self.seeds, self.data = config, kinds, seeds, data
+        self.network = Network.of(config)
+        layout = self.network.layout
+        self.members = [(kind, seed) for seed in seeds for kind in kinds]
+        count = len(self.members)
+        self.params = np.zeros((count, layout.size("attention")), np.float32)
+        for m, (kind, seed) in enumerate(self.members):
+            start = layout.flat(initial_weights(replace(config, seed=seed), kind), kind)
+            self.params[m, : len(start)] = start
+        self.adam_m, self.adam_v = np.zeros_like(self.params), np.zeros_like(self.params)
+        self.steps = np.zeros(count, np.int64)
+        self.sizes = np.array([layout.size(kind) for kind, _ in self.members], np.int64)
+        self.heads = np.array(
+            [ATTENTION if kind == "attention" else LAST for kind, _ in self.members], np.int64
+        )
+        threads = threads_for(count)
+        self.schedule = schedule([kind for kind, _ in self.members], threads)
+        self.buffers = scratch(threads, layout)
+        self.attention_members = [m for m, (kind, _) in enumerate(self.members) if kind == "attention"]
+        self.slots = np.full(count, -1, np.int64)
+        self.slots[self.attention_members] = np.arange(len(self.attention_members))
+        self.no_slots = np.full(count, -1, np.int64)
+        self.y = data.y.astype(np.float32)
+        self.test_rows = data.test_idx.astype(np.int64)
+        # (attention members, at least one for the compiled code's sake, test windows, time steps)
+        self.alpha = np.zeros(
+            (max(1, len(self.attention_members)), len(self.test_rows), layout.time_steps), np.float32
+        )
+        self.no_alpha = np.zeros((1, 0, layout.time_steps), np.float32)
+        self.active = np.ones(count, bool)  # members whose loss has been finite so far
+        self.epochs_run = np.zeros(count, np.int64)
+        self.rngs = [np.random.default_rng(seed) for seed in seeds]  # each seed's window order, by epoch
+
+    def epoch(self, keep_attention: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Train one epoch of the active members: (members that trained, their losses, test MSEs);
+        the others' are NaN. With `keep_attention`, `alpha` holds the test windows' weights after it."""
+        c, data = self.config, self.data
+        orders = [data.train_idx[rng.permutation(c.data.n_train)] for rng in self.rngs]
+        rows = np.repeat(np.array(orders, np.int64), len(self.kinds), axis=0)  # a seed's order for its kinds
+        trained = self.active.copy()
+        losses = np.zeros(len(self.members))
+        predictions = np.zeros((len(self.members), len(self.test_rows)), np.float32)
+        _epoch(
+            self.schedule, self.params, self.adam_m, self.adam_v, self.steps, self.sizes, self.heads, trained,
+            *self.network.args(), data.X, self.y, rows, c.batch_size, np.float32(c.learning_rate), losses,
+            self.test_rows, predictions, self.slots if keep_attention else self.no_slots,
+            self.alpha if keep_attention else self.no_alpha, self.buffers,
+        )  # fmt: skip
+        self.epochs_run[trained] += 1
+        self.active &= np.isfinite(losses)
+        # each member's mean over its test windows, in float64 as `mse` takes it
+        test_mses = np.mean(np.square(predictions.astype(np.float64) - data.test_y), axis=1)
+        return trained, np.where(trained, losses, np.nan), np.where(trained, test_mses, np.nan)
+
+    def predict(self, rows: np.ndarray, with_attention: bool) -> np.ndarray:
+        """Every member's predictions of `rows` now, (members, rows); the attention weights of the test
+        windows into `alpha` too, with `with_attention` (then `rows` must be the test windows)."""
+        out = np.zeros((len(self.members), len(rows)), np.float32)
+        slots, alpha = (self.slots, self.alpha) if with_attention else (self.no_slots, self.no_alpha)
+        network, X = self.network.args(), self.data.X
+        _predict(self.schedule, self.params, self.heads, *network, X, rows, out, slots, alpha, self.buffers)
+        return out
 
 
 def train_many(
@@ -241,132 +283,51 @@ def train_many(
     started = time.perf_counter()
     for kind in kinds:
         check_choice("model", kind, MODEL_KINDS)
-    kinds, seeds, data = tuple(kinds), tuple(check_seeds(seeds)), windows_of(config, data)
-    network = Network.of(config)
-    layout = network.layout
-    # members seed by seed, the kinds side by side: member i * len(kinds) + j is kinds[j] of seeds[i]
-    members = [(kind, seed) for seed in seeds for kind in kinds]
-    params = np.zeros((len(members), layout.size("attention")), np.float32)
-    for m, (kind, seed) in enumerate(members):
-        start = layout.flat(initial_weights(replace(config, seed=seed), kind), kind)
-        params[m, : len(start)] = start
-    sizes = np.array([layout.size(kind) for kind, _ in members], np.int64)
-    heads = np.array([ATTENTION if kind == "attention" else LAST for kind, _ in members], np.int64)
-    snapshots = (
-        set(attention_epochs(config.epochs, config.data.n_test, config.data.time_steps))
-        if record_attention
-        else set()
-    )
-    attention_members = [m for m, (kind, _) in enumerate(members) if kind == "attention"]
-    slots = np.full(len(members), -1, np.int64)
-    slots[attention_members] = np.arange(len(attention_members))
-
-    X, y = data.X, data.y.astype(np.float32)
-    test_rows = data.test_idx.astype(np.int64)
-    buffers = scratch(threads_for(len(members)), layout)
-    adam_m, adam_v = np.zeros_like(params), np.zeros_like(params)
-    steps_taken = np.zeros(len(members), np.int64)
-    active = np.ones(len(members), bool)  # members whose loss has been finite so far
-    epochs_run = np.zeros(len(members), np.int64)
-    rngs = [np.random.default_rng(seed) for seed in seeds]  # each seed's window order, epoch by epoch
-    losses, test_mses, recorded = [], [], {m: {} for m in attention_members}
-    loss = np.zeros(len(members))
-    predictions = np.zeros((len(members), len(test_rows)), np.float32)
-    # one slot per attention member (at least one, for the compiled code's sake)
-    alpha = np.zeros((max(1, len(attention_members)), len(test_rows), layout.time_steps), np.float32)
-    no_alpha = np.zeros((1, 0, layout.time_steps), np.float32)
+    data = windows_of(config, data)
+    run = _Training(config, tuple(kinds), tuple(check_seeds(seeds)), data)
+    snapshots = set(attention_epochs(config.epochs, config.data.n_test, config.data.time_steps))
+    losses, test_mses, recorded = [], [], {m: {} for m in run.attention_members}
     stop = False
     for epoch in range(1, config.epochs + 1):
-        orders = [data.train_idx[rng.permutation(config.data.n_train)] for rng in rngs]
-        rows = np.repeat(np.array(orders, np.int64), len(kinds), axis=0)
-        now = active.copy()  # the members that train this epoch
-        keep = epoch in snapshots
-        _epoch(
-            params,
-            adam_m,
-            adam_v,
-            steps_taken,
-            sizes,
-            heads,
-            now,
-            *network.args(),
-            X,
-            y,
-            rows,
-            config.batch_size,
-            np.float32(config.learning_rate),
-            loss,
-            test_rows,
-            predictions,
-            slots if keep else np.full(len(members), -1, np.int64),
-            alpha if keep else no_alpha,
-            buffers,
-        )
-        epochs_run[now] = epoch
-        active &= np.isfinite(loss)
-        losses.append(np.where(now, loss, np.nan))
-        # each member's mean over its test windows, in float64 as `fibdash.metrics.mse` takes it
-        errors = np.mean(np.square(predictions.astype(np.float64) - data.test_y), axis=1)
-        test_mses.append(np.where(now, errors, np.nan))
-        if keep:
-            for m in attention_members:
-                if now[m]:
-                    recorded[m][epoch] = alpha[slots[m]].copy()
-        for j, kind in enumerate(kinds):
-            log = EpochLog(
-                kind,
-                epoch,
-                config.epochs,
-                _median(losses[-1][j :: len(kinds)]),
-                _median(test_mses[-1][j :: len(kinds)]),
-            )
+        keep = record_attention and epoch in snapshots
+        trained, loss, test_mse = run.epoch(keep)
+        losses.append(loss)
+        test_mses.append(test_mse)
+        for m in run.attention_members:
+            if keep and trained[m]:
+                recorded[m][epoch] = run.alpha[run.slots[m]].copy()
+        for j, kind in enumerate(run.kinds):
+            every = slice(j, None, len(run.kinds))  # this kind's members
+            log = EpochLog(kind, epoch, config.epochs, _median(loss[every]), _median(test_mse[every]))
             stop = bool(on_epoch is not None and on_epoch(log)) or stop
-        if stop or not active.any():  # stopped, or every member diverged: nothing left to train
+        if stop or not run.active.any():  # stopped, or every member diverged: nothing left to train
             break
     stopped = stop and len(losses) < config.epochs
-
-    all_rows = np.arange(len(data.y), dtype=np.int64)
-    everything = np.zeros((len(members), len(all_rows)), np.float32)
-    _predict(
-        params,
-        heads,
-        *network.args(),
-        X,
-        all_rows,
-        everything,
-        np.full(len(members), -1, np.int64),
-        no_alpha,
-        buffers,
-    )
-    final_alpha = np.zeros_like(alpha)
-    if attention_members:
-        unused = np.zeros((len(members), len(test_rows)), np.float32)
-        _predict(params, heads, *network.args(), X, test_rows, unused, slots, final_alpha, buffers)
+    predictions = run.predict(np.arange(len(data.y), dtype=np.int64), with_attention=False).astype(np.float64)
+    if run.attention_members:
+        run.predict(run.test_rows, with_attention=True)
     seconds = time.perf_counter() - started
     losses_array, mses_array = np.array(losses), np.array(test_mses)
-    runs: dict[str, list[Trained]] = {kind: [] for kind in kinds}
-    for m, (kind, seed) in enumerate(members):
-        ran = int(epochs_run[m])
-        taken = recorded.get(m, {})
-        history = (
-            AttentionHistory(epochs=tuple(taken), weights=np.stack(list(taken.values()))) if taken else None
-        )
-        predicted = everything[m].astype(np.float64)
+    runs: dict[str, list[Trained]] = {kind: [] for kind in run.kinds}
+    for m, (kind, seed) in enumerate(run.members):
+        ran, taken = int(run.epochs_run[m]), recorded.get(m, {})
         runs[kind].append(
             Trained(
                 config=replace(config, seed=seed),
                 kind=kind,
-                weights=layout.unflat(params[m], kind),
+                weights=run.network.layout.unflat(run.params[m], kind),
                 loss_history=tuple(losses_array[:ran, m].tolist()),
                 test_mse_history=tuple(mses_array[:ran, m].tolist()),
-                predictions=predicted,
-                train_mse=mse(predicted[data.train_idx], data.y[data.train_idx]),
-                test_mse=mse(predicted[data.test_idx], data.test_y),
-                steps=int(steps_taken[m]),
+                predictions=predictions[m],
+                train_mse=mse(predictions[m][data.train_idx], data.y[data.train_idx]),
+                test_mse=mse(predictions[m][data.test_idx], data.test_y),
+                steps=int(run.steps[m]),
                 stopped=stopped,
                 seconds=seconds,
-                attention=final_alpha[slots[m]].copy() if kind == "attention" else None,
-                attention_history=history,
+                attention=run.alpha[run.slots[m]].copy() if kind == "attention" else None,
+                attention_history=AttentionHistory(tuple(taken), np.stack(list(taken.values())))
+                if taken
+                else None,
             )
         )
     return runs
