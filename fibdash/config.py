@@ -22,6 +22,7 @@ MAX_N = 1474
 MAX_N_UNSCALED = 185
 SCALINGS = ("minmax", "none", "log-minmax")
 CELLS = ("SimpleRNN", "LSTM", "GRU")
+GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in each cell's kernels
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 MODEL_KINDS = ("rnn", "attention")  # the tutorial's two networks: without and with attention
 MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}

@@ -61,25 +61,25 @@ def predict(
     rows = np.arange(len(X), dtype=np.int64)
     out = np.zeros(len(X), np.float32)
     alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
-    buffers = tuple(buffer[0] for buffer in scratch(1, network.layout))
-    _predict(p, *network.member_args(head), X, rows, out, alpha, buffers[:7])
+    _predict(p, *network.member_args(head), X, rows, out, alpha, scratch(1, network.layout))
     return out.astype(np.float64), alpha if head == ATTENTION else None
 
 
 @njit(cache=True)
-def _predict(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf):
+def _predict(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, arena):
     """`predict_rows` in this thread, with denormals flushed as in training."""
     flags = flush_denormals()
+    buf = own(arena, 0, steps, units, lay[8])[:7]
     predict_rows(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf)
     restore(flags)
 
 
 @njit(cache=True, parallel=True)
-def _occlusion(p, lay, cell, act, head, steps, units, X, value, out, buffers):
+def _occlusion(p, lay, cell, act, head, steps, units, X, value, out, arena):
     """|f(x) - f(x with step t set to `value`)| for every window and step; 0 where the step holds `value`."""
-    threads = buffers[0].shape[0]
+    threads = arena.shape[0]
     for c in prange(threads):
-        buf = own(buffers, c)
+        buf = own(arena, c, steps, units, lay[8])
         x = buf[8]  # dx's buffer, unused without a backward pass: the window with one step occluded
         flags = flush_denormals()
         for w in range(c, X.shape[0], threads):
@@ -95,11 +95,11 @@ def _occlusion(p, lay, cell, act, head, steps, units, X, value, out, buffers):
 
 
 @njit(cache=True, parallel=True)
-def _gradient_x_input(p, lay, cell, act, head, steps, units, X, out, buffers):
+def _gradient_x_input(p, lay, cell, act, head, steps, units, X, out, arena):
     """|df/dx_t * x_t| for every window and step."""
-    threads = buffers[0].shape[0]
+    threads = arena.shape[0]
     for c in prange(threads):
-        buf = own(buffers, c)
+        buf = own(arena, c, steps, units, lay[8])
         dx = buf[8]
         flags = flush_denormals()
         for w in range(c, X.shape[0], threads):
@@ -126,9 +126,9 @@ def importance(
     distinct, inverse = np.unique(_windows(windows, config.data.time_steps), axis=0, return_inverse=True)
     X = np.ascontiguousarray(distinct)
     out = np.zeros(X.shape, np.float32)
-    buffers = scratch(threads_for(len(X)), network.layout)
+    arena = scratch(threads_for(len(X)), network.layout)
     if method == "occlusion":
-        _occlusion(p, *network.member_args(head), X, np.float32(OCCLUDED_VALUE), out, buffers)
+        _occlusion(p, *network.member_args(head), X, np.float32(OCCLUDED_VALUE), out, arena)
     else:
-        _gradient_x_input(p, *network.member_args(head), X, out, buffers)
+        _gradient_x_input(p, *network.member_args(head), X, out, arena)
     return out.astype(np.float64)[inverse.reshape(-1)]

@@ -40,10 +40,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from fibdash.config import MODEL_KINDS, TrainConfig, check_choice
+from fibdash.config import GATES, MODEL_KINDS, TrainConfig, check_choice
 
 F32 = np.float32
-GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # the cell's kernels hold this many gates side by side
 WORD = np.uint64(0xFFFFFFFF)
 
 

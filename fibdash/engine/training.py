@@ -39,6 +39,7 @@ from fibdash.engine.network import (
     flush_denormals,
     forward,
     own,
+    padded,
     predict_rows,
     restore,
     scratch,
@@ -96,20 +97,20 @@ def _epoch(
     predictions,
     alpha_members,
     alpha_out,
-    buffers,
+    arena,
 ):
     """One epoch of every active member: its optimizer steps on its `rows` (members, n_train) order,
     its mean loss into `losses`, then its predictions of `test_rows`; the attention weights of those
     windows go to `alpha_out[alpha_members[m]]` where that is not -1. Thread c trains `schedule[c]`."""
     n_train = rows.shape[1]
     for c in prange(schedule.shape[0]):
-        buf = own(buffers, c)  # forward's buffers are buf[:7], backward's own buf[7:]: grad first
+        buf = own(arena, c, steps, units, lay[8])  # forward's buffers are buf[:7], backward's buf[7:]
         grad = buf[7]
         flags = flush_denormals()
         for m in schedule[c]:
             if m < 0 or not active[m]:
                 continue
-            p, size, head = params[m], sizes[m], heads[m]
+            p, size, head, step = params[m], sizes[m], heads[m], steps_taken[m]
             total = 0.0  # float64: the epoch's sum of batch losses times batch sizes, as Keras' Mean
             for start in range(0, n_train, batch):
                 stop = min(start + batch, n_train)
@@ -126,8 +127,9 @@ def _epoch(
                         p, lay, cell, act, head, steps, units, x, *buf[:7], prediction, d_prediction, *buf[7:]
                     )
                 total += (squares / count) * count
-                steps_taken[m] += 1
-                _adam(p, grad, adam_m[m], adam_v[m], size, steps_taken[m], learning_rate)
+                step += 1
+                _adam(p, grad, adam_m[m], adam_v[m], size, step, learning_rate)
+            steps_taken[m] = step  # written once an epoch: a shared array written every step is slow
             losses[m] = total / n_train
             slot = alpha_members[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
@@ -137,12 +139,12 @@ def _epoch(
 
 @njit(cache=True, parallel=True)
 def _predict(
-    schedule, params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, buffers
+    schedule, params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, arena
 ):
     """Every member's predictions of windows `rows` into `out` (members, len(rows)), and the attention
     weights of members with `alpha_members[m]` >= 0 into that slot of `alpha_out`."""
     for c in prange(schedule.shape[0]):
-        buf = own(buffers, c)[:7]
+        buf = own(arena, c, steps, units, lay[8])[:7]
         flags = flush_denormals()
         for m in schedule[c]:
             if m < 0:
@@ -204,7 +206,7 @@ class _Training:
         layout = self.network.layout
         self.members = [(kind, seed) for seed in seeds for kind in kinds]
         count = len(self.members)
-        self.params = np.zeros((count, layout.size("attention")), np.float32)
+        self.params = np.zeros((count, padded(layout.size("attention"))), np.float32)
         for m, (kind, seed) in enumerate(self.members):
             start = layout.flat(initial_weights(replace(config, seed=seed), kind), kind)
             self.params[m, : len(start)] = start
@@ -216,7 +218,7 @@ class _Training:
         )
         threads = threads_for(count)
         self.schedule = schedule([kind for kind, _ in self.members], threads)
-        self.buffers = scratch(threads, layout)
+        self.arena = scratch(threads, layout)
         self.attention_members = [m for m, (kind, _) in enumerate(self.members) if kind == "attention"]
         self.slots = np.full(count, -1, np.int64)
         self.slots[self.attention_members] = np.arange(len(self.attention_members))
@@ -245,7 +247,7 @@ class _Training:
             self.schedule, self.params, self.adam_m, self.adam_v, self.steps, self.sizes, self.heads, trained,
             *self.network.args(), data.X, self.y, rows, c.batch_size, np.float32(c.learning_rate), losses,
             self.test_rows, predictions, self.slots if keep_attention else self.no_slots,
-            self.alpha if keep_attention else self.no_alpha, self.buffers,
+            self.alpha if keep_attention else self.no_alpha, self.arena,
         )  # fmt: skip
         self.epochs_run[trained] += 1
         self.active &= np.isfinite(losses)
@@ -259,7 +261,7 @@ class _Training:
         out = np.zeros((len(self.members), len(rows)), np.float32)
         slots, alpha = (self.slots, self.alpha) if with_attention else (self.no_slots, self.no_alpha)
         network, X = self.network.args(), self.data.X
-        _predict(self.schedule, self.params, self.heads, *network, X, rows, out, slots, alpha, self.buffers)
+        _predict(self.schedule, self.params, self.heads, *network, X, rows, out, slots, alpha, self.arena)
         return out
 
 
