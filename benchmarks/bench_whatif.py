@@ -14,7 +14,7 @@ import time
 from fibdash import tasks
 from fibdash.config import TrainConfig
 from fibdash.data import make_dataset
-from fibdash.worker import Worker
+from fibdash.serving.worker import Worker
 
 
 def ask(worker: Worker, files: dict[str, bytes], window) -> float:

@@ -28,7 +28,7 @@ from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted
 from fibdash.data import make_dataset
 from fibdash.metrics import diverged_seeds
 from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, compare, verdict
-from fibdash.worker import main_script_left_alone
+from fibdash.serving.worker import main_script_left_alone
 
 if TYPE_CHECKING:
     from fibdash.results import EpochLog

@@ -28,9 +28,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from fibdash import budget, tasks
 from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.figures import loss_figure
-from fibdash.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
+from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
 from fibdash.results import EpochLog, PointDone, Trained
-from fibdash.worker import WorkerDiedError, WorkerError
+from fibdash.serving.worker import WorkerDiedError, WorkerError
 from streamlit_glue.show import chart
 
 # Finished results kept for every session, least recently used dropped first, up to this many bytes

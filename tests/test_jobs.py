@@ -8,7 +8,7 @@ import time
 import psutil
 import pytest
 
-from fibdash.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner, result_bytes
+from fibdash.serving.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner, result_bytes
 from tests import work
 
 
@@ -115,7 +115,7 @@ def test_a_killed_worker_is_an_error_message_and_the_next_job_gets_a_fresh_one(r
 
 
 def test_work_that_raises_fails_its_job_logs_the_traceback_and_releases_everyone(runner, caplog):
-    with caplog.at_level(logging.ERROR, logger="fibdash.jobs"):
+    with caplog.at_level(logging.ERROR, logger="fibdash.serving.jobs"):
         jobs = [runner.submit("f", work.fail_after_one_epoch, (), "broken", s) for s in ("a", "b")]
         assert all(job.wait(30) for job in jobs)
     assert jobs[0].state == FAILED and jobs[0].error == "RuntimeError: out of memory"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fibdash.config import train_config
-from fibdash.worker import Worker, WorkerDiedError, WorkerError
+from fibdash.serving.worker import Worker, WorkerDiedError, WorkerError
 from tests import work
 
 

@@ -31,7 +31,7 @@ from typing import Any
 import psutil
 from cachetools import LRUCache
 
-from fibdash.worker import Worker, WorkerDiedError, WorkerError
+from fibdash.serving.worker import Worker, WorkerDiedError, WorkerError
 
 log = logging.getLogger(__name__)
 

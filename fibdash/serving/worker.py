@@ -11,7 +11,7 @@ training). What comes back is plain data.
 
 The process can be killed at any moment (the kernel's OOM killer, `kill -9`, a Stop that does
 not come in time): every call in flight then fails with `WorkerDiedError`, and the owner starts a
-new worker. This module knows nothing of jobs, queues or budgets; `fibdash.jobs` does.
+new worker. This module knows nothing of jobs, queues or budgets; `fibdash.serving.jobs` does.
 """
 
 from __future__ import annotations
@@ -30,11 +30,39 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.machinery import ModuleSpec
 from multiprocessing.connection import Connection, wait
+from pathlib import Path
 from typing import Any
 
 import psutil
 
 log = logging.getLogger(__name__)
+
+
+def _quota_cpus() -> float | None:
+    """The CPU time a container's quota grants, in CPUs (cgroup v2, else v1); None without a quota."""
+    cgroup = Path("/sys/fs/cgroup")
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()
+    except (OSError, ValueError):
+        try:
+            quota = (cgroup / "cpu" / "cpu.cfs_quota_us").read_text().strip()
+            period = (cgroup / "cpu" / "cpu.cfs_period_us").read_text().strip()
+        except OSError:
+            return None
+    return None if quota in ("max", "-1") else int(quota) / int(period)
+
+
+def worker_threads() -> int:
+    """The threads the worker trains with: the CPUs this process may run on, within any container quota.
+
+    A container often sees its host's CPUs but is granted the time of fewer (Streamlit Community
+    Cloud: up to 2); more threads than that would only wait on each other.
+    """
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = _quota_cpus()
+    return cpus if quota is None else max(1, min(cpus, int(quota)))
+
+
 _exiting = False  # set as the server exits: the workers it then ends are no news
 
 
@@ -262,6 +290,7 @@ def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
         with send_lock:
             connection.send(message)
 
+    os.environ["NUMBA_NUM_THREADS"] = str(worker_threads())  # read when the engine first loads Numba
     if warm_up is not None:
         warm_up()
     send(_Ready(os.getpid()))
