@@ -6,9 +6,10 @@ Imports neither TensorFlow nor the training code, so it renders at once.
 import pandas as pd
 import streamlit as st
 
-from streamlit_glue import navigation
+from streamlit_glue import navigation, settings
 
 navigation.page("fibdash: attention in a recurrent network", ":material/blur_on:")
+settings.sidebar_kept()  # no setting is used here, but the address keeps them for the other pages
 
 st.markdown(
     """

@@ -8,24 +8,24 @@ from fibdash.sweep import fixed_settings, model_summary, point_verdict, ratio_su
 from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Sweep", ":material/grid_on:")
-base, seeds = settings.sidebar_study_config()
+base, seeds, vary = settings.sidebar_sweep_config()
 st.markdown(
     "The **Robustness** page asks whether attention helps at one configuration. Here you vary one or "
-    "two settings, and every combination of their values (a grid point) gets a study of both models "
-    f"over seeds 0 to {seeds - 1}. Seed *k* of a grid point is the **Train** page's seed *k* of that "
-    "configuration. The sidebar sets everything the sweep does not vary."
+    "two settings (the sidebar's **Sweep**), and every combination of their values (a grid point) gets "
+    f"a study of both models over seeds 0 to {seeds - 1}. Seed *k* of a grid point is the **Train** "
+    "page's seed *k* of that configuration. The rest of the sidebar sets everything the sweep does not vary."
 )
-vary = settings.sweep_axes()
 try:
     grid = sweep_grid(base, vary)
 except ValueError as error:
     with st.container(key="problems"):
-        st.error(f"{error}. Change it above or in the sidebar.")
+        st.error(f"{error}. Change it in the sidebar.")
     st.stop()
+varied = "; ".join(f"{name} over {', '.join(map(str, values))}" for name, values in vary.items())
 with st.container(key="grid"):
     st.caption(
         f"{len(grid)} grid points x {seeds} seeds x 2 models = {2 * len(grid) * seeds} trainings. "
-        f"Fixed: {fixed_settings(base, vary)}."
+        f"Varied (in the sidebar's Sweep): {varied}. Fixed: {fixed_settings(base, vary)}."
     )
 
 result = work.sweep_result(base, vary, seeds)

@@ -29,6 +29,8 @@ def page(title: str, icon: str) -> None:
         # Our own links: Streamlit's would call the home page "app", after its file.
         for path, label, page_icon, _ in PAGES:
             st.page_link(path, label=label, icon=page_icon)
-        work.background_jobs()
+        with st.container():  # one block, however many jobs it lists: the settings below stay in place
+            work.background_jobs()
         st.divider()
     st.title(f"{icon} {title}")
+

@@ -1,9 +1,10 @@
-"""The configuration widgets: one per config field, described by fibdash's field registry and
-bound to the page's URL, so that a link reproduces a view and settings survive page changes.
+"""The configuration widgets: one per config field, described by fibdash's field registry, and the
+Sweep page's settings, all bound to the page's URL, so that a link reproduces a view.
 
-Binding keeps a value in the URL, but Streamlit does not carry values a link brought in to the
-next page; so every page also starts its widgets from this session's last values (`SAVED`).
-A new session (a shared link, a reload) has none and starts from its URL.
+Every page draws every one of them, those it does not use folded away in the sidebar, as one widget
+for all pages (`_every_page`). Streamlit then carries each value, and the address, from page to
+page itself: a page change is one entry in the browser's history, with every setting in it, and
+Back returns to the page before with the settings it had.
 
 Numbers are typed into text boxes and read with the field's own parser: "1e3" is a thousand,
 an empty box or a value out of bounds is refused with a message naming the limit, whether it
@@ -13,29 +14,68 @@ was typed or came in a link. Choices are select boxes; a choice a link gets wron
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened, train_config
-from fibdash.sweep import SWEEPABLE
+from fibdash.sweep import SWEEPABLE, sweepable
 
-SECTIONS = {"data": "Data", "training": "Training", "study": "Study"}
-SAVED = "settings"  # session-state key: each field's last value in this session, as its widget holds it
+SECTIONS = {"data": "Data", "training": "Training", "study": "Study", "sweep": "Sweep"}  # of the sidebar
+NO_SECOND = "(nothing else)"
+# What the Sweep page varies until its visitor chooses otherwise: does attention's edge depend on
+# the scaling? (Small enough for a public demo's budget at the tutorial's other settings.)
+SWEEP_DEFAULTS = {
+    "sweep": "scaling",
+    "values": "minmax, log-minmax",
+    "sweep2": NO_SECOND,
+    "values2": "2, 4, 8",
+}
+AXES = (("sweep", "values"), ("sweep2", "values2"))  # the keys of each swept setting and its values
+AXIS_CHOICES = {"sweep": SWEEPABLE, "sweep2": (NO_SECOND, *SWEEPABLE)}
+# The values a setting's box offers when that setting is chosen: a spread around the tutorial's value.
+SUGGESTED = {
+    "n": "300, 600, 1200",
+    "time_steps": "5, 10, 20",
+    "train_fraction": "0.5, 0.7, 0.9",
+    "hidden_units": "2, 4, 8",
+    "epochs": "10, 30, 100",
+    "batch_size": "1, 4, 16",
+    "learning_rate": "0.0001, 0.001, 0.01",
+    **{name: ", ".join(FIELDS[name].choices) for name in ("scaling", "cell", "activation")},
+}
 
 
-def _text(field: Field, value: Any) -> str:
+@contextlib.contextmanager
+def _every_page() -> Iterator[None]:
+    """Draw widgets as one widget for every page, as the widgets of an app's entrypoint are.
+
+    Streamlit (1.67) gives the widgets of each page of a pages/ app an id and a URL binding of
+    their own, through the running page's script hash: the Dataset page's n and the Train page's
+    n are two widgets. A page change then dropped the old page's settings from the address, as
+    parameters of another page, pushing a history entry without them, and wrote them back only
+    from a value kept under the key, which the first change after opening a link had not: the
+    address went bare, and Back went to entries without the settings. Under the main script's
+    hash they are one widget on every page. That holds only while every page draws every bound
+    widget, and before anything stops it: a bound widget a run leaves out loses its parameter.
+    """
+    ctx = get_script_run_ctx()
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        yield
+
+
+def _text(value: Any) -> str:
     """How a number is written in its box and in the URL."""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _keep(name: str) -> None:
-    """After an edit: save the new value for the next pages; a number is written the way the app
-    writes it ("1e3" becomes "1000") if it parses, else left as typed for the page to refuse."""
-    if FIELDS[name].kind is not str and not FIELDS[name].choices:
-        with contextlib.suppress(ValueError):
-            st.session_state[name] = _text(FIELDS[name], FIELDS[name].parse(st.session_state[name]))
-    st.session_state[SAVED][name] = st.session_state[name]
+def _rewrite(name: str) -> None:
+    """After an edit, a number is written the way the app writes it ("1e3" becomes "1000") if it
+    parses, else left as typed for the page to refuse."""
+    with contextlib.suppress(ValueError):
+        st.session_state[name] = _text(FIELDS[name].parse(st.session_state[name]))
 
 
 def _link_problem(field: Field) -> str | None:
@@ -53,105 +93,47 @@ def _link_problem(field: Field) -> str | None:
     return None
 
 
+def _axis_problem(name_key: str) -> str | None:
+    """What is wrong with the setting a link asks the Sweep page to vary, which its box would drop."""
+    raw = st.query_params.get(name_key)
+    if raw is None or raw in AXIS_CHOICES[name_key]:
+        return None
+    try:
+        sweepable(raw)  # raises: every setting a sweep can vary is among the choices
+    except ValueError as error:
+        link = f"{name_key}={shortened(raw)}"
+        return f"The link's {link} cannot be used: {error}. Showing {SWEEP_DEFAULTS[name_key]} instead."
+    return None
+
+
+def _bound(key: str) -> str:
+    """`key` of a widget bound to the address, whose value, when it has one, is set again to itself.
+
+    A page change carries a setting to the next page's address only once the browser has bound
+    its widget, some tenths of a second after the widget is drawn (a select box first loads its
+    code); a value set from code is written back to the address when it is missing there.
+    """
+    if key in st.session_state:
+        st.session_state[key] = st.session_state[key]
+    return key
+
+
 def _widget(field: Field) -> Any:
     """Draw the widget of `field`, keyed and bound to the URL by its name; its value as typed or chosen."""
-    common = {
-        "key": field.name,
-        "help": field.help,
-        "bind": "query-params",
-        "on_change": _keep,
-        "args": (field.name,),
-    }
+    common = {"key": _bound(field.name), "help": field.help, "bind": "query-params"}
     if field.kind is str:
         return st.selectbox(field.label, field.choices, index=field.choices.index(field.default), **common)
     if field.choices:  # the study's seed counts
         return st.select_slider(field.label, field.choices, value=field.default, **common)
     text = st.text_input(
         field.label,
-        value=_text(field, field.default),
+        value=_text(field.default),
         placeholder=field.expects,
+        on_change=_rewrite,
+        args=(field.name,),
         **common,
     )
     return field.parse(text)
-
-
-def _values(*sections: str) -> dict[str, Any]:
-    """Draw the sidebar widgets of `sections`; their values, or the page stopped with what to change."""
-    fields = [field for field in FIELDS.values() if field.section in sections]
-    saved = st.session_state.setdefault(SAVED, {})
-    for field in fields:  # carried from the page before; a new session (a link) starts from its URL
-        if field.name in saved:
-            st.session_state[field.name] = saved[field.name]
-    problems = [problem for field in fields if (problem := _link_problem(field))]
-    values, errors = {}, []
-    with st.sidebar:
-        for section in sections:
-            st.header(SECTIONS[section])
-            for field in fields:
-                if field.section == section:
-                    try:
-                        values[field.name] = _widget(field)
-                    except ValueError as error:
-                        errors.append(str(error))
-                    saved[field.name] = st.session_state[field.name]
-    if problems:
-        with st.container(key="link_problems"):
-            for problem in problems:
-                st.warning(problem)
-    if errors:
-        with st.container(key="problems"):
-            for error in errors:
-                st.error(f"{error}. Change it in the sidebar.")
-        st.stop()
-    return values
-
-
-def _valid(values: dict[str, Any]) -> TrainConfig:
-    """The config of `values`, or its ValueError shown as what to change and the page stopped."""
-    try:
-        return train_config(values)
-    except ValueError as error:
-        with st.container(key="problems"):
-            st.error(f"This configuration cannot be used: {error}. Change it in the sidebar.")
-        st.stop()
-
-
-def sidebar_data_config() -> DataConfig:
-    """Sidebar data controls; the config they give, or an error message and a stopped page."""
-    return _valid(_values("data")).data
-
-
-def sidebar_train_config() -> TrainConfig:
-    """Sidebar data and training controls; the full config, or an error and a stopped page."""
-    return _valid(_values("data", "training"))
-
-
-def sidebar_study_config() -> tuple[TrainConfig, int]:
-    """Sidebar controls of a seed study: the config (its seed unused) and the number of seeds."""
-    values = _values("data", "training", "study")
-    return _valid(values), values["seeds"]
-
-
-NO_SECOND = "(nothing else)"
-# What the Sweep page varies until its visitor chooses otherwise: does attention's edge depend on
-# the scaling? (Small enough for a public demo's budget at the tutorial's other settings.)
-SWEEP_DEFAULTS = {
-    "sweep": "scaling",
-    "values": "minmax, log-minmax",
-    "sweep2": NO_SECOND,
-    "values2": "2, 4, 8",
-}
-# The values a setting's box offers when that setting is chosen: a spread around the tutorial's value.
-SUGGESTED = {
-    "n": "300, 600, 1200",
-    "time_steps": "5, 10, 20",
-    "train_fraction": "0.5, 0.7, 0.9",
-    "hidden_units": "2, 4, 8",
-    "epochs": "10, 30, 100",
-    "batch_size": "1, 4, 16",
-    "learning_rate": "0.0001, 0.001, 0.01",
-    **{name: ", ".join(FIELDS[name].choices) for name in ("scaling", "cell", "activation")},
-}
 
 
 def _suggest(name_key: str, values_key: str) -> None:
@@ -160,44 +142,124 @@ def _suggest(name_key: str, values_key: str) -> None:
         st.session_state[values_key] = SUGGESTED[st.session_state[name_key]]
 
 
-def sweep_axes() -> dict[str, tuple]:
-    """The Sweep page's one or two settings and their values, bound to the URL; parsed, or the page
-    stopped with what to change."""
-    columns = st.columns(2)
-    choices = {"sweep": SWEEPABLE, "sweep2": (NO_SECOND, *SWEEPABLE)}
+def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
+    """Draw the Sweep page's settings; the one or two settings they vary and their values, parsed, and
+    what is wrong with them. `problems`: the link's, by the setting's key."""
     vary, errors = {}, []
-    for column, (name_key, values_key) in zip(
-        columns, (("sweep", "values"), ("sweep2", "values2")), strict=True
-    ):
-        with column:
-            options = choices[name_key]
-            name = st.selectbox(
-                "Vary" if name_key == "sweep" else "and",
-                options,
-                index=options.index(SWEEP_DEFAULTS[name_key]),
-                key=name_key,
-                bind="query-params",
-                on_change=_suggest,
-                args=(name_key, values_key),
+    for name_key, values_key in AXES:
+        options = AXIS_CHOICES[name_key]
+        name = st.selectbox(
+            "Vary" if name_key == "sweep" else "and",
+            options,
+            index=options.index(SWEEP_DEFAULTS[name_key]),
+            key=_bound(name_key),
+            bind="query-params",
+            on_change=_suggest,
+            args=(name_key, values_key),
+        )
+        # drawn even with no second setting, disabled: a bound widget left out loses its parameter
+        text = st.text_input(
+            f"Values of {name}, separated by commas" if name != NO_SECOND else "Values",
+            value=SWEEP_DEFAULTS[values_key],
+            key=_bound(values_key),
+            placeholder=FIELDS[name].expects if name != NO_SECOND else "choose a second setting first",
+            disabled=name == NO_SECOND,
+            bind="query-params",
+        )
+        if name == NO_SECOND:
+            continue
+        try:
+            if name in vary:
+                raise ValueError(f"{name} is chosen twice: choose another second setting, or none")
+            vary[name] = tuple(FIELDS[name].parse(value) for value in text.split(","))
+        except ValueError as error:
+            errors.append(
+                f"The link's {values_key}={shortened(text)} were meant for the setting it could not vary, "
+                f"not for {name}"
+                if name_key in problems  # instead of a complaint about values never meant for `name`
+                else str(error)
             )
-            if name == NO_SECOND:
-                continue
-            text = st.text_input(
-                f"Values of {name}, separated by commas",
-                value=SWEEP_DEFAULTS[values_key],
-                key=values_key,
-                placeholder=FIELDS[name].expects,
-                bind="query-params",
-            )
+    return vary, errors
+
+
+def _fields(section: str) -> tuple[dict[str, Any], list[str]]:
+    """Draw the widgets of a section of FIELDS; their values, by name, and what is wrong with them."""
+    values, errors = {}, []
+    for field in FIELDS.values():
+        if field.section == section:
             try:
-                if name in vary:
-                    raise ValueError(f"{name} is chosen twice: choose another second setting, or none")
-                vary[name] = tuple(FIELDS[name].parse(value) for value in text.split(","))
+                values[field.name] = _widget(field)
             except ValueError as error:
                 errors.append(str(error))
-    if errors:
-        with st.container(key="problems"):
-            for error in errors:
-                st.error(f"{error}. Change it above.")
-        st.stop()
-    return vary
+    return values, errors
+
+
+def _draw(sections: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, tuple], list[str]]:
+    """Draw every setting in the sidebar, the sections a page uses (of SECTIONS) unfolded, the others
+    folded; the values of `sections`, by name, the settings a sweep varies with their values, and what
+    is wrong with them. The link's problems are shown; nothing stops yet.
+
+    The sidebar is the same on every page, each widget at the same place: the browser keeps a widget
+    that stays where it was, and with it what carries its setting to the next page's address.
+    """
+    problems = [problem for field in FIELDS.values() if (problem := _link_problem(field))]
+    axis_problems = {key: problem for key, _ in AXES if (problem := _axis_problem(key))}
+    drawn = {}
+    with _every_page(), st.sidebar:
+        for section, title in SECTIONS.items():
+            with st.expander(title, expanded=section in sections):
+                drawn[section] = _axes(axis_problems) if section == "sweep" else _fields(section)
+        if set(sections) < set(SECTIONS):
+            st.caption("Folded: settings this page does not use. Its address keeps them for the others.")
+    if "sweep" in sections:
+        problems += axis_problems.values()
+    if problems:
+        with st.container(key="link_problems"):
+            for problem in problems:
+                st.warning(problem)
+    values = {name: value for s in sections if s != "sweep" for name, value in drawn[s][0].items()}
+    vary = drawn["sweep"][0] if "sweep" in sections else {}
+    return values, vary, [error for s in sections for error in drawn[s][1]]
+
+
+def _checked(values: dict[str, Any], errors: list[str]) -> TrainConfig:
+    """The config of `values`, or the page stopped with what to change: `errors`, or the config's own."""
+    if not errors:
+        try:
+            return train_config(values)
+        except ValueError as error:
+            errors = [f"This configuration cannot be used: {error}"]
+    with st.container(key="problems"):
+        for error in errors:
+            st.error(f"{error}. Change it in the sidebar.")
+    st.stop()
+
+
+def sidebar_kept() -> None:
+    """For a page that uses no setting: every setting, folded, so that its address keeps them."""
+    _draw(())
+
+
+def sidebar_data_config() -> DataConfig:
+    """Sidebar data controls; the config they give, or an error message and a stopped page."""
+    values, _, errors = _draw(("data",))
+    return _checked(values, errors).data
+
+
+def sidebar_train_config() -> TrainConfig:
+    """Sidebar data and training controls; the full config, or an error and a stopped page."""
+    values, _, errors = _draw(("data", "training"))
+    return _checked(values, errors)
+
+
+def sidebar_study_config() -> tuple[TrainConfig, int]:
+    """Sidebar controls of a seed study: the config (its seed unused) and the number of seeds."""
+    values, _, errors = _draw(("data", "training", "study"))
+    return _checked(values, errors), values["seeds"]
+
+
+def sidebar_sweep_config() -> tuple[TrainConfig, int, dict[str, tuple]]:
+    """Sidebar controls of a sweep: the base config, the number of seeds, and the one or two settings
+    varied with their values; or the page stopped with what to change."""
+    values, vary, errors = _draw(("data", "training", "study", "sweep"))
+    return _checked(values, errors), values["seeds"], vary

@@ -55,6 +55,9 @@ def new_tab(browser, url: str):
     tab.set_default_timeout(TIMEOUT_MS)
     tab.goto(url)
     settled(tab)
+    # The sidebar's select boxes, as a user sees them before a click: the browser loads their code
+    # after the page's first run, and binds them to the address only then.
+    tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').last.wait_for(state="attached")
     return tab
 
 
@@ -85,6 +88,19 @@ def shot(tab, name: str) -> None:
 
 def started_jobs(server, pattern: str) -> int:
     return len(re.findall(rf"job started: {pattern}", server.log_text(), re.MULTILINE))
+
+
+LINKED = ("n=300", "time_steps=10", "scaling=log-minmax")  # a link's settings, as the address holds them
+
+
+def in_address(tab, parts) -> bool:
+    """Whether the address holds every one of `parts` ("n=300") as a parameter."""
+    return all(part in tab.url.split("?", 1)[-1].split("&") for part in parts)
+
+
+def history(tab) -> int:
+    """The number of entries in the tab's history: one more for each page opened."""
+    return tab.evaluate("history.length")
 
 
 def test_every_page_renders_at_desktop_and_phone_sizes(page, browser, server):
@@ -232,6 +248,54 @@ def test_a_link_opens_its_configuration_and_it_survives_page_changes(browser, se
     go(tab, "Dataset")
     for part in ("n=300", "time_steps=12", "scaling=log-minmax", "train_fraction=0.8"):
         assert part in tab.url
+    tab.context.close()
+
+
+def test_a_links_settings_stay_in_the_address_through_every_page_change(browser, server):
+    tab = new_tab(browser, f"{server.url}/Dataset?{'&'.join(LINKED)}")
+    entries = history(tab)
+    for label in ("Train", "Compare", "Robustness", "Sweep", "Home", "Dataset", "Train", "Home", "Compare"):
+        if label == "Home":  # its heading is the app's name, not the page's
+            tab.locator('[data-testid="stSidebar"]').get_by_role("link", name="Home", exact=True).click()
+            tab.wait_for_function("() => document.querySelector('h1')?.innerText.includes('fibdash')")
+            settled(tab, rerun=True)
+        else:
+            go(tab, label)
+            if label != "Sweep":  # which says its configuration point by point
+                assert "n=300, time_steps=10, train fraction 0.7, log-minmax" in caption(tab), label
+        assert in_address(tab, LINKED), (label, tab.url)
+        entries += 1
+        assert history(tab) == entries, label  # one entry per page change, that Back returns to
+    copied = new_tab(browser, tab.url)  # the address, opened in a fresh browser
+    assert "n=300, time_steps=10, train fraction 0.7, log-minmax" in caption(copied)
+    copied.context.close()
+
+    tab.context.close()
+
+
+def test_back_returns_to_the_page_before_with_the_settings_it_had(browser, server):
+    tab = new_tab(browser, f"{server.url}/Dataset?{'&'.join(LINKED)}")
+    go(tab, "Train")
+    set_number(tab, "Epochs", 12)
+    assert in_address(tab, (*LINKED, "epochs=12"))
+    go(tab, "Compare")
+    set_number(tab, "Seed", 5)
+    tab.go_back()  # from Compare, with a seed of its own, to Train as it was left
+    tab.wait_for_function("() => document.querySelector('h1')?.innerText.includes('Train')")
+    settled(tab, rerun=True)
+    assert in_address(tab, (*LINKED, "epochs=12")) and "seed=5" not in tab.url
+    assert tab.get_by_label("Epochs", exact=True).input_value() == "12"
+    assert "12 epochs" in caption(tab) and "seed 0" in caption(tab)
+    tab.go_back()  # the typed epochs were Train's, not a page of their own: back to Dataset
+    tab.wait_for_function("() => document.querySelector('h1')?.innerText.includes('Dataset')")
+    settled(tab, rerun=True)
+    assert in_address(tab, LINKED) and "epochs" not in tab.url
+    assert caption(tab).startswith("Configuration: n=300, time_steps=10, train fraction 0.7, log-minmax")
+    tab.go_forward()
+    tab.wait_for_function("() => document.querySelector('h1')?.innerText.includes('Train')")
+    settled(tab, rerun=True)
+    assert in_address(tab, (*LINKED, "epochs=12")) and "12 epochs" in caption(tab)
+    assert tab.locator('[data-testid="stException"]').count() == 0
     tab.context.close()
 
 

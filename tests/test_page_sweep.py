@@ -78,3 +78,50 @@ def test_a_sweep_over_the_budget_is_refused(sweep_page):
     refusal = said(app, "job", "error")[0]
     assert "This sweep would take" in refusal and "fewer values (it has 6 grid points)" in refusal
     assert app.button(key="run_sweep").disabled and app.jobs() == 0
+
+
+@pytest.mark.parametrize(
+    ("link", "problem"),
+    [
+        (
+            {"sweep": "Transformer", "values": "1"},
+            "The link's sweep=Transformer cannot be used: unknown setting",
+        ),
+        ({"sweep": "seed", "values": "1"}, "The link's sweep=seed cannot be used: seed cannot be swept"),
+        (
+            {"sweep2": "seeds", "values2": "3"},
+            "The link's sweep2=seeds cannot be used: seeds cannot be swept",
+        ),
+    ],
+)
+def test_a_setting_a_link_cannot_vary_is_named(app, link, problem):
+    app.query_params.update(link)
+    open_page(app, PAGE)
+    assert not app.exception and app.jobs() == 0
+    warning = said(app, "link_problems", "warning")[0]
+    assert warning.startswith(problem) and "Showing " in warning
+    errors = said(app, "problems", "error")
+    assert not any("unknown scaling" in error for error in errors), errors  # values never meant for it
+    if "values" in link:
+        assert errors[0].startswith("The link's values=1 were meant for the setting it could not vary")
+
+
+def test_a_link_to_a_setting_it_cannot_vary_with_values_that_fit_the_default_still_sweeps(app):
+    app.query_params.update({"sweep": "seed", "values": "minmax, log-minmax"})
+    open_page(app, PAGE)
+    assert said(app, "link_problems", "warning")[0].startswith("The link's sweep=seed cannot be used")
+    assert not said(app, "problems", "error")
+    grid = said(app, "grid")[0]
+    assert grid.startswith("2 grid points") and "Varied (in the sidebar's Sweep): scaling over minmax" in grid
+
+
+def test_diverged_seeds_are_named_point_by_point(app):
+    open_page(app, PAGE, n=150, learning_rate=1, epochs=2)  # unscaled numbers at a learning rate of 1
+    app.selectbox(key="scaling").set_value("none").run()
+    app.select_slider(key="seeds").set_value(3).run()
+    app.selectbox(key="sweep").set_value("hidden_units").run()
+    app.text_input(key="values").input("2, 3").run()
+    press(app, "run_sweep")
+    warnings = said(app, "verdicts", "warning")
+    assert len(warnings) == 2, warnings
+    assert all(warning.startswith("Training diverged for 3 of 3 seeds of the RNN") for warning in warnings)
