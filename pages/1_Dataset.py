@@ -41,3 +41,4 @@ st.download_button(
     key="download_windows",
     on_click="ignore",
 )
+navigation.next_step("pages/2_Train.py", "Train both models on this data")

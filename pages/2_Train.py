@@ -70,4 +70,4 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
 
 show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in pair.items()}))
 show.reproduce(command_line(config), pair["rnn"].versions)
-st.page_link("pages/3_Compare.py", label="Compare predictions and attention", icon=":material/compare:")
+navigation.next_step("pages/3_Compare.py", "Compare predictions and attention")

@@ -193,3 +193,4 @@ with st.container(key="training"):
         loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in results.items()})
     )
 show.reproduce(command_line(config), results["rnn"].versions)
+navigation.next_step("pages/4_Robustness.py", "Does it hold for other seeds? Compare the models over many")

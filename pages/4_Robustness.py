@@ -76,3 +76,4 @@ if single is not None and config.seed < seeds:
     ]
     with st.container(key="agreement"):
         st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (equal up to float rounding).")
+navigation.next_step("pages/5_Sweep.py", "Does it hold for other settings? Sweep them")

@@ -34,3 +34,8 @@ def page(title: str, icon: str) -> None:
         st.divider()
     st.title(f"{icon} {title}")
 
+
+def next_step(path: str, label: str) -> None:
+    """A link to the page a page leads to, with its icon; the settings go along in the address."""
+    icon = next(page_icon for page, _, page_icon, _ in PAGES if page == path)
+    st.page_link(path, label=label, icon=icon)

@@ -90,6 +90,13 @@ def started_jobs(server, pattern: str) -> int:
     return len(re.findall(rf"job started: {pattern}", server.log_text(), re.MULTILINE))
 
 
+def follow(tab, link: str, page_label: str) -> None:
+    """Click a link in the page (its next step), and wait for the page it leads to."""
+    tab.locator('[data-testid="stMain"]').get_by_role("link", name=link).click()
+    tab.wait_for_function(f"() => document.querySelector('h1')?.innerText.includes({page_label!r})")
+    settled(tab, rerun=True)
+
+
 LINKED = ("n=300", "time_steps=10", "scaling=log-minmax")  # a link's settings, as the address holds them
 
 
@@ -186,6 +193,9 @@ def test_train_through_the_ui_then_compare(page):
     assert float(after["persistence"][0]) == 1 and float(after["Fibonacci rule"][0]) == 2
     shot(page, "compare-what-if")
 
+    follow(page, "Does it hold for other seeds? Compare the models over many", "Robustness")
+    assert in_address(page, ("n=60", "epochs=2")) and "n=60" in caption(page)
+
 
 def test_seed_study_through_the_ui(page):
     go(page, "Robustness")
@@ -202,6 +212,9 @@ def test_seed_study_through_the_ui(page):
     assert titles == ["Test MSE of every seed (lower is better)", "Test MSE ratio per seed: attention / RNN"]
     assert any("holds for this config only" in text for text in alerts(page))
     shot(page, "robustness")
+
+    follow(page, "Does it hold for other settings? Sweep them", "Sweep")
+    assert in_address(page, ("n=60", "epochs=2", "seeds=3"))
 
 
 def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(page, browser, server):
@@ -270,6 +283,9 @@ def test_a_links_settings_stay_in_the_address_through_every_page_change(browser,
     assert "n=300, time_steps=10, train fraction 0.7, log-minmax" in caption(copied)
     copied.context.close()
 
+    go(tab, "Dataset")
+    follow(tab, "Train both models on this data", "Train")  # the next step, from the page's end
+    assert in_address(tab, LINKED) and "n=300, time_steps=10" in caption(tab)
     tab.context.close()
 
 
