@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from fibdash.config import MAX_N, SCALINGS, DataConfig, check_choice, check_int
+from fibdash.engine.records import Windows
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +56,11 @@ class Dataset:
         mask = np.zeros(len(self.y), dtype=bool)
         mask[self.train_idx] = True
         return mask
+
+    def windows(self) -> Windows:
+        """The windows as the engine trains on them: plain arrays, without the scaler."""
+        X = np.ascontiguousarray(self.X[..., 0], dtype=np.float32)
+        return Windows(self.config, X, self.y, self.train_idx, self.test_idx)
 
     def to_original(self, values: np.ndarray) -> np.ndarray:
         """Scaled values of any shape back to Fibonacci units."""

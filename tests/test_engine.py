@@ -21,6 +21,12 @@ from fibdash.engine.training import (
 from fibdash.keras import models
 from fibdash.keras.reference import fit_many
 
+
+def windows(config: TrainConfig):
+    """The windows the engine trains `config` on."""
+    return make_dataset(config.data).windows()
+
+
 # 32 windows, 22 of them for training: batch 5 leaves a short last batch of 2. Log-minmax
 # scaling and a high learning rate make two epochs move every weight well beyond float noise.
 TINY = DataConfig(n=36, time_steps=4, scaling="log-minmax")
@@ -53,8 +59,8 @@ def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed):
         seed=seed,
     )
     data = make_dataset(data_config)
-    engine = train_pair(config, data=data)
-    keras_fit = fit_many(config, MODEL_KINDS, [seed], data=data)
+    engine = train_pair(config, data.windows())
+    keras_fit = fit_many(config, MODEL_KINDS, [seed], data)
     for kind in MODEL_KINDS:
         e, k = engine[kind], keras_fit[kind][0]
         np.testing.assert_allclose(e.loss_history, k.loss_history, rtol=1e-5)
@@ -76,7 +82,7 @@ def test_trained_weights_predict_in_keras_what_they_predict_here(cell):
         DataConfig(n=50, time_steps=7, scaling="log-minmax"), hidden_units=3, epochs=3, cell=cell
     )
     data = make_dataset(config.data)
-    pair = train_pair(config, data=data)
+    pair = train_pair(config, data.windows())
     for kind, trained in pair.items():
         model = models.build_model(config, kind, trained.weights)
         keras_predictions = model.predict(data.X.astype("float32"), verbose=0)[:, 0]
@@ -141,7 +147,7 @@ def test_importance_is_what_the_keras_model_says(method):
         DataConfig(n=60, time_steps=6, scaling="log-minmax"), hidden_units=3, epochs=3, cell="GRU"
     )
     data = make_dataset(config.data)
-    for kind, trained in train_pair(config, data=data).items():
+    for kind, trained in train_pair(config, data.windows()).items():
         ours = importance(config, kind, trained.weights, data.test_X, method)
         theirs = _keras_importance(models.build_model(config, kind, trained.weights), data.test_X, method)
         assert ours.shape == (config.data.n_test, 6) and (ours >= 0).all()
@@ -153,7 +159,7 @@ def test_occluding_a_step_the_network_cannot_see_changes_nothing():
     """Under MinMax at the tutorial's n most windows are 0 in float32: occlusion says exactly 0 there."""
     config = TrainConfig(DataConfig(n=300, time_steps=8), epochs=2)
     data = make_dataset(config.data)
-    trained = train(config, "attention", data=data)
+    trained = train(config, "attention", data.windows())
     values = importance(config, "attention", trained.weights, data.test_X, "occlusion")
     zeros = np.all(data.test_X[..., 0].astype(np.float32) == 0, axis=1)
     assert zeros.sum() > 10 and np.all(values[zeros] == 0)
@@ -161,18 +167,18 @@ def test_occluding_a_step_the_network_cannot_see_changes_nothing():
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers(small_config):
-    first = train(small_config, "attention")
-    again = train(small_config, "attention")
-    other = train(replace(small_config, seed=1), "attention")
+    first = train(small_config, "attention", windows(small_config))
+    again = train(small_config, "attention", windows(small_config))
+    other = train(replace(small_config, seed=1), "attention", windows(small_config))
     assert first.loss_history == again.loss_history
     np.testing.assert_array_equal(first.predictions, again.predictions)
     assert first.loss_history != other.loss_history
 
 
 def test_either_model_alone_is_its_part_of_the_pair(small_config):
-    pair = train_pair(small_config)
+    pair = train_pair(small_config, windows(small_config))
     for kind in MODEL_KINDS:
-        alone = train(small_config, kind)
+        alone = train(small_config, kind, windows(small_config))
         assert alone.loss_history == pair[kind].loss_history
         np.testing.assert_array_equal(alone.predictions, pair[kind].predictions)
         for name, value in alone.weights.items():
@@ -189,12 +195,12 @@ def test_each_seed_is_the_single_seed_run_wherever_it_stands():
         SMALL_DATA, hidden_units=3, epochs=3, batch_size=5, cell="LSTM", activation="sigmoid"
     )
     data = make_dataset(SMALL_DATA)
-    runs = train_seeds(config, MODEL_KINDS, [0, 5, 7], data=data)
-    swapped = train_seeds(config, ["attention"], [7, 5, 0], data=data)["attention"]
+    runs = train_seeds(config, MODEL_KINDS, [0, 5, 7], data.windows())
+    swapped = train_seeds(config, ["attention"], [7, 5, 0], data.windows())["attention"]
     for kind in MODEL_KINDS:
         assert [run.seed for run in runs[kind]] == [0, 5, 7]
         for run in runs[kind]:
-            single = train(replace(config, seed=run.seed), kind, data=data)
+            single = train(replace(config, seed=run.seed), kind, data.windows())
             assert run.loss_history == single.loss_history and run.test_mse_history == single.test_mse_history
             np.testing.assert_array_equal(run.predictions, single.predictions)
             assert run.steps == single.steps == 3 * 11 and run.epochs_run == 3 and not run.stopped
@@ -205,14 +211,15 @@ def test_each_seed_is_the_single_seed_run_wherever_it_stands():
 
 def test_short_run_learns(small_config):
     data = DataConfig(n=120, time_steps=small_config.data.time_steps, scaling="log-minmax")
-    result = train(replace(small_config, data=data, epochs=15, learning_rate=0.01), "rnn")
+    config = replace(small_config, data=data, epochs=15, learning_rate=0.01)
+    result = train(config, "rnn", windows(config))
     assert result.loss_history[-1] < 0.2 * result.loss_history[0]
     assert result.test_mse_history[-1] < 0.2 * result.test_mse_history[0]
 
 
 def test_result_contents(small_config):
     data = make_dataset(small_config.data)
-    result = train(small_config, "attention", data=data)
+    result = train(small_config, "attention", data.windows())
     assert result.epochs_run == 4 and not result.stopped and len(result.test_mse_history) == 4
     predictions = result.predictions
     assert predictions.shape == (data.config.n_samples,) and predictions.dtype == np.float64
@@ -221,31 +228,33 @@ def test_result_contents(small_config):
     assert result.test_mse_history[-1] == result.test_mse
     assert result.attention.shape == (data.config.n_test, small_config.data.time_steps)
     np.testing.assert_allclose(result.attention.sum(axis=1), 1, rtol=1e-5)
-    assert train(small_config, "rnn").attention is None
+    assert train(small_config, "rnn", data.windows()).attention is None
 
 
 def test_callback_sees_every_epoch_and_can_stop(small_config):
     logs = []
-    full = train(small_config, "rnn", on_epoch=logs.append)
+    data = windows(small_config)
+    full = train(small_config, "rnn", data, on_epoch=logs.append)
     assert [log.epoch for log in logs] == [1, 2, 3, 4]
     assert [log.loss for log in logs] == list(full.loss_history)
     assert [log.test_mse for log in logs] == list(full.test_mse_history)
     assert all(log.epochs == 4 and log.kind == "rnn" for log in logs)
 
-    stopped = train(small_config, "rnn", on_epoch=lambda log: log.epoch == 2)
+    stopped = train(small_config, "rnn", data, on_epoch=lambda log: log.epoch == 2)
     assert stopped.stopped and stopped.epochs_run == 2
     assert stopped.loss_history == full.loss_history[:2]
     assert stopped.steps == 2 * small_config.data.n_train
-    assert not train(small_config, "rnn", on_epoch=lambda log: log.epoch == 4).stopped
+    assert not train(small_config, "rnn", data, on_epoch=lambda log: log.epoch == 4).stopped
 
 
 def test_pair_logs_both_models_every_epoch_and_either_stops_both(small_config):
     logs = []
-    pair = train_pair(small_config, on_epoch=logs.append)
+    data = windows(small_config)
+    pair = train_pair(small_config, data, on_epoch=logs.append)
     assert [(log.epoch, log.kind) for log in logs] == [(e, k) for e in (1, 2, 3, 4) for k in MODEL_KINDS]
     for kind in MODEL_KINDS:
         assert [log.loss for log in logs if log.kind == kind] == list(pair[kind].loss_history)
-    stopped = train_pair(small_config, on_epoch=lambda log: log.kind == "attention" and log.epoch == 3)
+    stopped = train_pair(small_config, data, on_epoch=lambda log: log.kind == "attention" and log.epoch == 3)
     for kind in MODEL_KINDS:
         assert stopped[kind].stopped and stopped[kind].epochs_run == 3
         assert stopped[kind].loss_history == pair[kind].loss_history[:3]
@@ -253,15 +262,15 @@ def test_pair_logs_both_models_every_epoch_and_either_stops_both(small_config):
 
 def test_unscaled_series_trains_without_nan(small_config):
     config = replace(small_config, data=replace(small_config.data, scaling="none"))
-    result = train(config, "attention")
+    result = train(config, "attention", windows(config))
     assert np.all(np.isfinite(result.loss_history)) and np.all(np.isfinite(result.predictions))
 
 
 def test_bad_kind_and_mismatched_data(small_config):
     with pytest.raises(ValueError, match="unknown model 'cnn'"):
-        train(small_config, "cnn")
+        train(small_config, "cnn", windows(small_config))
     with pytest.raises(ValueError, match="another DataConfig"):
-        train(small_config, "rnn", data=make_dataset(DataConfig(n=90)))
+        train(small_config, "rnn", windows(TrainConfig(DataConfig(n=90))))
 
 
 # Learning rate 1 with a linear activation on unscaled numbers: the loss is not finite within a
@@ -273,7 +282,7 @@ DIVERGING = TrainConfig(
 
 def test_a_diverging_training_stops_at_its_first_non_finite_loss():
     logs = []
-    pair = train_pair(DIVERGING, on_epoch=logs.append)
+    pair = train_pair(DIVERGING, windows(DIVERGING), on_epoch=logs.append)
     for result in pair.values():
         *finite, last = result.loss_history
         assert not np.isfinite(last) and np.isfinite(finite).all()  # it ends where the loss broke
@@ -287,16 +296,16 @@ def test_one_member_diverging_leaves_the_others_training():
     # differences of 1e-6 grow to 1e-2 in 15 steps, so which seeds end in NaN differs between Keras and
     # any other implementation of the same steps. In this engine seed 2 diverges at once, the others not.
     config = TrainConfig(data=DataConfig(n=150), learning_rate=1.0, activation="linear", epochs=10)
-    runs = train_seeds(config, ["rnn"], [0, 1, 2, 3])["rnn"]
+    runs = train_seeds(config, ["rnn"], [0, 1, 2, 3], windows(config))["rnn"]
     for run in runs:  # each seed alone gives the same history as in the group
-        alone = train(replace(config, seed=run.seed), "rnn")
+        alone = train(replace(config, seed=run.seed), "rnn", windows(config))
         assert alone.loss_history == pytest.approx(run.loss_history, rel=1e-5, nan_ok=True)
     assert [run.epochs_run for run in runs] == [10, 10, 1, 10]
 
 
 def test_attention_is_recorded_through_training_within_its_bounds():
     config = TrainConfig(data=DataConfig(n=80, time_steps=6), epochs=120)
-    result = train(config, "attention")
+    result = train(config, "attention", windows(config))
     history = result.attention_history
     assert history.epochs[0] == 1 and history.epochs[-1] == 120
     assert len(history.epochs) == MAX_ATTENTION_SNAPSHOTS == len(history.weights)
@@ -304,7 +313,7 @@ def test_attention_is_recorded_through_training_within_its_bounds():
     np.testing.assert_array_equal(result.attention, history.weights[-1])
     assert not np.allclose(history.weights[0], history.weights[-1])  # it moved as it trained
     np.testing.assert_allclose(history.weights.sum(axis=2), 1, rtol=1e-5)
-    assert train(config, "rnn").attention_history is None
+    assert train(config, "rnn", windows(config)).attention_history is None
 
 
 def test_attention_snapshots_are_bounded_in_number_and_size():
@@ -318,8 +327,9 @@ def test_attention_snapshots_are_bounded_in_number_and_size():
 def test_tutorial_config_engine_equals_keras_fit():
     """The whole tutorial run of both models, 2 x 24,780 optimizer steps, both ways (minutes)."""
     config = TrainConfig()
-    engine = train_pair(config)
-    keras_fit = fit_many(config, MODEL_KINDS, [0])
+    data = make_dataset(config.data)
+    engine = train_pair(config, data.windows())
+    keras_fit = fit_many(config, MODEL_KINDS, [0], data)
     for kind in MODEL_KINDS:
         e, k = engine[kind], keras_fit[kind][0]
         np.testing.assert_allclose(e.loss_history, k.loss_history, rtol=1e-3)

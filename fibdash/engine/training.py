@@ -20,7 +20,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit, prange
@@ -46,9 +45,6 @@ from fibdash.engine.network import (
     threads_for,
 )
 from fibdash.engine.records import AttentionHistory, EpochLog, Trained, Windows
-
-if TYPE_CHECKING:  # the worker trains on `Windows` and never loads the data code (scikit-learn)
-    from fibdash.data import Dataset
 
 # Keras 3's Adam defaults, in the float32 its update computes in
 BETA_1, BETA_2, EPSILON = np.float32(0.9), np.float32(0.999), np.float32(1e-7)
@@ -172,19 +168,12 @@ def attention_epochs(epochs: int, test_windows: int, time_steps: int) -> tuple[i
     return tuple(int(e) for e in np.unique(np.linspace(1, epochs, max(snapshots, 2)).round()))
 
 
-def windows_of(config: TrainConfig, data: Dataset | Windows | None) -> Windows:
-    """The windows to train `config` on: `data`'s, or `config.data`'s when None (built here, with
-    scikit-learn's scalers); ValueError if `data` was built from another DataConfig."""
-    if data is None:
-        from fibdash.data import make_dataset
-
-        data = make_dataset(config.data)
+def check_windows(config: TrainConfig, data: Windows) -> Windows:
+    """`data`, the windows to train `config` on (a dataset's `windows()`); ValueError if they were cut
+    from another DataConfig than `config.data`."""
     if data.config != config.data:
         raise ValueError("data was built from another DataConfig than config.data")
-    if isinstance(data, Windows):
-        return data
-    X = np.ascontiguousarray(data.X[..., 0], np.float32)
-    return Windows(config.data, X, data.y, data.train_idx, data.test_idx)
+    return data
 
 
 def _median(values: np.ndarray) -> float:
@@ -269,8 +258,8 @@ def train_many(
     config: TrainConfig,
     kinds: Sequence[str],
     seeds: Sequence[int],
+    data: Windows,
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
-    data: Dataset | Windows | None = None,
     record_attention: bool = False,
 ) -> dict[str, list[Trained]]:
     """Train each of `kinds` once per seed, all at once: {kind: [one record per seed]}.
@@ -285,7 +274,7 @@ def train_many(
     started = time.perf_counter()
     for kind in kinds:
         check_choice("model", kind, MODEL_KINDS)
-    data = windows_of(config, data)
+    data = check_windows(config, data)
     run = _Training(config, tuple(kinds), tuple(check_seeds(seeds)), data)
     snapshots = set(attention_epochs(config.epochs, config.data.n_test, config.data.time_steps))
     losses, test_mses, recorded = [], [], {m: {} for m in run.attention_members}
@@ -338,23 +327,23 @@ def train_many(
 def train(
     config: TrainConfig,
     kind: str,
+    data: Windows,
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
-    data: Dataset | Windows | None = None,
 ) -> Trained:
     """Train one model; `on_epoch` is called after every epoch and stops training by returning True."""
-    return train_many(config, [kind], [config.seed], on_epoch, data, record_attention=True)[kind][0]
+    return train_many(config, [kind], [config.seed], data, on_epoch, record_attention=True)[kind][0]
 
 
 def train_pair(
     config: TrainConfig,
+    data: Windows,
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
-    data: Dataset | Windows | None = None,
 ) -> dict[str, Trained]:
     """Both models, by kind, trained together: each as `train` gives it, in about one model's time.
 
     After every epoch `on_epoch` gets one log per model; returning True for either stops both.
     """
-    runs = train_many(config, MODEL_KINDS, [config.seed], on_epoch, data, record_attention=True)
+    runs = train_many(config, MODEL_KINDS, [config.seed], data, on_epoch, record_attention=True)
     return {kind: runs[kind][0] for kind in MODEL_KINDS}
 
 
@@ -362,8 +351,8 @@ def train_seeds(
     config: TrainConfig,
     kinds: Sequence[str],
     seeds: Sequence[int],
+    data: Windows,
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
-    data: Dataset | Windows | None = None,
 ) -> dict[str, list[Trained]]:
     """Each of `kinds` over `seeds`, all at once, without attention snapshots: a study's runs."""
-    return train_many(config, kinds, seeds, on_epoch, data)
+    return train_many(config, kinds, seeds, data, on_epoch)

@@ -16,7 +16,7 @@ from dataclasses import replace
 import numpy as np
 
 from fibdash.config import TrainConfig, check_seeds
-from fibdash.data import Dataset, make_dataset
+from fibdash.data import Dataset
 from fibdash.engine.loss import mse
 from fibdash.engine.records import EpochLog, Trained
 from fibdash.keras.models import attention_weights, build_model, named_weights
@@ -26,15 +26,14 @@ def fit_many(
     config: TrainConfig,
     kinds: Sequence[str],
     seeds: Sequence[int],
+    data: Dataset,
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
-    data: Dataset | None = None,
 ) -> dict[str, list[Trained]]:
     """Each of `kinds` once per seed with Keras' `fit`, one model after another: {kind: [record per seed]}.
 
     `on_epoch` gets each model's log after each of its epochs; returning True stops every model.
     """
     started = time.perf_counter()
-    data = make_dataset(config.data) if data is None else data
     runs: dict[str, list[Trained]] = {kind: [] for kind in kinds}
     stop = False
     for seed in check_seeds(seeds):

@@ -58,6 +58,7 @@ class Job:
         args: tuple,
         label: str,
         limit_seconds: float | None = None,
+        finish: Callable[[Any], Any] | None = None,
     ) -> None:
         self.id = next(_job_ids)
         self.key = key
@@ -65,6 +66,7 @@ class Job:
         self.args = args
         self.label = label  # what the job is, in words, for users following it
         self.limit_seconds = limit_seconds  # it is ended once it has run this long
+        self.finish = finish  # run in the server on what the worker returns: its result
         self.logs: list[Any] = []  # appended by the worker's reader thread, read by any session
         self.state = QUEUED
         self.result: Any = None
@@ -173,12 +175,15 @@ class JobRunner:
         label: str,
         session: str,
         limit_seconds: float | None = None,
+        finish: Callable[[Any], Any] | None = None,
     ) -> Job:
         """Queue `function(*args, report)` for `key` unless it is queued or running; `session` follows it.
 
         When the result is already here, the returned job is finished and holds it. Raises
         AlreadyQueuedError when `session` already has another job waiting in the queue. A job
-        still running `limit_seconds` after it started is ended with a message.
+        still running `limit_seconds` after it started is ended with a message. `finish`, where
+        given, makes the result in this process of what the worker returned (the worker stays
+        small: tables and statistics are made here).
         """
         with self._lock:
             if key in self._jobs:
@@ -194,7 +199,7 @@ class JobRunner:
             waiting = next((job for job in self._queue if session in job.followers), None)
             if waiting is not None:
                 raise AlreadyQueuedError(waiting)
-            job = Job(key, function, args, label, limit_seconds)
+            job = Job(key, function, args, label, limit_seconds, finish)
             job.followers.add(session)
             self._jobs[key] = job
             self._queue.append(job)
@@ -354,6 +359,8 @@ class JobRunner:
                 if job.cancelled or job.result is None:  # the work returns None when it was stopped
                     job.result = None
                     return STOPPED
+                if job.finish is not None:
+                    job.result = job.finish(job.result)  # a failure here is a bug of ours: see _dispatch
                 return DONE
             if job.cancelled and asked_to_stop is None:
                 worker.stop(call_id)
@@ -363,8 +370,8 @@ class JobRunner:
                 worker.kill()
             elif job.limit_seconds is not None and job.seconds_running() > job.limit_seconds:
                 job.error = (
-                    f"it ran for more than {job.limit_seconds:.0f} s, twice its estimated time, and was "
-                    "ended so that every visitor gets a turn: choose a smaller configuration"
+                    f"it ran for more than {job.limit_seconds:.0f} s, at least twice its estimated time, and "
+                    "was ended so that every visitor gets a turn: choose a smaller configuration"
                 )
                 log.warning("job past its time limit, killing the worker: %s", job.label)
                 worker.kill()
