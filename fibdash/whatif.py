@@ -10,6 +10,7 @@ import numpy as np
 
 from fibdash.config import quoted
 from fibdash.data import Dataset, step_labels
+from fibdash.metrics import FLOAT32_RESOLUTION
 
 UNITS = ("Fibonacci units", "scaled values")  # how a user types a window's values
 
@@ -79,3 +80,24 @@ def rule_answers(data: Dataset, scaled: np.ndarray) -> dict[str, float]:
         original = data.to_original(scaled[-2:])
         answers["Fibonacci rule"] = float(data.to_scaled(np.array([original.sum()]))[0])
     return answers
+
+
+def unmoved(data: Dataset, edited: np.ndarray) -> tuple[str, bool]:
+    """Why a model answered an edited window (scaled, (time_steps,)) exactly as it answered the window
+    before the edit, in words, and whether log-minmax scaling would let it see such inputs."""
+    largest = float(np.abs(edited).max())
+    scaling = data.config.scaling
+    if largest < FLOAT32_RESOLUTION:
+        helps = scaling != "log-minmax"
+        return (
+            f"the prediction did not move: after '{scaling}' scaling every input of this window is at "
+            f"most {largest:.2g}, below float32's resolution next to 1 ({FLOAT32_RESOLUTION:.2g}), so the "
+            "network, computing in float32, cannot tell it from the window before the edit."
+            + (" log-minmax scaling spreads such inputs out; then train again." if helps else ""),
+            helps,
+        )
+    return (
+        "the prediction did not move: the network answers this window exactly as it answered it before "
+        "the edit, as if the steps you changed did not count.",
+        False,
+    )

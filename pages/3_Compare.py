@@ -23,7 +23,7 @@ from fibdash.figures import (
 )
 from fibdash.metrics import diagnose, naive_baselines, predictions_frame, scores_table
 from fibdash.study import one_run
-from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
+from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, unmoved, window_inputs
 from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Compare", ":material/compare:")
@@ -167,7 +167,9 @@ with st.container(key="what_if"):
     except ValueError as error:
         st.error(f"{error}. Change it above.")
     else:
-        answers = work.what_if(results, window[None, :, None])
+        unedited = data.to_scaled(original)
+        # the edited window, and beside it in one call the window before the edit, to tell what moved
+        answers = work.what_if(results, np.stack([window, unedited])[:, :, None])
         if answers is not None:
             rows = {MODEL_LABELS[kind]: answers[kind][0][0] for kind in MODEL_KINDS}
             rows.update(rule_answers(data, window))
@@ -175,12 +177,28 @@ with st.container(key="what_if"):
             frame = pd.DataFrame(
                 {"predictor": list(rows), "scaled": predicted, "Fibonacci units": data.to_original(predicted)}
             )
-            if np.array_equal(window, data.to_scaled(original)):
+            edited = not np.array_equal(window, unedited)
+            # the models whose prediction the edit left exactly as it was
+            moved = {kind: answers[kind][0][0] != answers[kind][0][1] for kind in MODEL_KINDS}
+            still = [MODEL_LABELS[kind] for kind, did in moved.items() if edited and not did]
+            if not edited:
                 truth = data.series[data.positions[data.test_idx[start]]]
                 st.caption(f"Unedited, this window's true next value is {truth:.6g}.")
             left, right = st.columns([2, 3])
             with left:
                 show.table(frame, key="what_if_answers")
+                if still:
+                    why, log_minmax_helps = unmoved(data, window)
+                    with st.container(key="what_if_unmoved"):
+                        st.info(f"**{' and '.join(still)}**: {why}")
+                        if log_minmax_helps:
+                            settings.set_button(
+                                "scaling",
+                                "log-minmax",
+                                "Switch to log-minmax scaling",
+                                help="Sets the sidebar's scaling (and the address): the models then need "
+                                "training again, on this page or on Train.",
+                            )
             with right:
                 weights = answers["attention"][1][0]
                 show.chart(

@@ -222,6 +222,19 @@ def _draw(sections: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, tuple], 
     return values, vary, [error for s in sections for error in drawn[s][1]]
 
 
+def _set(button: str, name: str, value: Any) -> None:
+    # Streamlit also calls a button's callback when a page drawn before the button went away still
+    # sends it, unpressed: only a press sets the setting.
+    if st.session_state.get(button):
+        st.session_state[name] = value
+
+
+def set_button(name: str, value: Any, label: str, help: str) -> None:
+    """A button that sets the setting `name` to `value`: its widget, and the address with it, follow."""
+    key = f"set_{name}"
+    st.button(label, key=key, help=help, on_click=_set, args=(key, name, value))
+
+
 def _checked(values: dict[str, Any], errors: list[str]) -> TrainConfig:
     """The config of `values`, or the page stopped with what to change: `errors`, or the config's own."""
     if not errors:

@@ -100,3 +100,22 @@ def test_the_explanation_compares_attention_with_importance_in_words(app):
     assert "Fibonacci rule uses only the last two steps" in words and "Jain & Wallace" in words
     app.radio(key="importance_method").set_value("gradient").run()
     assert "gradient x input" in " ".join(m.value for m in app.get_by_key("explanation").markdown)
+
+
+def test_an_edit_the_models_cannot_see_is_explained_with_the_one_click_that_helps(app):
+    trained_compare(app, n=300, time_steps=5)  # MinMax puts the early windows far below float32's 1e-7
+    box = next(t for t in app.get_by_key("what_if").text_area if t.key.startswith("what_if_values_"))
+    assert not said(app, "what_if_unmoved", "info")  # unedited: nothing to explain
+    values = box.value.split(", ")
+    values[-1] = str(int(values[-1]) * 2)  # the earliest test window's last input doubled
+    box.input(", ".join(values)).run()
+    answers = table(app, "what_if_answers").set_index("predictor")["Fibonacci units"]
+    assert float(answers["persistence"]) == pytest.approx(int(values[-1]), rel=1e-3)  # the rules moved
+    why = said(app, "what_if_unmoved", "info")[0]  # the models did not, and the page says why
+    assert why.startswith("**RNN and RNN + attention**: the prediction did not move")
+    assert "below float32's resolution next to 1" in why and "log-minmax scaling spreads" in why
+    app.button(key="set_scaling").click().run()
+    assert app.selectbox(key="scaling").value == "log-minmax"
+    assert "log-minmax scaling" in said(app, "configuration")[0]
+    assert "has not been trained yet" in said(app, "job", "info")[0]
+    assert not app.exception
