@@ -28,8 +28,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from fibdash import budget, tasks
 from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.figures import loss_figure
-from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
 from fibdash.results import EpochLog, PointDone, Trained
+from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
 from fibdash.serving.worker import WorkerDiedError, WorkerError
 from streamlit_glue.show import chart
 
@@ -277,6 +277,8 @@ def _ended(job: Job, what: str) -> None:
 
 def _stop(job: Job) -> None:
     """The Stop button's callback: this session waits for `job` no more; cancelled unless others wait."""
+    if not st.session_state.get("stop_job"):  # called back unpressed, for a page drawn before it went away
+        return
     _stopped().add(job.id)
     if runner().stop(job, session_id(), _connected):  # said at once: the page may be left before it ends
         _notices()[job.key] = ("warning", STOPPED_HERE)
