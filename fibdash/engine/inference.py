@@ -24,6 +24,7 @@ from fibdash.engine.network import (
     restore,
     scratch,
     threads_for,
+    transpose_recurrent,
 )
 
 METHODS = ("occlusion", "gradient")
@@ -101,6 +102,7 @@ def _gradient_x_input(p, lay, cell, act, head, steps, units, X, out, arena):
     for c in prange(threads):
         buf = own(arena, c, steps, units, lay[8])
         dx = buf[8]
+        transpose_recurrent(p, lay, units, (lay[2] - lay[1]) // units, buf[14])
         flags = flush_denormals()
         for w in range(c, X.shape[0], threads):
             x = X[w]
@@ -117,9 +119,22 @@ def importance(
     """How much each input step drives the model's prediction for each window, (samples, time_steps),
     each value 0 or more in units of the prediction (scaled values), not read from attention.
 
-    "occlusion": |f(x) - f(x with step t set to OCCLUDED_VALUE)|; "gradient": gradient x input,
-    |df/dx_t * x_t|. Equal windows have equal importances, so each distinct window is measured once:
-    MinMax scaling makes most of a long series' windows all 0 in float32.
+    - "occlusion": |f(x) - f(x with step t set to OCCLUDED_VALUE)|, the change in the prediction when
+      one step is knocked down to 0 on the scaled axis;
+    - "gradient": gradient x input, |df/dx_t * x_t|.
+
+    Occlusion asks the model itself, in the float32 arithmetic that made the prediction, what happens
+    without a step. With the tutorial's MinMax scaling most windows hold only values far below float32's
+    resolution next to the network's biases: the network answers all of them alike, and occlusion says
+    so (every step 0: nothing drives those predictions). Gradient x input takes the derivative of the
+    exact function instead, so it credits inputs the network cannot see, and each window's tiny values,
+    normalised, give a profile that looks like a real explanation. Zero rather than the window's mean:
+    the series grows by a factor of about 1.6 a step, so occluding with the mean would barely change a
+    middle step and raise the earliest far above anything seen there, a U-shaped artefact of the
+    baseline. With 0, each step counts with its own size, as in gradient x input.
+
+    Equal windows have equal importances, so each distinct window is measured once: MinMax scaling
+    makes most of a long series' windows all 0 in float32.
     """
     check_choice("importance method", method, METHODS)
     network, p, head = _member(config, kind, weights)

@@ -43,6 +43,7 @@ from fibdash.engine.network import (
     restore,
     scratch,
     threads_for,
+    transpose_recurrent,
 )
 from fibdash.engine.records import AttentionHistory, EpochLog, Trained, Windows
 
@@ -111,6 +112,7 @@ def _epoch(
             for start in range(0, n_train, batch):
                 stop = min(start + batch, n_train)
                 count = np.float32(stop - start)
+                transpose_recurrent(p, lay, units, (lay[2] - lay[1]) // units, buf[14])
                 grad[:size] = ZERO
                 squares = ZERO
                 for k in range(start, stop):
