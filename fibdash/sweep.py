@@ -105,7 +105,8 @@ class SweepResult:
         return pd.DataFrame(rows)
 
 
-def _sweepable(name: str) -> Field:
+def sweepable(name: str) -> Field:
+    """The field of a setting a sweep can vary; ValueError saying why `name` is none."""
     if name in ("seed", "seeds"):
         raise ValueError(f"{name} cannot be swept: every grid point is a study over seeds 0, 1, ... already")
     if name not in SWEEPABLE:
@@ -119,7 +120,7 @@ def parse_vary(text: str) -> tuple[str, tuple[Any, ...]]:
     name = name.strip().replace("-", "_")
     if not equals:
         raise ValueError(f"a swept setting is written SETTING=VALUE,VALUE,..., got {quoted(text)}")
-    field = _sweepable(name)
+    field = sweepable(name)
     return name, tuple(field.parse(value) for value in values.split(","))
 
 
@@ -154,7 +155,7 @@ def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[Gri
         raise ValueError(f"a sweep varies one or two settings, got {len(vary)}")
     axes = []
     for name, values in vary.items():
-        field = _sweepable(name)
+        field = sweepable(name)
         values = [_checked(field, value) for value in values]
         if not values:
             raise ValueError(f"{name} has no values to sweep over")
