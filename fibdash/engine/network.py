@@ -269,15 +269,25 @@ def slope(code, y):
     return ONE
 
 
-# --- the recurrent kernel's products. Each sum adds its terms in a fixed order (forward: over the rows
-# i of R, as a dot product would; backward: over the columns, as the gradient of every column adds
-# up), but every inner loop runs along a contiguous row of R or of its transpose RT (width, units),
-# which the compiler vectorises: for 64 units, three times faster than one multiply-add at a time.
+# --- the recurrent kernel's products. Each sum adds its terms in one fixed order (forward: over the rows
+# i of R, as a dot product would; backward: over the columns, as each column's gradient comes), in one
+# of two loop forms that give the same numbers bit for bit. A large kernel is read along contiguous
+# rows of R, or of its transpose RT (width, units) made once an optimizer step, loops the compiler
+# vectorises: for 64 units three times faster than one multiply-add at a time. A small one (the
+# tutorial's 2 units) is read element by element, as slicing out rows would cost more than its sums.
+SMALL_KERNEL = 64  # weights
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def times_recurrent(p, start, units, width, h, out):
     """out[col] = sum over i of h[i] R[i, col], for R (units, width) at p[start]."""
+    if units * width <= SMALL_KERNEL:
+        for col in range(width):
+            total = ZERO
+            for i in range(units):
+                total += h[i] * p[start + i * width + col]
+            out[col] = total
+        return
     for col in range(width):
         out[col] = ZERO
     for i in range(units):
@@ -286,9 +296,12 @@ def times_recurrent(p, start, units, width, h, out):
             out[col] += value * row[col]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def transpose_recurrent(p, lay, units, width, rt):
-    """RT = R^T into `rt` (width * units floats): once per optimizer step, for every backward pass of it."""
+    """RT = R^T into `rt` (width * units floats) for the backward passes of a large kernel; once per
+    optimizer step, as the weights change."""
+    if units * width <= SMALL_KERNEL:
+        return
     start = lay[1]
     for i in range(units):
         row = p[start + i * width : start + (i + 1) * width]
@@ -296,9 +309,16 @@ def transpose_recurrent(p, lay, units, width, rt):
             rt[col * units + i] = row[col]
 
 
-@njit(cache=True)
-def recurrent_backward(grad, start, units, width, h_prev, dz, dh_prev, rt):
+@njit(cache=True, inline="always")
+def recurrent_backward(p, grad, start, units, width, h_prev, dz, dh_prev, rt):
     """For out = h_prev R: add dL/dR = h_prev^T dz into `grad`, and dL/dh_prev = R dz to `dh_prev`."""
+    if units * width <= SMALL_KERNEL:
+        for col in range(width):
+            value = dz[col]
+            for i in range(units):
+                grad[start + i * width + col] += h_prev[i] * value
+                dh_prev[i] += p[start + i * width + col] * value
+        return
     for i in range(units):
         row, value = grad[start + i * width : start + (i + 1) * width], h_prev[i]
         for col in range(width):
@@ -324,6 +344,26 @@ def simple_rnn_forward(p, lay, act, units, x, h_prev, h):
 def simple_rnn_backward(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev, dz, rt):
     """Add this step's gradients into `grad`, given dL/dh_t in `dh`; dL/dh_{t-1} into `dh_prev`, and
     dL/dx_t returned; `dz` is scratch, `rt` the recurrent kernel transposed (`transpose_recurrent`)."""
+    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    dx = ZERO
+    for i in range(units):
+        dh_prev[i] = ZERO
+    for j in range(units):
+        d = dh[j] * slope(act, h[j])
+        grad[kernel + j] += x * d
+        grad[bias + j] += d
+        dx += p[kernel + j] * d
+        for i in range(units):
+            grad[recurrent + i * units + j] += h_prev[i] * d
+            dh_prev[i] += p[recurrent + i * units + j] * d
+    return dx
+
+
+@njit(cache=True)
+def simple_rnn_backward_wide(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev, dz, rt):
+    """`simple_rnn_backward` for a large kernel: the same sums in the same order, along rows the compiler
+    vectorises. (One function with both loop forms ran the tutorial's 2 units 25% slower: `backward`
+    chooses between the two, so that the small one stays small.)"""
     kernel, bias = lay[0], lay[2]
     dx = ZERO
     for j in range(units):
@@ -332,7 +372,7 @@ def simple_rnn_backward(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev, dz,
         grad[bias + j] += dz[j]
         dx += p[kernel + j] * dz[j]
         dh_prev[j] = ZERO
-    recurrent_backward(grad, lay[1], units, units, h_prev, dz, dh_prev, rt)
+    recurrent_backward(p, grad, lay[1], units, units, h_prev, dz, dh_prev, rt)
     return dx
 
 
@@ -372,7 +412,7 @@ def lstm_backward(p, lay, act, units, x, h_prev, c_prev, gates, ac, dh, dc, grad
         grad[kernel + col] += x * dz[col]
         grad[bias + col] += dz[col]
         dx += p[kernel + col] * dz[col]
-    recurrent_backward(grad, lay[1], units, 4 * units, h_prev, dz, dh_prev, rt)
+    recurrent_backward(p, grad, lay[1], units, 4 * units, h_prev, dz, dh_prev, rt)
     return dx
 
 
@@ -420,7 +460,7 @@ def gru_backward(p, lay, act, units, x, h_prev, gates, inner_h, dh, grad, dh_pre
         grad[bias + col] += dz[col]
         grad[bias + width + col] += dz[width + col]
         dx += p[kernel + col] * dz[col]
-    recurrent_backward(grad, lay[1], units, width, h_prev, dz[width:], dh_prev, rt)
+    recurrent_backward(p, grad, lay[1], units, width, h_prev, dz[width:], dh_prev, rt)
     return dx
 
 
@@ -513,8 +553,12 @@ def backward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, score
     for t in range(steps - 1, -1, -1):
         for j in range(units):
             dh[j] += d_states[t, j]
-        if cell == SIMPLE_RNN:
+        if cell == SIMPLE_RNN and units * units <= SMALL_KERNEL:
             dx[t] = simple_rnn_backward(p, lay, act, units, x[t], hs[t], hs[t + 1], dh, grad, dh_prev, dz, rt)
+        elif cell == SIMPLE_RNN:
+            dx[t] = simple_rnn_backward_wide(
+                p, lay, act, units, x[t], hs[t], hs[t + 1], dh, grad, dh_prev, dz, rt
+            )
         elif cell == LSTM:
             dx[t] = lstm_backward(
                 p, lay, act, units, x[t], hs[t], cs[t], gates[t], aux[t], dh, dc, grad, dh_prev, dz, rt
