@@ -1,5 +1,8 @@
 """The training engine: plain NumPy and Numba, no TensorFlow or Keras.
 
+Its threads wait for work passively (OMP_WAIT_POLICY): spinning, a thread that has trained its
+members took CPU from the one still training whenever another process was busy on the machine.
+
 Numba caches each compiled function on disk, but it renews a function's cache only when that
 function's own file changes, not when a function it calls (in another file) does: after an update
 of network.py, training.py's compiled epochs would still run the old equations. So the cache lives
@@ -31,6 +34,7 @@ def _cache_folder() -> Path:
     return folder
 
 
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # read when Numba's OpenMP threads start
 if "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = str(_cache_folder())
     if "numba" in sys.modules:  # loaded already (by a user's own code): it read its settings then

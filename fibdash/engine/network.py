@@ -238,6 +238,20 @@ def restore(flags):
     _set_float_flags(flags)
 
 
+@intrinsic
+def claim(typingctx, counter):
+    """counter[0] += 1 atomically, in one step for all threads; the value before: the next piece of work."""
+
+    def codegen(context, builder, signature, args):
+        array = context.make_array(signature.args[0])(context, builder, args[0])
+        slot = cgutils.get_item_pointer(
+            context, builder, signature.args[0], array, [context.get_constant(types.intp, 0)]
+        )
+        return builder.atomic_rmw("add", slot, ir.Constant(ir.IntType(64), 1), "seq_cst")
+
+    return types.int64(counter), codegen
+
+
 # --- activations: each with its slope, read from the activation's output, as TensorFlow's gradients do
 
 

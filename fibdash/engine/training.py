@@ -6,9 +6,10 @@ Python and graph overhead that dwarfs an 11-parameter network's arithmetic. Here
 the same loss and the same Adam as Keras 3, from the same initial weights (`fibdash.engine.initial`).
 
 A training is M members (each kind of model once per seed), each a flat weight vector with its own
-Adam state. They are independent, so the members share out over the CPU's threads (`schedule`), each
-thread with its own scratch buffers, allocated once per training; an attention member costs more
-than an RNN member, so each thread gets as many of each kind as it can.
+Adam state. They are independent, so the CPU's threads share them out, each thread with its own
+scratch buffers, allocated once per training: a thread that is done takes the next member not yet
+taken (attention's, the dearer, first), so that a thread slowed by other work on the machine does
+not hold the rest back.
 
 A call flows so: `train_many` -> one `_epoch` per epoch (steps, then the test windows' predictions
 and, after the epochs that keep them, their attention weights) -> `on_epoch` -> `_predict` of every
@@ -35,6 +36,7 @@ from fibdash.engine.network import (
     ZERO,
     Network,
     backward,
+    claim,
     flush_denormals,
     forward,
     own,
@@ -71,7 +73,8 @@ def _adam(p, grad, m, v, size, step, learning_rate):
 
 @njit(cache=True, parallel=True)
 def _epoch(
-    schedule,
+    order,
+    taken,
     params,
     adam_m,
     adam_v,
@@ -98,14 +101,19 @@ def _epoch(
 ):
     """One epoch of every active member: its optimizer steps on its `rows` (members, n_train) order,
     its mean loss into `losses`, then its predictions of `test_rows`; the attention weights of those
-    windows go to `alpha_out[alpha_members[m]]` where that is not -1. Thread c trains `schedule[c]`."""
+    windows go to `alpha_out[alpha_members[m]]` where that is not -1. The threads take the members in
+    `order`, each the next not yet taken (`taken`, a counter from 0)."""
     n_train = rows.shape[1]
-    for c in prange(schedule.shape[0]):
+    for c in prange(arena.shape[0]):
         buf = own(arena, c, steps, units, lay[8])  # forward's buffers are buf[:7], backward's buf[7:]
         grad = buf[7]
         flags = flush_denormals()
-        for m in schedule[c]:
-            if m < 0 or not active[m]:
+        while True:
+            k = claim(taken)
+            if k >= len(order):
+                break
+            m = order[k]
+            if not active[m]:
                 continue
             p, size, head, step = params[m], sizes[m], heads[m], steps_taken[m]
             total = 0.0  # float64: the epoch's sum of batch losses times batch sizes, as Keras' Mean
@@ -137,30 +145,22 @@ def _epoch(
 
 @njit(cache=True, parallel=True)
 def _predict(
-    schedule, params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, arena
+    order, taken, params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, arena
 ):
     """Every member's predictions of windows `rows` into `out` (members, len(rows)), and the attention
     weights of members with `alpha_members[m]` >= 0 into that slot of `alpha_out`."""
-    for c in prange(schedule.shape[0]):
+    for c in prange(arena.shape[0]):
         buf = own(arena, c, steps, units, lay[8])[:7]
         flags = flush_denormals()
-        for m in schedule[c]:
-            if m < 0:
-                continue
+        while True:
+            k = claim(taken)
+            if k >= len(order):
+                break
+            m = order[k]
             slot = alpha_members[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
             predict_rows(params[m], lay, cell, act, heads[m], steps, units, X, rows, out[m], kept, buf)
         restore(flags)
-
-
-def schedule(kinds: Sequence[str], threads: int) -> np.ndarray:
-    """Which members each thread trains, (threads, members per thread) padded with -1: the members
-    dealt out in turn, attention's first, so that every thread gets its share of either kind."""
-    order = sorted(range(len(kinds)), key=lambda m: kinds[m] != "attention")
-    table = np.full((threads, -(-len(kinds) // threads)), -1, np.int64)
-    for k, member in enumerate(order):
-        table[k % threads, k // threads] = member
-    return table
 
 
 def attention_epochs(epochs: int, test_windows: int, time_steps: int) -> tuple[int, ...]:
@@ -207,9 +207,9 @@ class _Training:
         self.heads = np.array(
             [ATTENTION if kind == "attention" else LAST for kind, _ in self.members], np.int64
         )
-        threads = threads_for(count)
-        self.schedule = schedule([kind for kind, _ in self.members], threads)
-        self.arena = scratch(threads, layout)
+        # the order the threads take the members in: attention's, the dearer, first
+        self.order = np.array(sorted(range(count), key=lambda m: self.members[m][0] != "attention"))
+        self.arena = scratch(threads_for(count), layout)
         self.attention_members = [m for m, (kind, _) in enumerate(self.members) if kind == "attention"]
         self.slots = np.full(count, -1, np.int64)
         self.slots[self.attention_members] = np.arange(len(self.attention_members))
@@ -234,10 +234,11 @@ class _Training:
         trained = self.active.copy()
         losses = np.zeros(len(self.members))
         predictions = np.zeros((len(self.members), len(self.test_rows)), np.float32)
+        taken = np.zeros(1, np.int64)  # how many members the threads have taken so far
         _epoch(
-            self.schedule, self.params, self.adam_m, self.adam_v, self.steps, self.sizes, self.heads, trained,
-            *self.network.args(), data.X, self.y, rows, c.batch_size, np.float32(c.learning_rate), losses,
-            self.test_rows, predictions, self.slots if keep_attention else self.no_slots,
+            self.order, taken, self.params, self.adam_m, self.adam_v, self.steps, self.sizes, self.heads,
+            trained, *self.network.args(), data.X, self.y, rows, c.batch_size, np.float32(c.learning_rate),
+            losses, self.test_rows, predictions, self.slots if keep_attention else self.no_slots,
             self.alpha if keep_attention else self.no_alpha, self.arena,
         )  # fmt: skip
         self.epochs_run[trained] += 1
@@ -252,7 +253,8 @@ class _Training:
         out = np.zeros((len(self.members), len(rows)), np.float32)
         slots, alpha = (self.slots, self.alpha) if with_attention else (self.no_slots, self.no_alpha)
         network, X = self.network.args(), self.data.X
-        _predict(self.schedule, self.params, self.heads, *network, X, rows, out, slots, alpha, self.arena)
+        taken = np.zeros(1, np.int64)
+        _predict(self.order, taken, self.params, self.heads, *network, X, rows, out, slots, alpha, self.arena)
         return out
 
 
