@@ -1,6 +1,7 @@
 """fibdash: the engine behind the dashboard, the tutorial's attention RNN on Fibonacci numbers.
 
-Configs import at once; the data and Keras names below load on first use.
+Configs import at once; the names below load on first use. `import fibdash` loads neither Keras nor
+TensorFlow, yet lets Keras load a `.keras` file the app exports once Keras is imported.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import tempfile
 
 # TensorFlow's C++ start-up chatter (CPU features, XLA service) is noise for our users.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# The fast paths are TensorFlow code, whatever backend a user's ~/.keras/keras.json names; and
-# Keras writes that file where KERAS_HOME says: a temporary folder, not a hosted app's home.
-os.environ["KERAS_BACKEND"] = "tensorflow"
+# fibdash/keras is the reference on TensorFlow, whatever backend a user's ~/.keras/keras.json names;
+# and Keras writes that file where KERAS_HOME says: a temporary folder, not a hosted app's home.
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("KERAS_HOME", os.path.join(tempfile.gettempdir(), "fibdash-keras"))
 
 import wrapt
@@ -32,21 +33,22 @@ def _register_layers(keras):
     their module has run. Importing it here, and only once keras is there, lets `import fibdash`
     be enough to load an exported file without making fibdash itself import TensorFlow.
     """
-    importlib.import_module("fibdash.layers")
+    importlib.import_module("fibdash.keras.layers")
 
 
-# Loaded on first use: the data code needs pandas and scikit-learn (seconds to import), the
-# rest TensorFlow; a process that only moves configs around (the worker's pipe) needs neither.
+# Loaded on first use: the data code needs pandas and scikit-learn, the engine Numba, the tutorial's
+# models TensorFlow; a process that only moves configs around (the worker's pipe) needs none of them.
 _LAZY_NAMES = {
     "Dataset": "fibdash.data",
     "get_fib_seq": "fibdash.data",
     "get_fib_XY": "fibdash.data",
     "make_dataset": "fibdash.data",
-    "Attention": "fibdash.layers",
-    "create_RNN": "fibdash.models",
-    "create_RNN_with_attention": "fibdash.models",
-    "train": "fibdash.training",
-    "TrainResult": "fibdash.training",
+    "train": "fibdash.engine.training",
+    "train_pair": "fibdash.engine.training",
+    "Trained": "fibdash.engine.records",
+    "Attention": "fibdash.keras.layers",
+    "create_RNN": "fibdash.keras.models",
+    "create_RNN_with_attention": "fibdash.keras.models",
 }
 
 __all__ = ["LOAD_MODEL_SNIPPET", "DataConfig", "TrainConfig", *_LAZY_NAMES]

@@ -13,30 +13,31 @@ import itertools
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from fibdash.config import FIELDS, MODEL_KINDS, TrainConfig, check_int, train_config
+from fibdash.config import (
+    FIELDS,
+    MODEL_KINDS,
+    STUDY_OPTIONS,
+    TRAIN_OPTIONS,
+    TrainConfig,
+    check_int,
+    option,
+    train_config,
+)
 
 if TYPE_CHECKING:
     from fibdash.sweep import Runner
 
-# The settings each command takes, one option per field of the registry.
-TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
-STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
+ENGINES = ("numba", "keras")
 JOBS_HELP = (
     "run the grid points in N local processes (default 1: one after another in this one); each "
     "process loads TensorFlow and compiles for itself, so on 2 cores --jobs 2 gains little (measured: "
     "1.2x faster on a quiet machine, 1.1x slower on a busy one): it pays on more cores"
 )
-
-
-def option(name: str) -> str:
-    """A field's command-line option: --time-steps for time_steps."""
-    return "--" + name.replace("_", "-")
 
 
 def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -80,24 +81,35 @@ def print_progress(log) -> None:
     print(("\r" if live else "") + line, end=end, flush=True)
 
 
-def run(config: TrainConfig, plain: bool) -> None:
+def run(config: TrainConfig, engine: str) -> None:
     from fibdash.data import make_dataset
-    from fibdash.metrics import diagnose, naive_baselines, scores_table
-    from fibdash.training import train_pair
+    from fibdash.engine.summary import summary_rows
+    from fibdash.metrics import diagnose, naive_baselines, score, scores_table
 
     data = make_dataset(config.data)
     print(f"{config}\n{data.config.n_train} training and {data.config.n_test} test windows")
-    results = list(train_pair(config, print_progress, fast=not plain, data=data).values())
+    if engine == "keras":  # the tutorial's own loop, Keras' fit: the reference, about a minute a model
+        from fibdash.keras.reference import fit_many
+
+        runs = fit_many(config, MODEL_KINDS, [config.seed], data, print_progress)
+        results = [runs[kind][0] for kind in MODEL_KINDS]
+        how = "one after the other, with Keras' fit,"
+    else:
+        from fibdash.engine.training import train_pair
+
+        results = list(train_pair(config, data.windows(), print_progress).values())
+        how = "together"
     for r in results:
-        print(f"{r.scores.name}: {r.model.count_params()} parameters")
-    print(f"both models trained together in {results[0].seconds:.1f} s")
+        print(f"{r.name}: {sum(row['Params'] for row in summary_rows(config, r.kind))} parameters")
+    print(f"both models trained {how} in {results[-1].seconds:.1f} s")
     baselines = naive_baselines(data)
-    table = scores_table([r.scores for r in results] + baselines)
+    scores = [score(r.name, data, r.predictions) for r in results]
+    table = scores_table(scores + baselines)
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print(table.to_string(index=False))
-    for r in results:  # what the Train and Compare pages warn of, such as a training that diverged
-        for message in diagnose(r.scores, data, baselines, r.loss_history, config):
-            print(f"- {r.scores.name}: {message}")
+    for r, scored in zip(results, scores, strict=True):  # what the pages warn of, such as a diverged training
+        for message in diagnose(scored, data, baselines, r.loss_history, config):
+            print(f"- {r.name}: {message}")
 
 
 def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
@@ -171,7 +183,13 @@ def sweep(
 def train_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m fibdash", description=__doc__)
     add_field_options(parser, TRAIN_OPTIONS)
-    parser.add_argument("--plain", action="store_true", help="use Keras' plain fit loop (slow reference)")
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default=ENGINES[0],
+        help="numba: fibdash's engine (default); keras: the tutorial's own loop, Keras' fit, the engine's "
+        "reference (loads TensorFlow; about a minute a model at the tutorial's settings)",
+    )
     return parser
 
 
@@ -262,30 +280,6 @@ def sweep_main(argv: list[str]) -> None:
     sweep(config, vary, args.seeds, args.out, done, runner, where)
 
 
-def _option_text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
-    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
-    `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
-    values = {**asdict(config.data), **asdict(config)}
-    if vary is None and seeds is None:
-        words, names = ["python -m fibdash"], TRAIN_OPTIONS
-    else:
-        words = ["python -m fibdash", "study" if vary is None else "sweep"]
-        names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
-        for name, swept in (vary or {}).items():
-            words.append(f"--vary {name}={','.join(map(_option_text, swept))}")
-        words.append(f"--seeds {seeds}")
-    words += [
-        f"{option(name)} {_option_text(values[name])}"
-        for name in names
-        if values[name] != FIELDS[name].default
-    ]
-    return " ".join(words)
-
-
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["study"]:
@@ -295,7 +289,7 @@ def main(argv: list[str] | None = None) -> None:
         sweep_main(argv[1:])
     else:
         args, config = parse_config(train_parser(), argv)
-        run(config, args.plain)
+        run(config, args.engine)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from numbers import Integral, Real
 from typing import Any
 
@@ -26,8 +26,10 @@ GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 MODEL_KINDS = ("rnn", "attention")  # the tutorial's two networks: without and with attention
 MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
-MAX_HIDDEN_UNITS = 64
-MAX_EPOCHS = 500
+# Bounds of the settings anyone may ask for (the command line too); a server's work budget refuses
+# what would hold its one worker too long.
+MAX_HIDDEN_UNITS = 128
+MAX_EPOCHS = 2000
 # A refused value is quoted up to this many characters: a 10,000-digit n in a link must not fill the screen.
 QUOTED_CHARACTERS = 40
 
@@ -153,9 +155,9 @@ class Field:
         return int(number)
 
 
-# Seed counts a study can take: few, since each number of seeds compiles one more program (on a
-# server, for good: TensorFlow never frees one).
-SEED_COUNTS = (3, 5, 10, 15, 20, 30)
+# Seed counts a study offers, a slider's stops: from the fewest a paired test can use at all to enough
+# for a small effect (100 seeds of the tutorial's pair train in a few seconds).
+SEED_COUNTS = (3, 5, 10, 20, 30, 50, 100)
 MAX_SEED = 2**31 - 1
 
 FIELDS: dict[str, Field] = {
@@ -270,7 +272,7 @@ FIELDS: dict[str, Field] = {
             "study",
             int,
             10,
-            "How many seeds (0, 1, ...) both models train over: few counts, each compiles one more program.",
+            "How many seeds (0, 1, ...) both models train over, all at once.",
             choices=SEED_COUNTS,
         ),
     )
@@ -381,3 +383,37 @@ def train_config(values: Mapping[str, Any]) -> TrainConfig:
     data = {name: value for name, value in given.items() if FIELDS[name].section == "data"}
     training = {name: value for name, value in given.items() if FIELDS[name].section == "training"}
     return TrainConfig(data=DataConfig(**data), **training)
+
+
+# The settings each command takes, one option per field of the registry.
+TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
+STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
+
+
+def option(name: str) -> str:
+    """A field's command-line option: --time-steps for time_steps."""
+    return "--" + name.replace("_", "-")
+
+
+def _option_text(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
+    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
+    `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
+    values = {**asdict(config.data), **asdict(config)}
+    if vary is None and seeds is None:
+        words, names = ["python -m fibdash"], TRAIN_OPTIONS
+    else:
+        words = ["python -m fibdash", "study" if vary is None else "sweep"]
+        names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
+        for name, swept in (vary or {}).items():
+            words.append(f"--vary {name}={','.join(map(_option_text, swept))}")
+        words.append(f"--seeds {seeds}")
+    words += [
+        f"{option(name)} {_option_text(values[name])}"
+        for name in names
+        if values[name] != FIELDS[name].default
+    ]
+    return " ".join(words)

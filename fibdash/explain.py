@@ -2,10 +2,10 @@
 
 An attention layer hands out weights over time steps, and it is tempting to read them as what the
 model looks at. Jain & Wallace ("Attention is not Explanation", NAACL 2019) found that attention
-weights often disagree with measures of what actually drives a prediction. This module measures
-that driver without attention (`importance`, in the worker: it runs the models), and compares it
-with the attention weights over the test windows, in numbers (`explain`) and in words
-(`explanation_words`), without TensorFlow: the server draws the results.
+weights often disagree with measures of what actually drives a prediction. The engine measures
+that driver without attention (`fibdash.engine.inference.importance`, in the worker: it runs the
+models); this module compares it with the attention weights over the test windows, in numbers
+(`explain`) and in words (`explanation_words`), in the server, which draws the results.
 """
 
 from __future__ import annotations
@@ -13,111 +13,16 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats
 
 from fibdash.config import check_choice
 
-if TYPE_CHECKING:  # importance() imports TensorFlow when called; the rest of the module never does
-    import keras
-
 METHODS = ("occlusion", "gradient")
 DEFAULT_METHOD = "occlusion"
 METHOD_LABELS = {"occlusion": "occlusion", "gradient": "gradient x input"}
-# What occlusion puts in place of a step, on the scaled axis: the series' smallest value under minmax
-# and log-minmax scaling (Fibonacci 1), zero itself without scaling; "this step knocked down to nothing".
-OCCLUDED_VALUE = 0.0
-# At most this many input values per call of a model: the activations of the attention model's widest
-# recurrent layer (64 units) for them stay within a few hundred MB.
-VALUES_PER_CALL = 2**21
 RULE_STEPS = 2  # the Fibonacci rule adds the last two values of a window
-
-
-def importance(model: keras.Model, windows: np.ndarray, method: str = DEFAULT_METHOD) -> np.ndarray:
-    """How much each input step drives `model`'s prediction for each window, not read from attention.
-
-    `model` takes windows of shape (samples, time_steps, 1) and returns (samples, 1); the result has
-    shape (samples, time_steps), each value 0 or more, in units of the prediction (scaled values).
-
-    - "occlusion" (the default): |f(x) - f(x with step t set to OCCLUDED_VALUE)|, the change in the
-      prediction when one step is knocked down to 0 on the scaled axis (MinMax's smallest value).
-    - "gradient": gradient x input, |df/dx_t * x_t|.
-
-    Occlusion is the default because it asks the model itself, in the float32 arithmetic that made the
-    prediction, what happens without a step. With the tutorial's MinMax scaling most windows hold only
-    values far below float32's resolution next to the network's biases (many are exactly 0 in float32):
-    the network answers all of them alike, and occlusion says so (every step 0: nothing drives those
-    predictions). Gradient x input takes the derivative of the exact function instead, so it credits
-    inputs the network cannot see, and each window's tiny values, normalised, give a profile that looks
-    like a real explanation: at the tutorial's settings, for 53 of the 354 test windows, whose predictions
-    are all that of a window of zeros. A learner should see that those predictions depend on nothing.
-
-    Zero rather than the window's mean: the series grows by a factor of about 1.6 a step, so a window's
-    mean sits near one of its middle values. Occluding with it would barely change that step, and raise
-    the earliest steps far above anything seen there: a U-shaped artefact of the baseline, whatever the
-    model does. With 0, each step counts with its own size, as in gradient x input.
-    """
-    check_choice("importance method", method, METHODS)
-    windows = np.asarray(windows, dtype=np.float32)
-    if windows.ndim != 3 or windows.shape[-1] != 1:
-        raise ValueError(f"windows must have shape (samples, time_steps, 1), got {windows.shape}")
-    # Equal windows have equal importances: MinMax scaling makes most of a long series' windows all 0.
-    distinct, inverse = np.unique(windows, axis=0, return_inverse=True)
-    measure = _occlusion if method == "occlusion" else _gradient_x_input
-    return measure(model, distinct)[inverse.reshape(-1)]
-
-
-def _occlusion(model: keras.Model, windows: np.ndarray) -> np.ndarray:
-    import tensorflow as tf
-
-    samples, steps, _ = windows.shape
-    forward = tf.function(
-        lambda x: model(x, training=False)[:, 0],
-        input_signature=[tf.TensorSpec((None, steps, 1), tf.float32)],
-    )
-    out = np.zeros((samples, steps))
-    rows = max(1, VALUES_PER_CALL // steps)  # per call of the model
-    for start in range(0, samples, rows):
-        chunk = windows[start : start + rows]
-        changed = np.flatnonzero(np.any(chunk[..., 0] != OCCLUDED_VALUE, axis=0))  # else: 0 already
-        if not changed.size:
-            continue
-        group = min(len(changed), max(1, rows // len(chunk)))  # steps occluded per call, a copy each
-        # A prediction's last bits depend on the batch it is computed in: its size and the row's place in
-        # it. So the windows are predicted in the same layout as their occluded copies (the chunk repeated
-        # `group` times) and each copy is compared with its window at the same row: the same arithmetic,
-        # so a step the network cannot see changes the prediction by exactly 0, not by a rounding.
-        prediction = forward(np.tile(chunk, (group, 1, 1))).numpy().reshape(group, len(chunk))
-        for first in range(0, len(changed), group):
-            occluded = changed[first : first + group]
-            copies = np.repeat(chunk[None], group, axis=0)  # (group, windows, steps, 1)
-            copies[np.arange(len(occluded)), :, occluded] = OCCLUDED_VALUE
-            answers = forward(copies.reshape(-1, steps, 1)).numpy().reshape(group, len(chunk))
-            out[start : start + len(chunk), occluded] = np.abs(answers - prediction)[: len(occluded)].T
-    return out
-
-
-def _gradient_x_input(model: keras.Model, windows: np.ndarray) -> np.ndarray:
-    import tensorflow as tf
-
-    samples, steps, _ = windows.shape
-
-    @tf.function(input_signature=[tf.TensorSpec((None, steps, 1), tf.float32)])
-    def gradient(x):
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            # a prediction depends on its own window only, so the sum's gradient is every window's
-            total = tf.reduce_sum(model(x, training=False))
-        return tape.gradient(total, x)
-
-    out = np.empty((samples, steps))
-    rows = max(1, VALUES_PER_CALL // steps)
-    for start in range(0, samples, rows):
-        chunk = windows[start : start + rows]
-        out[start : start + len(chunk)] = np.abs(gradient(chunk).numpy() * chunk)[..., 0]
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -249,21 +154,6 @@ def explain(
     )
 
 
-def explain_models(
-    attention_model: keras.Model, rnn_model: keras.Model, windows: np.ndarray, method: str = DEFAULT_METHOD
-) -> Explanation:
-    """The tutorial's two trained models on `windows` (the test windows): weights, importances, compared."""
-    from fibdash.models import attention_weights
-
-    return explain(
-        attention_weights(attention_model, windows),
-        importance(attention_model, windows, method),
-        importance(rnn_model, windows, method),
-        method,
-        windows,
-    )
-
-
 # --- in words --------------------------------------------------------------------------------------
 
 MEASURES = {
@@ -276,7 +166,7 @@ MEASURES = {
         "times that value."
     ),
 }
-# What 0, where occlusion puts a step, is under each scaling (see OCCLUDED_VALUE).
+# What 0, where occlusion puts a step, is under each scaling (see fibdash.engine.inference).
 ZERO_IS = {
     "minmax": "on the scaled axis, where MinMax scaling puts the series' smallest value (1)",
     "log-minmax": "on the scaled axis, where log-minmax scaling puts the series' smallest value (1, whose "

@@ -11,12 +11,7 @@ import pandas as pd
 
 from fibdash.config import MODEL_LABELS, TrainConfig
 from fibdash.data import Dataset
-
-
-def mse(predicted: np.ndarray, target: np.ndarray) -> float:
-    """Mean squared error, the tutorial's metric, in whatever units both are given."""
-    diff = np.asarray(predicted, dtype=np.float64).ravel() - np.asarray(target, dtype=np.float64).ravel()
-    return float(np.mean(np.square(diff)))
+from fibdash.engine.loss import mse
 
 
 def median_ape(predicted: np.ndarray, target: np.ndarray) -> float:

@@ -9,7 +9,6 @@ and compares them seed by seed.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -20,9 +19,10 @@ from scipy import stats
 
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
+from fibdash.metrics import score
 
-if TYPE_CHECKING:  # the statistics need no TensorFlow: a page can show a study without loading it
-    from fibdash.results import EpochLog, SeedRun
+if TYPE_CHECKING:
+    from fibdash.engine.records import EpochLog, Trained
 
 TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
 CONFIDENCE = 0.95
@@ -55,18 +55,18 @@ class StudyResult:
 
     config: TrainConfig  # the config every seed shares; its own seed field plays no part
     seeds: tuple[int, ...]
-    runs: dict[str, list[SeedRun]]  # by model kind; both models train together, and stop together
+    runs: dict[str, list[Trained]]  # by model kind; both models train together, and stop together
     table: pd.DataFrame  # one row per model and seed: TABLE_COLUMNS
     comparison: Comparison | None  # None when stopped: the models did not train equally long
     stopped: bool
     seconds: float
-    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.tasks.versions
+    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.serving.tasks.versions
 
 
-def study_table(runs: dict[str, list[SeedRun]]) -> pd.DataFrame:
+def study_table(runs: Mapping[str, Sequence[Trained]], data: Dataset) -> pd.DataFrame:
     """One row per model and seed: TABLE_COLUMNS, the model given by its kind."""
     rows = [
-        [kind, run.seed, run.scores.train_mse, run.scores.test_mse, run.scores.test_mdape]
+        [kind, run.seed, run.train_mse, run.test_mse, score(run.name, data, run.predictions).test_mdape]
         for kind, kind_runs in runs.items()
         for run in kind_runs
     ]
@@ -211,28 +211,32 @@ def one_run(test_mse: Mapping[str, float], study: str = "a study over many seeds
     )
 
 
+def study_result(config: TrainConfig, runs: Mapping[str, Sequence[Trained]], data: Dataset) -> StudyResult:
+    """The study of `runs`, both models' trainings over the same seeds: their table and comparison."""
+    first = runs["rnn"][0]
+    table = study_table(runs, data)
+    return StudyResult(
+        config=config,
+        seeds=tuple(run.seed for run in runs["rnn"]),
+        runs={kind: list(kind_runs) for kind, kind_runs in runs.items()},
+        table=table,
+        comparison=None if first.stopped else compare(table),
+        stopped=first.stopped,
+        seconds=first.seconds,
+        versions=first.versions,
+    )
+
+
 def run_study(
     config: TrainConfig,
     seeds: Sequence[int],
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
     data: Dataset | None = None,
 ) -> StudyResult:
-    """Train both models over `seeds` and compare them; `on_epoch` returning True stops the study."""
-    from fibdash.seeds import train_seeds_pair  # TensorFlow loads here
+    """Train both models over `seeds`, all at once, and compare them; `on_epoch` returning True stops
+    the study."""
+    from fibdash.engine.training import train_seeds  # the compiled engine loads here
 
-    seeds = check_seeds(seeds)
-    if data is None:
-        data = make_dataset(config.data)
-    started = time.perf_counter()
-    runs = train_seeds_pair(config, seeds, on_epoch, data)
-    stopped = runs["rnn"][0].stopped
-    table = study_table(runs)
-    return StudyResult(
-        config=config,
-        seeds=tuple(seeds),
-        runs=runs,
-        table=table,
-        comparison=None if stopped else compare(table),
-        stopped=stopped,
-        seconds=time.perf_counter() - started,
-    )
+    data = make_dataset(config.data) if data is None else data
+    runs = train_seeds(config, MODEL_KINDS, check_seeds(seeds), data.windows(), on_epoch)
+    return study_result(config, runs, data)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,13 +25,11 @@ from scipy import stats
 
 import fibdash.study
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted
-from fibdash.data import make_dataset
+from fibdash.data import Dataset, make_dataset
+from fibdash.engine.records import EpochLog, Trained
 from fibdash.metrics import diverged_seeds
-from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, compare, verdict
 from fibdash.serving.worker import main_script_left_alone
-
-if TYPE_CHECKING:
-    from fibdash.results import EpochLog
+from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, StudyResult, compare, verdict
 
 # Any config setting can be swept but the seed: each point's study varies that itself.
 SWEEPABLE = tuple(
@@ -77,7 +75,7 @@ class SweepResult:
     size: int  # points in the grid
     stopped: bool
     seconds: float  # this run's wall time; resumed points cost none
-    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.tasks.versions
+    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.serving.tasks.versions
 
     @property
     def table(self) -> pd.DataFrame:
@@ -178,6 +176,12 @@ def _point_result(point: GridPoint, table: pd.DataFrame, seconds: float, diverge
     return PointResult(point=point, table=rows, comparison=compare(table), seconds=seconds, diverged=diverged)
 
 
+def point_result(point: GridPoint, study: StudyResult, data: Dataset) -> PointResult:
+    """A grid point's result from its study: its rows of the long table, comparison and diverged seeds."""
+    histories = {kind: [run.loss_history for run in runs] for kind, runs in study.runs.items()}
+    return _point_result(point, study.table, study.seconds, diverged_seeds(histories, data, point.config))
+
+
 def study_point(
     point: GridPoint, seeds: int, on_epoch: Callable[[EpochLog], bool | None] | None = None
 ) -> PointResult | None:
@@ -188,10 +192,7 @@ def study_point(
     """
     data = make_dataset(point.config.data)
     study = fibdash.study.run_study(point.config, range(seeds), on_epoch, data)
-    if study.stopped:
-        return None
-    histories = {kind: [run.loss_history for run in runs] for kind, runs in study.runs.items()}
-    return _point_result(point, study.table, study.seconds, diverged_seeds(histories, data, point.config))
+    return None if study.stopped else point_result(point, study, data)
 
 
 def _difference(settings: Mapping[str, Any], grid: Sequence[GridPoint]) -> str:
@@ -334,12 +335,41 @@ def run_sweep(
             on_point(result)
     return SweepResult(
         base=replace(base, seed=0),
-        vary=tuple((name, tuple(dict.fromkeys(dict(p.settings)[name] for p in grid))) for name in vary),
+        vary=_axes(grid, vary),
         seeds=seeds,
         points=tuple(finished[point] for point in grid if point in finished),
         size=len(grid),
         stopped=stopped,
         seconds=time.perf_counter() - started,
+    )
+
+
+def _axes(grid: Sequence[GridPoint], vary: Iterable[str]) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """Each swept setting and its values, as parsed, in sweep order."""
+    return tuple((name, tuple(dict.fromkeys(dict(p.settings)[name] for p in grid))) for name in vary)
+
+
+def sweep_result(
+    base: TrainConfig,
+    vary: Mapping[str, Sequence[Any]],
+    seeds: int,
+    points: Sequence[tuple[GridPoint, Dataset]],
+    runs: Sequence[Mapping[str, Sequence[Trained]]],
+) -> SweepResult:
+    """The sweep of a worker's runs, both models' seeds at each grid point (with its data), in grid order."""
+    results = tuple(
+        point_result(point, fibdash.study.study_result(point.config, point_runs, data), data)
+        for (point, data), point_runs in zip(points, runs, strict=True)
+    )
+    return SweepResult(
+        base=replace(base, seed=0),
+        vary=_axes([point for point, _ in points], vary),
+        seeds=seeds,
+        points=results,
+        size=len(points),
+        stopped=False,
+        seconds=sum(result.seconds for result in results),
+        versions=runs[0]["rnn"][0].versions,
     )
 
 

@@ -4,10 +4,10 @@ import pandas as pd
 import streamlit as st
 
 from fibdash import LOAD_MODEL_SNIPPET
-from fibdash.__main__ import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
+from fibdash.engine.summary import summary_rows
 from fibdash.figures import loss_figure
-from fibdash.metrics import diagnose, first_nonfinite_epoch, naive_baselines
+from fibdash.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
 from streamlit_glue import navigation, settings, show, work
 
 navigation.page("Train", ":material/model_training:")
@@ -16,10 +16,11 @@ with st.sidebar:
     work.clear_button()
 show.config_caption(config)
 
-pair = work.trained_pair(config)
+training = work.pair(config)
+pair = work.result(training)
 if pair is None:
-    work.train_pair_button(
-        config,
+    work.button(
+        training,
         idle="This configuration has not been trained yet. Press **Train both models**: the tutorial's "
         "configuration takes a few seconds, and training goes on if you open another page meanwhile.",
     )
@@ -41,24 +42,26 @@ else:
 columns = st.columns(len(MODEL_KINDS))
 for column, kind in zip(columns, MODEL_KINDS, strict=True):
     result = pair[kind]
+    scores = score(result.name, data, result.predictions)
+    summary = summary_rows(config, kind)
     with column, st.container(key=f"model_{kind}"):
         st.subheader(MODEL_LABELS[kind])
-        st.metric("Test MSE (scaled)", f"{result.scores.test_mse:.3e}")
-        st.metric("Train MSE (scaled)", f"{result.scores.train_mse:.3e}")
+        st.metric("Test MSE (scaled)", f"{result.test_mse:.3e}")
+        st.metric("Train MSE (scaled)", f"{result.train_mse:.3e}")
         st.metric(
             "Test MdAPE (Fibonacci units)",
-            f"{result.scores.test_mdape:.3g} %",
+            f"{scores.test_mdape:.3g} %",
             help="Median absolute percentage error of the test predictions turned back into Fibonacci "
             "numbers. With MinMax scaling a tiny scaled error is a huge one here.",
         )
-        for message in diagnose(result.scores, data, baselines, result.loss_history, config):
+        for message in diagnose(scores, data, baselines, result.loss_history, config):
             st.warning(message)
         st.caption(f"{result.epochs_run} epochs in {result.seconds:.1f} s")
-        st.dataframe(pd.DataFrame(result.summary), hide_index=True)
-        st.caption(f"Total parameters: {sum(row['Params'] for row in result.summary)}")
+        st.dataframe(pd.DataFrame(summary), hide_index=True)
+        st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")
         st.download_button(
             "Download model (.keras)",
-            data=result.keras_file,
+            data=show.keras_file(pair, kind),
             file_name=f"{kind}_model.keras",
             mime="application/octet-stream",
             key=f"download_{kind}",

@@ -5,8 +5,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fibdash.__main__ import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
 from fibdash.data import scale_note
 from fibdash.explain import METHOD_LABELS, explain, explanation_words
 from fibdash.figures import (
@@ -21,7 +20,7 @@ from fibdash.figures import (
     scores_figure,
     window_figure,
 )
-from fibdash.metrics import diagnose, naive_baselines, predictions_frame, scores_table
+from fibdash.metrics import diagnose, naive_baselines, predictions_frame, score, scores_table
 from fibdash.study import one_run
 from fibdash.whatif import UNITS, as_text, parse_window, rule_answers, unmoved, window_inputs
 from streamlit_glue import navigation, settings, show, work
@@ -30,17 +29,18 @@ navigation.page("Compare", ":material/compare:")
 config = settings.sidebar_train_config()
 show.config_caption(config)
 
-results = work.trained_pair(config)
+training = work.pair(config)
+results = work.result(training)
 if results is None:
-    work.train_pair_button(
-        config,
+    work.button(
+        training,
         idle="This configuration has not been trained yet, so there is nothing to compare. Train it here.",
     )
     st.stop()
 
 data = show.dataset(config.data)
 baselines = naive_baselines(data)
-models = [results[kind].scores for kind in results]
+models = [score(result.name, data, result.predictions) for result in results.values()]
 scores = models + baselines
 predictions = {s.name: s.predictions for s in models}
 attention = results["attention"]
@@ -54,10 +54,10 @@ def window_name(row: int) -> str:
 
 with st.container(key="scores"):
     st.subheader("Scores")
-    for kind, result in results.items():
-        for message in diagnose(result.scores, data, baselines, result.loss_history, config):
-            st.warning(f"**{MODEL_LABELS[kind]}**: {message}")
-    test_mse = {kind: result.scores.test_mse for kind, result in results.items()}
+    for result, scored in zip(results.values(), models, strict=True):
+        for message in diagnose(scored, data, baselines, result.loss_history, config):
+            st.warning(f"**{result.name}**: {message}")
+    test_mse = {kind: result.test_mse for kind, result in results.items()}
     st.info(one_run(test_mse, study="the **Robustness** page's study"))
     table = scores_table(scores)
     left, right = st.columns([2, 3])

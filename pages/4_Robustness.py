@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from fibdash.__main__ import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
 from fibdash.figures import ratio_figure, study_figure
 from fibdash.metrics import diverged_seeds
 from fibdash.study import paired_table, verdict
@@ -19,11 +18,11 @@ st.markdown(
     "them seed by seed. Seed *k* here is the **Train** page's seed *k*: same weights, same order."
 )
 
-result = work.study_result(config, seeds)
+study = work.study(config, seeds)
+result = work.result(study)
 if result is None:
-    work.run_study_button(
-        config,
-        seeds,
+    work.button(
+        study,
         idle=f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all seeds "
         "of both models at once; the tutorial's configuration takes a few seconds.",
     )
@@ -66,14 +65,14 @@ st.download_button(
 show.reproduce(command_line(config, seeds) + " --out seed_study.csv", result.versions)
 
 # Seed k here is the Train page's seed k: show it wherever that single run is already trained.
-single = work.trained_pair(config)
+single = work.result(work.pair(config))
 if single is not None and config.seed < seeds:
     here = paired.set_index("seed").loc[config.seed]
     rows = [
-        f"{MODEL_LABELS[kind]} {single[kind].scores.test_mse:.4g} on the Train page, "
+        f"{MODEL_LABELS[kind]} {single[kind].test_mse:.4g} on the Train page, "
         f"{here[f'{MODEL_LABELS[kind]} test MSE']:.4g} here"
         for kind in MODEL_KINDS
     ]
     with st.container(key="agreement"):
-        st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (equal up to float rounding).")
+        st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (the same run).")
 navigation.next_step("pages/5_Sweep.py", "Does it hold for other settings? Sweep them")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from fibdash.__main__ import command_line
+from fibdash.config import command_line
 from fibdash.figures import sweep_figure, sweep_heatmap, sweep_parallel
 from fibdash.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
 from streamlit_glue import navigation, settings, show, work
@@ -28,13 +28,11 @@ with st.container(key="grid"):
         f"Varied (in the sidebar's Sweep): {varied}. Fixed: {fixed_settings(base, vary)}."
     )
 
-result = work.sweep_result(base, vary, seeds)
+sweep = work.sweep(base, vary, seeds, grid)
+result = work.result(sweep)
 if result is None:
-    work.run_sweep_button(
-        base,
-        vary,
-        seeds,
-        [point.config for point in grid],
+    work.button(
+        sweep,
         idle="This sweep has not been run yet. Press **Run the sweep**; it is kept for every session.",
     )
     st.stop()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from fibdash.config import DataConfig, TrainConfig
+from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import Dataset, make_dataset
+from fibdash.engine.records import Trained
+from fibdash.serving.downloads import keras_files
 
 # Plotly's toolbar shows on hover only, so that it never covers a chart's title on a phone.
 CHART_CONFIG = {"displaylogo": False, "displayModeBar": "hover", "responsive": True}
@@ -42,8 +45,15 @@ def config_caption(config: DataConfig | TrainConfig, with_seed: bool = True, mor
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def dataset(config: DataConfig) -> Dataset:
-    """The windows of `config`, built once per config for every session (no TensorFlow)."""
+    """The windows of `config`, built once per config for every session."""
     return make_dataset(config)
+
+
+def keras_file(pair: Mapping[str, Trained], kind: str) -> Callable[[], bytes]:
+    """The `.keras` file of `pair[kind]`, made when its download is asked for: both models' files at once,
+    in a process that loads TensorFlow for a few seconds (the server never does)."""
+    models = [pair[name] for name in MODEL_KINDS]
+    return lambda: keras_files(models)[MODEL_KINDS.index(kind)]
 
 
 def reproduce(command: str, versions: dict[str, str]) -> None:

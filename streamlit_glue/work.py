@@ -15,9 +15,7 @@ secrets, whose top-level keys Streamlit also exports as environment variables):
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable
-from dataclasses import replace
-from functools import partial
+from collections.abc import Hashable
 from typing import Any
 
 import streamlit as st
@@ -25,13 +23,16 @@ from streamlit.logger import get_logger
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from fibdash import budget, tasks
-from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.engine.records import EpochLog, Trained
 from fibdash.figures import loss_figure
-from fibdash.results import EpochLog, PointDone, Trained
+from fibdash.serving import budget, kinds, tasks
 from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
+from fibdash.serving.kinds import Work
+from fibdash.serving.tasks import PointDone
 from fibdash.serving.worker import WorkerDiedError, WorkerError
-from streamlit_glue.show import chart
+from fibdash.sweep import GridPoint
+from streamlit_glue.show import chart, dataset
 
 # Finished results kept for every session, least recently used dropped first, up to this many bytes
 # (a few MB for a trained pair or a study: hundreds of results),
@@ -75,7 +76,7 @@ def runner() -> JobRunner:
     return JobRunner(
         MAX_RESULT_BYTES,
         warm_up=tasks.warm_up,
-        pinned=_tutorials,
+        pinned=kinds.tutorials,
         is_alive=_connected,
         worker_memory_mb=WORKER_MEMORY_MB,
         memory_ceiling_mb=MEMORY_CEILING_MB,
@@ -87,11 +88,6 @@ def session_id() -> str:
     return ctx.session_id if ctx is not None else "no-session"
 
 
-def _tutorials(key: Hashable) -> bool:
-    """Whether `key` is the tutorial's own pair or default study, which every class's link asks for first."""
-    return key in (pair_key(TrainConfig()), study_key(TrainConfig(), FIELDS["seeds"].default))
-
-
 def _connected(session: str) -> bool:
     """Whether a session is still connected; outside a real server (tests), every session is."""
     return not Runtime.exists() or Runtime.instance().is_active_session(session)
@@ -100,117 +96,44 @@ def _connected(session: str) -> bool:
 # --- what a page asks for ---------------------------------------------------------------------
 
 
-def pair_key(config: TrainConfig) -> Hashable:
-    return ("pair", config)
+def pair(config: TrainConfig) -> Work:
+    """Training both models of `config`, on this server's budget."""
+    return kinds.pair(config, dataset(config.data), BUDGET_SECONDS)
 
 
-def study_key(config: TrainConfig, seeds: int) -> Hashable:
-    # A study replaces the config's own seed with seeds 0 .. seeds - 1: one key whatever it is.
-    return ("study", replace(config, seed=0), seeds)
+def study(config: TrainConfig, seeds: int) -> Work:
+    """A study of `config` over seeds 0 .. seeds - 1, on this server's budget."""
+    return kinds.study(config, seeds, dataset(config.data), BUDGET_SECONDS)
 
 
-def trained_pair(config: TrainConfig) -> dict[str, Trained] | None:
-    """Both trained models of `config` if any session has trained them (a cache read, no work)."""
-    return runner().result(pair_key(config))
-
-
-def study_result(config: TrainConfig, seeds: int) -> Any:
-    """The finished study of `config` over `seeds` seeds, if any session ran it (a cache read)."""
-    return runner().result(study_key(config, seeds))
-
-
-def train_pair_button(config: TrainConfig, idle: str) -> None:
-    """The Train button with its estimated time, and the pair's training, live, while it runs;
-    `idle` is said while nothing runs."""
-    _job_controls(
-        pair_key(config),
-        tasks.train_pair,
-        (config,),
-        label=f"training {config.describe()}",
-        what="training",
-        button="Train both models",
-        button_key="train",
-        seconds=budget.estimate_seconds(config),
-        refusal=budget.refusal(config, BUDGET_SECONDS),
-        draw=partial(_draw_epochs, title="Loss per epoch"),
-        idle=idle,
+def sweep(base: TrainConfig, vary: dict[str, tuple], seeds: int, grid: list[GridPoint]) -> Work:
+    """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget."""
+    return kinds.sweep(
+        base, vary, seeds, [(point, dataset(point.config.data)) for point in grid], BUDGET_SECONDS
     )
 
 
-def run_study_button(config: TrainConfig, seeds: int, idle: str) -> None:
-    """The Run button of a seed study with its estimated time, and the study, live, while it runs."""
-    _job_controls(
-        study_key(config, seeds),
-        tasks.run_study,
-        (config, seeds),
-        label=f"a study over {seeds} seeds of {config.describe(with_seed=False)}",
-        what="study",
-        button="Run the study",
-        button_key="run_study",
-        seconds=budget.estimate_seconds(config, seeds),
-        refusal=budget.refusal(config, BUDGET_SECONDS, seeds, what="study"),
-        draw=partial(_draw_epochs, title=f"Median loss per epoch over the {seeds} seeds"),
-        idle=idle,
-    )
+def result(work: Work) -> Any:
+    """The finished result of `work` if any session has run it (a cache read, no work), else None."""
+    return runner().result(work.key)
 
 
-def sweep_key(base: TrainConfig, vary: dict[str, tuple], seeds: int) -> Hashable:
-    return ("sweep", replace(base, seed=0), tuple(vary.items()), seeds)
+def button(work: Work, idle: str) -> None:
+    """A button that starts `work`, its estimate or refusal, and the job's progress while it runs, in a
+    container keyed "job"; `idle` is said while no job is under way.
 
-
-def sweep_result(base: TrainConfig, vary: dict[str, tuple], seeds: int) -> Any:
-    """The finished sweep, if any session ran it (a cache read)."""
-    return runner().result(sweep_key(base, vary, seeds))
-
-
-def run_sweep_button(
-    base: TrainConfig, vary: dict[str, tuple], seeds: int, configs: list[TrainConfig], idle: str
-) -> None:
-    """The Run button of a sweep over the grid points `configs`, its estimate, and its progress."""
-    swept = " and ".join(f"{name} ({len(values)} values)" for name, values in vary.items())
-    _job_controls(
-        sweep_key(base, vary, seeds),
-        tasks.run_sweep,
-        (base, tuple(vary.items()), seeds),
-        label=f"a sweep over {swept}, {len(configs)} studies of {seeds} seeds",
-        what="sweep",
-        button="Run the sweep",
-        button_key="run_sweep",
-        seconds=budget.sweep_seconds(configs, seeds),
-        refusal=budget.sweep_refusal(configs, BUDGET_SECONDS, seeds),
-        draw=partial(_draw_sweep, points=len(configs)),
-        idle=idle,
-    )
-
-
-def _job_controls(
-    key: Hashable,
-    function: Callable[..., Any],
-    args: tuple,
-    label: str,
-    what: str,
-    button: str,
-    button_key: str,
-    seconds: float,
-    refusal: str | None,
-    draw: Callable[[list[Any]], None],
-    idle: str,
-) -> None:
-    """A button that starts `function(*args)` for `key`, its estimate, and the job's progress, in a
-    container keyed "job"; `what` the job is ("training", "study", "sweep"), `idle` what is said while
-    no job is under way.
-
-    A job under way for `key` (started here, in another session, or before a reload) is followed at
-    once; one this session stopped while others wait for it is watched until it ends, for its result.
+    A job under way for the same work (started here, in another session, or before a reload) is
+    followed at once; one this session stopped while others wait for it is watched until it ends,
+    for its result.
     """
     with st.container(key="job"):
-        _controls(key, function, args, label, what, button, button_key, seconds, refusal, draw, idle)
+        _controls(work, idle)
 
 
-def _controls(key, function, args, label, what, button, button_key, seconds, refusal, draw, idle) -> None:
-    job = runner().job(key)
+def _controls(work: Work, idle: str) -> None:
+    job = runner().job(work.key)
     if job is None:
-        _notice(key)  # how this session's last job for `key` ended, if it ended badly
+        _notice(work.key)  # how this session's last job for it ended, if it ended badly
     limit = (
         "no limit here"
         if BUDGET_SECONDS is None
@@ -218,15 +141,18 @@ def _controls(key, function, args, label, what, button, button_key, seconds, ref
     )
     left, right = st.columns([1, 2], vertical_alignment="center")
     pressed = left.button(
-        button, key=button_key, type="primary", disabled=refusal is not None or job is not None
+        work.button, key=work.button_key, type="primary", disabled=work.refusal is not None or job is not None
     )
-    right.caption(f"Estimated time: {budget.describe_seconds(seconds, BUDGET_SECONDS)} ({limit})")
-    if refusal is not None:
-        st.error(refusal)
+    right.caption(f"Estimated time: {budget.describe_seconds(work.seconds, BUDGET_SECONDS)} ({limit})")
+    if work.refusal is not None:
+        st.error(work.refusal)
     if pressed and job is None:
-        _notices().pop(key, None)
+        _notices().pop(work.key, None)
+        limit_seconds = None if BUDGET_SECONDS is None else work.limit_seconds
         try:
-            runner().submit(key, function, args, label, session_id())
+            runner().submit(
+                work.key, work.function, work.args(), work.label, session_id(), limit_seconds, work.finish
+            )
         except AlreadyQueuedError as queued:
             st.warning(
                 f"You already have a job waiting in the queue ({queued.job.label}). Stop it, or wait "
@@ -239,7 +165,7 @@ def _controls(key, function, args, label, what, button, button_key, seconds, ref
     else:
         if job.id not in _stopped():
             runner().follow(job, session_id())
-        _follow(job, what, draw)
+        _follow(job, work)
 
 
 def _stopped() -> set[int]:
@@ -284,7 +210,7 @@ def _stop(job: Job) -> None:
         _notices()[job.key] = ("warning", STOPPED_HERE)
 
 
-def _follow(job: Job, what: str, draw: Callable[[list[Any]], None]) -> None:
+def _follow(job: Job, work: Work) -> None:
     """Draw the job's progress every LIVE_SECONDS until it ends, then rerun the page for its result.
 
     A job this session stopped, but another session still waits for, goes on: the page says so and
@@ -296,6 +222,7 @@ def _follow(job: Job, what: str, draw: Callable[[list[Any]], None]) -> None:
 
     @st.fragment(run_every=LIVE_SECONDS)
     def live() -> None:
+        what = work.what
         if job.finished:
             _ended(job, what)
             st.rerun(scope="app")
@@ -324,16 +251,20 @@ def _follow(job: Job, what: str, draw: Callable[[list[Any]], None]) -> None:
             )
         else:
             logs = list(job.logs)
-            if logs:
-                doing = ""
-            elif not runner().worker_ready():
-                doing = ", starting the training process (it loads TensorFlow)"
-            else:
-                doing = ", compiling the training loop"
+            waiting = not logs and not runner().worker_ready()
+            doing = ", starting the training process (it loads the engine)" if waiting else ""
             st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}.")
-            draw(logs)
+            _draw(work, logs)
 
     live()
+
+
+def _draw(work: Work, logs: list[Any]) -> None:
+    """The job's progress so far: a sweep's grid points, and each model's epochs."""
+    if work.points:
+        _draw_sweep(logs, work.points, work.progress)
+    else:
+        _draw_epochs(logs, work.progress)
 
 
 def _draw_epochs(logs: list[Any], title: str) -> None:
@@ -358,14 +289,12 @@ def _draw_epochs(logs: list[Any], title: str) -> None:
         chart(loss_figure(histories, title), key="live_loss")
 
 
-def _draw_sweep(logs: list[Any], points: int) -> None:
+def _draw_sweep(logs: list[Any], points: int, title: str) -> None:
     """Which grid point is training, its models' epochs, and the points finished so far."""
     done = [log for log in logs if isinstance(log, PointDone)]
     since = next((i + 1 for i in range(len(logs) - 1, -1, -1) if isinstance(logs[i], PointDone)), 0)
     st.progress(len(done) / points, text=f"Grid point {min(len(done) + 1, points)} of {points}")
-    _draw_epochs(
-        [log for log in logs[since:] if isinstance(log, EpochLog)], "Median loss per epoch, this grid point"
-    )
+    _draw_epochs([log for log in logs[since:] if isinstance(log, EpochLog)], title)
     if done:
         st.caption("Finished: " + "; ".join(log.settings for log in done))
 
@@ -391,9 +320,9 @@ def clear_button() -> None:
 
 def what_if(pair: dict[str, Trained], windows: Any) -> dict[str, tuple[Any, Any]] | None:
     """Both trained models' answers for `windows`, computed beside any job; None, with the reason shown."""
-    files = {kind: trained.keras_file for kind, trained in pair.items()}
+    models = {kind: (trained.config, trained.weights) for kind, trained in pair.items()}
     try:
-        return runner().call(tasks.what_if, files, windows, timeout=WHAT_IF_SECONDS)
+        return runner().call(tasks.what_if, models, windows, timeout=WHAT_IF_SECONDS)
     except (WorkerError, WorkerDiedError, TimeoutError) as error:
         st.error(f"The models could not answer: {error or 'no answer in time'}. Try again in a moment.")
         return None

@@ -327,7 +327,8 @@ def test_over_budget_work_is_refused_before_it_starts(browser, server):
 
 def test_training_goes_on_across_page_switches_and_a_reload_reattaches(page, server):
     go(page, "Train")
-    set_number(page, "Epochs", 500)  # the tutorial config for 500 epochs: long enough to leave
+    set_number(page, "Hidden units", 32)
+    set_number(page, "Epochs", 1000)  # some 20 s of training: long enough to leave
     set_number(page, "Seed", 3)
     page.get_by_role("button", name="Train both models").click()
     page.get_by_text(re.compile("Running for")).wait_for()
@@ -337,16 +338,16 @@ def test_training_goes_on_across_page_switches_and_a_reload_reattaches(page, ser
     page.get_by_text(re.compile("Running for")).wait_for()
     page.reload()  # a new session: the URL keeps the settings, the page finds the job again
     settled(page)
-    assert "500 epochs" in caption(page) and "seed 3" in caption(page)
+    assert "1000 epochs" in caption(page) and "seed 3" in caption(page)
     page.get_by_text("Trained: results below").wait_for()
     settled(page)
-    assert page.get_by_text("500 epochs in").count() == 2  # both models complete, none cut short
-    assert started_jobs(server, r"training .*500 epochs.*seed 3$") == 1
+    assert page.get_by_text("1000 epochs in").count() == 2  # both models complete, none cut short
+    assert started_jobs(server, r"training .*1000 epochs.*seed 3$") == 1
     assert not page.locator('[data-testid="stSidebar"]').get_by_text("(running)").count()
 
 
 def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
-    url = f"{server.url}/Train?epochs=400&seed=7"  # the tutorial's data: a training of many seconds
+    url = f"{server.url}/Train?hidden_units=32&epochs=1000&seed=7"  # some 20 s of training
     first, second = new_tab(browser, url), new_tab(browser, url)
     first.get_by_role("button", name="Train both models").click()
     first.get_by_text(re.compile("Running for")).wait_for()
@@ -362,11 +363,11 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
         settled(tab)
         tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()  # both models' three scores
     assert metrics(first) == metrics(second)
-    assert started_jobs(server, r"training n=1200, .*400 epochs.*seed 7$") == 1
+    assert started_jobs(server, r"training n=1200, .*1000 epochs.*seed 7$") == 1
     for tab in (first, second):
         tab.context.close()
 
-    third = new_tab(browser, f"{server.url}/Train?epochs=400&seed=8")
+    third = new_tab(browser, f"{server.url}/Train?hidden_units=32&epochs=1000&seed=8")
     third.get_by_role("button", name="Train both models").click()
     third.get_by_text(re.compile("Running for")).wait_for()
     third.get_by_role("button", name="Stop the training").click()  # the only follower: the job is cancelled
@@ -377,7 +378,7 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
 
 
 def test_queued_sessions_see_their_place(browser, server):
-    first = new_tab(browser, f"{server.url}/Train?epochs=400&seed=11")  # long enough to queue behind
+    first = new_tab(browser, f"{server.url}/Train?hidden_units=32&epochs=1000&seed=11")  # long enough
     second = new_tab(browser, f"{server.url}/Train?n=60&epochs=2&seed=12")
     first.get_by_role("button", name="Train both models").click()
     first.get_by_text(re.compile("Running for")).wait_for()
@@ -393,7 +394,9 @@ def test_queued_sessions_see_their_place(browser, server):
 
 
 def test_sessions_share_one_training_and_keep_their_own_configs(browser, server):
-    tabs = [new_tab(browser, f"{server.url}/Train?n=90&epochs=300&seed=17") for _ in range(2)]
+    tabs = [
+        new_tab(browser, f"{server.url}/Train?n=300&hidden_units=32&epochs=600&seed=17") for _ in range(2)
+    ]
     for tab in tabs:  # both ask for the same config while it trains
         tab.get_by_role("button", name="Train both models").click()
     for tab in tabs:
@@ -403,7 +406,7 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
     first, second = tabs
     shared = metrics(first)
     assert len(shared) == 6 and metrics(second) == shared
-    assert started_jobs(server, r"training n=90, .*seed 17$") == 1
+    assert started_jobs(server, r"training n=300, .*seed 17$") == 1
 
     set_number(second, "Seed", 18)
     train(second)
@@ -416,9 +419,9 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
 
 
 def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, server):
-    tab = new_tab(browser, f"{server.url}/Train?epochs=400&seed=21")
+    tab = new_tab(browser, f"{server.url}/Train?hidden_units=32&epochs=1000&seed=21")
     tab.get_by_role("button", name="Train both models").click()
-    tab.get_by_text(re.compile(r"epoch \d+/400")).first.wait_for()
+    tab.get_by_text(re.compile(r"epoch \d+/1000")).first.wait_for()
     worker_process(server.process.pid).kill()  # as the kernel's OOM killer would
     tab.get_by_text("the training process stopped unexpectedly").wait_for()
     shot(tab, "worker_killed")

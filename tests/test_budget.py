@@ -1,11 +1,10 @@
 import json
 import re
-from dataclasses import replace
 
 import pytest
 
-from fibdash import budget
 from fibdash.config import TrainConfig, train_config
+from fibdash.serving import budget
 
 TUTORIAL = TrainConfig()
 # The issue's example: within the widgets' bounds, about two hours of the only worker.
@@ -14,8 +13,8 @@ HOURS_SETTINGS = {
     "time_steps": 300,
     "train_fraction": 0.95,
     "cell": "LSTM",
-    "hidden_units": 64,
-    "epochs": 500,
+    "hidden_units": 128,
+    "epochs": 2000,
 }
 HOURS = train_config(HOURS_SETTINGS)
 
@@ -75,7 +74,7 @@ def test_a_refusal_names_settings_that_fit_alone():
 
 
 def test_a_study_refusal_can_name_fewer_seeds():
-    config = train_config({"hidden_units": 32, "epochs": 100})
+    config = train_config({"hidden_units": 32, "epochs": 300})
     message = budget.refusal(config, 60.0, seeds=30, what="study")
     assert message.startswith("This study would take")
     seeds = int(re.search(r"seeds (\d+)", message).group(1))
@@ -124,16 +123,8 @@ def test_a_duration_over_a_limit_reads_as_over_it(seconds, limit, words):
 
 def test_a_refusal_just_over_a_minute_says_it_is_over():
     """Between 60 and 90 s an estimate rounds to 1 min: beside a 1 min limit it must not read as 1 min."""
-    configs = (train_config({"epochs": e, "hidden_units": 32, "cell": "LSTM"}) for e in range(1, 501))
+    configs = (train_config({"epochs": e, "hidden_units": 32, "cell": "LSTM"}) for e in range(1, 2001))
     config = next(c for c in configs if 60 < budget.estimate_seconds(c) < 90)
     message = budget.refusal(config, 60.0)
     said = re.search(r"would take about (\d+) s on this server, which runs jobs of at most 1 min", message)
     assert said and int(said.group(1)) > 60, message
-
-
-def test_few_windows_of_many_time_steps_are_not_cheap():
-    """Two windows of 1,472 steps: training is light, but every epoch predicts every (padded) window.
-    The widgets allow it; one epoch of it measured 44 s here, and 500 of them must not pass as a minute."""
-    config = train_config({**HOURS_SETTINGS, "time_steps": 1472, "train_fraction": 0.99})
-    assert budget.estimate_seconds(replace(config, epochs=1)) > 30
-    assert budget.estimate_seconds(config) > 3600 and budget.refusal(config, 60.0) is not None

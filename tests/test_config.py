@@ -56,7 +56,7 @@ def test_bad_data_config_names_the_limit(kwargs, message):
     ("kwargs", "message"),
     [
         ({"hidden_units": 0}, "hidden_units must be at least 1"),
-        ({"hidden_units": 65}, "hidden_units must be at most 64"),
+        ({"hidden_units": 129}, "hidden_units must be at most 128"),
         ({"epochs": 0}, "epochs must be at least 1"),
         ({"epochs": 2.0}, "epochs must be a whole number"),
         ({"batch_size": 0}, "batch_size must be at least 1"),
@@ -138,7 +138,7 @@ def test_parse_reads_typed_text(name, text, value):
         ("n", "", "n is empty: type a whole number from 3 to 1474"),
         ("n", "  ", "n is empty: type a whole number from 3 to 1474"),
         ("time_steps", "1474", "time_steps must be at most 1473, got 1474"),
-        ("hidden_units", "65", "hidden_units must be at most 64, got 65"),
+        ("hidden_units", "129", "hidden_units must be at most 128, got 129"),
         ("epochs", "0", "epochs must be at least 1, got 0"),
         ("seed", "-1", "seed must be at least 0, got -1"),
         ("seed", "2147483648", "seed must be at most 2147483647, got 2147483648"),
@@ -152,8 +152,8 @@ def test_parse_reads_typed_text(name, text, value):
         ("scaling", "", "scaling is empty: choose one of minmax, none, log-minmax"),
         ("cell", "RNN", "unknown cell 'RNN': choose one of SimpleRNN, LSTM, GRU"),
         ("activation", "softmax", "unknown activation 'softmax': choose one of tanh, sigmoid, relu, linear"),
-        ("seeds", "7", "seeds must be one of 3, 5, 10, 15, 20, 30, got 7"),
-        ("seeds", "", "seeds is empty: type one of 3, 5, 10, 15, 20, 30"),
+        ("seeds", "7", "seeds must be one of 3, 5, 10, 20, 30, 50, 100, got 7"),
+        ("seeds", "", "seeds is empty: type one of 3, 5, 10, 20, 30, 50, 100"),
     ],
 )
 def test_parse_refuses_bad_text_naming_the_field_and_limit(name, text, message):

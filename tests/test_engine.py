@@ -9,6 +9,7 @@ import pytest
 from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.engine.inference import importance, predict
+from fibdash.engine.network import Network
 from fibdash.engine.summary import summary_rows
 from fibdash.engine.training import (
     MAX_ATTENTION_SNAPSHOTS,
@@ -37,20 +38,25 @@ TINY = DataConfig(n=36, time_steps=4, scaling="log-minmax")
 # time steps too. The seeds are ones whose networks all learn: relu's can start dead, and then
 # nothing would be compared.
 @pytest.mark.parametrize(
-    ("cell", "activation", "batch_size", "time_steps", "seed"),
+    ("cell", "activation", "batch_size", "time_steps", "seed", "hidden_units"),
     [
-        ("SimpleRNN", "tanh", 1, 4, 0),
-        ("SimpleRNN", "linear", 5, 4, 0),
-        ("LSTM", "relu", 5, 4, 2),
-        ("LSTM", "sigmoid", 1, 4, 0),
-        ("GRU", "tanh", 5, 4, 0),
-        ("GRU", "sigmoid", 1, 5, 0),
+        ("SimpleRNN", "tanh", 1, 4, 0, 2),
+        ("SimpleRNN", "linear", 5, 4, 0, 2),
+        ("LSTM", "relu", 5, 4, 2, 2),
+        ("LSTM", "sigmoid", 1, 4, 0, 2),
+        ("GRU", "tanh", 5, 4, 0, 2),
+        ("GRU", "sigmoid", 1, 5, 0, 2),
+        # kernels past SMALL_KERNEL weights, which the engine reads along rows instead
+        ("SimpleRNN", "tanh", 5, 4, 0, 9),
+        ("LSTM", "tanh", 1, 4, 0, 5),
+        ("GRU", "sigmoid", 5, 5, 1, 6),
     ],
 )
-def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed):
+def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed, hidden_units):
     data_config = replace(TINY, time_steps=time_steps)
     config = TrainConfig(
         data_config,
+        hidden_units=hidden_units,
         epochs=2,
         batch_size=batch_size,
         learning_rate=0.02,
@@ -119,40 +125,6 @@ def test_summary_of_the_tutorials_models():
         ("Attention", "(None, 2)", 22),
         ("Dense", "(None, 1)", 3),
     ]
-
-
-def _keras_importance(model, windows: np.ndarray, method: str) -> np.ndarray:
-    """Occlusion and gradient x input asked of the Keras model itself, one window at a time."""
-    import tensorflow as tf
-
-    windows = windows.astype(np.float32)
-    if method == "gradient":
-        x = tf.constant(windows)
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            total = tf.reduce_sum(model(x, training=False))
-        return np.abs(tape.gradient(total, x).numpy() * windows)[..., 0]
-    out = np.zeros(windows.shape[:2])
-    base = model.predict(windows, verbose=0)[:, 0]
-    for t in range(windows.shape[1]):
-        occluded = windows.copy()
-        occluded[:, t] = 0.0
-        out[:, t] = np.abs(model.predict(occluded, verbose=0)[:, 0] - base)
-    return out
-
-
-@pytest.mark.parametrize("method", ["occlusion", "gradient"])
-def test_importance_is_what_the_keras_model_says(method):
-    config = TrainConfig(
-        DataConfig(n=60, time_steps=6, scaling="log-minmax"), hidden_units=3, epochs=3, cell="GRU"
-    )
-    data = make_dataset(config.data)
-    for kind, trained in train_pair(config, data.windows()).items():
-        ours = importance(config, kind, trained.weights, data.test_X, method)
-        theirs = _keras_importance(models.build_model(config, kind, trained.weights), data.test_X, method)
-        assert ours.shape == (config.data.n_test, 6) and (ours >= 0).all()
-        np.testing.assert_allclose(ours, theirs, rtol=1e-3, atol=1e-6)  # differences of float32 predictions
-        assert ours.max() > 1e-3  # the windows move the predictions: the check has teeth
 
 
 def test_occluding_a_step_the_network_cannot_see_changes_nothing():
@@ -335,3 +307,80 @@ def test_tutorial_config_engine_equals_keras_fit():
         np.testing.assert_allclose(e.loss_history, k.loss_history, rtol=1e-3)
         assert e.test_mse == pytest.approx(k.test_mse, rel=1e-2)
         assert e.steps == k.steps == 30 * 826
+
+
+def test_a_study_reports_medians_over_its_seeds_and_can_stop(small_config):
+    logs = []
+    data = windows(small_config)
+    runs = train_seeds(small_config, ["rnn"], [0, 1, 2], data, on_epoch=logs.append)["rnn"]
+    assert [log.epoch for log in logs] == [1, 2, 3, 4]
+    assert all(log.kind == "rnn" and log.epochs == 4 for log in logs)
+    np.testing.assert_allclose([log.loss for log in logs], np.median([r.loss_history for r in runs], axis=0))
+    np.testing.assert_allclose(
+        [log.test_mse for log in logs], np.median([r.test_mse_history for r in runs], axis=0)
+    )
+    stopped = train_seeds(small_config, ["rnn"], [0, 1, 2], data, on_epoch=lambda log: log.epoch == 2)["rnn"]
+    for run, full in zip(stopped, runs, strict=True):
+        assert run.stopped and run.epochs_run == 2 and run.loss_history == full.loss_history[:2]
+        assert run.steps == 2 * small_config.data.n_train
+
+
+def test_every_training_starts_afresh(small_config):
+    """Nothing of one training (weights, Adam's state, the compiled code's buffers) carries into the next."""
+    first = train_seeds(small_config, ["rnn"], [0, 1, 2], windows(small_config))["rnn"]
+    other = replace(
+        small_config, data=DataConfig(n=90, time_steps=6, scaling="log-minmax"), learning_rate=0.01
+    )
+    train_seeds(other, MODEL_KINDS, [4, 7, 9], windows(other))
+    again = train_seeds(small_config, ["rnn"], [0, 1, 2], windows(small_config))["rnn"]
+    assert [run.loss_history for run in first] == [run.loss_history for run in again]
+
+
+@pytest.mark.parametrize(
+    ("kind", "seeds", "message"),
+    [
+        ("rnn", [], "seeds must name at least one seed"),
+        ("rnn", [0, 3, 0, 3, 1], "seeds must be distinct, but 0, 3 repeat"),
+        ("rnn", [0, -1], "seed must be at least 0, got -1"),
+        ("rnn", [0, 1.5], "seed must be a whole number, got 1.5"),
+        ("cnn", [0], "unknown model 'cnn'"),
+    ],
+)
+def test_bad_seeds_and_kinds_are_refused_with_the_reason(small_config, kind, seeds, message):
+    with pytest.raises(ValueError, match=message):
+        train_seeds(small_config, [kind], seeds, windows(small_config))
+
+
+@pytest.mark.slow
+def test_tutorial_config_seeds_are_the_single_runs():
+    """30 epochs of 826 steps: seeds 0..2 of both models in one study are exactly their single runs."""
+    config = TrainConfig()
+    data = windows(config)
+    runs = train_seeds(config, MODEL_KINDS, [0, 1, 2], data)
+    for kind in MODEL_KINDS:
+        for run in runs[kind]:
+            single = train(replace(config, seed=run.seed), kind, data)
+            assert run.loss_history == single.loss_history and run.steps == single.steps == 30 * 826
+            np.testing.assert_array_equal(run.predictions, single.predictions)
+
+
+def test_both_loop_forms_of_a_simple_rnn_step_give_the_same_numbers():
+    """`backward` runs small SimpleRNN kernels element by element and large ones along rows: the same
+    sums in the same order, so the same bits."""
+    from fibdash.engine.network import simple_rnn_backward, simple_rnn_backward_wide, transpose_recurrent
+
+    units, rng = 3, np.random.default_rng(0)
+    layout = Network.of(TrainConfig(DataConfig(n=40, time_steps=4), hidden_units=units)).layout
+    p = rng.standard_normal(layout.size("rnn")).astype(np.float32)
+    h_prev, h, dh = (np.tanh(rng.standard_normal(units)).astype(np.float32) for _ in range(3))
+    rt = np.zeros(4 * units * units, np.float32)
+    transpose_recurrent(p, layout.offsets, units, units, rt)
+    answers = []
+    for step in (simple_rnn_backward, simple_rnn_backward_wide):
+        grad, dh_prev, dz = np.zeros_like(p), np.zeros(units, np.float32), np.zeros(6 * units, np.float32)
+        dx = step(p, layout.offsets, 0, units, np.float32(0.7), h_prev, h, dh, grad, dh_prev, dz, rt)
+        answers.append((dx, grad, dh_prev))
+    (dx, grad, dh_prev), (wide_dx, wide_grad, wide_dh_prev) = answers
+    assert dx == wide_dx and grad.any()
+    np.testing.assert_array_equal(grad, wide_grad)
+    np.testing.assert_array_equal(dh_prev, wide_dh_prev)

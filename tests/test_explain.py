@@ -15,143 +15,42 @@ from tests.test_figures import assert_fits_a_phone, subtitle
 T = 6
 
 
-def test_importing_it_loads_no_tensorflow():
+def test_importing_it_loads_no_tensorflow_and_no_numba():
     code = (
         "import sys, fibdash.explain; "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numba')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
 
 
-# --- importance ------------------------------------------------------------------------------------
-
-
-def linear_model(kernel: np.ndarray):
-    """prediction = kernel . window + 0.5: step t moves it by exactly kernel[t] * x_t."""
-    import keras
-
-    inputs = keras.Input((len(kernel), 1))
-    dense = keras.layers.Dense(1)
-    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
-    dense.set_weights([np.asarray(kernel, dtype="float32")[:, None], np.array([0.5], dtype="float32")])
-    return model
-
-
-def windows(samples: int = 40, seed: int = 0) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(0.5, 1.0, (samples, T, 1)).astype("float32")
-
-
-@pytest.mark.parametrize("method", ex.METHODS)
-def test_on_a_model_where_one_step_matters_that_step_ranks_first(method):
-    kernel = np.full(T, 0.01)
-    kernel[2] = 3.0  # step t-4 matters; the others barely
-    X = windows()
-    found = ex.importance(linear_model(kernel), X, method)
-    assert found.shape == (len(X), T)
-    assert (found.argmax(axis=1) == 2).all()
-    # on a linear model both measures are exactly |kernel_t * x_t|
-    np.testing.assert_allclose(found, np.abs(kernel * X[..., 0]), rtol=1e-4)
-
-
-@pytest.mark.parametrize("method", ex.METHODS)
-def test_on_an_attention_model_set_to_look_at_one_step_that_step_ranks_first(method):
-    """The tutorial's attention model with a memoryless RNN (each state sees only its own input) and an
-    attention bias that favours step t-2: the prediction rests on that step, and the weights say so."""
-    from fibdash.models import attention_weights, create_RNN_with_attention
-
-    model = create_RNN_with_attention(2, 1, (T, 1), "tanh")
-    rnn, attention, dense = (model.get_layer(name) for name in ("rnn", "attention", "dense"))
-    rnn.set_weights([np.ones((1, 2)), np.zeros((2, 2)), np.zeros(2)])  # h_t = tanh(x_t): no memory
-    bias = np.full((T, 1), -3.0)
-    bias[-2] = 3.0
-    attention.set_weights([np.zeros((2, 1)), bias])  # weights from the bias alone: 7 times more on t-2
-    dense.set_weights([np.ones((2, 1)), np.zeros(1)])
-    X = windows()
-    weights = attention_weights(model, X)
-    assert (weights.argmax(axis=1) == T - 2).all()
-    found = ex.importance(model, X, method)
-    assert (found.argmax(axis=1) == T - 2).all()
-    explanation = ex.explain(weights, found, found, method)
-    assert explanation.attention_model.mean.argmax() == T - 2
-    assert explanation.median_correlation > 0.5
-
-
-@pytest.mark.parametrize("hidden_units", [2, 16])
-def test_occlusion_gives_exactly_zero_for_values_the_network_cannot_see(monkeypatch, hidden_units):
-    """Values far below float32's resolution next to the biases do not change the prediction: occlusion says
-    so exactly, beside steps that do and however the windows are batched (a prediction's last bits depend
-    on the batch it is computed in); gradient x input does not."""
-    import keras
-
-    from fibdash.models import create_RNN_with_attention
-
-    keras.utils.set_random_seed(0)
-    model = create_RNN_with_attention(hidden_units, 1, (T, 1), "tanh")
-    rnn = model.get_layer("rnn")
-    rnn.set_weights([*rnn.get_weights()[:2], np.full(hidden_units, 0.1)])
-    X = windows(60)
-    X[:, : T // 2] *= 1e-20  # the first half of every window: invisible in float32
-    occluded = ex.importance(model, X, "occlusion")
-    assert (occluded[:, : T // 2] == 0).all()
-    assert (occluded[:, T // 2 :] > 0).all()
-    assert (ex.importance(model, X, "gradient")[:, : T // 2] > 0).all()
-    for windows_per_call in (1, 7):
-        monkeypatch.setattr(ex, "VALUES_PER_CALL", windows_per_call * T)
-        chunked = ex.importance(model, X, "occlusion")
-        assert (chunked[:, : T // 2] == 0).all()
-        np.testing.assert_allclose(chunked, occluded, rtol=1e-4)
-
-
-def test_equal_windows_get_equal_importances_and_zero_steps_none():
-    X = windows(10)
-    X[5:] = X[0]
-    X[:, :2] = 0  # occluding a 0 changes nothing
-    found = ex.importance(linear_model(np.arange(1.0, T + 1)), X)
-    np.testing.assert_array_equal(found[5:], np.broadcast_to(found[0], (5, T)))
-    assert (found[:, :2] == 0).all()
-
-
-def test_importance_refuses_what_it_cannot_measure():
-    model = linear_model(np.ones(T))
-    with pytest.raises(ValueError, match="unknown importance method 'saliency'"):
-        ex.importance(model, windows(), "saliency")
-    with pytest.raises(ValueError, match=r"shape \(samples, time_steps, 1\)"):
-        ex.importance(model, windows()[..., 0])
-
-
-@pytest.fixture(scope="module")
-def trained():
-    """Both models trained briefly, and the data they saw."""
+def test_the_engines_importances_explain_a_trained_pair():
+    """The server's side of what the worker measured: importances of a trained pair, explained in words."""
     from fibdash.data import make_dataset
-    from fibdash.training import train
+    from fibdash.engine.training import train_pair
+    from fibdash.serving import tasks
 
     config = TrainConfig(data=DataConfig(n=80, time_steps=T), epochs=4)
     data = make_dataset(config.data)
-    return data, {kind: train(config, kind, data=data).model for kind in ("rnn", "attention")}
-
-
-@pytest.mark.parametrize("method", ex.METHODS)
-def test_importance_of_trained_models(trained, method):
-    data, models = trained
-    for model in models.values():
-        found = ex.importance(model, data.test_X, method)
-        assert found.shape == (len(data.test_idx), T)
-        assert np.isfinite(found).all() and (found >= 0).all()
-        assert found.any()
-
-
-def test_explain_models_gives_plain_data(trained):
-    data, models = trained
-    explanation = ex.explain_models(models["attention"], models["rnn"], data.test_X)
-    assert explanation.method == ex.DEFAULT_METHOD
-    assert (explanation.windows, explanation.time_steps) == (len(data.test_idx), T)
-    assert explanation.attention.shape == explanation.rnn.mean.shape == (T,)
-    np.testing.assert_allclose(explanation.attention.sum(), 1, rtol=1e-5)
-    copy = pickle.loads(pickle.dumps(explanation))  # what the worker hands the server
-    np.testing.assert_array_equal(copy.correlations, explanation.correlations)
-    assert f"over the {len(data.test_idx)} test windows" in ex.explanation_words(copy, data.config.scaling)
+    pair = tasks.train_pair(config, data.windows(), lambda log: False)
+    assert pair["rnn"].loss_history == train_pair(config, data.windows())["rnn"].loss_history
+    for method in ex.METHODS:
+        attention = pair["attention"]
+        explanation = ex.explain(
+            attention.attention,
+            attention.importance[method],
+            pair["rnn"].importance[method],
+            method,
+            data.test_X,
+        )
+        assert (explanation.windows, explanation.time_steps) == (len(data.test_idx), T)
+        assert explanation.attention.shape == explanation.rnn.mean.shape == (T,)
+        np.testing.assert_allclose(explanation.attention.sum(), 1, rtol=1e-5)
+        copy = pickle.loads(pickle.dumps(explanation))
+        np.testing.assert_array_equal(copy.correlations, explanation.correlations)
+        words = ex.explanation_words(copy, data.config.scaling)
+        assert f"over the {len(data.test_idx)} test windows" in words
 
 
 # --- explain, from arrays --------------------------------------------------------------------------

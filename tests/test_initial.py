@@ -13,7 +13,7 @@ import pytest
 
 from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.engine.initial import initial_weights
-from fibdash.training import build_model, stacked_weights
+from fibdash.keras.models import build_model, named_weights
 from tests.conftest import ROOT
 
 SEEDS = {0: 20, 7: 1, 12345: 4, 2**31 - 1: 300}  # seed: time steps (the attention bias' length)
@@ -27,7 +27,7 @@ QR_ATOL = {"SimpleRNN": 4e-6, "LSTM": 4e-7, "GRU": 4e-7}
 
 
 def keras_weights(config: TrainConfig, kind: str) -> dict[str, np.ndarray]:
-    return {name: stack[0] for name, stack in stacked_weights([build_model(config, kind)]).items()}
+    return named_weights(build_model(config, kind))
 
 
 @pytest.mark.parametrize("units", UNITS)

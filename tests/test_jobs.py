@@ -231,6 +231,6 @@ def test_the_server_finishes_what_the_worker_returns(runner):
     """A job's result is its `finish` of the worker's: the statistics are made in the server."""
     job = runner.submit("n", work.count_epochs, (3, 0.01), "three", "s", finish=lambda count: count * 10)
     assert job.wait(30) and job.state == DONE and job.result == 30 and runner.result("n") == 30
-    broken = runner.submit("b", work.count_epochs, (1, 0.01), "broken finish", "s", finish=lambda count: 1 / 0)
+    broken = runner.submit("b", work.count_epochs, (1, 0.01), "broken", "s", finish=lambda count: 1 / 0)
     assert broken.wait(30) and broken.state == FAILED and "internal error" in broken.error
     assert runner.result("b") is None

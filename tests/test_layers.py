@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from fibdash.layers import Attention
+from fibdash.keras.layers import Attention
 
 
 def reference(x, W, b):

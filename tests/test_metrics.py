@@ -55,11 +55,12 @@ def test_score_and_table():
 
 def diagnosed(config: TrainConfig, kind: str) -> list[str]:
     """`diagnose` of a real training of `config`."""
-    from fibdash.training import train
+    from fibdash.engine.training import train
 
     data = make_dataset(config.data)
-    result = train(config, kind, data=data)
-    return diagnose(result.scores, data, naive_baselines(data), result.loss_history, config)
+    result = train(config, kind, data.windows())
+    scores = score(result.name, data, result.predictions)
+    return diagnose(scores, data, naive_baselines(data), result.loss_history, config)
 
 
 def test_a_diverging_run_is_said_with_its_epoch_and_causes():

@@ -73,8 +73,9 @@ def test_a_new_setting_offers_values_of_its_kind_and_bad_values_are_named(sweep_
 def test_a_sweep_over_the_budget_is_refused(sweep_page):
     app = sweep_page
     app.selectbox(key="sweep2").set_value("hidden_units").run()
-    app.text_input(key="epochs").input("500").run()
+    app.text_input(key="epochs").input("2000").run()
     app.text_input(key="n").input("1474").run()
+    app.text_input(key="hidden_units").input("64").run()
     refusal = said(app, "job", "error")[0]
     assert "This sweep would take" in refusal and "fewer values (it has 6 grid points)" in refusal
     assert app.button(key="run_sweep").disabled and app.jobs() == 0

@@ -72,11 +72,11 @@ def test_typed_numbers_are_read_as_meant_or_refused_with_a_message(app):
     open_page(app, PAGE, n="1e3")
     assert app.text_input(key="n").value == "1000" and "n=1000" in said(app, "configuration")[0]
     app.text_input(key="epochs").input("").run()
-    assert "epochs is empty: type a whole number from 1 to 500" in said(app, "problems", "error")[0]
+    assert "epochs is empty: type a whole number from 1 to 2000" in said(app, "problems", "error")[0]
     app.text_input(key="epochs").input("12.5").run()
     assert "epochs must be a whole number, got '12.5'" in said(app, "problems", "error")[0]
     app.text_input(key="epochs").input("5000").run()
-    assert "epochs must be at most 500, got 5000" in said(app, "problems", "error")[0]
+    assert "epochs must be at most 2000, got 5000" in said(app, "problems", "error")[0]
     assert app.jobs() == 0
 
 

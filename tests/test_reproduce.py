@@ -13,7 +13,7 @@ from tests.conftest import ROOT, metrics, open_page, press, table
 def run_shown(app, tmp_path, out: str | None = None) -> str:
     """Run the command in the page's reproduce block, as a user would paste it; its output."""
     block = app.get_by_key("reproduce").code[0].value.splitlines()
-    assert block[0].startswith("# made with Python ") and "TensorFlow " in block[0] and "Keras " in block[0]
+    assert block[0].startswith("# made with Python ") and "NumPy " in block[0] and "Numba " in block[0]
     command = block[-1].split()
     assert command[:3] == ["python", "-m", "fibdash"]
     if out is not None:  # the page names a file in the working folder: write it to a temporary one

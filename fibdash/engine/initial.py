@@ -1,4 +1,4 @@
-"""The initial weights Keras gives `fibdash.training.build_model`, bit for bit, from NumPy alone.
+"""The initial weights Keras gives `fibdash.keras.models.build_model`, bit for bit, from NumPy alone.
 
 `build_model` seeds Python's `random` (`keras.utils.set_random_seed`, keras/src/utils/rng_utils.py)
 and builds the model. Each layer constructor that makes a random initializer or a dropout

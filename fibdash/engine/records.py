@@ -69,7 +69,7 @@ class Trained:
     attention: np.ndarray | None = None  # (test windows, time_steps) after the last epoch; attention only
     attention_history: AttentionHistory | None = None  # the same after some epochs, where recorded
     importance: dict[str, np.ndarray] = field(default_factory=dict)  # by measure (see explain)
-    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.tasks.versions
+    versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.serving.tasks.versions
 
     @property
     def epochs_run(self) -> int:

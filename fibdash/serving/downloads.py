@@ -19,6 +19,7 @@ from cachetools import LRUCache
 
 from fibdash.engine.records import Trained
 
+PROJECT = Path(__file__).resolve().parents[2]  # the folder that holds the fibdash package
 EXPORT_SECONDS = 180  # TensorFlow's start on a busy shared machine, with room to spare
 _lock = threading.Lock()  # one TensorFlow process at a time: each takes about 700 MB
 _files: LRUCache = LRUCache(maxsize=32)  # by (config, kind): a trained model's config fixes its weights
@@ -39,7 +40,7 @@ def keras_files(models: Sequence[Trained]) -> list[bytes]:
                     [sys.executable, "-m", "fibdash.keras.export"],
                     input=request,
                     capture_output=True,
-                    cwd=Path(__file__).resolve().parents[1],
+                    cwd=PROJECT,
                     timeout=EXPORT_SECONDS,
                     check=True,
                 )

@@ -1,10 +1,13 @@
 """How long a job will take, estimated from its size before it starts, and whether a server runs it.
 
-Training time grows with the optimizer steps, the time steps each step runs through and the
-size of the cell; a study multiplies the arithmetic by its seeds. The estimate is a linear
-model of those sizes whose coefficients were fitted to measured trainings on this project's
-reference machine (2 cores, no GPU) by `benchmarks/calibrate_budget.py`, which writes
-`calibration.json` next to this module. No TensorFlow here: the server estimates, the worker trains.
+A job trains both models over one seed (a pair) or many (a study; a sweep is a study per grid point).
+Its members share out over the worker's threads, so its time is that of its busiest thread, whose
+members' optimizer steps, predictions and per-epoch work the estimate counts; a pair also measures
+what drives each model's predictions. The estimate is linear in those sizes, with coefficients fitted
+by `benchmarks/calibrate_budget.py` to jobs measured on this project's reference machine (2 cores, no
+GPU), each on a quiet machine and beside another busy process, as a server's jobs run beside its
+pages: it aims between the two. They are written to `calibration.json` next to this module. Nothing
+here trains: the server estimates.
 """
 
 from __future__ import annotations
@@ -16,34 +19,55 @@ from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from fibdash.config import MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, MODEL_KINDS, SEED_COUNTS, TrainConfig
-from fibdash.tasks import OCCLUSION_WORK
+from fibdash.config import GATES, MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, SEED_COUNTS, TrainConfig
+from fibdash.serving.tasks import importance_methods, occlusion_work
+from fibdash.serving.worker import worker_threads
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
-GATES = {"SimpleRNN": 1, "GRU": 3, "LSTM": 4}  # weight matrices per cell: its arithmetic per step
-PREDICTED_WINDOWS = MAX_N - 1  # the compiled loop predicts every (padded) window after each epoch
 
 
-def features(config: TrainConfig, seeds: int = 1) -> dict[str, float]:
-    """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds.
+def busiest_thread(seeds: int, threads: int) -> tuple[int, int]:
+    """(attention members, RNN members) the busiest thread trains: the threads take the members in turn
+    as they finish, attention's (the dearer) first, so each gets its share of either kind."""
+    members, attention = -(-2 * seeds // threads), -(-seeds // threads)
+    return attention, members - attention
 
-    Both models of every seed train in one compiled program (`fibdash.training`): one compilation,
-    one loop over the steps, arithmetic for each of its 2 x seeds members. A pair (one seed) also
-    measures what drives each model's predictions (`fibdash.tasks`), by occlusion up to a cap.
-    """
+
+# Sigmoids and activations a cell computes per unit and step: LSTM's i, f, o gates and GRU's z and r
+# are sigmoids whatever the activation, which LSTM applies twice (g and the cell) and the others once.
+_SIGMOIDS, _ACTIVATIONS = {"SimpleRNN": 0, "LSTM": 3, "GRU": 2}, {"SimpleRNN": 1, "LSTM": 2, "GRU": 1}
+_TRANSCENDENTAL = ("tanh", "sigmoid")  # an exponential each; relu and linear are a compare or nothing
+
+
+# A trained window step is a forward and a backward pass, about three forward passes of work; counting
+# it so lets one coefficient per kind of work price trained and predicted steps alike.
+TRAINING = 3.0
+
+
+def features(config: TrainConfig, seeds: int = 1, threads: int | None = None) -> dict[str, float]:
+    """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds on `threads`
+    threads (the worker's by default): work is counted in forward passes of one window step."""
     c = config
-    batches = math.ceil(c.data.n_train / c.batch_size)
-    steps = c.data.time_steps
-    cell = GATES[c.cell] * c.hidden_units * (c.hidden_units + 2)  # multiply-adds per step and window
-    members = len(MODEL_KINDS) * seeds
-    occlusion = c.data.n_test * (steps + 1) * steps * max(c.hidden_units, 2) ** 2
+    attention, rnn = busiest_thread(seeds, threads or worker_threads())
+    steps, units, gates = c.data.time_steps, c.hidden_units, GATES[c.cell]
+    # window steps the busiest thread runs forward: its training (forward and back), then the test
+    # windows after every epoch, then every window once at the end
+    windows = TRAINING * c.epochs * c.data.n_train + c.epochs * c.data.n_test + c.data.n_samples
+    passes = windows * steps * (attention + rnn)
+    exponentials = units * (_SIGMOIDS[c.cell] + _ACTIVATIONS[c.cell] * (c.activation in _TRANSCENDENTAL))
+    cell = gates * units * (units + 2)  # multiply-adds of a step in the cell's kernels
+    pair = seeds == 1
     return {
-        "programs": 1.0,  # compiling the epoch loop of both models
-        "step_time_steps": c.epochs * batches * steps,  # the loop's own iterations
-        "member_time_steps": c.epochs * batches * steps * members,  # each member's work besides its cell
-        "training_arithmetic": c.epochs * batches * steps * c.batch_size * members * cell,
-        "prediction_arithmetic": c.epochs * steps * PREDICTED_WINDOWS * members * cell,
-        "importance": min(occlusion, OCCLUSION_WORK) if seeds == 1 else 0.0,
+        "job": 1.0,
+        "epochs": float(c.epochs),
+        "member_epochs": float(c.epochs * 2 * seeds),  # each epoch's Python work for each member
+        "initial_weights": 2 * seeds * gates * units**2,  # Keras' orthogonal initializer, replayed
+        "steps": passes,
+        "exponentials": passes * exponentials,
+        "arithmetic": passes * cell,
+        "attention": windows * steps * attention * (units + 2),  # its scores, softmax and context
+        "occlusion": occlusion_work(c) / 2 if pair and "occlusion" in importance_methods(c) else 0.0,
+        "gradient_x_input": TRAINING * c.data.n_test * steps * cell if pair else 0.0,
     }
 
 
@@ -78,12 +102,12 @@ def describe_seconds(seconds: float, limit: float | None = None) -> str:
     return f"about {max(1, math.ceil(seconds) if over else round(seconds))} s"
 
 
-# What a user can lower (or raise, for the batch size) to make a job smaller, and its bounds.
+# What a user can lower to make a job smaller, and its bounds.
 _SHRINKABLE: dict[str, tuple[int, int]] = {
     "epochs": (1, MAX_EPOCHS),
     "time_steps": (1, MAX_N - 2),
     "hidden_units": (1, MAX_HIDDEN_UNITS),
-    "seeds": (1, 30),
+    "seeds": (SEED_COUNTS[0], SEED_COUNTS[-1]),
 }
 
 
@@ -102,17 +126,26 @@ def _with(config: TrainConfig, seeds: int, name: str, value: int) -> tuple[Train
 def _largest_within(config: TrainConfig, seeds: int, name: str, budget: float) -> int | None:
     """The largest value of setting `name` below its current one that fits `budget` alone."""
     current = {"seeds": seeds, "time_steps": config.data.time_steps}.get(name) or getattr(config, name)
-    low, _ = _SHRINKABLE[name]
+    values = SEED_COUNTS if name == "seeds" else range(_SHRINKABLE[name][0], current)
+    candidates = [value for value in values if value < current]
     best = None
-    high = current - 1
+    low, high = 0, len(candidates) - 1
     while low <= high:  # the estimate grows with each of these settings: bisect
         middle = (low + high) // 2
-        changed = _with(config, seeds, name, middle)
+        changed = _with(config, seeds, name, candidates[middle])
         if changed is not None and estimate_seconds(*changed) <= budget:
-            best, low = middle, middle + 1
+            best, low = candidates[middle], middle + 1
         else:
             high = middle - 1
     return best
+
+
+def suggestions(config: TrainConfig, budget: float, seeds: int = 1) -> list[tuple[str, int]]:
+    """Each setting that, lowered alone to the value given, makes the job fit `budget`."""
+    names = ["epochs", "time_steps", "hidden_units"] + (["seeds"] if seeds > 1 else [])
+    return [
+        (name, value) for name in names if (value := _largest_within(config, seeds, name, budget)) is not None
+    ]
 
 
 def refusal(config: TrainConfig, budget: float | None, seeds: int = 1, what: str = "training") -> str | None:
@@ -122,12 +155,7 @@ def refusal(config: TrainConfig, budget: float | None, seeds: int = 1, what: str
     seconds = estimate_seconds(config, seeds)
     if seconds <= budget:
         return None
-    names = ["epochs", "time_steps", "hidden_units"] + (["seeds"] if seeds > 1 else [])
-    fits = []
-    for name in names:
-        value = _largest_within(config, seeds, name, budget)
-        if value is not None:
-            fits.append(f"{name} {value}")
+    fits = [f"{name} {value}" for name, value in suggestions(config, budget, seeds)]
     advice = (
         f"Alone, any of these would fit: {', '.join(fits)}."
         if fits

@@ -1,0 +1,147 @@
+"""What the worker process runs for the dashboard: windows in, trained models out.
+
+The server sends these functions to `fibdash.serving.worker` by reference, with plain data: configs,
+the windows to train on (`Windows`, built by the server, which caches datasets) and weights. The
+worker needs nothing but the engine, NumPy and Numba: no scikit-learn, pandas or SciPy, which the
+server has loaded already and uses to score, tabulate and test what comes back. Jobs take a `report`
+callable last: called after every epoch with that epoch's log, it returns True when the job has been
+asked to stop, and the job then returns None at once.
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fibdash.config import GATES, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.engine.records import Trained, Windows
+
+Report = Callable[[Any], bool]
+# Occlusion runs each model once per time step of each test window: past this many multiply-adds
+# (about 2 s on two cores) only gradient x input, one backward pass per window, is measured.
+OCCLUSION_WORK = 2e10
+
+
+def occlusion_work(config: TrainConfig) -> float:
+    """The multiply-adds occlusion of `config`'s test windows takes, both models together."""
+    steps, units = config.data.time_steps, config.hidden_units
+    return 2 * config.data.n_test * (steps + 1) * steps * GATES[config.cell] * units * (units + 2)
+
+
+def importance_methods(config: TrainConfig) -> tuple[str, ...]:
+    """The importance measures a pair of `config` gets: occlusion too, where it is affordable."""
+    return ("occlusion", "gradient") if occlusion_work(config) <= OCCLUSION_WORK else ("gradient",)
+
+
+@dataclass(frozen=True)
+class PointDone:
+    """A sweep's progress between epochs: one more grid point has finished."""
+
+    finished: int  # grid points finished so far
+    points: int  # grid points the sweep trains
+    settings: str  # the point that finished, in words: "scaling=minmax, hidden_units=4"
+
+
+@cache
+def versions() -> dict[str, str]:
+    """What this worker trains with: Python, NumPy, Numba, and the project's revision."""
+    import numba
+
+    try:  # a git checkout (a clone, or Streamlit Community Cloud's) knows its revision
+        revision = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        revision = "unknown"
+    return {"Python": platform.python_version(), "NumPy": np.__version__, "Numba": numba.__version__,
+            "fibdash": revision}  # fmt: skip
+
+
+def warm_up() -> None:
+    """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks."""
+    from fibdash.engine.inference import importance, predict
+    from fibdash.engine.training import train_pair
+
+    config = TrainConfig(data=DataConfig(n=40), epochs=1)
+    rng = np.random.default_rng(0)
+    samples, steps = config.data.n_samples, config.data.time_steps
+    windows = Windows(config.data, rng.random((samples, steps), dtype=np.float32), rng.random(samples),
+                      np.arange(config.data.n_train), np.arange(config.data.n_train, samples))  # fmt: skip
+    for kind, trained in train_pair(config, windows).items():
+        predict(config, kind, trained.weights, windows.X[:1])
+        for method in ("occlusion", "gradient"):
+            importance(config, kind, trained.weights, windows.X[:2], method)
+    versions()
+
+
+def train_pair(config: TrainConfig, windows: Windows, report: Report) -> dict[str, Trained] | None:
+    """Both models of `config`, trained together, with what drives each one's predictions; None if stopped."""
+    from fibdash.engine.inference import importance
+    from fibdash.engine.training import train_pair
+
+    pair = train_pair(config, windows, report)
+    if pair["rnn"].stopped:
+        return None
+    test = windows.X[windows.test_idx]
+    return {
+        kind: replace(
+            trained,
+            importance={
+                method: importance(config, kind, trained.weights, test, method)
+                for method in importance_methods(config)
+            },
+            versions=versions(),
+        )
+        for kind, trained in pair.items()
+    }
+
+
+def train_seeds(
+    config: TrainConfig, windows: Windows, seeds: int, report: Report
+) -> dict[str, list[Trained]] | None:
+    """Both models over seeds 0 .. seeds - 1, all at once; None if stopped."""
+    from fibdash.engine.training import train_seeds
+
+    runs = train_seeds(config, MODEL_KINDS, range(seeds), windows, report)
+    if runs["rnn"][0].stopped:
+        return None
+    return {
+        kind: [replace(run, versions=versions()) for run in kind_runs] for kind, kind_runs in runs.items()
+    }
+
+
+def train_sweep(
+    points: Sequence[tuple[str, TrainConfig, Windows]], seeds: int, report: Report
+) -> list[dict[str, list[Trained]]] | None:
+    """Both models over seeds 0 .. seeds - 1 at every grid point (its settings in words, config and
+    windows), one point after another, each finished point reported; None if stopped."""
+    done = []
+    for settings, config, windows in points:
+        runs = train_seeds(config, windows, seeds, report)
+        if runs is None:
+            return None
+        done.append(runs)
+        report(PointDone(len(done), len(points), settings))
+    return done
+
+
+def what_if(
+    models: Mapping[str, tuple[TrainConfig, Mapping[str, np.ndarray]]], windows: np.ndarray
+) -> dict[str, tuple[np.ndarray, np.ndarray | None]]:
+    """Each trained model's predictions for `windows` (scaled, (samples, time_steps)), with the attention
+    model's weights: {kind: (predictions, weights or None)}. A quick call: one thread, no training."""
+    from fibdash.engine.inference import predict
+
+    return {kind: predict(config, kind, weights, windows) for kind, (config, weights) in models.items()}

@@ -1,0 +1,106 @@
+"""Anything a server's budget lets start must finish: the largest jobs of each kind that a public demo's
+60 s budget accepts, and every suggestion its refusals make, run to their end in a real worker within
+their time limit (twice their estimate). Slow: minutes of training."""
+
+from __future__ import annotations
+
+import pytest
+
+from fibdash.config import FIELDS, SEED_COUNTS, TrainConfig, train_config
+from fibdash.data import make_dataset
+from fibdash.serving import budget, kinds
+from fibdash.serving.jobs import DONE, JobRunner
+from fibdash.serving.tasks import warm_up
+from fibdash.sweep import SWEEPABLE, sweep_grid
+from streamlit_glue.settings import SUGGESTED
+
+pytestmark = pytest.mark.slow
+BUDGET = 60.0
+
+
+@pytest.fixture(scope="module")
+def runner():
+    runner = JobRunner(max_bytes=2**30, warm_up=warm_up)
+    yield runner
+    runner.close()
+
+
+def run(runner: JobRunner, work: kinds.Work) -> None:
+    """Run `work` as a server would, and check it finished within its limit."""
+    assert work.refusal is None, work.refusal
+    job = runner.submit(
+        work.key, work.function, work.args(), work.label, "test", work.limit_seconds, work.finish
+    )
+    assert job.wait(3 * work.limit_seconds) and job.state == DONE, (work.label, job.error)
+    assert job.seconds_running() <= work.limit_seconds
+
+
+def suggested(name: str) -> list:
+    """The values the Sweep page offers for setting `name`."""
+    return [FIELDS[name].parse(value) for value in SUGGESTED[name].split(",")]
+
+
+def largest_seeds(fits) -> int:
+    """The most seeds a study of `fits(seeds)` accepts."""
+    return max(seeds for seeds in SEED_COUNTS if fits(seeds))
+
+
+@pytest.mark.parametrize("name", SWEEPABLE)
+def test_the_largest_sweep_of_each_kind_the_budget_accepts_finishes(runner, name):
+    """The Sweep page's suggested values of each setting, over as many seeds as the budget accepts."""
+    base = TrainConfig()
+    vary = {name: tuple(suggested(name))}
+    grid = sweep_grid(base, vary)
+    points = [(point, make_dataset(point.config.data)) for point in grid]
+    seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, points, BUDGET).refusal is None)
+    run(runner, kinds.sweep(base, vary, seeds, points, BUDGET))
+
+
+def test_the_sweep_pages_cell_by_hidden_units_grid_finishes(runner):
+    """The grid that failed on memory with the TensorFlow engine: 3 cells x 3 sizes, as many seeds as fit."""
+    base, vary = TrainConfig(), {"cell": suggested("cell"), "hidden_units": suggested("hidden_units")}
+    points = [(point, make_dataset(point.config.data)) for point in sweep_grid(base, vary)]
+    seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, points, BUDGET).refusal is None)
+    run(runner, kinds.sweep(base, vary, seeds, points, BUDGET))
+
+
+# Hostile jobs, refused: the largest the widgets allow along several settings.
+HOSTILE = [
+    (
+        {
+            "n": 1474,
+            "time_steps": 1472,
+            "train_fraction": 0.99,
+            "cell": "LSTM",
+            "hidden_units": 128,
+            "epochs": 2000,
+        },
+        1,
+    ),
+    (
+        {
+            "n": 1474,
+            "time_steps": 300,
+            "train_fraction": 0.95,
+            "cell": "LSTM",
+            "hidden_units": 128,
+            "epochs": 2000,
+        },
+        1,
+    ),
+    ({"cell": "GRU", "hidden_units": 128, "time_steps": 300, "n": 1474, "epochs": 2000}, 100),
+]
+
+
+@pytest.mark.parametrize(("changes", "seeds"), HOSTILE)
+def test_every_suggestion_of_a_refusal_runs(runner, changes, seeds):
+    config = train_config(changes)
+    assert budget.refusal(config, BUDGET, seeds) is not None
+    suggestions = budget.suggestions(config, BUDGET, seeds)
+    assert suggestions
+    for name, value in suggestions:
+        smaller = config if name == "seeds" else train_config({**changes, name: value})
+        count = value if name == "seeds" else seeds
+        data = make_dataset(smaller.data)
+        work = kinds.pair(smaller, data, BUDGET) if count == 1 else kinds.study(smaller, count, data, BUDGET)
+        run(runner, work)
