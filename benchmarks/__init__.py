@@ -1,8 +1,8 @@
 """Speed and memory benchmarks; each prints its figures next to a reference measured in the same run.
 
-The speed benchmarks also run the code as it was before fibdash had one training engine
-(`BEFORE`, the last commit with a single-model and a many-seeds loop), from a copy of that
-revision made with `git archive`, so that before and after are measured in the same run.
+The speed benchmarks also run the code as it was before (`BEFORE`, the last revision with the XLA
+training engine on TensorFlow), from a copy of that revision made with `git archive`, so that before
+and after are measured in the same run.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BEFORE = "cd0e478"
+BEFORE = "52dcb80"
 
 
 @contextmanager

@@ -1,14 +1,14 @@
 """Benchmark: a seed study, both models over 10 seeds of the tutorial config, three ways, before and after.
 
-- plain: the plain Keras `fit` loop, one run at a time. At about a minute a run, it measures one
-  run per model (seed 0) and scales the time to the study's 20 runs, and says so.
-- fast:  `train(fast=True)`, one model and one seed at a time, all 20 runs.
-- many:  `run_study`: every seed at once.
-`fast` and `many` run twice: as they were before one engine (revision BEFORE, from a copy of it)
-and as they are. Each run is a subprocess of its own (so each gets its own peak memory figure);
-the runs take turns, round after round. Prints median wall time (training only, TensorFlow's
-import apart), optimizer steps, throughput and peak resident memory per path, the speed-ups,
-and how far each path's test MSEs are from those of this tree's study.
+- plain: Keras' own `fit`, one run at a time. At about a minute a run, it measures one run per
+  model (seed 0) and scales the time to the study's 20 runs, and says so.
+- fast:  the engine's `train`, one model and one seed at a time, all 20 runs.
+- many:  `run_study`: every seed of both models at once.
+`fast` and `many` run twice: as they were with the XLA engine (revision BEFORE, its own script, from
+a copy) and as they are. Each run is a subprocess of its own (so each gets its own peak memory
+figure); the runs take turns, round after round. Prints median wall time (training only, imports
+apart), optimizer steps, throughput and peak resident memory per path, the speed-ups, and how far
+each path's test MSEs are from those of this tree's study.
 
     python -m benchmarks.bench_study [rounds]      (from the repository root; 3 rounds by default)
 """
@@ -32,25 +32,28 @@ def measure(path: str) -> dict:
 
     from fibdash.config import MODEL_KINDS, TrainConfig
     from fibdash.data import make_dataset
+    from fibdash.engine.training import train
     from fibdash.study import run_study
-    from fibdash.training import train
 
     config = TrainConfig()
     data = make_dataset(config.data)
     seeds = range(PLAIN_SEEDS if path == "plain" else SEEDS)
+    train(replace(config, epochs=1), "attention", data.windows())  # the compiled code, from its cache
     started = time.perf_counter()
     if path == "many":
         runs = run_study(config, seeds, data=data).runs
-        test_mse = {kind: [run.scores.test_mse for run in runs[kind]] for kind in MODEL_KINDS}
-        steps = sum(run.steps for kind in MODEL_KINDS for run in runs[kind])
+    elif path == "plain":
+        from fibdash.keras.reference import fit_many
+
+        runs = fit_many(config, MODEL_KINDS, seeds, data)
     else:
-        results = {
-            kind: [train(replace(config, seed=seed), kind, fast=path == "fast", data=data) for seed in seeds]
-            for kind in MODEL_KINDS
+        windows = data.windows()
+        runs = {
+            kind: [train(replace(config, seed=seed), kind, windows) for seed in seeds] for kind in MODEL_KINDS
         }
-        test_mse = {kind: [r.scores.test_mse for r in results[kind]] for kind in MODEL_KINDS}
-        steps = sum(r.steps for kind in MODEL_KINDS for r in results[kind])
     seconds = time.perf_counter() - started
+    test_mse = {kind: [run.test_mse for run in runs[kind]] for kind in MODEL_KINDS}
+    steps = sum(run.steps for kind in MODEL_KINDS for run in runs[kind])
     runs_measured = len(seeds) * len(MODEL_KINDS)
     return {
         "path": path,

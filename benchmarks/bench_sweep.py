@@ -1,15 +1,15 @@
 """Benchmark: a sweep of 2 scalings x 3 hidden sizes, each grid point both models over 10 seeds
 of the tutorial config (n=1200, time_steps=20, 30 epochs, batch size 1): 120 trainings, four ways.
 
-- plain: the plain Keras `fit` loop, one run at a time. At about a minute a run, it measures two
-  runs (both models, seed 0, at the first grid point) and scales the time to the 120, and says so.
+- plain: Keras' own `fit`, one run at a time. At about a minute a run, it measures two runs (both
+  models, seed 0, at the first grid point) and scales the time to the 120, and says so.
 - local: `run_sweep` in one process, grid points one after another (`python -m fibdash sweep`).
 - jobs2: `run_sweep` with grid points in 2 local processes (`--jobs 2`).
 - ray2:  `run_sweep` with grid points as Ray tasks on a local Ray of 2 CPUs, started beforehand
   as a cluster would be (`--ray`; needs requirements-ray.txt, else skipped).
 
-Each path runs in its own fresh process and is timed from the sweep's call: TensorFlow's import
-and XLA compilation, in every process that trains, are part of the wall time. Prints one JSON
+Each path runs in its own fresh process and is timed from the sweep's call: every process that
+trains loads the engine's compiled code from its cache within that time. Prints one JSON
 line per path, then wall time, trainings per second, the speed-ups, and whether the test MSEs of
 the sweep paths are the same numbers.
 
@@ -35,12 +35,14 @@ def measure(path: str) -> dict:
 
     base = TrainConfig()
     if path == "plain":
+        from fibdash.data import make_dataset
+        from fibdash.keras.reference import fit_many
         from fibdash.sweep import sweep_grid
-        from fibdash.training import train
 
         config = sweep_grid(base, VARY)[0].config
         started = time.perf_counter()
-        test_mse = [train(config, kind, fast=False).scores.test_mse for kind in MODEL_KINDS]
+        runs = fit_many(config, MODEL_KINDS, [0], make_dataset(config.data))
+        test_mse = [runs[kind][0].test_mse for kind in MODEL_KINDS]
         return {
             "path": path,
             "trainings": len(MODEL_KINDS),

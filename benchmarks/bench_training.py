@@ -1,14 +1,15 @@
-"""Benchmark: the tutorial's pair of models, plain Keras `fit` loop against fibdash's fast paths.
+"""Benchmark: the tutorial's pair of models (n=1200, time_steps=20, 30 epochs, batch size 1), training only.
 
-Trains both models of the tutorial config (n=1200, time_steps=20, 30 epochs, batch size 1)
-each way in its own subprocess (so each gets its own peak memory figure), and times the
-training only, TensorFlow's import apart:
-- plain:  Keras' `fit`, `train(fast=False)` for each model, the reference;
-- before: the fast path as it was before one engine (revision BEFORE, run from a copy of it);
-- fast:   `train()` for each model, as the command line and the Train page call it;
-- pair:   `train_pair()`, both models at once.
-The paths take turns, round after round; medians are printed, with the speed-up over the
-plain loop and of each fast path over `before`.
+Each path runs in its own subprocess, round after round, and reports its training seconds (imports
+apart), optimizer steps, test MSEs and peak memory:
+- keras:  Keras' own `fit`, one model after the other (`fibdash.keras.reference`), the reference;
+- before: the XLA engine as it was before the Numba one (revision BEFORE, its own script, from a copy);
+- engine: `train_pair`, both models at once, with its compiled code in the cache;
+- floor:  benchmarks/floor.c, both networks as one fused C loop written for this configuration only,
+          compiled with the system's C compiler (`cc -O2`) and fed the same windows, order and
+          initial weights: the physical floor of this training on this machine.
+Then the compile cost: the engine's first training in a fresh process with an empty Numba cache (as
+on a new Streamlit Community Cloud container), and in the next process, with that cache present.
 
     python -m benchmarks.bench_training [rounds]      (from the repository root; 3 rounds by default)
 """
@@ -16,9 +17,16 @@ plain loop and of each fast path over `before`.
 from __future__ import annotations
 
 import json
+import os
 import resource
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
+
+import numpy as np
 
 from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
 
@@ -26,21 +34,100 @@ from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
 def measure(path: str) -> dict:
     """Train both models one way; report seconds (training only), steps, test MSEs and peak RSS."""
     from fibdash.config import MODEL_KINDS, TrainConfig
-    from fibdash.training import train, train_pair
+    from fibdash.data import make_dataset
 
     config = TrainConfig()
-    started = time.perf_counter()
-    if path == "pair":
-        results = list(train_pair(config).values())
+    data = make_dataset(config.data)
+    if path == "keras":
+        from fibdash.keras.reference import fit_many
+
+        started = time.perf_counter()
+        runs = fit_many(config, MODEL_KINDS, [config.seed], data=data)
+        results = [runs[kind][0] for kind in MODEL_KINDS]
     else:
-        results = [train(config, kind, fast=path == "fast") for kind in MODEL_KINDS]
+        from fibdash.engine.training import train_pair
+
+        train_pair(replace_epochs(config, 1), data=data)  # loads the compiled code from its cache
+        started = time.perf_counter()
+        results = list(train_pair(config, data=data).values())
     return {
-        "path": path,
         "seconds": time.perf_counter() - started,
         "steps": sum(r.steps for r in results),
-        "test_mse": [r.scores.test_mse for r in results],
+        "test_mse": [r.test_mse for r in results],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def replace_epochs(config, epochs: int):
+    from dataclasses import replace
+
+    return replace(config, epochs=epochs)
+
+
+def floor_input() -> bytes:
+    """The floor program's input: the engine's windows, window order and initial weights, as bytes."""
+    from fibdash.config import TrainConfig
+    from fibdash.data import make_dataset
+    from fibdash.engine.initial import initial_weights
+    from fibdash.engine.network import Layout
+
+    config = TrainConfig()
+    data = make_dataset(config.data)
+    c = config.data
+    rng = np.random.default_rng(config.seed)
+    rows = np.concatenate([data.train_idx[rng.permutation(c.n_train)] for _ in range(config.epochs)])
+    layout = Layout(config.cell, config.hidden_units, c.time_steps)
+    head = np.array([len(data.y), c.time_steps, config.hidden_units, c.n_train, config.epochs, c.n_test])
+    parts = [
+        head.astype(np.int32),
+        data.X[..., 0].astype(np.float32),
+        data.y.astype(np.float32),
+        rows.astype(np.int32),
+        data.test_idx.astype(np.int32),
+        np.array([config.learning_rate], np.float32),
+        *(layout.flat(initial_weights(config, kind), kind) for kind in ("rnn", "attention")),
+    ]
+    return b"".join(np.ascontiguousarray(part).tobytes() for part in parts)
+
+
+def floor(program: Path, data: bytes) -> dict:
+    out = subprocess.run([str(program)], input=data, capture_output=True, check=True).stdout.decode().split()
+    # lines: "rnn SECONDS TEST_MSE", "attention SECONDS TEST_MSE"
+    seconds = float(out[1]) + float(out[4])
+    return {
+        "seconds": seconds,
+        "steps": 2 * 30 * 826,
+        "test_mse": [float(out[2]), float(out[5])],
+        "peak_rss_mb": 0,
+    }
+
+
+def compile_seconds() -> tuple[float, float]:
+    """The engine's first tutorial pair in a fresh process: with an empty Numba cache, then with it."""
+    script = (
+        "import time; t = time.perf_counter(); from fibdash.engine.training import train_pair; "
+        "from fibdash.config import TrainConfig; train_pair(TrainConfig(epochs=1)); "
+        "print(time.perf_counter() - t)"
+    )
+    cache = tempfile.mkdtemp(prefix="fibdash-numba-")
+    try:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+        times = [
+            float(
+                subprocess.run(
+                    [sys.executable, "-c", script],
+                    cwd=ROOT,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(2)
+        ]
+    finally:
+        shutil.rmtree(cache)
+    return times[0], times[1]
 
 
 def main() -> None:
@@ -48,29 +135,45 @@ def main() -> None:
         print(json.dumps(measure(sys.argv[1])))
         return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
-    runs: dict[str, list[dict]] = {"plain": [], "before": [], "fast": [], "pair": []}
-    with revision_tree() as before_tree:
+    runs: dict[str, list[dict]] = {"keras": [], "before": [], "engine": [], "floor": []}
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    with revision_tree() as before_tree, tempfile.TemporaryDirectory() as folder:
+        program = Path(folder) / "floor"
+        if compiler:
+            subprocess.run(
+                [compiler, "-O2", "-o", str(program), str(ROOT / "benchmarks" / "floor.c"), "-lm"], check=True
+            )
+            data = floor_input()
         for _ in range(rounds):
-            for label, tree, path in [
-                ("plain", ROOT, "plain"),
-                ("before", before_tree, "fast"),  # that revision's own script, same interface
-                ("fast", ROOT, "fast"),
-                ("pair", ROOT, "pair"),
-            ]:
-                out = run_process([sys.executable, "-m", "benchmarks.bench_training", path], tree)
-                runs[label].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "keras"], ROOT)
+            runs["keras"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+            # that revision's own script: its "pair" path times its train_pair, as "engine" here
+            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "pair"], before_tree)
+            runs["before"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "engine"], ROOT)
+            runs["engine"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+            if compiler:
+                runs["floor"].append(floor(program, data))
+    if not runs["floor"]:
+        del runs["floor"]
+        print("no C compiler (cc, gcc): the floor is not measured")
     seconds = {label: median([run["seconds"] for run in label_runs]) for label, label_runs in runs.items()}
-    print(f"Tutorial pair, training only, median of {rounds} rounds")
-    header = f"{'path':<7} {'seconds':>8} {'steps':>7} {'peak RSS MB':>12} {'x plain':>8}"
+    print(f"Tutorial pair, training only, median of {rounds} rounds ({os.cpu_count()} CPUs)")
+    header = f"{'path':<7} {'seconds':>8} {'steps':>7} {'peak RSS MB':>12} {'x keras':>8}"
     print(f"{header}  test MSE (rnn, attention)")
     for label, label_runs in runs.items():
         rss = median([run["peak_rss_mb"] for run in label_runs])
-        mses = ", ".join(f"{m:.3e}" for m in label_runs[-1]["test_mse"])
-        steps, speed_up = label_runs[-1]["steps"], seconds["plain"] / seconds[label]
-        print(f"{label:<7} {seconds[label]:>8.2f} {steps:>7} {rss:>12.0f} {speed_up:>7.1f}x  {mses}")
+        mses = ", ".join(f"{m:.4e}" for m in label_runs[-1]["test_mse"])
+        steps, speed_up = label_runs[-1]["steps"], seconds["keras"] / seconds[label]
+        print(f"{label:<7} {seconds[label]:>8.3f} {steps:>7} {rss:>12.0f} {speed_up:>7.0f}x  {mses}")
+    print(f"engine vs Keras fit: {seconds['keras'] / seconds['engine']:.0f}x (target: at least 500x)")
+    print(f"engine vs revision {BEFORE}'s XLA engine: {seconds['before'] / seconds['engine']:.1f}x faster")
+    if "floor" in seconds:
+        print(f"engine / C floor: {seconds['engine'] / seconds['floor']:.2f} (target: within 2)")
+    first, cached = compile_seconds()
     print(
-        f"before / fast: {seconds['before'] / seconds['fast']:.2f}x, before / pair: "
-        f"{seconds['before'] / seconds['pair']:.2f}x (above 1: faster than revision {BEFORE})"
+        f"the first tutorial pair in a fresh process: {first:.1f} s with an empty compile cache, "
+        f"{cached:.2f} s with it"
     )
 
 
