@@ -30,10 +30,10 @@ def measure(path: str) -> dict:
     """Run the study's trainings one way; report seconds (training only), steps, test MSEs, peak RSS."""
     from dataclasses import replace
 
+    from fibdash.analysis.study import run_study
     from fibdash.config import MODEL_KINDS, TrainConfig
     from fibdash.data import make_dataset
     from fibdash.engine.training import train
-    from fibdash.study import run_study
 
     config = TrainConfig()
     data = make_dataset(config.data)

@@ -35,9 +35,9 @@ def measure(path: str) -> dict:
 
     base = TrainConfig()
     if path == "plain":
+        from fibdash.analysis.sweep import sweep_grid
         from fibdash.data import make_dataset
         from fibdash.keras.reference import fit_many
-        from fibdash.sweep import sweep_grid
 
         config = sweep_grid(base, VARY)[0].config
         started = time.perf_counter()
@@ -50,7 +50,7 @@ def measure(path: str) -> dict:
             "test_mse": test_mse,
         }
 
-    from fibdash.sweep import in_processes, on_ray, run_sweep, start_ray
+    from fibdash.analysis.sweep import in_processes, on_ray, run_sweep, start_ray
 
     runner = None
     if path == "jobs2":

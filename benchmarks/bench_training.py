@@ -47,9 +47,9 @@ def measure(path: str) -> dict:
     else:
         from fibdash.engine.training import train_pair
 
-        train_pair(replace_epochs(config, 1), data=data)  # loads the compiled code from its cache
+        train_pair(replace_epochs(config, 1), data.windows())  # loads the compiled code from its cache
         started = time.perf_counter()
-        results = list(train_pair(config, data=data).values())
+        results = list(train_pair(config, data.windows()).values())
     return {
         "seconds": time.perf_counter() - started,
         "steps": sum(r.steps for r in results),

@@ -30,11 +30,11 @@ from collections.abc import Iterator
 import numpy as np
 from scipy.optimize import nnls
 
+from fibdash.analysis.sweep import sweep_grid
 from fibdash.config import TrainConfig, train_config
 from fibdash.data import make_dataset
 from fibdash.serving import budget, tasks
 from fibdash.serving.jobs import DONE, JobRunner
-from fibdash.sweep import sweep_grid
 
 # (what changes from the tutorial config, seeds): 1 seed is a Train-page pair, more a study.
 JOBS: list[tuple[dict, int]] = [

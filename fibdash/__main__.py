@@ -14,10 +14,11 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from fibdash.analysis.sweep import Runner
 from fibdash.config import (
     FIELDS,
     MODEL_KINDS,
@@ -28,9 +29,6 @@ from fibdash.config import (
     option,
     train_config,
 )
-
-if TYPE_CHECKING:
-    from fibdash.sweep import Runner
 
 ENGINES = ("numba", "keras")
 JOBS_HELP = (
@@ -53,7 +51,16 @@ def _option_type(parse: Callable[[str], Any]) -> Callable[[str], Any]:
 
 
 def add_field_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -> None:
-    """One option per field, read and checked by the field itself; its default is the tutorial's."""
+    """One option per field, read and checked by the field itself; its default is the tutorial's; and the
+    options of a series from a CSV file."""
+    files = parser.add_argument_group("your own series")
+    files.add_argument(
+        "--csv", type=Path, metavar="PATH", help="a CSV file (UTF-8 text): its column is the series"
+    )
+    files.add_argument("--column", help="the file's column to use (default: its first numeric column)")
+    files.add_argument(
+        "--sha256", help="the file's SHA-256, checked before anything trains (the app's commands name it)"
+    )
     for name in names:
         field = FIELDS[name]
         parser.add_argument(
@@ -67,8 +74,21 @@ def add_field_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The config of the parsed options, by field name; fields without an option keep their default."""
-    return train_config({name: value for name, value in vars(args).items() if name in FIELDS})
+    """The config of the parsed options, by field name; fields without an option keep their default.
+    `--csv` makes the series that file's column. ValueError says what cannot be used."""
+    values = {name: value for name, value in vars(args).items() if name in FIELDS}
+    if args.csv is None:
+        if args.column is not None or args.sha256 is not None:
+            raise ValueError("--column and --sha256 go with --csv")
+        return train_config(values)
+    from fibdash.csv_file import read_csv_file
+
+    if values["series"] not in ("csv", FIELDS["series"].default):
+        raise ValueError(f"--csv is the series: it cannot go with --series {values['series']}")
+    upload = read_csv_file(args.csv, args.column)
+    if args.sha256 is not None and args.sha256.lower() != upload.sha256:
+        raise ValueError(f"{args.csv} has SHA-256 {upload.sha256}, not {args.sha256}: it is another file")
+    return train_config({**values, "series": "csv"}, upload)
 
 
 def print_progress(log) -> None:
@@ -82,12 +102,12 @@ def print_progress(log) -> None:
 
 
 def run(config: TrainConfig, engine: str) -> None:
+    from fibdash.analysis.metrics import autoregression, diagnose, naive_baselines, score, scores_table
     from fibdash.data import make_dataset
     from fibdash.engine.summary import summary_rows
-    from fibdash.metrics import diagnose, naive_baselines, score, scores_table
 
     data = make_dataset(config.data)
-    print(f"{config}\n{data.config.n_train} training and {data.config.n_test} test windows")
+    print(f"{config.describe()}\n{data.config.n_train} training and {data.config.n_test} test windows")
     if engine == "keras":  # the tutorial's own loop, Keras' fit: the reference, about a minute a model
         from fibdash.keras.reference import fit_many
 
@@ -105,6 +125,7 @@ def run(config: TrainConfig, engine: str) -> None:
     baselines = naive_baselines(data)
     scores = [score(r.name, data, r.predictions) for r in results]
     table = scores_table(scores + baselines)
+    print(autoregression(data).describe(data))
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print(table.to_string(index=False))
     for r, scored in zip(results, scores, strict=True):  # what the pages warn of, such as a diverged training
@@ -113,9 +134,9 @@ def run(config: TrainConfig, engine: str) -> None:
 
 
 def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
+    from fibdash.analysis.metrics import diverged_seeds
+    from fibdash.analysis.study import run_study, summary_table, verdict
     from fibdash.data import make_dataset
-    from fibdash.metrics import diverged_seeds
-    from fibdash.study import run_study, summary_table, verdict
 
     print(f"Study of both models over seeds 0..{seeds - 1} of: {config.describe(with_seed=False)}")
     print(f"Loss and test MSE per epoch are medians over the {seeds} seeds.")
@@ -144,7 +165,7 @@ def sweep(
     where: str,
 ) -> None:
     """Run the sweep, appending each grid point's rows to `out` as it finishes; `done`: `out`'s rows."""
-    from fibdash.sweep import finished_points, fixed_settings, point_verdict, run_sweep, sweep_grid
+    from fibdash.analysis.sweep import finished_points, fixed_settings, point_verdict, run_sweep, sweep_grid
 
     grid = sweep_grid(config, vary)
     resumed = len(finished_points(done, grid, seeds)) if done is not None else 0
@@ -213,7 +234,7 @@ def parse_config(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argp
 
 
 def sweep_parser() -> argparse.ArgumentParser:
-    from fibdash.sweep import SWEEPABLE, parse_vary
+    from fibdash.analysis.sweep import SWEEPABLE, parse_vary
 
     parser = argparse.ArgumentParser(
         prog="python -m fibdash sweep",
@@ -248,7 +269,7 @@ def sweep_parser() -> argparse.ArgumentParser:
 
 
 def sweep_main(argv: list[str]) -> None:
-    from fibdash.sweep import finished_points, in_processes, on_ray, sweep_grid
+    from fibdash.analysis.sweep import finished_points, in_processes, on_ray, sweep_grid
 
     parser = sweep_parser()
     args = parser.parse_args(argv)
@@ -295,8 +316,8 @@ def main(argv: list[str] | None = None) -> None:
 if __name__ == "__main__":
     main(sys.argv[1:])
     if sys.argv[1:2] != ["sweep"]:  # a sweep may have started Ray or processes: they stop at exit
-        # All is printed and written. The interpreter's teardown would take about a second more,
-        # TensorFlow's destructors mostly, for nothing a finished command needs: leave without it.
+        # All is printed and written. The interpreter's teardown (and, after --engine keras,
+        # TensorFlow's destructors) takes time a finished command does not need: leave without it.
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)

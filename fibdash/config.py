@@ -8,18 +8,26 @@ No TensorFlow here: pages that only read configs stay light.
 from __future__ import annotations
 
 import math
+import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
 
-# The series starts 1, 2, 3, 5, ...: value i is F(i + 2). F(1476), value 1474, is the last
-# finite float64; stopping at n = 1474 keeps the number after the series finite as well, so
-# the Fibonacci rule (sum of the last two values) can never overflow.
-MAX_N = 1474
-# Unscaled values reach the networks as float32, whose largest value 3.4e38 lies between
-# the 185th and 186th number of the series.
-MAX_N_UNSCALED = 185
+from fibdash.series import (
+    FIBONACCI_MAX_N_UNSCALED,
+    FLOAT32_MAX,
+    MAX_N,
+    SERIES,
+    SERIES_WHAT,
+    Upload,
+    most_values,
+)
+
+# Series whose values are all above 0, so that log-minmax can take their logarithms (a CSV is looked at).
+POSITIVE_SERIES = ("fibonacci", "mackey-glass", "co2")
+# A dataset's windows hold (n - time_steps) x time_steps values: at most this many (4 MB in float32).
+MAX_WINDOW_VALUES = 1_000_000
 SCALINGS = ("minmax", "none", "log-minmax")
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in each cell's kernels
@@ -164,15 +172,25 @@ FIELDS: dict[str, Field] = {
     f.name: f
     for f in (
         Field(
+            "series",
+            "Series",
+            "data",
+            str,
+            "fibonacci",
+            "What the models learn to continue. "
+            + " ".join(f"{name}: {what}" for name, what in SERIES_WHAT.items()),
+            choices=SERIES,
+        ),
+        Field(
             "n",
-            "Fibonacci numbers n",
+            "Values n",
             "data",
             int,
             1200,
-            "How many numbers of the series 1, 2, 3, 5, ... to use.",
+            "How many values of the series to use, from its start (Fibonacci: at most 1474).",
             low=3,
             high=MAX_N,
-            high_why="Fibonacci numbers overflow float64 beyond it",
+            high_why="longer series make windows too large for a shared server",
         ),
         Field(
             "time_steps",
@@ -294,16 +312,28 @@ def check_seeds(seeds: Sequence[int]) -> list[int]:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """Which series and windows to build; the defaults are the tutorial's."""
+    """Which series and windows to build; the defaults are the tutorial's.
+
+    `upload` is the column of a visitor's file that series "csv" is, and is None for every other series.
+    """
 
     n: int = FIELDS["n"].default
     time_steps: int = FIELDS["time_steps"].default
     train_fraction: float = FIELDS["train_fraction"].default
     scaling: str = FIELDS["scaling"].default
     split_seed: int = 13
+    series: str = FIELDS["series"].default
+    upload: Upload | None = None
 
     def __post_init__(self) -> None:
-        FIELDS["n"].check(self.n)
+        FIELDS["series"].check(self.series)
+        if (self.series == "csv") != (self.upload is not None):
+            raise ValueError(
+                "series csv needs a file: upload one on the Dataset page, or give --csv"
+                if self.upload is None
+                else f"a file goes with series csv only, not with {self.series}"
+            )
+        FIELDS["n"].check(self.n, *most_values(self.series, self.upload))
         FIELDS["time_steps"].check(
             self.time_steps, self.n - 2, f"n = {self.n} must leave at least one training and one test window"
         )
@@ -315,10 +345,39 @@ class DataConfig:
                 f"train_fraction {self.train_fraction} of {self.n_samples} windows leaves no training "
                 "window: raise train_fraction or n, or lower time_steps"
             )
+        if self.n_samples * self.time_steps > MAX_WINDOW_VALUES:
+            raise ValueError(
+                f"{self.n_samples} windows of {self.time_steps} time steps hold "
+                f"{self.n_samples * self.time_steps:,} values, and at most {MAX_WINDOW_VALUES:,} fit a "
+                "shared server: lower n or time_steps"
+            )
+        if self.scaling == "log-minmax" and self.lowest() <= 0:
+            raise ValueError(
+                f"log-minmax scaling takes logarithms, so every value must be above 0, but the {self.series} "
+                f"series goes down to {self.lowest():.3g}: choose minmax or none"
+            )
 
-    def describe(self) -> str:
+    def lowest(self) -> float:
+        """The series' smallest value, or 1 for a built-in series whose values are all above 0."""
+        if self.series in POSITIVE_SERIES:
+            return 1.0
+        if self.upload is not None:
+            return float(self.upload.values[: self.n].min())
+        return -1.0  # the noisy sine's values go below 0 as surely as its sine does
+
+    def describe(self, public: bool = False) -> str:
+        """The config in words; `public`: for every visitor of a server, so a file is not named."""
+        source = ""
+        if self.upload is not None:
+            source = (
+                f"an uploaded file (SHA-256 {self.upload.sha256[:12]}), "
+                if public
+                else f"your file {self.upload.describe()}, "
+            )
+        elif self.series != FIELDS["series"].default:
+            source = f"series {self.series}, "
         return (
-            f"n={self.n}, time_steps={self.time_steps}, train fraction {self.train_fraction:g}, "
+            f"{source}n={self.n}, time_steps={self.time_steps}, train fraction {self.train_fraction:g}, "
             f"{self.scaling} scaling"
         )
 
@@ -355,24 +414,33 @@ class TrainConfig:
             FIELDS[name].check(getattr(self, name))
         n_train = self.data.n_train
         FIELDS["batch_size"].check(self.batch_size, n_train, f"there are {n_train} training windows")
-        if self.data.scaling == "none" and self.data.n > MAX_N_UNSCALED:
+        if self.data.scaling != "none":
+            return
+        if self.data.series == "fibonacci" and self.data.n > FIBONACCI_MAX_N_UNSCALED:
             raise ValueError(
-                f"with scaling 'none', n must be at most {MAX_N_UNSCALED}: larger Fibonacci "
+                f"with scaling 'none', n must be at most {FIBONACCI_MAX_N_UNSCALED}: larger Fibonacci "
                 "numbers overflow float32, the networks' number type; choose minmax or "
                 "log-minmax scaling, or lower n"
             )
+        if self.data.upload is not None and abs(self.data.upload.values[: self.data.n]).max() > FLOAT32_MAX:
+            raise ValueError(
+                "with scaling 'none' the values must fit float32, the networks' number type (at most "
+                f"{FLOAT32_MAX:.3g} in size); choose minmax scaling"
+            )
 
-    def describe(self, with_seed: bool = True) -> str:
-        """The config in words; without the seed, what every seed of a study shares."""
+    def describe(self, with_seed: bool = True, public: bool = False) -> str:
+        """The config in words; without the seed, what every seed of a study shares; `public`, for
+        every visitor of a server (a file is not named)."""
         return (
-            f"{self.data.describe()}; {self.cell}({self.hidden_units}), {self.activation}, "
+            f"{self.data.describe(public)}; {self.cell}({self.hidden_units}), {self.activation}, "
             f"{self.epochs} epochs, batch {self.batch_size}, learning rate {self.learning_rate:g}"
             + (f", seed {self.seed}" if with_seed else "")
         )
 
 
-def train_config(values: Mapping[str, Any]) -> TrainConfig:
+def train_config(values: Mapping[str, Any], upload: Upload | None = None) -> TrainConfig:
     """The config of `values`, by field name (see FIELDS): defaults for missing ones, "seeds" ignored.
+    `upload` is the file series "csv" is; it is left out for any other series.
 
     Raises ValueError for an unknown name or a value the configs refuse, with their message.
     """
@@ -382,7 +450,14 @@ def train_config(values: Mapping[str, Any]) -> TrainConfig:
     given = {name: values[name] for name in values if name != "seeds"}
     data = {name: value for name, value in given.items() if FIELDS[name].section == "data"}
     training = {name: value for name, value in given.items() if FIELDS[name].section == "training"}
+    if data.get("series") == "csv":
+        data["upload"] = upload
     return TrainConfig(data=DataConfig(**data), **training)
+
+
+def setting(config: TrainConfig, name: str) -> Any:
+    """The value of the setting `name` (of FIELDS, but "seeds") in `config`."""
+    return getattr(config.data if FIELDS[name].section == "data" else config, name)
 
 
 # The settings each command takes, one option per field of the registry.
@@ -402,7 +477,6 @@ def _option_text(value: Any) -> str:
 def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
     """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
     `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
-    values = {**asdict(config.data), **asdict(config)}
     if vary is None and seeds is None:
         words, names = ["python -m fibdash"], TRAIN_OPTIONS
     else:
@@ -411,9 +485,14 @@ def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, 
         for name, swept in (vary or {}).items():
             words.append(f"--vary {name}={','.join(map(_option_text, swept))}")
         words.append(f"--seeds {seeds}")
+    upload = config.data.upload
+    if upload is not None:  # --csv says the series, the file and its column; --sha256 checks the file's bytes
+        names = tuple(name for name in names if name != "series")
+        words += [f"--csv {shlex.quote(upload.file_name)}", f"--column {shlex.quote(upload.column)}"]
+        words.append(f"--sha256 {upload.sha256}")
     words += [
-        f"{option(name)} {_option_text(values[name])}"
+        f"{option(name)} {_option_text(setting(config, name))}"
         for name in names
-        if values[name] != FIELDS[name].default
+        if setting(config, name) != FIELDS[name].default
     ]
     return " ".join(words)

@@ -1,4 +1,4 @@
-"""The tutorial's Fibonacci data: the series, its scaling, and shuffled windows.
+"""The data: a series (`fibdash.series`), its scaling, and shuffled windows, as the tutorial makes them.
 
 `get_fib_seq` and `get_fib_XY` keep the tutorial's names, arguments and return values;
 `DataConfig` and `make_dataset` are the typed API the dashboard uses. Both share one code path.
@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fibdash.config import MAX_N, SCALINGS, DataConfig, check_choice, check_int
+from fibdash.config import SCALINGS, DataConfig, check_choice
 from fibdash.engine.records import Windows
+from fibdash.series import fibonacci, series_values, units, value_name
 
 
 @dataclass(frozen=True, eq=False)
@@ -25,14 +26,24 @@ class Dataset:
     """
 
     config: DataConfig
-    series: np.ndarray  # (n,) Fibonacci values
+    series: np.ndarray  # (n,) the series' values
     scaled: np.ndarray  # (n,) the series after scaling
     X: np.ndarray
     y: np.ndarray
     positions: np.ndarray
     train_idx: np.ndarray  # rows of X, in the tutorial's shuffled order
     test_idx: np.ndarray
-    scaler: Any  # a fitted sklearn transformer: (n, 1) Fibonacci values <-> scaled values
+    scaler: Any  # a fitted sklearn transformer: (n, 1) values of the series <-> scaled values
+
+    @property
+    def units(self) -> str:
+        """What the series' values are measured in, for sentences: "Fibonacci units", "ppm"."""
+        return units(self.config.series, self.config.upload)
+
+    @property
+    def value_name(self) -> str:
+        """A value of the series in a word, for column names and axes: "Fibonacci", a CSV column's name."""
+        return value_name(self.config.series, self.config.upload)
 
     @property
     def train_X(self) -> np.ndarray:
@@ -63,7 +74,7 @@ class Dataset:
         return Windows(self.config, X, self.y, self.train_idx, self.test_idx)
 
     def to_original(self, values: np.ndarray) -> np.ndarray:
-        """Scaled values of any shape back to Fibonacci units."""
+        """Scaled values of any shape back to the series' own units."""
         import sklearn  # loaded already: it fitted the scaler
 
         values = np.asarray(values, dtype=np.float64)
@@ -73,20 +84,9 @@ class Dataset:
             return self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
 
     def to_scaled(self, values: np.ndarray) -> np.ndarray:
-        """Fibonacci values of any shape to the scaled units the networks see."""
+        """Values of the series' units, of any shape, to the scaled units the networks see."""
         values = np.asarray(values, dtype=np.float64)
         return self.scaler.transform(values.reshape(-1, 1)).reshape(values.shape)
-
-
-def fibonacci(n: int) -> np.ndarray:
-    """The first n numbers of the tutorial's series: 1, 2, 3, 5, 8, ..."""
-    check_int("n", n, 1, MAX_N, "Fibonacci numbers overflow float64 beyond it")
-    seq = np.empty(n)
-    previous, current = 0.0, 1.0
-    for i in range(n):
-        previous, current = current, previous + current
-        seq[i] = current
-    return seq
 
 
 def make_scaler(scaling: str) -> Any:
@@ -105,7 +105,7 @@ def make_scaler(scaling: str) -> Any:
 
 def make_dataset(config: DataConfig) -> Dataset:
     """Build the series, scale it, cut it into windows and split them as the tutorial does."""
-    series = fibonacci(config.n)
+    series = series_values(config.series, config.n, config.upload)
     scaler = make_scaler(config.scaling)
     scaled = scaler.fit_transform(series.reshape(-1, 1)).ravel()
     steps = config.time_steps
@@ -133,7 +133,7 @@ def windows_frame(data: Dataset) -> pd.DataFrame:
     """Every window as a row, training rows first in the tutorial's shuffled order, then test rows.
 
     Columns: the target's index in the series, the split, the scaled inputs `t-T` .. `t-1`,
-    the scaled target, and the target in Fibonacci units.
+    the scaled target, and the target in the series' units.
     """
     rows = np.concatenate([data.train_idx, data.test_idx])
     steps = data.config.time_steps
@@ -141,20 +141,21 @@ def windows_frame(data: Dataset) -> pd.DataFrame:
     frame.insert(0, "split", np.where(data.is_train[rows], "train", "test"))
     frame.insert(0, "target index", data.positions[rows])
     frame["target"] = data.y[rows]
-    frame["target (Fibonacci)"] = data.series[data.positions[rows]]
+    frame[f"target ({data.value_name})"] = data.series[data.positions[rows]]
     return frame
 
 
 def scale_note(data: Dataset) -> str:
-    """What an error on the scaled axis means in Fibonacci units, for the current scaling."""
+    """What an error on the scaled axis means in the series' units, for the current scaling."""
     scaling = data.config.scaling
     if scaling == "none":
-        return "The networks see the Fibonacci numbers themselves: errors are in Fibonacci units."
+        return f"The networks see the values themselves: errors are in {data.units}."
     if scaling == "minmax":
         unit = data.series.max() - data.series.min()
         return (
-            f"With MinMax scaling one unit on the scaled axis is {unit:.3g} in Fibonacci units, so an "
-            f"error of 1e-6 there is {unit * 1e-6:.3g} here: small numbers cannot be told apart."
+            f"With MinMax scaling one unit on the scaled axis is {unit:.3g} {data.units}, so an "
+            f"error of 1e-6 there is {unit * 1e-6:.3g} here"
+            + (": small numbers cannot be told apart." if unit > 1e6 else ".")
         )
     factor = data.series.max() / data.series.min()
     return (

@@ -9,7 +9,6 @@ import textwrap
 import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -18,14 +17,18 @@ from numpy.typing import ArrayLike
 from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
+from fibdash.analysis.explain import Explanation
 from fibdash.config import MODEL_LABELS
 from fibdash.data import Dataset, step_labels
 
-if TYPE_CHECKING:  # fibdash.explain loads scipy.stats, seconds that a page without its figures need not wait
-    from fibdash.explain import Explanation
-
 MODEL_COLOURS = {"RNN": "#1f77b4", "RNN + attention": "#d62728"}
-BASELINE_COLOURS = {"predict zero": "#c7c7c7", "persistence": "#9a9a9a", "Fibonacci rule": "#555555"}
+BASELINE_COLOURS = {
+    "predict zero": "#c7c7c7",
+    "persistence": "#9a9a9a",
+    "AR(2)": "#555555",
+    "AR(1)": "#555555",
+    "seasonal naive": "#8c6d31",
+}
 SPLIT_COLOURS = {"train": "#8fb9d8", "test": "#f28e2b"}
 TRUTH_COLOUR = "#222222"
 # Plotly's toolbar shows at the top right on hover (a tap on a phone): the title starts below it.
@@ -182,9 +185,22 @@ def _labelled_line(figure: go.Figure, y: float, label: str, **line: object) -> g
 # --- the data ------------------------------------------------------------------------------
 
 
+def log_axis(data: Dataset) -> bool:
+    """Whether the series' values are drawn on a log axis: where they are all above 0 and span more than
+    two orders of magnitude (Fibonacci's grow exponentially)."""
+    low, high = float(data.series.min()), float(data.series.max())
+    return low > 0 and high / low > 100
+
+
 def series_figure(data: Dataset) -> go.Figure:
-    """The Fibonacci series as generated, on a log axis (it grows exponentially)."""
-    figure = _figure("Fibonacci series (log scale)", "index in the series", "value", log_y=True)
+    """The series as generated or read, on a log axis where it spans orders of magnitude."""
+    log = log_axis(data)
+    title = f"{data.config.series.capitalize()} series" + (" (log scale)" if log else "")
+    if data.config.upload is not None:
+        title = f"Your series: {data.config.upload.column}"
+    figure = _figure(
+        title, "index in the series", data.value_name if data.config.upload else "value", log_y=log
+    )
     figure.add_scatter(x=np.arange(data.config.n), y=data.series, mode="lines", line_color=TRUTH_COLOUR)
     return figure
 
@@ -202,7 +218,7 @@ def target_histogram(data: Dataset) -> go.Figure:
     Counts on a log axis, so the few targets MinMax leaves away from zero still show.
     """
     tiny = np.mean(np.abs(data.y) < 1e-6)
-    title = f"Scaled targets: {tiny:.1%} are below 1e-6"
+    title = f"Scaled targets: {tiny:.1%} are below 1e-6" if tiny >= 0.01 else "Scaled targets"
     figure = _figure(title, "scaled target value", "number of windows (log scale)", log_y=True)
     figure.add_histogram(x=data.y, nbinsx=50, marker_color=TRUTH_COLOUR)
     figure.update_yaxes(exponentformat="none")
@@ -248,20 +264,21 @@ def scores_figure(table: pd.DataFrame) -> go.Figure:
 def predictions_figure(
     data: Dataset, predictions: Mapping[str, np.ndarray], scaled: bool = False
 ) -> go.Figure:
-    """Truth and each model's predictions along the series: in Fibonacci units on a log axis, or
-    on the scaled axis the networks see.
+    """Truth and each model's predictions along the series: in the series' units (on a log axis where it
+    spans orders of magnitude), or on the scaled axis the networks see.
 
     `predictions` maps a model's name to its scaled predictions for every window. Test windows
     are filled markers, training windows faint ones; predictions the axis cannot draw (NaN,
     infinite, and on the log axis 0 or below) are counted under the title by cause.
     """
-    units = "scaled values" if scaled else "Fibonacci units"
-    figure = _figure(f"Predictions in {units}", "index of the target in the series", units, log_y=not scaled)
+    units = "scaled values" if scaled else data.units
+    log = not scaled and log_axis(data)
+    figure = _figure(f"Predictions in {units}", "index of the target in the series", units, log_y=log)
     truth = data.y if scaled else data.series[data.positions]
     figure.add_scatter(x=data.positions, y=truth, mode="lines", name="truth", line_color=TRUTH_COLOUR)
     hidden: Counter[str] = Counter()
     for name, values in predictions.items():
-        shown = _drawable(values if scaled else data.to_original(values), hidden, log=not scaled)
+        shown = _drawable(values if scaled else data.to_original(values), hidden, log=log)
         for split, rows in (("train", data.train_idx), ("test", data.test_idx)):
             rows = np.sort(rows)
             figure.add_scatter(
@@ -280,10 +297,10 @@ def predictions_figure(
 
 
 def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative: bool) -> go.Figure:
-    """Each model's error on the test windows in Fibonacci units: absolute, or relative in %."""
+    """Each model's error on the test windows in the series' units: absolute, or relative in %."""
     rows = np.sort(data.test_idx)
     truth = data.series[data.positions[rows]]
-    title = "Test error, % of the true value" if relative else "Test error in Fibonacci units"
+    title = "Test error, % of the true value" if relative else f"Test error in {data.units}"
     y_title = "% error" if relative else "|prediction - truth|"
     figure = _figure(title, "index of the target in the series", y_title, log_y=True)
     hidden: Counter[str] = Counter()
@@ -394,13 +411,15 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
         data.series[position - steps : position],
         weights[test_row],
         f"Window predicting value {position} of the series",
+        data.value_name,
     )
 
 
 def inputs_figure(
-    scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str
+    scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str, value_name: str
 ) -> go.Figure:
-    """A window's inputs (scaled, with their Fibonacci values on hover) above its attention weights."""
+    """A window's inputs (scaled, with their values in the series' units, called `value_name`, on hover)
+    above its attention weights."""
     labels = step_labels(len(scaled))
     hidden: Counter[str] = Counter()
     rows = 1 if weights is None else 2
@@ -413,7 +432,7 @@ def inputs_figure(
         customdata=original,
         mode="lines+markers",
         line_color=TRUTH_COLOUR,
-        hovertemplate="%{x}: scaled %{y:.3g}, Fibonacci %{customdata:.4g}<extra></extra>",
+        hovertemplate=f"%{{x}}: scaled %{{y:.3g}}, {value_name} %{{customdata:.4g}}<extra></extra>",
         row=1,
         col=1,
     )
@@ -436,7 +455,7 @@ def inputs_figure(
 
 def importance_figure(explanation: Explanation) -> go.Figure:
     """Per time step: the attention model's mean attention weight (bars) beside each model's mean importance
-    (lines), all shares of a window summing to 1; the last two steps, all the Fibonacci rule uses, shaded.
+    (lines), all shares of a window summing to 1; the last two steps, all AR(2) uses, shaded.
 
     The note says which windows the importances come from: those where some step moves the prediction.
     """
@@ -483,7 +502,7 @@ def importance_figure(explanation: Explanation) -> go.Figure:
         figure,
         f"importance by {e.measure}{where if counted else ''}",
         *empty,
-        ("shaded: the two steps the Fibonacci rule uses; " if steps >= 2 else "") + "dashed: 1/T, all alike",
+        ("shaded: the two steps AR(2) uses; " if steps >= 2 else "") + "dashed: 1/T, all alike",
     )
 
 
@@ -575,7 +594,7 @@ def sweep_figure(summary: pd.DataFrame, ratios: pd.DataFrame, name: str) -> go.F
     """One swept setting: each model's median test MSE over the seeds with its 95% interval, and below,
     how often attention won, for every value of `name`.
 
-    `summary` and `ratios` are `fibdash.sweep.model_summary` and `ratio_summary` of the sweep.
+    `summary` and `ratios` are `fibdash.analysis.sweep.model_summary` and `ratio_summary` of the sweep.
     """
     figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.1)
     _style(figure, f"Median test MSE over the seeds, and attention's wins, by {name}")

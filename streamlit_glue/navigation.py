@@ -1,41 +1,93 @@
-"""The pages, the sidebar's links and background jobs, and what every page does first."""
+"""The app's pages, declared once, and what runs before each: links, jobs, settings, heading.
+
+`app.py` calls `run`. Every setting is drawn here, in the entrypoint, before the page: Streamlit
+then keeps one widget per setting for every page, and a page change carries each value, and the
+address with it, to the next page. A page reads the configuration with `settings.*_config()`.
+
+The pages live in `app_pages/`, not `pages/`: beside a folder named `pages` Streamlit (1.67) runs
+the page a link names straight from that folder, without this entrypoint, until the entrypoint
+has run once in the server's process (`PagesManager.uses_pages_directory`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import streamlit as st
 
-from streamlit_glue import work
+from streamlit_glue import settings, work
 
-# Every page, in the order of the sidebar: path, label, icon, what it shows.
+
+@dataclass(frozen=True)
+class Page:
+    """A page: its script, label and icon in the links, what it shows, the settings it uses."""
+
+    path: str
+    label: str
+    icon: str
+    what: str
+    sections: tuple[str, ...] = ("data", "training")  # of settings.SECTIONS, unfolded in the sidebar
+    heading: str = ""  # the page's title, when it is not its label
+
+
 PAGES = (
-    ("app.py", "Home", ":material/home:", "what this is and the tutorial's two models"),
-    ("pages/1_Dataset.py", "Dataset", ":material/table_chart:", "the series, scalings, windows and split"),
-    ("pages/2_Train.py", "Train", ":material/model_training:", "both models, with live progress"),
-    ("pages/3_Compare.py", "Compare", ":material/compare:", "scores, predictions, errors and attention"),
-    (
-        "pages/4_Robustness.py",
+    Page(
+        "app_pages/home.py",
+        "Home",
+        ":material/home:",
+        "what this is and the tutorial's two models",
+        sections=(),
+        heading="fibdash: attention in a recurrent network",
+    ),
+    Page(
+        "app_pages/1_Dataset.py",
+        "Dataset",
+        ":material/table_chart:",
+        "the series, scalings, windows and split",
+        ("data",),
+    ),
+    Page("app_pages/2_Train.py", "Train", ":material/model_training:", "both models, with live progress"),
+    Page(
+        "app_pages/3_Compare.py", "Compare", ":material/compare:", "scores, predictions, errors and attention"
+    ),
+    Page(
+        "app_pages/4_Robustness.py",
         "Robustness",
         ":material/stacked_line_chart:",
         "does attention help, seed by seed?",
+        ("data", "training", "study"),
     ),
-    ("pages/5_Sweep.py", "Sweep", ":material/grid_on:", "under which settings does attention help?"),
+    Page(
+        "app_pages/5_Sweep.py",
+        "Sweep",
+        ":material/grid_on:",
+        "under which settings does attention help?",
+        ("data", "training", "study", "sweep"),
+    ),
 )
 
 
-def page(title: str, icon: str) -> None:
-    """Set up a page: browser title, sidebar navigation, jobs under way, heading."""
-    st.set_page_config(page_title=f"{title} · fibdash", page_icon=icon, layout="wide")
+def run() -> None:
+    """Run the page the address asks for, after the sidebar and the page's heading."""
+    pages = {
+        page: st.Page(page.path, title=page.label, icon=page.icon, default=page is PAGES[0]) for page in PAGES
+    }
+    # Hidden: the sidebar's links below are our own, drawn where the settings expect them.
+    current = st.navigation(list(pages.values()), position="hidden")
+    page = next(page for page, declared in pages.items() if declared is current)
+    st.set_page_config(page_title=f"{page.label} · fibdash", page_icon=page.icon, layout="wide")
     with st.sidebar:
-        # Our own links: Streamlit's would call the home page "app", after its file.
-        for path, label, page_icon, _ in PAGES:
-            st.page_link(path, label=label, icon=page_icon)
+        for declared in pages.values():
+            st.page_link(declared)
         with st.container():  # one block, however many jobs it lists: the settings below stay in place
             work.background_jobs()
         st.divider()
-    st.title(f"{icon} {title}")
+    problems = settings.draw(page.sections)
+    st.title(f"{page.icon} {page.heading or page.label}")
+    settings.warn(problems)
+    current.run()
 
 
 def next_step(path: str, label: str) -> None:
     """A link to the page a page leads to, with its icon; the settings go along in the address."""
-    icon = next(page_icon for page, _, page_icon, _ in PAGES if page == path)
-    st.page_link(path, label=label, icon=icon)
+    st.page_link(path, label=label, icon=next(page.icon for page in PAGES if page.path == path))

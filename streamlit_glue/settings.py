@@ -1,10 +1,11 @@
 """The configuration widgets: one per config field, described by fibdash's field registry, and the
 Sweep page's settings, all bound to the page's URL, so that a link reproduces a view.
 
-Every page draws every one of them, those it does not use folded away in the sidebar, as one widget
-for all pages (`_every_page`). Streamlit then carries each value, and the address, from page to
-page itself: a page change is one entry in the browser's history, with every setting in it, and
-Back returns to the page before with the settings it had.
+The app's entrypoint draws every one of them before the page (`draw`), those the page does not use
+folded away in the sidebar: one widget for all pages. Streamlit then carries each value, and the
+address, from page to page itself: a page change is one entry in the browser's history, with every
+setting in it, and Back returns to the page before with the settings it had. A page reads the
+values with `data_config`, `train_config`, `study_config` or `sweep_config`.
 
 Numbers are typed into text boxes and read with the field's own parser: "1e3" is a thousand,
 an empty box or a value out of bounds is refused with a message naming the limit, whether it
@@ -14,14 +15,16 @@ was typed or came in a link. Choices are select boxes; a choice a link gets wron
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened, train_config
-from fibdash.sweep import SWEEPABLE, sweepable
+from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweepable
+from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened
+from fibdash.config import train_config as config_from
+from fibdash.series import most_values
+from streamlit_glue import upload
 
 SECTIONS = {"data": "Data", "training": "Training", "study": "Study", "sweep": "Sweep"}  # of the sidebar
 NO_SECOND = "(nothing else)"
@@ -35,35 +38,6 @@ SWEEP_DEFAULTS = {
 }
 AXES = (("sweep", "values"), ("sweep2", "values2"))  # the keys of each swept setting and its values
 AXIS_CHOICES = {"sweep": SWEEPABLE, "sweep2": (NO_SECOND, *SWEEPABLE)}
-# The values a setting's box offers when that setting is chosen: a spread around the tutorial's value.
-SUGGESTED = {
-    "n": "300, 600, 1200",
-    "time_steps": "5, 10, 20",
-    "train_fraction": "0.5, 0.7, 0.9",
-    "hidden_units": "2, 4, 8",
-    "epochs": "10, 30, 100",
-    "batch_size": "1, 4, 16",
-    "learning_rate": "0.0001, 0.001, 0.01",
-    **{name: ", ".join(FIELDS[name].choices) for name in ("scaling", "cell", "activation")},
-}
-
-
-@contextlib.contextmanager
-def _every_page() -> Iterator[None]:
-    """Draw widgets as one widget for every page, as the widgets of an app's entrypoint are.
-
-    Streamlit (1.67) gives the widgets of each page of a pages/ app an id and a URL binding of
-    their own, through the running page's script hash: the Dataset page's n and the Train page's
-    n are two widgets. A page change then dropped the old page's settings from the address, as
-    parameters of another page, pushing a history entry without them, and wrote them back only
-    from a value kept under the key, which the first change after opening a link had not: the
-    address went bare, and Back went to entries without the settings. Under the main script's
-    hash they are one widget on every page. That holds only while every page draws every bound
-    widget, and before anything stops it: a bound widget a run leaves out loses its parameter.
-    """
-    ctx = get_script_run_ctx()
-    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
-        yield
 
 
 def _text(value: Any) -> str:
@@ -118,11 +92,22 @@ def _bound(key: str) -> str:
     return key
 
 
+def _series_chosen() -> None:
+    """A newly chosen series shorter than n gets n as long as the series."""
+    most, _ = most_values(st.session_state["series"], upload.current())
+    with contextlib.suppress(ValueError):
+        if FIELDS["n"].parse(st.session_state["n"]) > most:
+            st.session_state["n"] = str(most)
+
+
 def _widget(field: Field) -> Any:
     """Draw the widget of `field`, keyed and bound to the URL by its name; its value as typed or chosen."""
     common = {"key": _bound(field.name), "help": field.help, "bind": "query-params"}
     if field.kind is str:
-        return st.selectbox(field.label, field.choices, index=field.choices.index(field.default), **common)
+        chosen = {"on_change": _series_chosen} if field.name == "series" else {}
+        return st.selectbox(
+            field.label, field.choices, index=field.choices.index(field.default), **common, **chosen
+        )
     if field.choices:  # the study's seed counts
         return st.select_slider(field.label, field.choices, value=field.default, **common)
     text = st.text_input(
@@ -139,7 +124,7 @@ def _widget(field: Field) -> Any:
 def _suggest(name_key: str, values_key: str) -> None:
     """A newly chosen setting gets values of its own kind in its box."""
     if st.session_state[name_key] in SUGGESTED:
-        st.session_state[values_key] = SUGGESTED[st.session_state[name_key]]
+        st.session_state[values_key] = ", ".join(map(_text, SUGGESTED[st.session_state[name_key]]))
 
 
 def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
@@ -194,32 +179,48 @@ def _fields(section: str) -> tuple[dict[str, Any], list[str]]:
     return values, errors
 
 
-def _draw(sections: tuple[str, ...]) -> tuple[dict[str, Any], dict[str, tuple], list[str]]:
+@dataclass(frozen=True)
+class Drawn:
+    """What the sidebar's settings hold in this run: values by name, the sweep's axes, what is wrong."""
+
+    values: dict[str, Any]
+    vary: dict[str, tuple]
+    errors: dict[str, list[str]]  # by section
+
+
+DRAWN = "drawn_settings"  # the session state's key of this run's Drawn, for the page to read
+
+
+def draw(sections: tuple[str, ...]) -> list[str]:
     """Draw every setting in the sidebar, the sections a page uses (of SECTIONS) unfolded, the others
-    folded; the values of `sections`, by name, the settings a sweep varies with their values, and what
-    is wrong with them. The link's problems are shown; nothing stops yet.
+    folded; what is wrong with the link's settings that `sections` use, for `warn`. Nothing stops yet.
 
     The sidebar is the same on every page, each widget at the same place: the browser keeps a widget
     that stays where it was, and with it what carries its setting to the next page's address.
     """
     problems = [problem for field in FIELDS.values() if (problem := _link_problem(field))]
     axis_problems = {key: problem for key, _ in AXES if (problem := _axis_problem(key))}
-    drawn = {}
-    with _every_page(), st.sidebar:
+    values, errors = {}, {}
+    with st.sidebar:
         for section, title in SECTIONS.items():
             with st.expander(title, expanded=section in sections):
-                drawn[section] = _axes(axis_problems) if section == "sweep" else _fields(section)
+                if section == "sweep":
+                    vary, errors[section] = _axes(axis_problems)
+                else:
+                    drawn, errors[section] = _fields(section)
+                    values.update(drawn)
         if set(sections) < set(SECTIONS):
             st.caption("Folded: settings this page does not use. Its address keeps them for the others.")
-    if "sweep" in sections:
-        problems += axis_problems.values()
+    st.session_state[DRAWN] = Drawn(values, vary, errors)
+    return problems + list(axis_problems.values()) if "sweep" in sections else problems
+
+
+def warn(problems: list[str]) -> None:
+    """Show what is wrong with the link's settings, as `draw` found it."""
     if problems:
         with st.container(key="link_problems"):
             for problem in problems:
                 st.warning(problem)
-    values = {name: value for s in sections if s != "sweep" for name, value in drawn[s][0].items()}
-    vary = drawn["sweep"][0] if "sweep" in sections else {}
-    return values, vary, [error for s in sections for error in drawn[s][1]]
 
 
 def _set(button: str, name: str, value: Any) -> None:
@@ -235,11 +236,14 @@ def set_button(name: str, value: Any, label: str, help: str) -> None:
     st.button(label, key=key, help=help, on_click=_set, args=(key, name, value))
 
 
-def _checked(values: dict[str, Any], errors: list[str]) -> TrainConfig:
-    """The config of `values`, or the page stopped with what to change: `errors`, or the config's own."""
+def _checked(sections: tuple[str, ...]) -> tuple[TrainConfig, Drawn]:
+    """The config of the settings of `sections`, or the page stopped with what to change: what is wrong
+    with the settings, or the config's own complaint. Also the settings as drawn."""
+    drawn = st.session_state[DRAWN]
+    errors = [error for section in sections for error in drawn.errors[section]]
     if not errors:
         try:
-            return train_config(values)
+            return config_from(drawn.values, upload.current()), drawn
         except ValueError as error:
             errors = [f"This configuration cannot be used: {error}"]
     with st.container(key="problems"):
@@ -248,31 +252,24 @@ def _checked(values: dict[str, Any], errors: list[str]) -> TrainConfig:
     st.stop()
 
 
-def sidebar_kept() -> None:
-    """For a page that uses no setting: every setting, folded, so that its address keeps them."""
-    _draw(())
+def data_config() -> DataConfig:
+    """The data settings' config, or an error message and a stopped page."""
+    return _checked(("data",))[0].data
 
 
-def sidebar_data_config() -> DataConfig:
-    """Sidebar data controls; the config they give, or an error message and a stopped page."""
-    values, _, errors = _draw(("data",))
-    return _checked(values, errors).data
+def train_config() -> TrainConfig:
+    """The data and training settings' config, or an error and a stopped page."""
+    return _checked(("data", "training"))[0]
 
 
-def sidebar_train_config() -> TrainConfig:
-    """Sidebar data and training controls; the full config, or an error and a stopped page."""
-    values, _, errors = _draw(("data", "training"))
-    return _checked(values, errors)
+def study_config() -> tuple[TrainConfig, int]:
+    """A seed study's settings: the config (its seed unused) and the number of seeds."""
+    config, drawn = _checked(("data", "training", "study"))
+    return config, drawn.values["seeds"]
 
 
-def sidebar_study_config() -> tuple[TrainConfig, int]:
-    """Sidebar controls of a seed study: the config (its seed unused) and the number of seeds."""
-    values, _, errors = _draw(("data", "training", "study"))
-    return _checked(values, errors), values["seeds"]
-
-
-def sidebar_sweep_config() -> tuple[TrainConfig, int, dict[str, tuple]]:
-    """Sidebar controls of a sweep: the base config, the number of seeds, and the one or two settings
-    varied with their values; or the page stopped with what to change."""
-    values, vary, errors = _draw(("data", "training", "study", "sweep"))
-    return _checked(values, errors), values["seeds"], vary
+def sweep_config() -> tuple[TrainConfig, int, dict[str, tuple]]:
+    """A sweep's settings: the base config, the number of seeds, and the one or two settings varied
+    with their values; or the page stopped with what to change."""
+    config, drawn = _checked(("data", "training", "study", "sweep"))
+    return config, drawn.values["seeds"], drawn.vary

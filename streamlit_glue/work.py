@@ -23,6 +23,7 @@ from streamlit.logger import get_logger
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from fibdash.analysis.sweep import GridPoint
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.engine.records import EpochLog, Trained
 from fibdash.figures import loss_figure
@@ -31,7 +32,6 @@ from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, J
 from fibdash.serving.kinds import Work
 from fibdash.serving.tasks import PointDone
 from fibdash.serving.worker import WorkerDiedError, WorkerError
-from fibdash.sweep import GridPoint
 from streamlit_glue.show import chart, dataset
 
 # Finished results kept for every session, least recently used dropped first, up to this many bytes

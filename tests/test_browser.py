@@ -150,7 +150,7 @@ def test_train_through_the_ui_then_compare(page):
     # the grid is drawn on a canvas; its cells' text sits in a hidden table for screen readers
     scores.locator('[role="gridcell"]').first.wait_for(state="attached")
     cells = scores.locator('[role="gridcell"]').all_text_contents()
-    names = ["RNN", "RNN + attention", "predict zero", "persistence", "Fibonacci rule"]
+    names = ["RNN", "RNN + attention", "predict zero", "persistence", "AR(2)"]
     assert [cell for cell in cells if cell in names] == names
     titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()  # SVG text
     # a long title wraps onto a second SVG line, whose text follows with no space
@@ -190,7 +190,7 @@ def test_train_through_the_ui_then_compare(page):
     after = answers()
     for model in ("RNN", "RNN + attention"):
         assert after[model] != before[model], model
-    assert float(after["persistence"][0]) == 1 and float(after["Fibonacci rule"][0]) == 2
+    assert float(after["persistence"][0]) == 1 and float(after["AR(2)"][0]) == 2
     shot(page, "compare-what-if")
 
     follow(page, "Does it hold for other seeds? Compare the models over many", "Robustness")

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from fibdash.config import FIELDS, SEED_COUNTS, TrainConfig, train_config
+from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweep_grid
+from fibdash.config import SEED_COUNTS, TrainConfig, train_config
 from fibdash.data import make_dataset
 from fibdash.serving import budget, kinds
 from fibdash.serving.jobs import DONE, JobRunner
 from fibdash.serving.tasks import warm_up
-from fibdash.sweep import SWEEPABLE, sweep_grid
-from streamlit_glue.settings import SUGGESTED
 
 pytestmark = pytest.mark.slow
 BUDGET = 60.0
@@ -35,11 +34,6 @@ def run(runner: JobRunner, work: kinds.Work) -> None:
     assert job.seconds_running() <= work.limit_seconds
 
 
-def suggested(name: str) -> list:
-    """The values the Sweep page offers for setting `name`."""
-    return [FIELDS[name].parse(value) for value in SUGGESTED[name].split(",")]
-
-
 def largest_seeds(fits) -> int:
     """The most seeds a study of `fits(seeds)` accepts."""
     return max(seeds for seeds in SEED_COUNTS if fits(seeds))
@@ -49,7 +43,7 @@ def largest_seeds(fits) -> int:
 def test_the_largest_sweep_of_each_kind_the_budget_accepts_finishes(runner, name):
     """The Sweep page's suggested values of each setting, over as many seeds as the budget accepts."""
     base = TrainConfig()
-    vary = {name: tuple(suggested(name))}
+    vary = {name: SUGGESTED[name]}
     grid = sweep_grid(base, vary)
     points = [(point, make_dataset(point.config.data)) for point in grid]
     seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, points, BUDGET).refusal is None)
@@ -58,7 +52,7 @@ def test_the_largest_sweep_of_each_kind_the_budget_accepts_finishes(runner, name
 
 def test_the_sweep_pages_cell_by_hidden_units_grid_finishes(runner):
     """The grid that failed on memory with the TensorFlow engine: 3 cells x 3 sizes, as many seeds as fit."""
-    base, vary = TrainConfig(), {"cell": suggested("cell"), "hidden_units": suggested("hidden_units")}
+    base, vary = TrainConfig(), {"cell": SUGGESTED["cell"], "hidden_units": SUGGESTED["hidden_units"]}
     points = [(point, make_dataset(point.config.data)) for point in sweep_grid(base, vary)]
     seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, points, BUDGET).refusal is None)
     run(runner, kinds.sweep(base, vary, seeds, points, BUDGET))

@@ -10,10 +10,11 @@ from tests.conftest import ROOT
 
 
 def other_value(name: str):
-    """A valid value of the field that is not its default (for scaling, not "none", refused at n=1200)."""
+    """A valid value of the field that is not its default (for scaling, not "none", refused at n=1200; for
+    the series, not "csv", which needs a file)."""
     field = FIELDS[name]
     if field.choices:
-        return [choice for choice in field.choices if choice != field.default][-1]
+        return [choice for choice in field.choices if choice not in (field.default, "csv", "co2")][-1]
     return field.default + 1 if field.kind is int else field.default / 2
 
 
@@ -31,7 +32,8 @@ def test_cli_prints_models_next_to_baselines(capsys):
     assert "RNN + attention: 33 parameters" in out
     table = out[out.index("predictor") :].split("\n- ")[0]  # the warnings, if any, follow it
     rows = [line.strip() for line in table.splitlines()[1:]]
-    names = ["RNN ", "RNN + attention", "predict zero", "persistence", "Fibonacci rule"]
+    names = ["RNN ", "RNN + attention", "predict zero", "persistence", "AR(2)"]
+    assert "x(t) = 1 x(t-1) + 1 x(t-2)" in out and "the Fibonacci rule itself, found from the data" in out
     assert len(rows) == len(names)
     assert all(row.startswith(name) for row, name in zip(rows, names, strict=True))
 

@@ -3,8 +3,11 @@ import pytest
 from sklearn.preprocessing import MinMaxScaler
 
 import fibdash
-from fibdash.config import MAX_N, MAX_N_UNSCALED, SCALINGS, DataConfig
-from fibdash.data import fibonacci, make_dataset
+from fibdash.config import SCALINGS, DataConfig
+from fibdash.data import make_dataset
+from fibdash.series import FIBONACCI_MAX_N as MAX_N
+from fibdash.series import FIBONACCI_MAX_N_UNSCALED as MAX_N_UNSCALED
+from fibdash.series import fibonacci
 
 
 def test_get_fib_seq_unscaled_is_the_tutorials_print():

@@ -6,8 +6,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from fibdash import explain as ex
 from fibdash import figures
+from fibdash.analysis import explain as ex
 from fibdash.config import DataConfig, TrainConfig
 from tests.browser import ROOT, assert_title_clear, figures_in_chromium
 from tests.test_figures import assert_fits_a_phone, subtitle
@@ -17,7 +17,7 @@ T = 6
 
 def test_importing_it_loads_no_tensorflow_and_no_numba():
     code = (
-        "import sys, fibdash.explain; "
+        "import sys, fibdash.analysis.explain; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'numba')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -218,13 +218,10 @@ def test_importance_figure():
     assert attention.line.color == figures.MODEL_COLOURS["RNN + attention"]
     assert plain.line.color == figures.MODEL_COLOURS["RNN"]
     shaded, uniform = figure.layout.shapes
-    assert (shaded.x0, shaded.x1) == (T - 2.5, T - 0.5)  # around t-2 and t-1, the Fibonacci rule's steps
+    assert (shaded.x0, shaded.x1) == (T - 2.5, T - 0.5)  # around t-2 and t-1, AR(2)'s steps
     assert uniform.y0 == pytest.approx(1 / T)
     assert figure.layout.title.text == "Attention weight and importance per step"
-    assert (
-        note(figure)
-        == "importance by occlusion; shaded: the two steps the Fibonacci rule uses; dashed: 1/T, all alike"
-    )
+    assert note(figure) == "importance by occlusion; shaded: the two steps AR(2) uses; dashed: 1/T, all alike"
     long = ex.explain(*(dirichlet(5, seed) for seed in range(3)), method="gradient")
     assert note(figures.importance_figure(long)).startswith("importance by gradient x input;")
 

@@ -6,12 +6,12 @@ import plotly.graph_objects as go
 import pytest
 
 from fibdash import figures
+from fibdash.analysis.explain import explain
+from fibdash.analysis.metrics import naive_baselines, scores_table
+from fibdash.analysis.study import TABLE_COLUMNS, compare, paired_table
+from fibdash.analysis.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
 from fibdash.config import MODEL_LABELS, DataConfig, train_config
 from fibdash.data import make_dataset
-from fibdash.explain import explain
-from fibdash.metrics import naive_baselines, scores_table
-from fibdash.study import TABLE_COLUMNS, compare, paired_table
-from fibdash.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
 from tests.browser import (
     ROOT,
     assert_title_clear,
@@ -56,7 +56,7 @@ def test_scores_figure_bars_and_colours(data):
     figure = figures.scores_figure(table)
     assert figure.layout.yaxis.type == "log"
     bars = {bar.name: bar for bar in figure.data}
-    assert list(bars) == ["predict zero", "persistence", "Fibonacci rule"]
+    assert list(bars) == ["predict zero", "persistence", "AR(2)"]
     zero = table.set_index("predictor").loc["predict zero"]
     np.testing.assert_allclose(bars["predict zero"].y, [zero["train MSE"], zero["test MSE"]])
     assert bars["persistence"].marker.color == figures.colour("persistence")
@@ -64,7 +64,8 @@ def test_scores_figure_bars_and_colours(data):
 
 def test_scores_figure_leaves_out_zero_bars(data):
     table = scores_table(naive_baselines(make_dataset(DataConfig(n=40, time_steps=3, scaling="none"))))
-    rule = next(bar for bar in figures.scores_figure(table).data if bar.name == "Fibonacci rule")
+    table.loc[table["predictor"] == "AR(2)", ["train MSE", "test MSE"]] = 0.0  # the Fibonacci rule, exactly
+    rule = next(bar for bar in figures.scores_figure(table).data if bar.name == "AR(2)")
     assert np.isnan(rule.y).all()  # an exact 0 has no place on a log axis
     assert list(rule.customdata) == [0, 0]  # the hover still tells the value
 
@@ -190,7 +191,7 @@ def test_predictions_and_errors_count_what_they_leave_out_by_cause(data):
     # the errors: NaN and infinite predictions give NaN and infinite errors; -1 gives a finite error
     assert subtitle(figures.errors_figure(data, predictions, relative=False)) == "7 NaN, 2 infinite not shown"
     unscaled = make_dataset(DataConfig(n=40, time_steps=3, scaling="none"))
-    exact = {"Fibonacci rule": unscaled.y}  # errors of 0 have no place on a log axis
+    exact = {"AR(2)": unscaled.y}  # errors of 0 have no place on a log axis
     for relative in (False, True):
         errors = figures.errors_figure(unscaled, exact, relative=relative)
         assert subtitle(errors) == f"{len(unscaled.test_idx)} at or below 0 not shown"
@@ -207,7 +208,7 @@ def test_a_diverged_run_is_named_nan_not_negative(data):
 
 def test_score_and_study_figures_count_what_they_leave_out(data):
     table = scores_table(naive_baselines(data)).set_index("predictor")
-    assert (table.loc["Fibonacci rule", ["train MSE", "test MSE"]] == 0).all()  # exact on this short series
+    table.loc["AR(2)", ["train MSE", "test MSE"]] = 0.0  # as exact as the Fibonacci rule can be
     table.loc["predict zero", ["train MSE", "test MSE"]] = [np.nan, np.inf]
     scores = figures.scores_figure(table.reset_index())
     assert subtitle(scores) == "1 NaN, 1 infinite, 2 at or below 0 not shown"
@@ -279,7 +280,7 @@ def every_figure(data, predictions: dict, weights: np.ndarray) -> dict[str, go.F
         "mean attention": figures.attention_mean_figure(weights, epoch=500),
         "window": figures.window_figure(data, weights, 0),
         "what-if window": figures.inputs_figure(
-            data.X[0, :, 0], data.series[:20], weights[0], "Your window, its attention"
+            data.X[0, :, 0], data.series[:20], weights[0], "Your window, its attention", "Fibonacci"
         ),
         "study": figures.study_figure(study),
         "ratios": figures.ratio_figure(paired_table(study)),

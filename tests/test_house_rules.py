@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [*sorted((ROOT / "fibdash").rglob("*.py")), *sorted((ROOT / "streamlit_glue").rglob("*.py"))]
-SOURCES += [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
+SOURCES += [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
 TENSORFLOW = ("tensorflow", "keras", "tf_keras")
 STREAMLIT = ("streamlit",)
 HEAVY = ("sklearn", "pandas", "scipy", "plotly", *TENSORFLOW, *STREAMLIT)  # what the worker must not load
@@ -113,7 +113,7 @@ def test_only_fibdash_keras_imports_tensorflow_or_keras():
 
 def test_only_the_glue_and_the_pages_import_streamlit():
     assert crossings(under("fibdash"), STREAMLIT) == {}
-    assert all("streamlit" in reaches(name) for name in ["app", *under("pages")])
+    assert all("streamlit" in reaches(name) for name in ["app", *under("app_pages")])
 
 
 def test_the_serving_machinery_never_imports_keras_it_runs_it_as_a_process():

@@ -3,9 +3,7 @@ import re
 import numpy as np
 import pytest
 
-from fibdash.config import DataConfig, TrainConfig
-from fibdash.data import make_dataset
-from fibdash.metrics import (
+from fibdash.analysis.metrics import (
     diagnose,
     diverged_seeds,
     first_nonfinite_epoch,
@@ -15,6 +13,8 @@ from fibdash.metrics import (
     score,
     scores_table,
 )
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.data import make_dataset
 
 
 def test_mse_and_median_ape():
@@ -28,17 +28,18 @@ def test_mse_and_median_ape():
 def test_naive_baselines(scaling):
     data = make_dataset(DataConfig(n=200 if scaling != "none" else 150, time_steps=5, scaling=scaling))
     zero, persistence, rule = naive_baselines(data)
+    assert rule.name == "AR(2)"
     assert zero.name == "predict zero" and zero.test_mse == pytest.approx(np.mean(data.test_y**2))
     np.testing.assert_array_equal(persistence.predictions, data.X[:, -1, 0])
-    # the Fibonacci rule is exact up to rounding, in every scaling
+    # fitted, AR(2) is the Fibonacci rule, exact up to rounding, in every scaling
     assert rule.test_mdape < 1e-6
     assert rule.test_mse <= 1e-12 * max(1.0, zero.test_mse)
     assert persistence.test_mdape == pytest.approx(100 * (1 - 1 / 1.618034), rel=1e-3)
 
 
-def test_fibonacci_rule_needs_two_steps():
+def test_autoregression_has_one_term_for_windows_of_one_value():
     names = [b.name for b in naive_baselines(make_dataset(DataConfig(n=50, time_steps=1)))]
-    assert names == ["predict zero", "persistence"]
+    assert names == ["predict zero", "persistence", "AR(1)"]
 
 
 def test_score_and_table():
@@ -47,7 +48,7 @@ def test_score_and_table():
     assert perfect.train_mse == perfect.test_mse == perfect.test_mdape == 0
     table = scores_table([perfect, *naive_baselines(data)])
     assert list(table.columns) == ["predictor", "train MSE", "test MSE", "test MdAPE %"]
-    assert list(table["predictor"]) == ["truth", "predict zero", "persistence", "Fibonacci rule"]
+    assert list(table["predictor"]) == ["truth", "predict zero", "persistence", "AR(2)"]
 
 
 # --- saying when a model learnt nothing ------------------------------------------------------
@@ -102,7 +103,7 @@ def small():
 
 def test_a_model_that_beats_every_rule_gets_no_warning(small):
     baselines = naive_baselines(small)
-    assert min(b.test_mse for b in baselines) > 0  # log-minmax: even the Fibonacci rule rounds
+    assert min(b.test_mse for b in baselines) > 0  # log-minmax: even AR(2), the Fibonacci rule, rounds
     assert diagnose(score("model", small, small.y), small, baselines, [0.1, 0.01]) == []
 
 

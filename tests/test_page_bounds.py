@@ -5,7 +5,11 @@ import pytest
 from fibdash.config import FIELDS
 from tests.conftest import open_page, said
 
-PAGES = {"pages/1_Dataset.py": "data", "pages/2_Train.py": "training", "pages/4_Robustness.py": "study"}
+PAGES = {
+    "app_pages/1_Dataset.py": "data",
+    "app_pages/2_Train.py": "training",
+    "app_pages/4_Robustness.py": "study",
+}
 SHOWN = {"data": ("data",), "training": ("data", "training"), "study": ("data", "training", "study")}
 
 

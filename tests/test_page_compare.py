@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import SMALL, open_page, press, said, table
 
-PAGE = "pages/3_Compare.py"
+PAGE = "app_pages/3_Compare.py"
 
 
 def test_untrained_config_is_said_and_can_be_trained_here(app):
@@ -19,7 +19,7 @@ def test_untrained_config_is_said_and_can_be_trained_here(app):
 
 
 def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
-    open_page(app, "pages/2_Train.py", **SMALL)
+    open_page(app, "app_pages/2_Train.py", **SMALL)
     press(app, "train")
     open_page(app, PAGE)
     assert not app.exception and not said(app, "problems", "error")
@@ -29,7 +29,7 @@ def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
         "RNN + attention",
         "predict zero",
         "persistence",
-        "Fibonacci rule",
+        "AR(2)",
     ]
     assert "n=60" in said(app, "configuration")[0] and "2 epochs" in said(app, "configuration")[0]
     run = said(app, "scores", "info")[0]  # which model did better, in words, and what that is worth
@@ -45,7 +45,7 @@ def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
 
 
 def trained_compare(app, **settings):
-    open_page(app, "pages/2_Train.py", **{**SMALL, **settings})
+    open_page(app, "app_pages/2_Train.py", **{**SMALL, **settings})
     press(app, "train")
     return open_page(app, PAGE)
 
@@ -76,7 +76,7 @@ def test_what_if_answers_an_edited_window_and_names_bad_values(app):
     section = app.get_by_key("what_if")
     box = next(t for t in section.text_area if t.key.startswith("what_if_values_"))
     before = table(app, "what_if_answers")
-    assert list(before["predictor"]) == ["RNN", "RNN + attention", "persistence", "Fibonacci rule"]
+    assert list(before["predictor"]) == ["RNN", "RNN + attention", "persistence", "AR(2)"]
     values = box.value.split(", ")
     values[-1] = str(int(values[-1]) * 2)  # the last input doubled
     box.input(", ".join(values)).run()

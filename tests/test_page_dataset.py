@@ -1,6 +1,6 @@
 from tests.conftest import open_page, said, table
 
-PAGE = "pages/1_Dataset.py"
+PAGE = "app_pages/1_Dataset.py"
 
 
 def test_defaults_render_every_chart_and_the_windows(app):
@@ -31,7 +31,7 @@ def test_bad_values_give_an_error_not_an_exception(app):
     app.text_input(key="time_steps").input("20").run()  # 10 windows; 5% of them is none
     app.text_input(key="train_fraction").input("0.05").run()
     assert "leaves no training window" in said(app, "problems", "error")[0]
-    app.switch_page("app.py").run()  # the rest of the app keeps working
+    app.switch_page("app_pages/home.py").run()  # the rest of the app keeps working
     assert not app.exception and not said(app, "problems", "error")
 
 

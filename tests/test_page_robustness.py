@@ -5,7 +5,7 @@ import pytest
 from streamlit_glue import work
 from tests.conftest import SMALL, finish_jobs, metrics, open_page, press, said, table
 
-PAGE = "pages/4_Robustness.py"
+PAGE = "app_pages/4_Robustness.py"
 
 
 def test_defaults_render_not_run(app):
@@ -38,7 +38,7 @@ def test_runs_a_small_study_then_serves_it_from_the_cache(app):
 
 
 def test_seed_k_agrees_with_the_train_page(app):
-    open_page(app, "pages/2_Train.py", **SMALL)
+    open_page(app, "app_pages/2_Train.py", **SMALL)
     app.text_input(key="seed").input("1").run()
     press(app, "train")
     train_page = [float(metrics(app, f"model_{kind}")["Test MSE (scaled)"]) for kind in ("rnn", "attention")]

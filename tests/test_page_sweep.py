@@ -2,7 +2,7 @@ import pytest
 
 from tests.conftest import SMALL, open_page, press, said, table
 
-PAGE = "pages/5_Sweep.py"
+PAGE = "app_pages/5_Sweep.py"
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import re
 
 from tests.conftest import SMALL, metrics, open_page, press, said
 
-PAGE = "pages/2_Train.py"
+PAGE = "app_pages/2_Train.py"
 
 
 def test_defaults_render_untrained_with_an_estimate(app):
@@ -31,7 +31,7 @@ def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     assert said(app, "trained", "success")[0].startswith("Trained")
 
     # Back on the page later, or after another page: shown at once, nothing trained again.
-    app.switch_page("app.py").run()
+    app.switch_page("app_pages/home.py").run()
     open_page(app, PAGE)
     assert metrics(app, "model_rnn") == scores["rnn"] and app.jobs() == 1
     assert not app.button  # nothing to train

@@ -25,7 +25,7 @@ def run_shown(app, tmp_path, out: str | None = None) -> str:
 
 
 def test_the_train_pages_command_prints_its_test_mses(app, tmp_path):
-    open_page(app, "pages/2_Train.py", n=60, epochs=2, seed=1)
+    open_page(app, "app_pages/2_Train.py", n=60, epochs=2, seed=1)
     press(app, "train")
     assert (
         app.get_by_key("reproduce").code[0].value.splitlines()[-1]
@@ -38,7 +38,7 @@ def test_the_train_pages_command_prints_its_test_mses(app, tmp_path):
 
 
 def test_the_robustness_pages_command_writes_its_table(app, tmp_path):
-    open_page(app, "pages/4_Robustness.py", n=60, epochs=2)
+    open_page(app, "app_pages/4_Robustness.py", n=60, epochs=2)
     app.select_slider(key="seeds").set_value(3).run()
     press(app, "run_study")
     assert app.get_by_key("reproduce").code[0].value.splitlines()[-1] == (

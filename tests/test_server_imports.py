@@ -14,13 +14,13 @@ from tests.conftest import finish_jobs, open_page
 
 at = AppTest.from_file({app!r}, default_timeout=300)
 at.run()
-open_page(at, "pages/2_Train.py", n=60, epochs=2)
+open_page(at, "app_pages/2_Train.py", n=60, epochs=2)
 at.button(key="train").click().run()
 finish_jobs(at)
 assert at.metric, "the pair was not trained"
-open_page(at, "pages/3_Compare.py")
-open_page(at, "pages/1_Dataset.py")
-open_page(at, "pages/4_Robustness.py")
+open_page(at, "app_pages/3_Compare.py")
+open_page(at, "app_pages/1_Dataset.py")
+open_page(at, "app_pages/4_Robustness.py")
 at.select_slider(key="seeds").set_value(3).run()
 at.button(key="run_study").click().run()
 finish_jobs(at)

@@ -5,11 +5,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from fibdash.analysis.metrics import score
+from fibdash.analysis.study import (
+    TABLE_COLUMNS,
+    compare,
+    one_run,
+    paired_table,
+    run_study,
+    summary_table,
+    verdict,
+)
 from fibdash.config import DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.engine.training import train
-from fibdash.metrics import score
-from fibdash.study import TABLE_COLUMNS, compare, one_run, paired_table, run_study, summary_table, verdict
 
 TINY = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2)
 

@@ -11,11 +11,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import fibdash.study
+import fibdash.analysis.study
 from fibdash.__main__ import main
-from fibdash.config import DataConfig, TrainConfig, train_config
-from fibdash.study import compare, run_study
-from fibdash.sweep import (
+from fibdash.analysis.study import compare, run_study
+from fibdash.analysis.sweep import (
     COLUMNS,
     SWEEPABLE,
     finished_points,
@@ -27,6 +26,7 @@ from fibdash.sweep import (
     start_ray,
     sweep_grid,
 )
+from fibdash.config import DataConfig, TrainConfig, train_config
 
 BASE = train_config({"n": 60, "epochs": 2})
 # Settings that keep one architecture, so that the whole grid compiles each model once.
@@ -44,13 +44,13 @@ def tiny_sweep():
 def studies(monkeypatch):
     """The configs of every seed study run from now on."""
     configs = []
-    real = fibdash.study.run_study
+    real = fibdash.analysis.study.run_study
 
     def counting(config, seeds, *args, **kwargs):
         configs.append(config)
         return real(config, seeds, *args, **kwargs)
 
-    monkeypatch.setattr(fibdash.study, "run_study", counting)
+    monkeypatch.setattr(fibdash.analysis.study, "run_study", counting)
     return configs
 
 
@@ -72,7 +72,7 @@ def test_parse_vary_parses_each_value_with_its_field(text, parsed):
     ("text", "message"),
     [
         ("hidden_units", "a swept setting is written SETTING=VALUE,VALUE,..., got 'hidden_units'"),
-        ("units=2,4", "unknown setting 'units': choose one of n, time_steps, train_fraction, scaling"),
+        ("units=2,4", "unknown setting 'units': choose one of series, n, time_steps, train_fraction"),
         ("seed=1,2", "seed cannot be swept: every grid point is a study over seeds 0, 1, ... already"),
         ("seeds=3,5", "seeds cannot be swept"),
         ("hidden_units=2,129", "hidden_units must be at most 128, got 129"),
@@ -91,7 +91,7 @@ def test_parse_vary_refuses_bad_settings_and_values(text, message):
 
 def test_every_config_setting_but_the_seed_can_be_swept():
     training = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "seed"}
-    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed"}
+    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload"}  # csv: a file's series
     assert set(SWEEPABLE) == training | data
 
 
@@ -160,7 +160,8 @@ def test_point_verdict_is_scoped_to_the_point_and_the_fixed_settings(tiny_sweep)
     result = tiny_sweep.points[3]
     text = point_verdict(result)
     assert text.startswith(f"Attention lowered the test MSE in {result.comparison.wins} of 3 seeds")
-    assert "This holds at scaling=log-minmax, learning_rate=0.01 only, with n=60, time_steps=20" in text
+    scope = "This holds at scaling=log-minmax, learning_rate=0.01 only, with series=fibonacci, n=60, "
+    assert scope + "time_steps=20" in text
     assert "epochs=2" in text and "scaling=minmax" not in text
 
 
@@ -343,15 +344,17 @@ def test_ray_tasks_give_the_same_rows_as_a_local_run(local_ray, tiny_sweep, tmp_
 
 
 @pytest.mark.ray
-def test_ray_reruns_the_grid_point_of_a_lost_worker(local_ray, tiny_sweep):
+def test_ray_reruns_the_grid_point_of_a_lost_worker(local_ray):
     killed: list[int] = []
     killer = threading.Thread(target=kill_first_task, args=("study_point", killed, time.monotonic() + 300))
     killer.start()
     vary = {"scaling": VARY["scaling"][:1], "learning_rate": VARY["learning_rate"]}
-    result = run_sweep(BASE, vary, SEEDS, runner=on_ray())
+    base = dataclasses.replace(BASE, epochs=400)  # a point long enough (about a second) to be caught running
+    result = run_sweep(base, vary, SEEDS, runner=on_ray())
     killer.join()
     assert len(killed) == 1  # one worker died in the middle of a grid point ...
-    expected = tiny_sweep.table[tiny_sweep.table["scaling"] == "minmax"].reset_index(drop=True)
+    expected = run_sweep(base, vary, SEEDS)
     # ... and its point ran again: every row is there, with a local run's numbers
-    pd.testing.assert_frame_equal(result.table[RESULT_COLUMNS], expected[RESULT_COLUMNS], check_exact=True)
-    assert [compare(p.table) for p in result.points] == [p.comparison for p in tiny_sweep.points[:2]]
+    columns = RESULT_COLUMNS
+    pd.testing.assert_frame_equal(result.table[columns], expected.table[columns], check_exact=True)
+    assert [compare(p.table) for p in result.points] == [p.comparison for p in expected.points]

@@ -2,7 +2,7 @@
 
 Predictions and attention weights for windows a user edits (the what-if), and how much each input
 step drives a prediction without asking attention: occlusion and gradient x input (see
-`fibdash.explain`). Each model is given by its config, kind and trained weights (a `Trained`'s).
+`fibdash.analysis.explain`). Each model is given by its config, kind and trained weights (a `Trained`'s).
 """
 
 from __future__ import annotations

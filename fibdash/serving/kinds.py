@@ -13,11 +13,11 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fibdash.analysis.study import study_result
+from fibdash.analysis.sweep import GridPoint, sweep_result
 from fibdash.config import FIELDS, TrainConfig
 from fibdash.data import Dataset
 from fibdash.serving import budget, tasks
-from fibdash.study import study_result
-from fibdash.sweep import GridPoint, sweep_result
 
 # A job still running at twice its estimate is ended; a short one gets this much more than its
 # estimate at least, so that a busy moment of the machine does not end it.
@@ -61,7 +61,7 @@ def pair(config: TrainConfig, data: Dataset, limit: float | None) -> Work:
     """Both models of `config` (the Train page's), on a server that runs jobs of at most `limit` seconds."""
     return Work(
         key=("pair", config),
-        label=f"training {config.describe()}",
+        label=f"training {config.describe(public=True)}",
         button="Train both models",
         button_key="train",
         what="training",
@@ -79,7 +79,7 @@ def study(config: TrainConfig, seeds: int, data: Dataset, limit: float | None) -
     shared = replace(config, seed=0)  # every seed's study is one key
     return Work(
         key=("study", shared, seeds),
-        label=f"a study over {seeds} seeds of {config.describe(with_seed=False)}",
+        label=f"a study over {seeds} seeds of {config.describe(with_seed=False, public=True)}",
         button="Run the study",
         button_key="run_study",
         what="study",

@@ -1,13 +1,13 @@
-"""The server's TensorFlow worker: one child process that does every piece of TensorFlow work.
+"""The server's worker: one child process that does every training and every model's answer.
 
-A Streamlit server must stay small and must survive whatever its visitors ask: TensorFlow takes
-about 700 MB on import and keeps every XLA program it compiles until its process exits. So the
-server never imports it. It starts one worker process (multiprocessing's "spawn", so the child
-shares none of the server's threads or locks) and sends it calls over a `multiprocessing` pipe:
-a module-level function and its arguments, pickled by the standard library. The worker runs
-calls of two lanes at once: one long job at a time (trainings, which report progress), and
-quick calls beside it (a what-if prediction must not wait a minute behind another visitor's
-training). What comes back is plain data.
+A Streamlit server must stay small and must survive whatever its visitors ask, and one visitor's
+training must not freeze every other page: the server hands all such work to one worker process
+(multiprocessing's "spawn", so the child shares none of the server's threads or locks) and sends it
+calls over a `multiprocessing` pipe: a module-level function and its arguments, pickled by the
+standard library. The worker loads only NumPy and the Numba engine (no TensorFlow, scikit-learn or
+pandas). It runs calls of two lanes at once: one long job at a time (trainings, which report
+progress), and quick calls beside it (a what-if prediction must not wait a minute behind another
+visitor's training). What comes back is plain data.
 
 The process can be killed at any moment (the kernel's OOM killer, `kill -9`, a Stop that does
 not come in time): every call in flight then fails with `WorkerDiedError`, and the owner starts a

@@ -11,23 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fibdash.analysis.metrics import score
+from fibdash.analysis.stats import CONFIDENCE, MIN_PAIRS, median_interval, ratios, test_mse_by_seed
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
 from fibdash.data import Dataset, make_dataset
-from fibdash.metrics import score
-
-if TYPE_CHECKING:
-    from fibdash.engine.records import EpochLog, Trained
+from fibdash.engine.records import EpochLog, Trained
 
 TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
-CONFIDENCE = 0.95
 ALPHA = 0.05  # the paired test's significance level
-MIN_PAIRS = 2  # the fewest seeds a bootstrap or signed-rank test can use
 
 
 @dataclass(frozen=True)
@@ -79,23 +75,18 @@ def compare(table: pd.DataFrame) -> Comparison:
     The ratio attention / RNN is scale-free, so its median and the signed-rank test on its
     logarithm let no seed with large errors for both models outweigh the others.
     """
-    test = table.pivot(index="seed", columns="model", values="test MSE")
-    ratios = (test["attention"] / test["rnn"]).to_numpy(dtype=float)
-    finite = np.isfinite(ratios) & (ratios > 0)
-    ratios = ratios[finite]
-    pairs = len(ratios)
-    wins = int(np.sum(ratios < 1))
-    median = float(np.median(ratios)) if pairs else float("nan")
+    every = ratios(table).to_numpy(dtype=float)
+    finite = np.isfinite(every) & (every > 0)
+    kept = every[finite]
+    pairs = len(kept)
+    wins = int(np.sum(kept < 1))
+    median = float(np.median(kept)) if pairs else float("nan")
     ci_low = ci_high = p_value = float("nan")
     too_few = f"needs at least {MIN_PAIRS} seeds with finite test MSEs, got {pairs}"
     ci_note = p_note = too_few
     if pairs >= MIN_PAIRS:
-        # percentile interval: BCa fails when resampled medians are all equal, as in a clear win
-        interval = stats.bootstrap(
-            (ratios,), np.median, confidence_level=CONFIDENCE, method="percentile", random_state=0
-        ).confidence_interval
-        ci_low, ci_high, ci_note = float(interval.low), float(interval.high), ""
-        log_ratios = np.log(ratios)
+        (ci_low, ci_high), ci_note = median_interval(kept), ""
+        log_ratios = np.log(kept)
         if not np.any(log_ratios):
             p_note = "both models have the same test MSE in every seed"
         else:
@@ -122,8 +113,8 @@ def compare(table: pd.DataFrame) -> Comparison:
 
 def paired_table(table: pd.DataFrame) -> pd.DataFrame:
     """One row per seed: both models' test MSE, their ratio (attention / RNN) and which is lower."""
-    test = table.pivot(index="seed", columns="model", values="test MSE")
-    ratio = test["attention"] / test["rnn"]
+    test = test_mse_by_seed(table)
+    ratio = ratios(table)
     lower = np.where(ratio < 1, MODEL_LABELS["attention"], np.where(ratio > 1, MODEL_LABELS["rnn"], "tie"))
     return pd.DataFrame(
         {

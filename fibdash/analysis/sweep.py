@@ -5,7 +5,7 @@ point is the Train page's seed k of that point's config. Grid points are indepen
 one after another in this process, in a few local processes, or as Ray tasks on a cluster, and
 give the same numbers wherever they run.
 
-No TensorFlow here: it loads in `study_point`, where a point trains.
+No TensorFlow here; the engine loads in `study_point`, where a point trains.
 """
 
 from __future__ import annotations
@@ -21,21 +21,33 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-import fibdash.study
-from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted
+import fibdash.analysis.study
+from fibdash.analysis.metrics import diverged_seeds
+from fibdash.analysis.stats import MIN_PAIRS, median_interval, ratios
+from fibdash.analysis.study import TABLE_COLUMNS, Comparison, StudyResult, compare, verdict
+from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted, setting
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
-from fibdash.metrics import diverged_seeds
 from fibdash.serving.worker import main_script_left_alone
-from fibdash.study import CONFIDENCE, MIN_PAIRS, TABLE_COLUMNS, Comparison, StudyResult, compare, verdict
 
 # Any config setting can be swept but the seed: each point's study varies that itself.
 SWEEPABLE = tuple(
     name for name, field in FIELDS.items() if field.section in ("data", "training") and name != "seed"
 )
 MAX_SWEPT = 2
+# The values to offer for each setting a sweep varies: a spread around the tutorial's value.
+SUGGESTED: dict[str, tuple] = {
+    "n": (300, 600, 1200),
+    "time_steps": (5, 10, 20),
+    "train_fraction": (0.5, 0.7, 0.9),
+    "hidden_units": (2, 4, 8),
+    "epochs": (10, 30, 100),
+    "batch_size": (1, 4, 16),
+    "learning_rate": (0.0001, 0.001, 0.01),
+    **{name: FIELDS[name].choices for name in ("scaling", "cell", "activation")},
+    "series": tuple(name for name in FIELDS["series"].choices if name != "csv"),  # a sweep's own series
+}
 # The long table: each point's settings, all of them so that a table says what made it, then
 # one row per model and seed of the point's study, and the study's wall time.
 COLUMNS = [*SWEEPABLE, *TABLE_COLUMNS, "seconds"]
@@ -133,14 +145,18 @@ def _with_settings(config: TrainConfig, settings: Mapping[str, Any]) -> TrainCon
     """`config` with the settings named in `settings` replaced, and seed 0, as a study's key."""
     data = {name: value for name, value in settings.items() if FIELDS[name].section == "data"}
     training = {name: value for name, value in settings.items() if FIELDS[name].section == "training"}
+    if "series" in data:  # a built-in series, in place of the base's, which may be a file
+        data["upload"] = None
     return replace(config, data=replace(config.data, **data), **{**training, "seed": 0})
 
 
 def _settings(config: TrainConfig) -> dict[str, Any]:
-    """Every sweepable setting of `config`, by name."""
-    return {
-        name: getattr(config.data if FIELDS[name].section == "data" else config, name) for name in SWEEPABLE
-    }
+    """Every sweepable setting of `config`, by name; a CSV series as "csv" and its file's SHA-256, so
+    that a sweep's table is not resumed with another file."""
+    settings = {name: setting(config, name) for name in SWEEPABLE}
+    if config.data.upload is not None:
+        settings["series"] = f"csv {config.data.upload.sha256[:12]}"
+    return settings
 
 
 def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[GridPoint]:
@@ -155,6 +171,10 @@ def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[Gri
     for name, values in vary.items():
         field = sweepable(name)
         values = [_checked(field, value) for value in values]
+        if name == "series" and "csv" in values:
+            raise ValueError(
+                "a sweep varies the built-in series only: sweep other settings over your file instead"
+            )
         if not values:
             raise ValueError(f"{name} has no values to sweep over")
         repeated = sorted({str(v) for v in values if values.count(v) > 1})
@@ -191,7 +211,7 @@ def study_point(
     it as it is.
     """
     data = make_dataset(point.config.data)
-    study = fibdash.study.run_study(point.config, range(seeds), on_epoch, data)
+    study = fibdash.analysis.study.run_study(point.config, range(seeds), on_epoch, data)
     return None if study.stopped else point_result(point, study, data)
 
 
@@ -257,10 +277,10 @@ def _here(points: Sequence[GridPoint], seeds: int, on_epoch) -> Iterator[PointRe
 
 
 def in_processes(jobs: int) -> Runner:
-    """Run grid points in `jobs` local processes at once, each importing TensorFlow itself."""
+    """Run grid points in `jobs` local processes at once, each loading the engine itself."""
 
     def run(points: Sequence[GridPoint], seeds: int) -> Iterator[PointResult]:
-        # spawned, not forked: a fork of a process that has loaded TensorFlow can hang
+        # spawned, not forked: a fork of a process whose OpenMP threads have started can hang
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
         try:
             with main_script_left_alone():  # submit starts the processes
@@ -284,7 +304,7 @@ def start_ray(address: str | None = None, **init_args: Any) -> None:
     import ray
 
     if not ray.is_initialized():  # Ray ships a local package only for a whole job, not per task
-        ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).parent)]}, **init_args)
+        ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).parents[1])]}, **init_args)
 
 
 def on_ray(address: str | None = None) -> Runner:
@@ -358,7 +378,7 @@ def sweep_result(
 ) -> SweepResult:
     """The sweep of a worker's runs, both models' seeds at each grid point (with its data), in grid order."""
     results = tuple(
-        point_result(point, fibdash.study.study_result(point.config, point_runs, data), data)
+        point_result(point, fibdash.analysis.study.study_result(point.config, point_runs, data), data)
         for (point, data), point_runs in zip(points, runs, strict=True)
     )
     return SweepResult(
@@ -399,12 +419,7 @@ def model_summary(result: SweepResult) -> pd.DataFrame:
         for kind, runs in point.table.groupby("model", sort=False):
             mse = runs["test MSE"].to_numpy(dtype=float)
             mse = mse[np.isfinite(mse)]
-            low = high = float("nan")
-            if len(mse) >= MIN_PAIRS:
-                interval = stats.bootstrap(
-                    (mse,), np.median, confidence_level=CONFIDENCE, method="percentile", random_state=0
-                ).confidence_interval
-                low, high = float(interval.low), float(interval.high)
+            low, high = median_interval(mse) if len(mse) >= MIN_PAIRS else (float("nan"), float("nan"))
             median = float(np.median(mse)) if len(mse) else float("nan")
             settings = dict(point.point.settings)
             rows.append({**settings, "model": kind, "median test MSE": median, "low": low, "high": high})
@@ -418,14 +433,13 @@ def ratio_summary(result: SweepResult) -> pd.DataFrame:
     """
     rows = []
     for point in result.points:
-        test = point.table.pivot(index="seed", columns="model", values="test MSE")
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratios = np.log10((test["attention"] / test["rnn"]).to_numpy(dtype=float))
-        ratios = ratios[np.isfinite(ratios)]
+            logs = np.log10(ratios(point.table).to_numpy(dtype=float))
+        logs = logs[np.isfinite(logs)]
         rows.append(
             {
                 **dict(point.point.settings),
-                "median log10 ratio": float(np.median(ratios)) if len(ratios) else float("nan"),
+                "median log10 ratio": float(np.median(logs)) if len(logs) else float("nan"),
                 "wins": point.comparison.wins,
                 "seeds compared": point.comparison.pairs,
             }

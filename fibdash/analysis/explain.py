@@ -22,7 +22,21 @@ from fibdash.config import check_choice
 METHODS = ("occlusion", "gradient")
 DEFAULT_METHOD = "occlusion"
 METHOD_LABELS = {"occlusion": "occlusion", "gradient": "gradient x input"}
-RULE_STEPS = 2  # the Fibonacci rule adds the last two values of a window
+RULE_STEPS = 2  # the Fibonacci rule adds the last two values of a window; AR(2) weighs them
+# What each series' structure says of the steps that matter, before the last-two-steps reference.
+STRUCTURE = {
+    "fibonacci": "The Fibonacci rule uses only the last two steps, t-2 and t-1.",
+    "sine": "The noisy sine repeats every 20 steps: beside the last values, t-20 (one period back, what "
+    "the seasonal-naive rule repeats) carries it. AR(2), a linear rule of t-2 and t-1, is the reference "
+    "here.",
+    "mackey-glass": "The Mackey-Glass equation ties x(t) to the last value and to x(t-17), its delay: "
+    "t-17 should matter where the windows reach it. AR(2), a linear rule of t-2 and t-1, is the reference "
+    "here.",
+    "co2": "CO2 rises with a 12-month season: the last values and t-12 (a year back, what the "
+    "seasonal-naive rule repeats) carry it. AR(2), a linear rule of t-2 and t-1, is the reference here.",
+    "csv": "Which steps matter in your series is what this asks; AR(2), a linear rule of t-2 and t-1 fitted "
+    "to your training windows, is the reference here.",
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -202,9 +216,9 @@ SIZES = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (0.7, "strong"),
 SAME = 0.05  # shares within this of each other are "about the same"
 
 
-def explanation_words(explanation: Explanation, scaling: str) -> str:
+def explanation_words(explanation: Explanation, scaling: str, series: str = "fibonacci") -> str:
     """What the comparison shows, in plain words for a learner, one paragraph per point; `scaling`, the
-    data's, says what occlusion's 0 is."""
+    data's, says what occlusion's 0 is, and `series` which steps its structure points to."""
     check_choice("scaling", scaling, tuple(ZERO_IS))
     e = explanation
     paragraphs = [
@@ -213,7 +227,7 @@ def explanation_words(explanation: Explanation, scaling: str) -> str:
         f"weights, then averaged over the {e.windows} test windows.",
         _left_out(e),
         _agreement(e),
-        _rule(e),
+        _rule(e, series),
         _caveat(e),
     ]
     return "\n\n".join(p for p in paragraphs if p)
@@ -347,14 +361,14 @@ def _step(index: int, steps: int) -> str:
     return f"t-{steps - index}"
 
 
-def _rule(e: Explanation) -> str:
+def _rule(e: Explanation, series: str) -> str:
     steps = e.time_steps
     if steps < RULE_STEPS:
         return (
-            "The Fibonacci rule adds the last two values of a window; with one time step the models see "
-            "only one value, so all their importance sits on it."
+            f"{STRUCTURE[series]} With one time step the models see only one value, so all their importance "
+            "sits on it."
         )
-    said = ["The Fibonacci rule uses only the last two steps, t-2 and t-1."]
+    said = [STRUCTURE[series]]
     reference = e.input_last_two if math.isfinite(e.input_last_two) else RULE_STEPS / steps
     said.append(
         f"If every step mattered equally, {RULE_STEPS / steps:.0%} of the importance would sit there "

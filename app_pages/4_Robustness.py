@@ -2,14 +2,13 @@
 
 import streamlit as st
 
+from fibdash.analysis.metrics import diverged_seeds
+from fibdash.analysis.study import paired_table, verdict
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
 from fibdash.figures import ratio_figure, study_figure
-from fibdash.metrics import diverged_seeds
-from fibdash.study import paired_table, verdict
 from streamlit_glue import navigation, settings, show, work
 
-navigation.page("Robustness", ":material/stacked_line_chart:")
-config, seeds = settings.sidebar_study_config()
+config, seeds = settings.study_config()
 show.config_caption(config, with_seed=False, more=f"; seeds 0 to {seeds - 1}")
 st.markdown(
     "The tutorial trains each model once and concludes that attention lowers the test MSE. But the "
@@ -75,4 +74,4 @@ if single is not None and config.seed < seeds:
     ]
     with st.container(key="agreement"):
         st.caption(f"Seed {config.seed}, test MSE: " + "; ".join(rows) + " (the same run).")
-navigation.next_step("pages/5_Sweep.py", "Does it hold for other settings? Sweep them")
+navigation.next_step("app_pages/5_Sweep.py", "Does it hold for other settings? Sweep them")

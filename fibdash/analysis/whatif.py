@@ -8,15 +8,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fibdash.analysis.metrics import FLOAT32_RESOLUTION, autoregression, period
 from fibdash.config import quoted
 from fibdash.data import Dataset, step_labels
-from fibdash.metrics import FLOAT32_RESOLUTION
 
-UNITS = ("Fibonacci units", "scaled values")  # how a user types a window's values
+UNITS = ("original units", "scaled values")  # how a user types a window's values
 
 
 def window_inputs(data: Dataset, test_row: int) -> np.ndarray:
-    """The inputs of test window `test_row` (rows in `data.test_idx` order), in Fibonacci units."""
+    """The inputs of test window `test_row` (rows in `data.test_idx` order), in the series' units."""
     position = int(data.positions[data.test_idx[test_row]])
     return data.series[position - data.config.time_steps : position].copy()
 
@@ -30,8 +30,8 @@ def as_text(values: np.ndarray) -> list[str]:
 def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
     """A window typed as text, one value per time step, on the scaled axis the networks see.
 
-    ValueError names the step and what is wrong: empty, not a number, negative where no Fibonacci
-    number is, or beyond the range the scaler was fitted on (the networks never saw such inputs).
+    ValueError names the step and what is wrong: empty, not a number, negative where no value of the
+    series is, or beyond the range the scaler was fitted on (the networks never saw such inputs).
     """
     if units not in UNITS:
         raise ValueError(f"unknown units {quoted(units)}: choose one of {', '.join(UNITS)}")
@@ -52,9 +52,12 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
     scaling = data.config.scaling
     if units == UNITS[0]:
         low, high = data.series.min(), data.series.max()
-        bad = np.flatnonzero(values <= 0 if scaling == "log-minmax" else values < 0)
+        positive = data.config.lowest() > 0
+        bad = np.flatnonzero(values <= 0 if scaling == "log-minmax" else values < 0 if positive else [])
         if bad.size:
-            why = "log-minmax takes logarithms" if scaling == "log-minmax" else "no Fibonacci number is"
+            fibonacci = data.config.series == "fibonacci"
+            none = "no Fibonacci number is" if fibonacci else "no value of the series is"
+            why = "log-minmax takes logarithms" if scaling == "log-minmax" else none
             sign = "0 or less" if scaling == "log-minmax" else "negative"
             raise ValueError(f"{step_labels(steps)[bad[0]]} is {sign} ({values[bad[0]]:g}), where {why}")
         scaled = data.to_scaled(values)
@@ -67,7 +70,7 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
             i = outside[0]
             raise ValueError(
                 f"{step_labels(steps)[i]} ({values[i]:g}) is beyond the range the scaler was fitted on: "
-                f"scaled values from 0 to 1, Fibonacci values from {low:.4g} to {high:.4g}; the networks "
+                f"scaled values from 0 to 1, values of the series from {low:.4g} to {high:.4g}; the networks "
                 "never saw inputs beyond it"
             )
     return scaled
@@ -76,9 +79,10 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
 def rule_answers(data: Dataset, scaled: np.ndarray) -> dict[str, float]:
     """The naive rules' predictions for a window (scaled, (time_steps,)), on the scaled axis."""
     answers = {"persistence": float(scaled[-1])}
-    if len(scaled) >= 2:
-        original = data.to_original(scaled[-2:])
-        answers["Fibonacci rule"] = float(data.to_scaled(np.array([original.sum()]))[0])
+    ar = autoregression(data)
+    answers[ar.name] = float(data.to_scaled(ar.predict(data.to_original(scaled))))
+    if (known := period(data)) is not None:
+        answers["seasonal naive"] = float(scaled[-known])
     return answers
 
 

@@ -2,13 +2,12 @@
 
 import streamlit as st
 
+from fibdash.analysis.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
 from fibdash.config import command_line
 from fibdash.figures import sweep_figure, sweep_heatmap, sweep_parallel
-from fibdash.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
-from streamlit_glue import navigation, settings, show, work
+from streamlit_glue import settings, show, work
 
-navigation.page("Sweep", ":material/grid_on:")
-base, seeds, vary = settings.sidebar_sweep_config()
+base, seeds, vary = settings.sweep_config()
 st.markdown(
     "The **Robustness** page asks whether attention helps at one configuration. Here you vary one or "
     "two settings (the sidebar's **Sweep**), and every combination of their values (a grid point) gets "

@@ -1,4 +1,4 @@
-"""How good a prediction is: MSE on scaled values, relative error in Fibonacci units, naive rules."""
+"""How good a prediction is: MSE on scaled values, relative error in the series' units, naive rules."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import pandas as pd
 from fibdash.config import MODEL_LABELS, TrainConfig
 from fibdash.data import Dataset
 from fibdash.engine.loss import mse
+from fibdash.series import PERIODS
 
 
 def median_ape(predicted: np.ndarray, target: np.ndarray) -> float:
-    """Median absolute percentage error; a ratio, so huge Fibonacci values cannot overflow it."""
+    """Median absolute percentage error; a ratio, so huge values (Fibonacci's) cannot overflow it."""
     predicted = np.asarray(predicted, dtype=np.float64).ravel()
     target = np.asarray(target, dtype=np.float64).ravel()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -49,20 +50,78 @@ def score(name: str, data: Dataset, predictions: np.ndarray) -> Scores:
 BASELINE_RULES = {
     "predict zero": "always predicts 0 on the scaled axis",
     "persistence": "repeats the last value of the window",
-    "Fibonacci rule": "adds the last two values of the window in Fibonacci units, then scales",
+    "AR(2)": "a linear function of the last two values, fitted by least squares to the training windows",
+    "AR(1)": "a linear function of the last value (windows of one value), fitted likewise",
+    "seasonal naive": "repeats the value one period back, where the series has a known period",
 }
 
 
+@dataclass(frozen=True)
+class Autoregression:
+    """A linear rule of a window's last `order` values, in the series' own units, fitted to the training
+    windows by least squares, each window weighted by its own scale (see `autoregression`)."""
+
+    coefficients: tuple[float, ...]  # of t-1, t-2, ...
+    intercept: float
+
+    @property
+    def name(self) -> str:
+        return f"AR({len(self.coefficients)})"
+
+    def predict(self, values: np.ndarray) -> np.ndarray:
+        """Predictions for windows of values in the series' units, (windows, time_steps) or (time_steps,)."""
+        last = np.asarray(values)[..., ::-1][..., : len(self.coefficients)]
+        with np.errstate(over="ignore", invalid="ignore"):
+            return last @ np.array(self.coefficients) + self.intercept
+
+    def describe(self, data: Dataset) -> str:
+        terms = " + ".join(f"{c:.4g} x(t-{i + 1})" for i, c in enumerate(self.coefficients))
+        sign = "-" if self.intercept < 0 else "+"
+        said = f"{self.name}, fitted to the training windows: x(t) = {terms} {sign} {abs(self.intercept):.3g}"
+        said += f" ({data.units})."
+        if data.config.series == "fibonacci" and np.allclose(self.coefficients, (1, 1), atol=1e-6):
+            said += " Coefficients 1 and 1: the Fibonacci rule itself, found from the data."
+        return said
+
+
+def autoregression(data: Dataset) -> Autoregression:
+    """AR(2) (AR(1) for windows of one value) fitted to `data`'s training windows, in the series' units.
+
+    Least squares with each window's equation divided by the window's mean absolute value: on a
+    series of one scale that is ordinary least squares, and on one that spans orders of magnitude
+    (Fibonacci's 250) every window counts, not only the largest, whose last values are nearly
+    proportional to each other and cannot tell the coefficients apart on their own.
+    """
+    order = min(2, data.config.time_steps)
+    windows = data.to_original(data.X[data.train_idx, :, 0])
+    inputs = np.column_stack([windows[:, ::-1][:, :order], np.ones(len(windows))])
+    target = data.series[data.positions[data.train_idx]]
+    scale = np.abs(windows).mean(axis=1)
+    scale = np.where(scale > 0, scale, 1.0)  # a window of zeros
+    rows, target = inputs / scale[:, None], target / scale
+    columns = np.linalg.norm(rows, axis=0)
+    columns = np.where(columns > 0, columns, 1.0)
+    solution = np.linalg.lstsq(rows / columns, target, rcond=None)[0] / columns
+    return Autoregression(tuple(float(c) for c in solution[:order]), float(solution[order]))
+
+
+def period(data: Dataset) -> int | None:
+    """The series' known period, where a window reaches one period back; else None."""
+    known = PERIODS.get(data.config.series)
+    return known if known is not None and known <= data.config.time_steps else None
+
+
 def naive_baselines(data: Dataset) -> list[Scores]:
-    """One-line predictors on the same windows; the Fibonacci rule needs time_steps >= 2."""
-    last = data.X[:, -1, 0]
+    """Rules on the same windows: zero, persistence, AR(2) fitted, seasonal naive where a period is known."""
+    X = data.X[..., 0]
     baselines = [
-        score("predict zero", data, np.zeros_like(last)),
-        score("persistence", data, last),
+        score("predict zero", data, np.zeros(len(X))),
+        score("persistence", data, X[:, -1]),
     ]
-    if data.config.time_steps >= 2:
-        rule = data.to_original(data.X[:, -1, 0]) + data.to_original(data.X[:, -2, 0])
-        baselines.append(score("Fibonacci rule", data, data.to_scaled(rule)))
+    ar = autoregression(data)
+    baselines.append(score(ar.name, data, data.to_scaled(ar.predict(data.to_original(X)))))
+    if (known := period(data)) is not None:
+        baselines.append(score("seasonal naive", data, X[:, -known]))
     return baselines
 
 
@@ -79,18 +138,19 @@ def scores_table(scores: list[Scores]) -> pd.DataFrame:
 
 
 def predictions_frame(data: Dataset, scores: list[Scores]) -> pd.DataFrame:
-    """One row per window in series order: truth and each predictor, scaled and in Fibonacci units."""
+    """One row per window in series order: truth and each predictor, scaled and in the series' units."""
+    unit = data.value_name
     frame = pd.DataFrame(
         {
             "target index": data.positions,
             "split": np.where(data.is_train, "train", "test"),
             "truth (scaled)": data.y,
-            "truth (Fibonacci)": data.series[data.positions],
+            f"truth ({unit})": data.series[data.positions],
         }
     )
     for s in scores:
         frame[f"{s.name} (scaled)"] = s.predictions
-        frame[f"{s.name} (Fibonacci)"] = data.to_original(s.predictions)
+        frame[f"{s.name} ({unit})"] = data.to_original(s.predictions)
     return frame
 
 
@@ -205,7 +265,7 @@ def _constant(scores: Scores, data: Dataset) -> str:
     original = float(data.to_original(value))
     said = (
         f"One answer for most windows: {count} of {len(test)} test predictions are exactly {value:.5g} "
-        f"on the scaled axis ({original:.4g} in Fibonacci units). "
+        f"on the scaled axis ({original:.4g} {data.units}). "
     )
     if largest < FLOAT32_RESOLUTION:
         better = "" if data.config.scaling == "log-minmax" else " 'log-minmax' scaling spreads them out."
@@ -220,7 +280,7 @@ def _constant(scores: Scores, data: Dataset) -> str:
 def _no_better(scores: Scores, baselines: Sequence[Scores]) -> str:
     if math.isnan(scores.test_mse):
         return ""
-    rules = [b for b in baselines if not scores.test_mse < b.test_mse]
+    rules = [b for b in baselines if math.isfinite(b.test_mse) and not scores.test_mse < b.test_mse]
     if not rules:
         return ""
     named = _join([f"{b.name} ({b.test_mse:.3g})" for b in rules])

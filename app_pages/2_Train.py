@@ -4,14 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from fibdash import LOAD_MODEL_SNIPPET
+from fibdash.analysis.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
 from fibdash.engine.summary import summary_rows
 from fibdash.figures import loss_figure
-from fibdash.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
 from streamlit_glue import navigation, settings, show, work
 
-navigation.page("Train", ":material/model_training:")
-config = settings.sidebar_train_config()
+config = settings.train_config()
 with st.sidebar:
     work.clear_button()
 show.config_caption(config)
@@ -49,10 +48,10 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
         st.metric("Test MSE (scaled)", f"{result.test_mse:.3e}")
         st.metric("Train MSE (scaled)", f"{result.train_mse:.3e}")
         st.metric(
-            "Test MdAPE (Fibonacci units)",
+            f"Test MdAPE ({data.units})",
             f"{scores.test_mdape:.3g} %",
-            help="Median absolute percentage error of the test predictions turned back into Fibonacci "
-            "numbers. With MinMax scaling a tiny scaled error is a huge one here.",
+            help=f"Median absolute percentage error of the test predictions turned back into {data.units}. "
+            "With MinMax scaling a tiny scaled error can be a huge one here.",
         )
         for message in diagnose(scores, data, baselines, result.loss_history, config):
             st.warning(message)
@@ -73,4 +72,4 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
 
 show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in pair.items()}))
 show.reproduce(command_line(config), pair["rnn"].versions)
-navigation.next_step("pages/3_Compare.py", "Compare predictions and attention")
+navigation.next_step("app_pages/3_Compare.py", "Compare predictions and attention")

@@ -1,0 +1,37 @@
+"""The statistics every comparison of the two models uses, written once: the ratio of their test MSEs
+seed by seed, and a bootstrap interval of a median."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+MIN_PAIRS = 2  # the fewest values a bootstrap or signed-rank test can use
+
+
+def test_mse_by_seed(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per model and seed (`study.TABLE_COLUMNS`) as one row per seed, a column per model."""
+    return table.pivot(index="seed", columns="model", values="test MSE")
+
+
+def ratios(table: pd.DataFrame) -> pd.Series:
+    """Attention's test MSE over the RNN's, seed by seed (by seed, in seed order)."""
+    test = test_mse_by_seed(table)
+    return test["attention"] / test["rnn"]
+
+
+def median_interval(values: np.ndarray) -> tuple[float, float]:
+    """The bootstrap CONFIDENCE interval of the median of `values` (at least MIN_PAIRS of them).
+
+    A percentile interval: BCa fails when the resampled medians are all equal, as in a clear win.
+    """
+    interval = stats.bootstrap(
+        (np.asarray(values, dtype=float),),
+        np.median,
+        confidence_level=CONFIDENCE,
+        method="percentile",
+        random_state=0,
+    ).confidence_interval
+    return float(interval.low), float(interval.high)
