@@ -25,6 +25,12 @@ def current() -> Upload | None:
     return st.session_state.get(UPLOAD)
 
 
+def _kept() -> str:
+    """What a refused file or column leaves in use, in a sentence (or nothing)."""
+    kept = current()
+    return f" Still using {kept.file_name}, column {kept.column}." if kept is not None else ""
+
+
 def _use(table: CsvFile, column: str) -> None:
     """Make `column` of `table` the session's series, or say why it cannot be."""
     try:
@@ -40,7 +46,7 @@ def _use(table: CsvFile, column: str) -> None:
                 f"need at least {need} (a training and a test window): lower the time steps first"
             )
     except ValueError as error:
-        st.session_state[PROBLEM] = f"{error}. Choose another column or file."
+        st.session_state[PROBLEM] = f"{error}. Choose another column or file.{_kept()}"
         return
     st.session_state[UPLOAD] = upload
     st.session_state.pop(PROBLEM, None)
@@ -55,10 +61,7 @@ def _arrived() -> None:
     try:
         table = read_csv(file.getvalue(), file.name)
     except ValueError as error:
-        kept = current()
-        st.session_state[PROBLEM] = f"{error}." + (
-            f" Still using {kept.file_name}, column {kept.column}." if kept is not None else ""
-        )
+        st.session_state[PROBLEM] = f"{error}.{_kept()}"
         return
     st.session_state[TABLE] = table
     st.session_state["csv_column"] = table.usable[0] if table.usable else next(iter(table.columns))

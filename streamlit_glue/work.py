@@ -6,9 +6,12 @@ secrets, whose top-level keys Streamlit also exports as environment variables):
 - FIBDASH_BUDGET_SECONDS: the longest job, in estimated seconds, the server accepts (default 60,
   suited to a public demo); "none" removes the limit for local use.
 - FIBDASH_WORKER_MEMORY_MB: between jobs, a worker process larger than this is replaced by a
-  fresh one (default 1100: with the server, about 1.35 GB at most before the next job).
+  fresh one (default 500: an idle worker holds about 320 MB, and the largest jobs the budget
+  allows add at most 80 MB while they run, so a larger one kept what it no longer needs).
 - FIBDASH_MEMORY_CEILING_MB: server plus worker; a job that takes them past it is ended with a
-  message (default 1500); "none" removes it.
+  message (default 1000: a server of 175 MB with a full store of results, 256 MB, beside a worker
+  running the largest allowed job, 400 MB, is 830 MB; Community Cloud allows up to 2.7 GB);
+  "none" removes it.
 - FIBDASH_OPERATOR: "1" shows a button that forgets every cached result, for every session.
 """
 
@@ -59,8 +62,8 @@ def _setting(name: str, default: float | None) -> float | None:
 
 
 BUDGET_SECONDS = _setting("FIBDASH_BUDGET_SECONDS", 60.0)
-WORKER_MEMORY_MB = _setting("FIBDASH_WORKER_MEMORY_MB", 1100.0)
-MEMORY_CEILING_MB = _setting("FIBDASH_MEMORY_CEILING_MB", 1500.0)
+WORKER_MEMORY_MB = _setting("FIBDASH_WORKER_MEMORY_MB", 500.0)
+MEMORY_CEILING_MB = _setting("FIBDASH_MEMORY_CEILING_MB", 1000.0)
 OPERATOR = os.environ.get("FIBDASH_OPERATOR", "") == "1"
 
 

@@ -6,6 +6,7 @@ every page, at desktop and phone sizes, land in artifacts/browser/.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.slow
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
 PAGES = {"Home": "", "Dataset": "Dataset", "Train": "Train", "Compare": "Compare", "Robustness": "Robustness"}
-SMALL = {"Fibonacci numbers n": 60, "Epochs": 2}
+SMALL = {"Values n": 60, "Epochs": 2}
 TIMEOUT_MS = 120_000
 
 
@@ -219,13 +220,13 @@ def test_seed_study_through_the_ui(page):
 
 def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(page, browser, server):
     go(page, "Dataset")
-    set_number(page, "Fibonacci numbers n", 5000)
+    set_number(page, "Values n", 5000)
     assert any("n must be at most 1474" in text for text in alerts(page))
-    set_number(page, "Fibonacci numbers n", "1e3")
-    assert page.get_by_label("Fibonacci numbers n", exact=True).input_value() == "1000"
+    set_number(page, "Values n", "1e3")
+    assert page.get_by_label("Values n", exact=True).input_value() == "1000"
     assert "n=1000" in caption(page)
     set_number(page, "Time steps per window", "")
-    assert any("time_steps is empty: type a whole number from 1 to 1473" in text for text in alerts(page))
+    assert any("time_steps is empty: type a whole number from 1 to 4999" in text for text in alerts(page))
     set_number(page, "Time steps per window", 999)
     assert any("time_steps must be at most 998" in text for text in alerts(page))
     shot(page, "bad_time_steps")
@@ -238,7 +239,7 @@ def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(pag
     set_number(page, "Batch size", 900)
     assert any("batch_size must be at most 686" in text for text in alerts(page))
     set_number(page, "Batch size", 1)
-    set_number(page, "Fibonacci numbers n", 400)
+    set_number(page, "Values n", 400)
     choose(page, "Scaling", "none")
     assert any("scaling 'none', n must be at most 185" in text for text in alerts(page))
     shot(page, "bad_scaling")
@@ -427,7 +428,47 @@ def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, serve
     shot(tab, "worker_killed")
     time.sleep(1)
     set_number(tab, "Epochs", 2)
-    set_number(tab, "Fibonacci numbers n", 60)
+    set_number(tab, "Values n", 60)
     train(tab)  # a fresh worker takes the next job
     assert len(metrics(tab)) == 6
     tab.context.close()
+
+
+def test_an_uploaded_csv_is_trained_and_drawn_on_every_page(page, tmp_path):
+    rows = "\n".join(f"{i},{20 + 5 * math.sin(i / 4) + i / 30:.4f}" for i in range(90))
+    csv = tmp_path / "load.csv"
+    csv.write_text(f"hour,load\n{rows}\n")
+    go(page, "Dataset")
+    page.get_by_text("Your own series (CSV)").click()
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(csv))
+    page.get_by_text("In use as series csv: load.csv, column hour").wait_for()
+    choose(page, "Column of load.csv", "load")
+    page.get_by_text("In use as series csv: load.csv, column load").wait_for()
+    settled(page)
+    assert "series=csv" in page.url and "n=90" in page.url
+    set_number(page, "Time steps per window", 6)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4")
+    shot(page, "csv-dataset")
+
+    go(page, "Train")
+    set_number(page, "Epochs", 2)
+    train(page)
+    assert page.get_by_text("--csv load.csv --column load --sha256").is_visible()
+    go(page, "Compare")
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 10")
+    assert not any("must be" in text or "cannot" in text for text in alerts(page))
+    shot(page, "csv-compare")
+    go(page, "Robustness")
+    set_slider(page, "Seeds in the study", 3)
+    page.get_by_role("button", name="Run the study").click()
+    page.get_by_text("trainings in").wait_for()
+    settled(page)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
+    assert metrics(page)[0].endswith("of 3 seeds")
+
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"PK\x03\x04" + bytes(300))  # a workbook renamed .csv
+    go(page, "Dataset")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
+    page.get_by_text("bad.csv is a binary file").wait_for()
+    assert page.get_by_text("Still using load.csv, column load.").is_visible()

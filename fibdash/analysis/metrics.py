@@ -75,9 +75,9 @@ class Autoregression:
             return last @ np.array(self.coefficients) + self.intercept
 
     def describe(self, data: Dataset) -> str:
-        terms = " + ".join(f"{c:.4g} x(t-{i + 1})" for i, c in enumerate(self.coefficients))
-        sign = "-" if self.intercept < 0 else "+"
-        said = f"{self.name}, fitted to the training windows: x(t) = {terms} {sign} {abs(self.intercept):.3g}"
+        terms = [f"{c:.4g} x(t-{i + 1})" for i, c in enumerate(self.coefficients)] + [f"{self.intercept:.3g}"]
+        rule = terms[0] + "".join(f" - {t[1:]}" if t.startswith("-") else f" + {t}" for t in terms[1:])
+        said = f"{self.name}, fitted to the training windows: x(t) = {rule}"
         said += f" ({data.units})."
         if data.config.series == "fibonacci" and np.allclose(self.coefficients, (1, 1), atol=1e-6):
             said += " Coefficients 1 and 1: the Fibonacci rule itself, found from the data."
