@@ -36,7 +36,8 @@ def test_shows_every_chart_for_the_config_trained_on_the_train_page(app):
     assert re.match(r"In this run the (RNN|RNN \+ attention) had the lower test MSE, [\d.]+ times lower", run)
     assert "one run says little" in run and "**Robustness** page's study tells whether it holds" in run
     assert len(app.get("plotly_chart")) == 10
-    assert len(app.get("download_button")) == 2
+    downloads = [button.key for button in app.get("download_button")]
+    assert downloads == ["download_scores", "download_predictions", "download_notebook"]
 
     app.toggle(key="relative_error").set_value(True).run()
     app.toggle(key="scaled_predictions").set_value(True).run()

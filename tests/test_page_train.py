@@ -29,6 +29,8 @@ def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     ]
     assert params == [11, 33]
     assert said(app, "trained", "success")[0].startswith("Trained")
+    downloads = {button.key: button.label for button in app.get("download_button")}
+    assert downloads["download_notebook"] == "Download notebook (.ipynb)"
 
     # Back on the page later, or after another page: shown at once, nothing trained again.
     app.switch_page("app_pages/home.py").run()

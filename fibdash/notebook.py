@@ -1,0 +1,367 @@
+"""A Jupyter notebook of one configuration, to take home: the data, the tutorial's models in Keras 3 and
+their training with Keras' own `fit`, the loop the app's engine is held to, so it prints the app's numbers.
+
+The notebook needs Keras (TensorFlow), NumPy, scikit-learn and Plotly, not fibdash. Building it only
+writes text: no Keras here, so the server can build one without loading TensorFlow.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+from functools import cache
+from pathlib import Path
+
+from fibdash.config import MODEL_LABELS, TrainConfig, command_line
+from fibdash.series import SERIES_WHAT, series_values, units
+
+LAYERS = Path(__file__).parent / "keras" / "layers.py"
+VALUES_PER_LINE = 4  # of an embedded series; 17 significant digits each
+
+IMPORTS_CODE = """\
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")  # the backend the app's numbers come from
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+
+import keras
+import numpy as np
+import plotly.graph_objects as go
+import sklearn
+from keras import ops
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
+
+print("Keras", keras.__version__, "on", keras.backend.backend())"""
+
+FIBONACCI_CODE = '''\
+def fibonacci(n):
+    """The first n numbers of the tutorial's series: 1, 2, 3, 5, 8, ... (float64)."""
+    seq = np.empty(n)
+    previous, current = 0.0, 1.0
+    for i in range(n):
+        previous, current = current, previous + current
+        seq[i] = current
+    return seq
+
+
+series = fibonacci(N)'''
+
+SCALING_CODE = '''\
+def make_scaler(scaling):
+    """An unfitted scikit-learn transformer: values of the series, shape (n, 1), to what the networks see."""
+    if scaling == "minmax":
+        return MinMaxScaler(feature_range=(0, 1))
+    if scaling == "log-minmax":
+        return make_pipeline(FunctionTransformer(np.log, inverse_func=np.exp), MinMaxScaler())
+    return FunctionTransformer()  # "none": the values themselves, both ways
+
+
+def to_original(values):
+    """Scaled values back to the series' units; a wild prediction may overflow to inf rather than fail."""
+    values = np.asarray(values, dtype=np.float64)
+    with np.errstate(over="ignore"), sklearn.config_context(assume_finite=True):
+        return scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
+
+
+scaler = make_scaler(SCALING)
+scaled = scaler.fit_transform(series.reshape(-1, 1)).ravel()
+print(f"{SCALING} scaling: the series runs from {series.min():.6g} to {series.max():.6g}, "
+      f"the scaled values from {scaled.min():.6g} to {scaled.max():.6g}")'''
+
+WINDOWS_CODE = '''\
+def windows(scaled, time_steps):
+    """Every window of the series: row i of X, shape (rows, time_steps, 1), holds values
+    i .. i + time_steps - 1, and y[i] is value i + time_steps, the one to predict."""
+    X = np.lib.stride_tricks.sliding_window_view(scaled[:-1], time_steps).copy()[..., np.newaxis]
+    return X, scaled[time_steps:].copy()
+
+
+X, y = windows(scaled, TIME_STEPS)
+positions = np.arange(TIME_STEPS, N)  # where each window's target is in the series
+n_train = int(TRAIN_FRACTION * len(y))  # the tutorial's rounding
+order = np.random.RandomState(seed=SPLIT_SEED).permutation(len(y))
+train_idx, test_idx = order[:n_train], order[n_train:]
+print(f"{len(y)} windows of {TIME_STEPS} steps: {len(train_idx)} to train on, {len(test_idx)} to test")'''
+
+MODELS_CODE = '''\
+MODELS = {"rnn": "RNN", "attention": "RNN + attention"}
+
+
+def create_RNN(hidden_units, dense_units, input_shape, activation):
+    """The tutorial's baseline: RNN(hidden_units) -> Dense(dense_units), MSE loss, Adam."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=input_shape),
+            RECURRENT(hidden_units, activation=activation, return_sequences=False, name="rnn"),
+            keras.layers.Dense(dense_units, activation=activation, name="dense"),
+        ],
+        name="rnn_model",
+    )
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE))
+    return model
+
+
+def create_RNN_with_attention(hidden_units, dense_units, input_shape, activation):
+    """The tutorial's attention model: RNN(return_sequences) -> Attention -> Dense."""
+    inputs = keras.Input(shape=input_shape, name="input")
+    sequence = RECURRENT(hidden_units, activation=activation, return_sequences=True, name="rnn")(inputs)
+    context = Attention(name="attention")(sequence)
+    outputs = keras.layers.Dense(dense_units, activation=activation, name="dense")(context)
+    model = keras.Model(inputs, outputs, name="attention_model")
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE))
+    return model
+
+
+def build(kind):
+    """A model of `kind`, with the initial weights Keras draws for SEED."""
+    keras.utils.set_random_seed(SEED)
+    create = create_RNN if kind == "rnn" else create_RNN_with_attention
+    return create(HIDDEN_UNITS, 1, (TIME_STEPS, 1), ACTIVATION)
+
+
+for kind in MODELS:
+    build(kind).summary()'''
+
+TRAINING_CODE = '''\
+def mse(predicted, target):
+    """Mean squared error, in float64."""
+    return float(np.mean(np.square(np.asarray(predicted, dtype=np.float64) - target)))
+
+
+rng = np.random.default_rng(SEED)
+orders = [train_idx[rng.permutation(n_train)] for _ in range(EPOCHS)]  # both models visit the windows so
+
+models, histories = {}, {}
+for kind in MODELS:
+    model = build(kind)
+    losses, test_mses = [], []
+    for rows in orders:
+        history = model.fit(X[rows], y[rows], batch_size=BATCH_SIZE, epochs=1, shuffle=False, verbose=0)
+        losses.append(history.history["loss"][0])
+        predicted = model.predict(X[test_idx], batch_size=len(test_idx), verbose=0)[:, 0]
+        test_mses.append(mse(predicted, y[test_idx]))
+        if not np.isfinite(losses[-1]):  # as Keras' TerminateOnNaN
+            break
+    models[kind], histories[kind] = model, (losses, test_mses)
+    print(f"{MODELS[kind]}: {len(losses)} epochs, last training loss {losses[-1]:.6e}")'''
+
+SCORES_CODE = """\
+predictions = {}  # every window's scaled prediction, in series order
+for kind, model in models.items():
+    predictions[kind] = model.predict(X, batch_size=len(X), verbose=0)[:, 0].astype(np.float64)
+for kind, predicted in predictions.items():
+    print(f"train MSE {kind}: {mse(predicted[train_idx], y[train_idx]):.10e}")
+    print(f"test MSE {kind}: {mse(predicted[test_idx], y[test_idx]):.10e}")"""
+
+LOSS_CHART_CODE = """\
+figure = go.Figure(
+    layout={"title": "Loss per epoch", "xaxis_title": "epoch", "yaxis_title": "MSE (scaled values)"}
+)
+for kind, (losses, test_mses) in histories.items():
+    epochs = np.arange(1, len(losses) + 1)
+    figure.add_scatter(x=epochs, y=losses, name=f"{MODELS[kind]}: training loss")
+    figure.add_scatter(x=epochs, y=test_mses, name=f"{MODELS[kind]}: test MSE", line_dash="dot")
+figure.update_yaxes(type="log")
+figure.show()"""
+
+PREDICTIONS_CHART_CODE = """\
+log_axis = series.min() > 0 and series.max() / series.min() > 100  # Fibonacci's grow exponentially
+figure = go.Figure(
+    layout={
+        "title": f"Predictions of the {SERIES} series in {UNITS}",
+        "xaxis_title": "index of the target in the series",
+        "yaxis_title": UNITS,
+    }
+)
+figure.add_scatter(x=positions, y=series[positions], mode="lines", name="truth", line_color="black")
+for kind, predicted in predictions.items():
+    for split, rows in (("train", np.sort(train_idx)), ("test", np.sort(test_idx))):
+        figure.add_scatter(
+            x=positions[rows],
+            y=to_original(predicted[rows]),
+            mode="markers",
+            name=f"{MODELS[kind]} ({split})",
+            marker={"size": 7 if split == "test" else 4, "opacity": 1 if split == "test" else 0.35},
+        )
+if log_axis:
+    figure.update_yaxes(type="log")
+figure.show()"""
+
+ATTENTION_CHART_CODE = """\
+model = models["attention"]
+sequence = model.get_layer("rnn")(X[test_idx].astype("float32"))
+_, alpha = model.get_layer("attention")(sequence, return_attention_scores=True)
+alpha = ops.convert_to_numpy(alpha)  # (test windows, time steps), each row summing to 1
+
+rows = np.argsort(positions[test_idx])  # the test windows along the series
+figure = go.Figure(
+    go.Heatmap(
+        z=alpha[rows],
+        x=[f"t-{TIME_STEPS - i}" for i in range(TIME_STEPS)],
+        y=positions[test_idx][rows],
+        zmin=0,
+        zmax=max(np.nanmax(alpha, initial=0.0), 2 / TIME_STEPS),  # uniform attention stays pale
+        colorscale="Reds",
+        colorbar={"title": {"text": "weight"}},
+    ),
+    layout={
+        "title": "Attention weights of the test windows",
+        "xaxis_title": "input time step",
+        "yaxis_title": "target index in the series",
+    },
+)
+figure.update_yaxes(type="category")
+figure.show()"""
+
+
+def notebook_name(config: TrainConfig) -> str:
+    """The file name a notebook of `config` downloads as."""
+    return f"fibdash_{config.cell}_{config.data.series}.ipynb"
+
+
+def notebook(config: TrainConfig) -> bytes:
+    """A Jupyter notebook (.ipynb) that trains both models of `config` in Keras and prints the app's MSEs."""
+    import nbformat  # a fifth of a second: on a download only, not on every page's start
+
+    markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    cells = [
+        markdown(_introduction(config)),
+        code(IMPORTS_CODE),
+        markdown("## The configuration\n\nEvery setting of the app's sidebar. Change any and run again."),
+        code(_settings(config)),
+        markdown(_series_text(config)),
+        code(_series_code(config)),
+        markdown(
+            "## Scaling\n\nThe networks see the series scaled as the app scales it, by scikit-learn: MinMax "
+            "to [0, 1] (the tutorial's), MinMax of the logarithms, or not at all. `to_original` turns "
+            "predictions back into the series' units."
+        ),
+        code(SCALING_CODE),
+        markdown(
+            "## Windows and the split\n\nEach window holds `TIME_STEPS` consecutive scaled values; its "
+            "target is the value after them. The windows are shuffled with `RandomState(seed=SPLIT_SEED)`, "
+            "as the tutorial does, and the first `TRAIN_FRACTION` of them train the models, the rest test "
+            "them. The arrays are float64; Keras reads them as float32, its number type."
+        ),
+        code(WINDOWS_CODE),
+        markdown(
+            "## The attention layer\n\nThe tutorial's layer in Keras 3: each time step of the RNN's output "
+            "sequence gets a score `tanh(x W + b)`, a softmax over time turns the scores into weights, and "
+            "the layer returns the weighted sum of the steps. It is registered under the name fibdash's "
+            "`.keras` files use, so a model downloaded from the app loads here too."
+        ),
+        code(attention_source()),
+        markdown(
+            "## The two models\n\nThe tutorial's networks with the configured recurrent cell: the RNN's last "
+            "state into a Dense layer, and the RNN's whole sequence through attention into a Dense layer. "
+            "`keras.utils.set_random_seed(SEED)` right before each is built gives the initial weights the "
+            "app starts from."
+        ),
+        code(MODELS_CODE),
+        markdown(
+            "## Training\n\nKeras' own `fit`, one epoch at a time, as the app's engine trains: per epoch "
+            "one permutation of the training windows, drawn from `default_rng(SEED)` and the same for both "
+            "models, and `fit(shuffle=False)` on the windows in that order. Training stops early if the "
+            "loss stops being a number. At the tutorial's size (1200 values, 30 epochs, batch 1) this "
+            "takes minutes; the app's engine does the same arithmetic faster."
+        ),
+        code(TRAINING_CODE),
+        markdown(
+            "## Scores\n\nMean squared error on the scaled values, the tutorial's metric, over the "
+            "training and the test windows: the numbers the app shows, to float32 rounding (five significant "
+            "digits at least)."
+        ),
+        code(SCORES_CODE),
+        code(LOSS_CHART_CODE),
+        markdown("## Predictions\n\nEvery window's prediction, turned back into the series' units."),
+        code(PREDICTIONS_CHART_CODE),
+        markdown(
+            "## Attention\n\nThe attention model's weights over the input steps of each test window "
+            "(uniform attention would be `1 / TIME_STEPS` everywhere)."
+        ),
+        code(ATTENTION_CHART_CODE),
+        markdown(
+            "## The same numbers from fibdash\n\nFrom a checkout of fibdash, its command line trains this "
+            "configuration with the app's engine (add `--engine keras` for this very loop):\n\n"
+            f"```bash\n{command_line(config)}\n```"
+        ),
+    ]
+    metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    return nbformat.writes(nbformat.v4.new_notebook(cells=cells, metadata=metadata)).encode()
+
+
+def _text(text: str) -> str:
+    """`text` on one line, with Markdown's special characters escaped: a file's or column's name is data."""
+    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", " ".join(text.split()))
+
+
+def _introduction(config: TrainConfig) -> str:
+    labels = " and ".join(MODEL_LABELS.values())
+    return (
+        f"# fibdash: {config.cell} with and without attention\n\n"
+        "The tutorial *Adding a Custom Attention Layer to Recurrent Neural Network in Keras* for one "
+        f"configuration ({_text(config.describe())}): the {labels} models trained with Keras' own `fit`. "
+        "It needs Keras 3 with TensorFlow, NumPy, scikit-learn and Plotly, not fibdash, and prints the "
+        "test MSEs the app showed for this configuration."
+    )
+
+
+def _settings(config: TrainConfig) -> str:
+    data = config.data
+    return "\n".join(
+        [
+            f'SERIES = "{data.series}"',
+            f"N = {data.n!r}  # values of the series, from its start",
+            f"TIME_STEPS = {data.time_steps!r}  # inputs per window; the value after them is its target",
+            f"TRAIN_FRACTION = {data.train_fraction!r}  # the share of the windows to train on",
+            f"SPLIT_SEED = {data.split_seed!r}  # the tutorial's shuffle of the windows",
+            f'SCALING = "{data.scaling}"  # minmax, log-minmax or none',
+            f"RECURRENT = keras.layers.{config.cell}  # the recurrent cell: SimpleRNN, LSTM or GRU",
+            f"HIDDEN_UNITS = {config.hidden_units!r}",
+            f'ACTIVATION = "{config.activation}"  # of the recurrent layer and the Dense one',
+            f"EPOCHS = {config.epochs!r}",
+            f"BATCH_SIZE = {config.batch_size!r}",
+            f"LEARNING_RATE = {config.learning_rate!r}  # Adam's",
+            f"SEED = {config.seed!r}  # initial weights, and the order of the training windows",
+        ]
+    )
+
+
+def _series_text(config: TrainConfig) -> str:
+    data = config.data
+    what = f"## The series: {data.series}\n\n{_text(SERIES_WHAT[data.series])}"
+    if data.series == "fibonacci":
+        return f"{what}\n\nThe tutorial's function makes it."
+    source = ""
+    if data.upload is not None:
+        upload = data.upload
+        source = (
+            f" The values are column {_text(upload.column)} of {_text(upload.file_name)} "
+            f"(SHA-256 {upload.sha256})."
+        )
+    return f"{what}{source}\n\nHere are its first {data.n} values, as the app made them, to the last bit."
+
+
+def _series_code(config: TrainConfig) -> str:
+    data = config.data
+    unit = f"UNITS = {units(data.series, data.upload)!r}  # what the series is measured in"
+    if data.series == "fibonacci":
+        return f"{FIBONACCI_CODE}\n{unit}"
+    values = [repr(float(value)) for value in series_values(data.series, data.n, data.upload)]
+    lines = [", ".join(values[i : i + VALUES_PER_LINE]) + "," for i in range(0, len(values), VALUES_PER_LINE)]
+    body = textwrap.indent("\n".join(lines), "    ")
+    return f"series = np.array([\n{body}\n])\n{unit}\nassert len(series) == N"
+
+
+@cache
+def attention_source() -> str:
+    """fibdash's Attention layer as its source reads, decorator included (read, not imported: no Keras)."""
+    text = LAYERS.read_text()
+    node = next(n for n in ast.parse(text).body if isinstance(n, ast.ClassDef) and n.name == "Attention")
+    start = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+    return "\n".join(text.splitlines()[start - 1 : node.end_lineno])
