@@ -564,6 +564,24 @@ def study_figure(table: pd.DataFrame) -> go.Figure:
     return _note(figure, _not_shown(hidden))
 
 
+def spread_figure(table: pd.DataFrame, printed: Mapping[str, float]) -> go.Figure:
+    """`study_figure` of every seed's test MSE with another run's figure per model marked beside its
+    seeds (the tutorial's printed one): `printed` by model kind."""
+    figure = _style(study_figure(table), "Test MSE of every seed, and the tutorial's one run")
+    for kind, value in printed.items():
+        figure.add_scatter(
+            x=[MODEL_LABELS[kind]],
+            y=[value],
+            mode="markers",
+            marker={"symbol": "diamond-open", "size": 16, "color": TRUTH_COLOUR, "line": {"width": 2}},
+            name="the tutorial's run",
+            showlegend=kind == next(iter(printed)),
+            hovertemplate="the tutorial's run: test MSE %{y:.3e}<extra></extra>",
+        )
+    figure.update_layout(showlegend=True)
+    return figure
+
+
 def ratio_figure(paired: pd.DataFrame) -> go.Figure:
     """Attention's test MSE over the RNN's, seed by seed, log axis: below 1, attention won that seed."""
     ratio = paired["ratio (attention / RNN)"].to_numpy(dtype=float)

@@ -40,6 +40,14 @@ PAGES = (
         heading="fibdash: attention in a recurrent network",
     ),
     Page(
+        "app_pages/0_Tutorial.py",
+        "Tutorial",
+        ":material/school:",
+        "the tutorial's steps, each claim checked",
+        sections=(),
+        heading="The tutorial, step by step",
+    ),
+    Page(
         "app_pages/1_Dataset.py",
         "Dataset",
         ":material/table_chart:",
@@ -91,3 +99,15 @@ def run() -> None:
 def next_step(path: str, label: str) -> None:
     """A link to the page a page leads to, with its icon; the settings go along in the address."""
     st.page_link(path, label=label, icon=next(page.icon for page in PAGES if page.path == path))
+
+
+def _configure(button: str, changes: dict) -> None:
+    if st.session_state.get(button):  # a press, not a button of a page that went away (see settings._set)
+        settings.configure(changes)
+
+
+def try_it(label: str, path: str, changes: dict, key: str) -> None:
+    """A button that sets the tutorial's configuration with `changes` and opens the page at `path`."""
+    icon = next(page.icon for page in PAGES if page.path == path)
+    if st.button(label, key=key, icon=icon, on_click=_configure, args=(key, changes)):
+        st.switch_page(path, query_params={})  # the settings write themselves back to the address

@@ -236,6 +236,15 @@ def set_button(name: str, value: Any, label: str, help: str) -> None:
     st.button(label, key=key, help=help, on_click=_set, args=(key, name, value))
 
 
+def configure(changes: dict[str, Any]) -> None:
+    """Set every setting to the tutorial's but `changes` (the Sweep page's too): widgets, address follow."""
+    for field in FIELDS.values():
+        value = changes.get(field.name, field.default)
+        st.session_state[field.name] = value if field.kind is str or field.choices else _text(value)
+    for key, value in SWEEP_DEFAULTS.items():
+        st.session_state[key] = changes.get(key, value)
+
+
 def _checked(sections: tuple[str, ...]) -> tuple[TrainConfig, Drawn]:
     """The config of the settings of `sections`, or the page stopped with what to change: what is wrong
     with the settings, or the config's own complaint. Also the settings as drawn."""

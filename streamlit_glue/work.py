@@ -28,6 +28,8 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fibdash.analysis.sweep import GridPoint
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.engine import inference
+from fibdash.engine.inference import AttentionTrace
 from fibdash.engine.records import EpochLog, Trained
 from fibdash.figures import loss_figure
 from fibdash.serving import budget, kinds, tasks
@@ -324,8 +326,18 @@ def clear_button() -> None:
 def what_if(pair: dict[str, Trained], windows: Any) -> dict[str, tuple[Any, Any]] | None:
     """Both trained models' answers for `windows`, computed beside any job; None, with the reason shown."""
     models = {kind: (trained.config, trained.weights) for kind, trained in pair.items()}
+    return _quick(tasks.what_if, models, windows)
+
+
+def attention_trace(trained: Trained, window: Any) -> AttentionTrace | None:
+    """One window through the trained attention model, step by step, computed beside any job."""
+    return _quick(inference.attention_trace, trained.config, trained.weights, window)
+
+
+def _quick(function: Any, *args: Any) -> Any:
+    """`function(*args)` in the worker's quick lane; None, with the reason shown, if it cannot answer."""
     try:
-        return runner().call(tasks.what_if, models, windows, timeout=WHAT_IF_SECONDS)
+        return runner().call(function, *args, timeout=WHAT_IF_SECONDS)
     except (WorkerError, WorkerDiedError, TimeoutError) as error:
         st.error(f"The models could not answer: {error or 'no answer in time'}. Try again in a moment.")
         return None

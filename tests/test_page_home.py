@@ -8,7 +8,7 @@ def test_home_renders_with_links_to_every_page(app):
     app.run()
     assert not app.exception
     assert "fibdash" in app.title[0].value
-    pages = ["Dataset", "Train", "Compare", "Robustness", "Sweep"]
+    pages = ["Tutorial", "Dataset", "Train", "Compare", "Robustness", "Sweep"]
     assert [link.proto.page for link in app.main.get("page_link")] == pages
     assert [link.proto.label for link in app.sidebar.get("page_link")] == ["Home", *pages]
     assert any("33 parameters" in m.value for m in app.markdown)

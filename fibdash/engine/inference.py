@@ -7,6 +7,8 @@ step drives a prediction without asking attention: occlusion and gradient x inpu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numba import njit, prange
 
@@ -64,6 +66,52 @@ def predict(
     alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
     _predict(p, *network.member_args(head), X, rows, out, alpha, scratch(1, network.layout))
     return out.astype(np.float64), alpha if head == ATTENTION else None
+
+
+@dataclass(frozen=True)
+class AttentionTrace:
+    """One window through the attention model: the recurrent layer's states, the attention layer's three
+    steps, and the prediction, on the scaled axis, as the model computes them (float32)."""
+
+    states: np.ndarray  # h, (time_steps, hidden_units): the recurrent layer's output at every step
+    scores: np.ndarray  # e = tanh(h W + b), (time_steps,)
+    weights: np.ndarray  # alpha = softmax(e) over time, (time_steps,)
+    context: np.ndarray  # sum over time of alpha_t h_t, (hidden_units,)
+    prediction: float  # the dense layer on the context
+
+
+def attention_trace(
+    config: TrainConfig, weights: dict[str, np.ndarray], window: np.ndarray
+) -> AttentionTrace:
+    """What the attention model of `config` with `weights` computes for one window, step by step."""
+    network, p, head = _member(config, "attention", weights)
+    X = _windows(np.asarray(window).reshape(1, -1), config.data.time_steps)
+    steps, units = config.data.time_steps, config.hidden_units
+    states, scores, alpha = (
+        np.zeros((steps, units), np.float32),
+        np.zeros(steps, np.float32),
+        np.zeros(steps, np.float32),
+    )
+    context = np.zeros(units, np.float32)
+    prediction = _trace(
+        p, *network.member_args(head), X[0], scratch(1, network.layout), states, scores, alpha, context
+    )
+    return AttentionTrace(states, scores, alpha, context, float(prediction))
+
+
+@njit(cache=True)
+def _trace(p, lay, cell, act, head, steps, units, x, arena, states, scores, alpha, context):
+    """`forward` for one window, keeping its states and its attention layer's steps."""
+    flags = flush_denormals()
+    buf = own(arena, 0, steps, units, lay[8])
+    hs, cs, gates, aux = buf[0], buf[1], buf[2], buf[3]
+    prediction = forward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, buf[4], buf[5], buf[6])
+    states[:, :] = hs[1:]
+    scores[:] = buf[4]
+    alpha[:] = buf[5]
+    context[:] = buf[6]
+    restore(flags)
+    return prediction
 
 
 @njit(cache=True)

@@ -1,0 +1,160 @@
+"""The tutorial's own steps, the figures it prints and the claims it makes, and this app's check of each.
+
+The only stored numbers here are the tutorial's, quoted as its own; everything else a step shows is
+computed from this app's cached results (a pair at the tutorial's configuration, and a study of it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.stats import percentileofscore
+
+from fibdash.analysis.study import Comparison
+from fibdash.config import MODEL_LABELS, TrainConfig, shortened
+
+TUTORIAL = TrainConfig()  # n=1200, time_steps=20, 0.7, MinMax; SimpleRNN(2), tanh, 30 epochs, batch 1, seed 0
+STUDY_SEEDS = 30
+# (train MSE, test MSE) as the tutorial prints them after its one run of each model
+PRINTED = {
+    "rnn": (5.631405292660929e-05, 2.623497312015388e-05),
+    "attention": (5.3511179430643097e-05, 9.053358553501312e-06),
+}
+PRINTED_PARAMETERS = {"rnn": 11, "attention": 33}  # "Total params" of its two model summaries
+# The tutorial's attention layer computes its three steps with keras.backend, which Keras 3 no longer
+# has: an excerpt of its `call`, quoted to show what fails.
+TUTORIAL_CALL = """e = K.tanh(K.dot(x, self.W) + self.b)   # K is keras.backend
+e = K.squeeze(e, axis=-1)
+alpha = K.softmax(e)
+alpha = K.expand_dims(alpha, axis=-1)
+context = K.sum(x * alpha, axis=1)"""
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of the lesson: the tutorial's section, and where the app shows it with which settings."""
+
+    title: str
+    page: str | None = None  # the page its "try it" opens (the last step has one per suggestion, NEXT)
+    try_label: str = ""
+    changes: dict[str, object] = field(default_factory=dict)  # from the tutorial's settings
+
+
+STEPS = (
+    Step("The dataset", "app_pages/1_Dataset.py", "See the tutorial's data on the Dataset page"),
+    Step("The SimpleRNN network", "app_pages/2_Train.py", "Train it on the Train page"),
+    Step(
+        "Training and evaluating it",
+        "app_pages/4_Robustness.py",
+        "See all 30 seeds on the Robustness page",
+        {"seeds": STUDY_SEEDS},
+    ),
+    Step("The custom attention layer", "app_pages/3_Compare.py", "See its weights on the Compare page"),
+    Step("The network with attention", "app_pages/2_Train.py", "Train both on the Train page"),
+    Step(
+        "Training it, and the tutorial's conclusion",
+        "app_pages/4_Robustness.py",
+        "Check the conclusion on the Robustness page",
+        {"seeds": STUDY_SEEDS},
+    ),
+    Step("Where to go next"),
+)
+# The tutorial's closing suggestions, each a configuration and the page that shows it (step 7)
+NEXT = (
+    Step(
+        "Tune the hyperparameters",
+        "app_pages/5_Sweep.py",
+        "Sweep the hidden units and learning rate",
+        {
+            "seeds": 10,
+            "sweep": "hidden_units",
+            "values": "2, 4, 8",
+            "sweep2": "learning_rate",
+            "values2": "0.001, 0.01",
+        },
+    ),
+    Step(
+        "Use LSTM instead of SimpleRNN",
+        "app_pages/4_Robustness.py",
+        "Study LSTM over 30 seeds",
+        {"cell": "LSTM", "seeds": STUDY_SEEDS},
+    ),
+    Step(
+        "Try more complex problems",
+        "app_pages/3_Compare.py",
+        "Compare both models on the chaotic Mackey-Glass series",
+        {"series": "mackey-glass", "scaling": "minmax"},
+    ),
+)
+
+
+def step_number(text: str | None) -> tuple[int, str | None]:
+    """The step a link asks for (1 when none), and what is wrong with it, if anything."""
+    if text is None:
+        return 1, None
+    if text.strip().isdigit() and 1 <= int(text) <= len(STEPS):
+        return int(text), None
+    return (
+        1,
+        f"The link's step={shortened(text)} is not a step of the lesson: steps are 1 to {len(STEPS)}. "
+        "Showing step 1.",
+    )
+
+
+def percentile(figure: float, values: np.ndarray) -> float:
+    """The percentile of `values` at which `figure` falls: the share of them at or below it, in %."""
+    finite = np.asarray(values, dtype=float)
+    return float(percentileofscore(finite[np.isfinite(finite)], figure, kind="weak"))
+
+
+def spread_sentence(kind: str, test_mses: np.ndarray) -> str:
+    """Where the tutorial's printed test MSE of `kind` falls among this app's seeds, in words."""
+    printed = PRINTED[kind][1]
+    share = percentile(printed, test_mses)
+    finite = test_mses[np.isfinite(test_mses)]
+    return (
+        f"The tutorial's test MSE of the {MODEL_LABELS[kind]}, {printed:.3e}, falls at the {share:.0f}th "
+        f"percentile of this app's {len(finite)} seeds, which range from {finite.min():.2e} to "
+        f"{finite.max():.2e} ({finite.max() / finite.min():.0f}x): one run is one draw of these."
+    )
+
+
+def conclusion(this_run: dict[str, float], comparison: Comparison, seeds: int) -> str:
+    """The tutorial's conclusion checked in this run and over the study's seeds, in one plain sentence."""
+    lower = this_run["attention"] < this_run["rnn"]
+    run = (
+        f"in this app's run of the same configuration (seed 0) the test MSE is "
+        f"{'lower' if lower else 'higher'} with attention ({this_run['attention']:.3e} against "
+        f"{this_run['rnn']:.3e})"
+    )
+    clear = comparison.p_value < 0.05 and comparison.median_ratio < 1
+    seeds_say = (
+        f"over {seeds} seeds attention wins {comparison.wins} of {comparison.pairs}, median ratio "
+        f"{comparison.median_ratio:.2f}, p = {comparison.p_value:.2g}"
+    )
+    verdict = (
+        "so attention does lower the test MSE here"
+        if clear
+        else "so one run cannot settle it: the seeds do not confirm it"
+    )
+    claim = 'The tutorial concludes that "the test MSE is lower with attention"'
+    return f"{claim}; {run}, and {seeds_say}: {verdict}."
+
+
+def layer_steps(config: TrainConfig) -> pd.DataFrame:
+    """The attention layer's three steps, each with what it computes and its shape at `config`."""
+    steps, units = config.data.time_steps, config.hidden_units
+    return pd.DataFrame(
+        {
+            "step": ["input", "scores", "weights", "context"],
+            "computes": [
+                "h: the SimpleRNN's state at every time step (return_sequences=True)",
+                "e = tanh(h W + b): one score per time step (W: (units, 1), b: (time steps, 1))",
+                "alpha = softmax(e) over time: positive, summing to 1",
+                "c = sum over time of alpha_t h_t: a state weighted by attention, into Dense(1)",
+            ],
+            "shape": [f"({steps}, {units})", f"({steps},)", f"({steps},)", f"({units},)"],
+        }
+    )

@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+
+from fibdash.analysis.lesson import NEXT, PRINTED, STEPS, STUDY_SEEDS, TUTORIAL
+from fibdash.analysis.study import run_study
+from fibdash.data import make_dataset
+from fibdash.engine.training import train_pair
+from tests.conftest import ROOT, finish_jobs, metrics, said, table
+
+PAGE = "app_pages/0_Tutorial.py"
+
+
+def open_step(app, step: int | str):
+    """Open the lesson at `step` from a link: a new browser session, as the address bar makes one."""
+    from streamlit.testing.v1 import AppTest
+
+    link = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    link.jobs = app.jobs
+    link.query_params["step"] = str(step)
+    link.switch_page(PAGE).run()
+    return link
+
+
+def train_the_tutorial(app):
+    """Press whatever the step asks to train (its pair, then its study), as a learner would."""
+    for key in ("train", "run_study"):
+        if any(button.key == key for button in app.button):
+            app.button(key=key).click().run()
+            finish_jobs(app)
+
+
+@pytest.fixture(scope="module")
+def tutorial_run():
+    """The tutorial's pair and 30-seed study, trained here as the page's jobs train them."""
+    data = make_dataset(TUTORIAL.data)
+    return train_pair(TUTORIAL, data.windows()), run_study(TUTORIAL, range(STUDY_SEEDS))
+
+
+def test_every_step_renders_and_says_its_title(app):
+    for step in range(1, len(STEPS) + 1):
+        app = open_step(app, step)
+        assert not app.exception, step
+        assert app.header[0].value == f"{step}. {STEPS[step - 1].title}"
+        assert app.selectbox(key="step").value == str(step)
+
+
+def test_the_dataset_step_calls_the_tutorials_functions_live(app):
+    app = open_step(app, 1)
+    code = [block.value for block in app.code]
+    assert "[ 1.  2.  3.  5.  8. 13. 21. 34. 55. 89.]" in code[0]
+    assert "[[ 8. 13. 21.]\n [ 5.  8. 13.]\n [ 2.  3.  5.]" in code[1]  # the tutorial's printed rows
+    words = app.get_by_key("real_data").markdown[0].value
+    assert "826 training and 354 test windows" in words and "98% of the targets end up below 1e-6" in words
+
+
+def test_summaries_are_the_tutorials_11_and_33_parameters(app):
+    app = open_step(app, 2)
+    assert "Total parameters: 11; the tutorial's summary prints 11: the same." in said(app, "summary_rnn")
+    app = open_step(app, 5)
+    said_33 = said(app, "summary_attention")
+    assert "Total parameters: 33; the tutorial's summary prints 33: the same." in said_33
+
+
+def test_training_steps_show_the_tutorials_figures_beside_this_apps(app, tutorial_run):
+    pair, study = tutorial_run
+    app = open_step(app, 3)
+    assert app.jobs() == 0 and "not trained yet" in said(app, "job", "info")[0]
+    train_the_tutorial(app)
+    train_the_tutorial(app)  # the pair first, then the study
+    assert not app.exception and app.jobs() == 2
+    shown = metrics(app, "figures_rnn")
+    assert shown["Tutorial: test MSE"] == f"{PRINTED['rnn'][1]:.3e}"
+    assert shown["This app, seed 0: test MSE"] == f"{pair['rnn'].test_mse:.3e}"
+    spread = said(app, "spread_rnn", "info")[0]
+    tests = study.table[study.table["model"] == "rnn"]["test MSE"].to_numpy()
+    share = 100 * np.mean(tests <= PRINTED["rnn"][1])
+    assert f"falls at the {share:.0f}th percentile of this app's 30 seeds" in spread
+
+    app = open_step(app, 6)  # from the cache: nothing trains again
+    assert app.jobs() == 2
+    sentence = said(app, "conclusion", "info")[0]
+    comparison = study.comparison
+    assert sentence.startswith('The tutorial concludes that "the test MSE is lower with attention"')
+    assert f"attention wins {comparison.wins} of 30, median ratio {comparison.median_ratio:.2f}" in sentence
+    lower = pair["attention"].test_mse < pair["rnn"].test_mse
+    assert f"the test MSE is {'lower' if lower else 'higher'} with attention" in sentence
+
+
+def test_the_layer_step_puts_one_real_window_through_the_three_steps(app, tutorial_run):
+    pair, _ = tutorial_run
+    app = open_step(app, 4)
+    assert "K.tanh(K.dot(x, self.W) + self.b)" in app.code[0].value
+    assert "class Attention" in app.code[1].value and "def compute_output_shape" in app.code[1].value
+    assert table(app, "layer_steps")["shape"].tolist() == ["(20, 2)", "(20,)", "(20,)", "(2,)"]
+    train_the_tutorial(app)
+    trace = table(app, "trace")
+    assert len(trace) == 20 and list(trace.columns[-2:]) == ["score e", "weight alpha"]
+    trace = trace.set_index("step").astype(float)  # drawn as text
+    np.testing.assert_allclose(trace["weight alpha"].sum(), 1, rtol=1e-3)  # shown to 4 digits
+    alpha = np.exp(trace["score e"]) / np.exp(trace["score e"]).sum()  # softmax of the scores, again
+    np.testing.assert_allclose(trace["weight alpha"], alpha, rtol=1e-3)
+    data = make_dataset(TUTORIAL.data)
+    row = data.test_idx[int(data.y[data.test_idx].argmax())]
+    prediction = pair["attention"].predictions[row]
+    assert f"prediction {prediction:.6f} (scaled)" in said(app, "trace_result")[0]
+
+
+@pytest.mark.parametrize("step", range(1, len(STEPS)))
+def test_each_try_it_opens_its_page_with_its_configuration(app, step):
+    app = open_step(app, step)
+    app.button(key=f"try_{step}").click().run()
+    assert not app.exception
+    target = STEPS[step - 1]
+    expected = {"n": "1200", "time_steps": "20", "epochs": "30", "cell": "SimpleRNN"}
+    for name, value in expected.items():
+        box = app.text_input(key=name) if name != "cell" else app.selectbox(key=name)
+        assert box.value == value, name
+    if "seeds" in target.changes:
+        assert app.select_slider(key="seeds").value == target.changes["seeds"]
+    heading = {"Dataset": "Dataset", "Train": "Train", "Compare": "Compare", "Robustness": "Robustness"}
+    assert any(word in app.title[0].value for word in heading)
+    assert target.page.split("_", 2)[-1].removesuffix(".py") in app.title[0].value
+
+
+@pytest.mark.parametrize("index", range(len(NEXT)))
+def test_the_closing_suggestions_each_open_a_configuration(app, index):
+    suggestion = NEXT[index]
+    app = open_step(app, len(STEPS))
+    app.button(key=f"next_try_{index}").click().run()
+    assert not app.exception
+    assert suggestion.page.split("_", 2)[-1].removesuffix(".py") in app.title[0].value
+    for name, value in suggestion.changes.items():
+        widgets = [w for w in (*app.text_input, *app.selectbox, *app.select_slider) if w.key == name]
+        assert widgets and str(widgets[0].value) == str(value), name
+
+
+@pytest.mark.parametrize("bad", ["0", "8", "two", "9" * 500])
+def test_a_bad_step_number_is_said_and_step_one_shown(app, bad):
+    app = open_step(app, bad)
+    assert not app.exception
+    warning = app.warning[0].value
+    assert "is not a step of the lesson: steps are 1 to 7. Showing step 1." in warning and len(warning) < 200
+    assert app.header[0].value == "1. The dataset"
+
+
+def test_previous_and_next_walk_the_steps(app):
+    app = open_step(app, 2)
+    app.button(key="next").click().run()
+    assert app.header[0].value.startswith("3.")
+    app.button(key="previous").click().run()
+    app.button(key="previous").click().run()
+    assert app.header[0].value.startswith("1.") and app.button(key="previous").disabled
