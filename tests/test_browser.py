@@ -472,3 +472,52 @@ def test_an_uploaded_csv_is_trained_and_drawn_on_every_page(page, tmp_path):
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
     page.get_by_text("bad.csv is a binary file").wait_for()
     assert page.get_by_text("Still using load.csv, column load.").is_visible()
+
+
+def test_the_lessons_numbers_are_the_train_and_robustness_pages_own(browser, server):
+    tab = new_tab(browser, f"{server.url}/Tutorial?step=3")
+    assert tab.locator("h2", has_text="3. Training and evaluating it").is_visible()
+    tab.get_by_role("button", name="Train both models").click()
+    tab.get_by_role("button", name="Run the study").wait_for()
+    settled(tab)
+    tab.get_by_role("button", name="Run the study").click()
+    tab.get_by_text("falls at the").wait_for()
+    settled(tab)
+    lesson_test = tab.locator('.st-key-figures_rnn [data-testid="stMetricValue"]').nth(3).inner_text()
+    spread = tab.locator(".st-key-spread_rnn").inner_text()
+    seeds_range = re.search(r"range from (\S+) to (\S+) \(", spread).groups()
+
+    tab.goto(f"{server.url}/Tutorial?step=6")
+    settled(tab)
+    sentence = tab.locator(".st-key-conclusion").inner_text()
+    wins = re.search(r"attention wins (\d+) of 30, median ratio ([\d.]+)", sentence).groups()
+    assert tab.get_by_role("button", name="Check the conclusion on the Robustness page").is_visible()
+    tab.get_by_role("button", name="Check the conclusion on the Robustness page").click()
+    tab.wait_for_function("() => document.querySelector('h1')?.innerText.includes('Robustness')")
+    settled(tab, rerun=True)
+    assert in_address(tab, ("seeds=30",)) and "seeds 0 to 29" in caption(tab)
+    shown = metrics(tab)
+    assert shown[0] == f"{wins[0]} of 30 seeds" and float(shown[1]) == pytest.approx(float(wins[1]), abs=0.01)
+    assert tab.get_by_role("button", name="Run the study").count() == 0  # from the cache
+
+    go(tab, "Train")  # the tutorial's configuration, seed 0: the lesson's run, from the cache
+    assert tab.get_by_role("button", name="Train both models").count() == 0
+    assert metrics(tab)[0] == lesson_test
+    assert all(float(value) > 0 for value in seeds_range)
+    tab.context.close()
+
+
+def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
+    small = phone(browser)
+    for step in range(1, 8):
+        for tab, size in ((page, "desktop"), (small, "phone")):
+            tab.goto(f"{server.url}/Tutorial?step={step}")
+            settled(tab)
+            assert tab.locator("h2").first.inner_text().startswith(f"{step}.")
+            assert tab.locator('[data-testid="stException"]').count() == 0
+            tab.screenshot(path=str(ARTIFACTS / f"lesson_{step}_{size}.png"), full_page=True)
+    small.context.close()
+    page.goto(f"{server.url}/Tutorial?step=99")
+    settled(page)
+    assert any("steps are 1 to 7. Showing step 1." in text for text in alerts(page))
+    assert "step=1" in page.url
