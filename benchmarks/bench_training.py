@@ -106,7 +106,8 @@ def compile_seconds() -> tuple[float, float]:
     """The engine's first tutorial pair in a fresh process: with an empty Numba cache, then with it."""
     script = (
         "import time; t = time.perf_counter(); from fibdash.engine.training import train_pair; "
-        "from fibdash.config import TrainConfig; train_pair(TrainConfig(epochs=1)); "
+        "from fibdash.config import TrainConfig; from fibdash.data import make_dataset; "
+        "config = TrainConfig(epochs=1); train_pair(config, make_dataset(config.data).windows()); "
         "print(time.perf_counter() - t)"
     )
     cache = tempfile.mkdtemp(prefix="fibdash-numba-")

@@ -28,7 +28,8 @@ def test_the_calibration_reproduces_the_trainings_it_was_fitted_to():
         config = train_config(job["changes"])
         ratio = budget.estimate_seconds(config, job["seeds"]) / job["seconds"]
         assert low - 0.01 <= ratio <= high + 0.01, job
-    assert 0.5 <= low <= high <= 2.0
+        # it aims at a job beside another busy process (the 0.7x to 1.5x); alone, one runs faster
+        assert 0.7 <= ratio <= 1.5 if job["beside_busy_process"] else 1.0 <= ratio <= 2.5, job
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,7 @@ HOSTILE = [
         },
         1,
     ),
+    ({"epochs": 2000, "hidden_units": 128}, 1),  # its suggestion time_steps 4 is Adam-bound: 1,672,000 steps
     ({"cell": "GRU", "hidden_units": 128, "time_steps": 300, "n": 1474, "epochs": 2000}, 100),
 ]
 

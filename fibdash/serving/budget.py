@@ -6,8 +6,8 @@ members' optimizer steps, predictions and per-epoch work the estimate counts; a 
 what drives each model's predictions. The estimate is linear in those sizes, with coefficients fitted
 by `benchmarks/calibrate_budget.py` to jobs measured on this project's reference machine (2 cores, no
 GPU), each on a quiet machine and beside another busy process, as a server's jobs run beside its
-pages: it aims between the two. They are written to `calibration.json` next to this module. Nothing
-here trains: the server estimates.
+pages: it aims at the busy run, so that on a quiet machine a job takes less than estimated. They
+are written to `calibration.json` next to this module. Nothing here trains: the server estimates.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def features(config: TrainConfig, seeds: int = 1, threads: int | None = None) ->
     passes = windows * steps * (attention + rnn)
     exponentials = units * (_SIGMOIDS[c.cell] + _ACTIVATIONS[c.cell] * (c.activation in _TRANSCENDENTAL))
     cell = gates * units * (units + 2)  # multiply-adds of a step in the cell's kernels
+    batches = -(-c.data.n_train // c.batch_size)  # optimizer steps of an epoch, a short last batch included
     pair = seeds == 1
     return {
         "job": 1.0,
@@ -66,6 +67,9 @@ def features(config: TrainConfig, seeds: int = 1, threads: int | None = None) ->
         "exponentials": passes * exponentials,
         "arithmetic": passes * cell,
         "attention": windows * steps * attention * (units + 2),  # its scores, softmax and context
+        # Adam updates every weight once an optimizer step, whatever the time steps: with few of them and
+        # many units (time_steps 4, 128 units) it outweighs the forward and backward passes
+        "optimizer": c.epochs * batches * (attention + rnn) * cell,
         "occlusion": occlusion_work(c) / 2 if pair and "occlusion" in importance_methods(c) else 0.0,
         "gradient_x_input": TRAINING * c.data.n_test * steps * cell if pair else 0.0,
     }
