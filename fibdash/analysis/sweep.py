@@ -29,7 +29,7 @@ from fibdash.analysis.study import TABLE_COLUMNS, Comparison, StudyResult, compa
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted, setting
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
-from fibdash.serving.worker import main_script_left_alone
+from fibdash.spawn import main_script_left_alone
 
 # Any config setting can be swept but the seed: each point's study varies that itself.
 SWEEPABLE = tuple(

@@ -17,23 +17,22 @@ new worker. This module knows nothing of jobs, queues or budgets; `fibdash.servi
 from __future__ import annotations
 
 import atexit
-import contextlib
 import itertools
 import logging
 import multiprocessing
 import os
-import sys
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib.machinery import ModuleSpec
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
 import psutil
+
+from fibdash.spawn import main_script_left_alone
 
 log = logging.getLogger(__name__)
 
@@ -259,27 +258,6 @@ class Worker:
             future.set_result(message.value)
         else:
             future.set_exception(WorkerError(message.error, message.traceback))
-
-
-_starting = threading.Lock()
-
-
-@contextlib.contextmanager
-def main_script_left_alone() -> Iterator[None]:
-    """While a child starts: keep "spawn" from running the server's main script again in it.
-
-    spawn imports the parent's `__main__` in the child unless it is some package's `__main__`
-    module. Under `streamlit run` that is Streamlit's command line (tens of MB the worker does
-    not need); from `python -c`, stdin or a notebook there is no file at all, and the child dies.
-    """
-    main = sys.modules["__main__"]
-    with _starting:
-        saved = getattr(main, "__spec__", None)
-        main.__spec__ = ModuleSpec("fibdash.__main__", None)  # a package's __main__: left alone
-        try:
-            yield
-        finally:
-            main.__spec__ = saved
 
 
 def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
