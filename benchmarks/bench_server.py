@@ -32,7 +32,7 @@ from pathlib import Path
 import psutil
 from playwright.sync_api import sync_playwright
 
-from tests.browser import go, launch, settled, streamlit_server, train, worker_process
+from tests.browser import go, launch, opened, settled, streamlit_server, train, worker_process
 
 SESSIONS = 12
 ARCHITECTURES = range(5, 35)
@@ -93,7 +93,7 @@ def open_tab(browser, url: str):
     tab = browser.new_page(viewport={"width": 1400, "height": 1000})
     tab.set_default_timeout(600_000)
     tab.goto(url)
-    settled(tab)
+    opened(tab)
     return tab
 
 
@@ -158,7 +158,7 @@ def memory(browser, folder: Path) -> None:
             started = time.perf_counter()
             for steps in ARCHITECTURES:
                 tab.goto(f"{server.url}/Train?n=200&time_steps={steps}&epochs=1")
-                settled(tab)
+                opened(tab)
                 train(tab)
             seconds = time.perf_counter() - started
         steps = f"time steps {ARCHITECTURES[0]}..{ARCHITECTURES[-1]}, one epoch each"

@@ -119,6 +119,14 @@ def settled(tab, rerun: bool = False) -> None:
     tab.wait_for_selector("h1")
 
 
+def opened(tab) -> None:
+    """After a page load: the app settled, and the sidebar's select boxes bound to the address, as a
+    user sees them before a click (the browser loads their code after the page's first run; a click
+    before that can be lost in the rerun the binding makes)."""
+    settled(tab)
+    tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').last.wait_for(state="attached")
+
+
 def go(tab, page_label: str) -> None:
     """Open a page through the sidebar, as a user does, so the session (and its config) carries over."""
     tab.locator('[data-testid="stSidebar"]').get_by_role("link", name=page_label, exact=True).click()

@@ -18,6 +18,7 @@ from tests.browser import (
     choose,
     go,
     launch,
+    opened,
     phone,
     set_number,
     set_slider,
@@ -55,10 +56,7 @@ def new_tab(browser, url: str):
     tab = context.new_page()
     tab.set_default_timeout(TIMEOUT_MS)
     tab.goto(url)
-    settled(tab)
-    # The sidebar's select boxes, as a user sees them before a click: the browser loads their code
-    # after the page's first run, and binds them to the address only then.
-    tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').last.wait_for(state="attached")
+    opened(tab)
     return tab
 
 
