@@ -16,6 +16,7 @@ from fibdash.__main__ import main
 from fibdash.analysis.study import compare, run_study
 from fibdash.analysis.sweep import (
     COLUMNS,
+    SUGGESTED,
     SWEEPABLE,
     finished_points,
     in_processes,
@@ -87,6 +88,12 @@ def test_parse_vary_refuses_bad_settings_and_values(text, message):
     with pytest.raises(ValueError, match=re.escape(message)) as error:
         parse_vary(text)
     assert len(str(error.value)) < 250  # a long value is quoted short
+
+
+@pytest.mark.parametrize("name", SWEEPABLE)
+def test_each_settings_suggested_values_train_at_the_tutorials_other_settings(name):
+    grid = sweep_grid(TrainConfig(), {name: SUGGESTED[name]})  # raises for a point that cannot train
+    assert len(grid) == len(SUGGESTED[name]) >= 2
 
 
 def test_every_config_setting_but_the_seed_can_be_swept():
