@@ -120,7 +120,7 @@ HOSTILE: list[tuple[dict, int]] = [
         1,
     ),
     ({"epochs": 2000, "hidden_units": 128}, 1),
-    ({"cell": "GRU", "hidden_units": 128, "time_steps": 300, "n": 1474, "epochs": 2000}, 100),
+    ({"cell": "GRU", "hidden_units": 16, "epochs": 500}, 100),
     ({"epochs": 2000}, 100),
 ]
 # A hostile sweep: the Sweep page's cell x hidden units grid, made longer
