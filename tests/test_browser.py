@@ -451,7 +451,7 @@ def test_an_uploaded_csv_is_trained_and_drawn_on_every_page(page, tmp_path):
     go(page, "Train")
     set_number(page, "Epochs", 2)
     train(page)
-    assert page.get_by_text("--csv load.csv --column load --sha256").is_visible()
+    page.get_by_text("--csv load.csv --column load --sha256").wait_for()  # the reproduce command
     go(page, "Compare")
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 10")
     assert not any("must be" in text or "cannot" in text for text in alerts(page))
@@ -469,17 +469,21 @@ def test_an_uploaded_csv_is_trained_and_drawn_on_every_page(page, tmp_path):
     go(page, "Dataset")
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
     page.get_by_text("bad.csv is a binary file").wait_for()
-    assert page.get_by_text("Still using load.csv, column load.").is_visible()
+    page.get_by_text("Still using load.csv, column load.").wait_for()
 
 
 def test_the_lessons_numbers_are_the_train_and_robustness_pages_own(browser, server):
     tab = new_tab(browser, f"{server.url}/Tutorial?step=3")
-    assert tab.locator("h2", has_text="3. Training and evaluating it").is_visible()
-    tab.get_by_role("button", name="Train both models").click()
-    tab.get_by_role("button", name="Run the study").wait_for()
-    settled(tab)
-    tab.get_by_role("button", name="Run the study").click()
-    tab.get_by_text("falls at the").wait_for()
+    tab.locator("h2", has_text="3. Training and evaluating it").wait_for()
+    spread = tab.get_by_text("falls at the")
+    pair, study = (tab.get_by_role("button", name=name) for name in ("Train both models", "Run the study"))
+    if pair.count():  # what the other tests have not trained on this server yet
+        pair.click()
+        study.or_(spread).first.wait_for()
+        settled(tab)
+    if study.count():
+        study.click()
+    spread.wait_for()
     settled(tab)
     lesson_test = tab.locator('.st-key-figures_rnn [data-testid="stMetricValue"]').nth(3).inner_text()
     spread = tab.locator(".st-key-spread_rnn").inner_text()
@@ -489,8 +493,7 @@ def test_the_lessons_numbers_are_the_train_and_robustness_pages_own(browser, ser
     settled(tab)
     sentence = tab.locator(".st-key-conclusion").inner_text()
     wins = re.search(r"attention wins (\d+) of 30, median ratio ([\d.]+)", sentence).groups()
-    assert tab.get_by_role("button", name="Check the conclusion on the Robustness page").is_visible()
-    tab.get_by_role("button", name="Check the conclusion on the Robustness page").click()
+    tab.get_by_role("button", name="Check the conclusion on the Robustness page").click()  # waits for it
     tab.wait_for_function("() => document.querySelector('h1')?.innerText.includes('Robustness')")
     settled(tab, rerun=True)
     assert in_address(tab, ("seeds=30",)) and "seeds 0 to 29" in caption(tab)
