@@ -137,6 +137,10 @@ def button(work: Work, idle: str) -> None:
 
 def _controls(work: Work, idle: str) -> None:
     job = runner().job(work.key)
+    if job is None and result(work) is not None:
+        # done between the page's look at the cache and now (a job of a tenth of a second, just
+        # pressed): drawn again, the page shows its result, not "not trained yet" and the button
+        st.rerun()
     if job is None:
         _notice(work.key)  # how this session's last job for it ended, if it ended badly
     limit = (
