@@ -8,7 +8,6 @@ from fibdash.analysis.metrics import diagnose, first_nonfinite_epoch, naive_base
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
 from fibdash.engine.summary import summary_rows
 from fibdash.figures import loss_figure
-from fibdash.notebook import notebook, notebook_name
 from streamlit_glue import navigation, settings, show, work
 
 config = settings.train_config()
@@ -71,17 +70,7 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
             + "\n```",
         )
 
-st.download_button(
-    "Download notebook (.ipynb)",
-    lambda: notebook(config),
-    notebook_name(config),
-    "application/x-ipynb+json",
-    key="download_notebook",
-    on_click="ignore",
-    help="Both models of this configuration in a Jupyter notebook: the data, the attention layer and the "
-    "training with Keras' own `fit`, which prints these test MSEs. It needs Keras, NumPy, scikit-learn "
-    "and Plotly, not fibdash.",
-)
+show.notebook_button(config)
 show.chart(loss_figure({MODEL_LABELS[k]: (r.loss_history, r.test_mse_history) for k, r in pair.items()}))
 show.reproduce(command_line(config), pair["rnn"].versions)
 navigation.next_step("app_pages/3_Compare.py", "Compare predictions and attention")

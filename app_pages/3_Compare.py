@@ -31,7 +31,6 @@ from fibdash.figures import (
     scores_figure,
     window_figure,
 )
-from fibdash.notebook import notebook, notebook_name
 from streamlit_glue import navigation, settings, show, work
 
 
@@ -80,16 +79,7 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
             key="download_predictions",
             on_click="ignore",
         )
-        st.download_button(
-            "Download notebook (.ipynb)",
-            lambda: notebook(config),
-            notebook_name(config),
-            "application/x-ipynb+json",
-            key="download_notebook",
-            on_click="ignore",
-            help="These two models in a Jupyter notebook that trains them with Keras' own `fit` and "
-            "prints these test MSEs, without fibdash.",
-        )
+        show.notebook_button(config)
     with right:
         show.chart(scores_figure(table))
 

@@ -12,6 +12,7 @@ import streamlit as st
 from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import Trained
+from fibdash.notebook import notebook, notebook_name
 from fibdash.serving.downloads import keras_files
 
 # Plotly's toolbar shows on hover only, so that it never covers a chart's title on a phone.
@@ -62,3 +63,18 @@ def reproduce(command: str, versions: dict[str, str]) -> None:
     with st.container(key="reproduce"):
         st.markdown("**Reproduce these numbers** outside the app, from a checkout of this project:")
         st.code(f"# made with {made_with}\n{command}", language="bash")
+
+
+def notebook_button(config: TrainConfig) -> None:
+    """The download of `config` as a Jupyter notebook, built when it is pressed."""
+    st.download_button(
+        "Download notebook (.ipynb)",
+        lambda: notebook(config),
+        notebook_name(config),
+        "application/x-ipynb+json",
+        key="download_notebook",
+        on_click="ignore",
+        help="Both models of this configuration in a Jupyter notebook: the data, the attention layer and "
+        "the training with Keras' own `fit`, which prints these test MSEs. It needs Keras, NumPy, "
+        "scikit-learn and Plotly, not fibdash.",
+    )

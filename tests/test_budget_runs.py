@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from benchmarks.calibrate_budget import BUDGET, HOSTILE
 from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweep_grid
 from fibdash.config import SEED_COUNTS, TrainConfig, train_config
 from fibdash.data import make_dataset
@@ -14,7 +15,6 @@ from fibdash.serving.jobs import DONE, JobRunner
 from fibdash.serving.tasks import warm_up
 
 pytestmark = pytest.mark.slow
-BUDGET = 60.0
 
 
 @pytest.fixture(scope="module")
@@ -58,36 +58,7 @@ def test_the_sweep_pages_cell_by_hidden_units_grid_finishes(runner):
     run(runner, kinds.sweep(base, vary, seeds, points, BUDGET))
 
 
-# Hostile jobs, refused: the largest the widgets allow along several settings.
-HOSTILE = [
-    (
-        {
-            "n": 1474,
-            "time_steps": 1472,
-            "train_fraction": 0.99,
-            "cell": "LSTM",
-            "hidden_units": 128,
-            "epochs": 2000,
-        },
-        1,
-    ),
-    (
-        {
-            "n": 1474,
-            "time_steps": 300,
-            "train_fraction": 0.95,
-            "cell": "LSTM",
-            "hidden_units": 128,
-            "epochs": 2000,
-        },
-        1,
-    ),
-    ({"epochs": 2000, "hidden_units": 128}, 1),  # its suggestion time_steps 4 is Adam-bound: 1,672,000 steps
-    # a study: GRU-128 over 300 steps x 100 seeds is hours, and no one setting lowered alone fits
-    ({"cell": "GRU", "hidden_units": 16, "epochs": 500}, 100),
-]
-
-
+# The calibration's hostile jobs, refused: the largest the widgets allow along several settings.
 @pytest.mark.parametrize(("changes", "seeds"), HOSTILE)
 def test_every_suggestion_of_a_refusal_runs(runner, changes, seeds):
     config = train_config(changes)
