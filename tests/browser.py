@@ -120,11 +120,19 @@ def settled(tab, rerun: bool = False) -> None:
 
 
 def opened(tab) -> None:
-    """After a page load: the app settled, and the sidebar's select boxes bound to the address, as a
-    user sees them before a click (the browser loads their code after the page's first run; a click
-    before that can be lost in the rerun the binding makes)."""
+    """After a page load: the app settled, and every setting in the sidebar bound to the address, as a
+    user sees them before a click.
+
+    A widget binds itself to its parameter once it is drawn (select boxes after their code loads,
+    some tenths of a second after the page's first run). A page change clicked before that leaves
+    the unbound settings out of the new page's address, and the server writes each back, one entry
+    in the browser's history each (Streamlit 1.67): the settings survive, but Back takes extra steps.
+    """
     settled(tab)
-    tab.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').last.wait_for(state="attached")
+    for widget in ("stSelectbox", "stTextInput"):
+        tab.locator(f'[data-testid="stSidebar"] [data-testid="{widget}"]').last.wait_for(state="attached")
+    # the binding is made in the frame after the widget is drawn
+    tab.evaluate("() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))")
 
 
 def go(tab, page_label: str) -> None:
