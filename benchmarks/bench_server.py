@@ -55,15 +55,20 @@ def total_mb(server_pid: int) -> float:
     return sum(resident_mb(process) for process in family(server_pid))
 
 
-def maps_tensorflow(server_pid: int) -> bool:
-    """Whether any process of the server's has a TensorFlow library mapped."""
-    for process in family(server_pid):
+def maps(processes: list[psutil.Process], library: str) -> bool:
+    """Whether any of `processes` has a file of `library` (a part of its path) mapped."""
+    for process in processes:
         try:
-            if any("tensorflow" in region.path for region in process.memory_maps()):
+            if any(library in region.path for region in process.memory_maps()):
                 return True
         except psutil.Error:
             continue
     return False
+
+
+def maps_tensorflow(server_pid: int) -> bool:
+    """Whether any process of the server's has a TensorFlow library mapped."""
+    return maps(family(server_pid), "tensorflow")
 
 
 @contextmanager
@@ -147,11 +152,15 @@ def memory(browser, folder: Path) -> None:
         go(tab, "Compare")
         tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 7")
         time.sleep(2)
-        idle = {process.name(): resident_mb(process) for process in family(pid)}
-        each = ", ".join(f"{name} {mb:.0f} MB" for name, mb in idle.items())
+        processes = family(pid)
+        names = ["server", *(f"{process.name()} {process.pid}" for process in processes[1:])]
+        each = ", ".join(
+            f"{name} {resident_mb(process):.0f} MB" for name, process in zip(names, processes, strict=True)
+        )
         print(
             f"idle after the tutorial's training, drawn on Compare: {total_mb(pid):.0f} MB in all "
-            f"(target: at most 450), TensorFlow mapped: {maps_tensorflow(pid)}; by process: {each}",
+            f"(target: at most 450), TensorFlow mapped: {maps_tensorflow(pid)}, the server maps Numba's "
+            f"compiler: {maps(processes[:1], 'llvmlite')}; by process: {each}",
             flush=True,
         )
         with peak_memory(pid) as seen:

@@ -69,7 +69,7 @@ def floor_input() -> bytes:
     from fibdash.config import TrainConfig
     from fibdash.data import make_dataset
     from fibdash.engine.initial import initial_weights
-    from fibdash.engine.network import Layout
+    from fibdash.engine.layout import Layout
 
     config = TrainConfig()
     data = make_dataset(config.data)

@@ -28,9 +28,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fibdash.analysis.sweep import GridPoint
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
-from fibdash.engine import inference
-from fibdash.engine.inference import AttentionTrace
-from fibdash.engine.records import EpochLog, Trained
+from fibdash.engine.records import AttentionTrace, EpochLog, Trained
 from fibdash.figures import loss_figure
 from fibdash.serving import budget, kinds, tasks
 from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
@@ -335,7 +333,7 @@ def what_if(pair: dict[str, Trained], windows: Any) -> dict[str, tuple[Any, Any]
 
 def attention_trace(trained: Trained, window: Any) -> AttentionTrace | None:
     """One window through the trained attention model, step by step, computed beside any job."""
-    return _quick(inference.attention_trace, trained.config, trained.weights, window)
+    return _quick(tasks.attention_trace, trained.config, trained.weights, window)
 
 
 def _quick(function: Any, *args: Any) -> Any:

@@ -30,12 +30,29 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(path): path for path in SOURCES}
 
 
+def _nodes(tree: ast.AST, at_load: bool):
+    """Every node of `tree`; with `at_load`, only those that run when the module is imported (not the
+    bodies of its functions)."""
+    if not at_load:
+        yield from ast.walk(tree)
+        return
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        todo.extend(
+            child
+            for child in ast.iter_child_nodes(node)
+            if not isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+        )
+
+
 @cache
-def direct_imports(name: str) -> frozenset[str]:
-    """Every module `name` imports anywhere in its source, by full name."""
+def direct_imports(name: str, at_load: bool = False) -> frozenset[str]:
+    """Every module `name` imports anywhere in its source (with `at_load`: when imported), by full name."""
     path = MODULES[name]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _nodes(ast.parse(path.read_text()), at_load):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -61,15 +78,16 @@ def project_parents(imported: str) -> list[str]:
 
 
 @cache
-def reaches(name: str) -> frozenset[str]:
-    """Every module importing `name` loads, the project's own followed transitively; external ones by name."""
+def reaches(name: str, at_load: bool = False) -> frozenset[str]:
+    """Every module `name` may load (with `at_load`, loads when it is imported), the project's own
+    followed transitively; external ones by name."""
     seen, todo, external = set(), [name], set()
     while todo:
         current = todo.pop()
         if current in seen:
             continue
         seen.add(current)
-        for imported in direct_imports(current):
+        for imported in direct_imports(current, at_load):
             inside = project_parents(imported)
             todo.extend(inside)
             if not inside:
@@ -77,11 +95,12 @@ def reaches(name: str) -> frozenset[str]:
     return frozenset(seen | external)
 
 
-def crossings(names: list[str], forbidden: tuple[str, ...]) -> dict[str, list[str]]:
-    """For each module of `names`, the forbidden modules it loads."""
+def crossings(names: list[str], forbidden: tuple[str, ...], at_load: bool = False) -> dict[str, list[str]]:
+    """For each module of `names`, the forbidden modules it loads (with `at_load`, when it is imported)."""
     found = {}
     for name in names:
-        bad = sorted(m for m in reaches(name) if any(m == f or m.startswith(f"{f}.") for f in forbidden))
+        loaded = reaches(name, at_load)
+        bad = sorted(m for m in loaded if any(m == f or m.startswith(f"{f}.") for f in forbidden))
         if bad:
             found[name] = bad
     return found
@@ -99,6 +118,8 @@ def test_the_graph_sees_what_each_module_loads():
     assert "keras" in reaches("fibdash.keras.models")
     assert "fibdash.keras.models" in reaches("fibdash.keras.export")  # imported inside a function there
     assert "numba" in reaches("fibdash.serving.tasks")  # through the engine, inside the tasks' functions
+    assert "numba" not in reaches("fibdash.serving.tasks", at_load=True)
+    assert "numba" in reaches("fibdash.engine.training", at_load=True)
 
 
 def test_only_fibdash_keras_imports_tensorflow_or_keras():
@@ -130,3 +151,13 @@ def test_the_worker_side_loads_the_engine_and_nothing_heavy(name):
 
 def test_the_engine_stands_below_serving_and_keras():
     assert crossings(under("fibdash.engine"), ("fibdash.serving", "fibdash.keras")) == {}
+
+
+def test_the_server_loads_no_compiled_engine():
+    """The pages, the glue and the serving machinery they import load neither Numba nor the engine's
+    compiled modules: those live in the worker process (some 60 MB and 0.2 s the server does without).
+    The tasks the server hands the worker import the engine inside their functions, which run there."""
+    server = ["app", *under("app_pages", "streamlit_glue")]
+    engine = ("fibdash.engine.network", "fibdash.engine.training", "fibdash.engine.inference")
+    compiled = ("numba", "llvmlite", *engine)
+    assert crossings(server, compiled, at_load=True) == {}

@@ -1,11 +1,13 @@
-"""The Streamlit server never imports TensorFlow: every piece of that work runs in the worker process."""
+"""The Streamlit server never imports TensorFlow, nor Numba and the compiled engine: every piece of that
+work runs in the worker process."""
 
 import subprocess
 import sys
 
 from tests.conftest import ROOT
 
-# Every page, a trained pair and a study through the widgets, in a process of its own.
+# Every page, a trained pair and a study through the widgets, the lesson's window through the attention
+# layer, in a process of its own.
 SCRIPT = """
 import sys
 sys.path.insert(0, {root!r})
@@ -25,13 +27,19 @@ at.select_slider(key="seeds").set_value(3).run()
 at.button(key="run_study").click().run()
 finish_jobs(at)
 assert at.metric, "the study did not run"
+at.query_params["step"] = "4"
+at.switch_page("app_pages/0_Tutorial.py").run()
+at.button(key="train").click().run()
+finish_jobs(at)
+assert len(at.get_by_key("trace").dataframe[0].value) == 20, "the lesson's window did not go through"
 assert not at.exception
-print(sorted(name for name in sys.modules if name.split(".")[0] in ("tensorflow", "keras")))
+print(sorted(name for name in sys.modules if name.split(".")[0] in {forbidden!r}))
 """
 
 
-def test_the_server_process_never_imports_tensorflow():
-    code = SCRIPT.format(root=str(ROOT), app=str(ROOT / "app.py"))
+def test_the_server_process_never_imports_tensorflow_or_the_compiled_engine():
+    forbidden = ("tensorflow", "keras", "numba", "llvmlite")
+    code = SCRIPT.format(root=str(ROOT), app=str(ROOT / "app.py"), forbidden=forbidden)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -7,8 +7,6 @@ step drives a prediction without asking attention: occlusion and gradient x inpu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 from numba import njit, prange
 
@@ -28,6 +26,7 @@ from fibdash.engine.network import (
     threads_for,
     transpose_recurrent,
 )
+from fibdash.engine.records import AttentionTrace
 
 METHODS = ("occlusion", "gradient")
 # What occlusion puts in place of a step, on the scaled axis: 0, the smallest value MinMax leaves
@@ -66,18 +65,6 @@ def predict(
     alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
     _predict(p, *network.member_args(head), X, rows, out, alpha, scratch(1, network.layout))
     return out.astype(np.float64), alpha if head == ATTENTION else None
-
-
-@dataclass(frozen=True)
-class AttentionTrace:
-    """One window through the attention model: the recurrent layer's states, the attention layer's three
-    steps, and the prediction, on the scaled axis, as the model computes them (float32)."""
-
-    states: np.ndarray  # h, (time_steps, hidden_units): the recurrent layer's output at every step
-    scores: np.ndarray  # e = tanh(h W + b), (time_steps,)
-    weights: np.ndarray  # alpha = softmax(e) over time, (time_steps,)
-    context: np.ndarray  # sum over time of alpha_t h_t, (hidden_units,)
-    prediction: float  # the dense layer on the context
 
 
 def attention_trace(

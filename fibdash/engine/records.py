@@ -83,3 +83,15 @@ class Trained:
     def name(self) -> str:
         """The model's name on every page and chart: "RNN" or "RNN + attention"."""
         return MODEL_LABELS[self.kind]
+
+
+@dataclass(frozen=True)
+class AttentionTrace:
+    """One window through the attention model: the recurrent layer's states, the attention layer's three
+    steps, and the prediction, on the scaled axis, as the model computes them (float32)."""
+
+    states: np.ndarray  # h, (time_steps, hidden_units): the recurrent layer's output at every step
+    scores: np.ndarray  # e = tanh(h W + b), (time_steps,)
+    weights: np.ndarray  # alpha = softmax(e) over time, (time_steps,)
+    context: np.ndarray  # sum over time of alpha_t h_t, (hidden_units,)
+    prediction: float  # the dense layer on the context

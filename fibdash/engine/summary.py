@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 
 from fibdash.config import MODEL_KINDS, TrainConfig, check_choice
-from fibdash.engine.network import Layout
+from fibdash.engine.layout import Layout
 
 
 def summary_rows(config: TrainConfig, kind: str) -> list[dict[str, object]]:

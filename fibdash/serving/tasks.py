@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from fibdash.config import GATES, MODEL_KINDS, DataConfig, TrainConfig
-from fibdash.engine.records import Trained, Windows
+from fibdash.engine.records import AttentionTrace, Trained, Windows
 
 Report = Callable[[Any], bool]
 # Occlusion runs each model once per time step of each test window: past this many multiply-adds
@@ -145,3 +145,12 @@ def what_if(
     from fibdash.engine.inference import predict
 
     return {kind: predict(config, kind, weights, windows) for kind, (config, weights) in models.items()}
+
+
+def attention_trace(
+    config: TrainConfig, weights: Mapping[str, np.ndarray], window: np.ndarray
+) -> AttentionTrace:
+    """One window through the attention model, step by step, as `engine.inference` has it. A quick call."""
+    from fibdash.engine.inference import attention_trace
+
+    return attention_trace(config, weights, window)
