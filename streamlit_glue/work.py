@@ -42,6 +42,7 @@ from streamlit_glue.show import chart, dataset
 # besides the tutorial's own pair and study, which are kept for good.
 MAX_RESULT_BYTES = 256 * 2**20
 LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
+QUICK_SECONDS = 0.5  # how long a press of a job's button waits for it to end before drawing its progress
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 STOPPED_HERE = "Stopped: nothing of this job was kept."  # said when this session's Stop cancelled a job
 
@@ -157,7 +158,7 @@ def _controls(work: Work, idle: str) -> None:
         _notices().pop(work.key, None)
         limit_seconds = None if BUDGET_SECONDS is None else work.limit_seconds
         try:
-            runner().submit(
+            job = runner().submit(
                 work.key, work.function, work.args(), work.label, session_id(), limit_seconds, work.finish
             )
         except AlreadyQueuedError as queued:
@@ -166,7 +167,10 @@ def _controls(work: Work, idle: str) -> None:
                 "for it to start, before you queue another."
             )
         else:
-            st.rerun()  # drawn again with the button disabled and the job followed
+            # a short job (the tutorial's pair: 0.3 s) is shown done in the run that follows, not at
+            # the first redraw of its progress, up to LIVE_SECONDS later
+            job.wait(QUICK_SECONDS)
+            st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
         st.info(idle)
     else:

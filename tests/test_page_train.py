@@ -43,6 +43,16 @@ def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     assert "not been trained yet" in said(app, "job", "info")[0]
 
 
+def test_a_short_training_is_shown_done_in_the_run_its_press_makes(app):
+    """No wait for the first redraw of its progress (up to a second later): the press waits for it."""
+    from streamlit_glue import work
+
+    work.runner().call(len, ())  # the worker is up: the job is the training alone
+    open_page(app, PAGE, **SMALL)
+    app.button(key="train").click().run()  # no finish_jobs
+    assert said(app, "trained", "success")[0].startswith("Trained") and metrics(app, "model_rnn")
+
+
 def test_cache_is_shared_between_sessions(app):
     from streamlit.testing.v1 import AppTest
 
