@@ -66,11 +66,6 @@ def maps(processes: list[psutil.Process], library: str) -> bool:
     return False
 
 
-def maps_tensorflow(server_pid: int) -> bool:
-    """Whether any process of the server's has a TensorFlow library mapped."""
-    return maps(family(server_pid), "tensorflow")
-
-
 @contextmanager
 def peak_memory(server_pid: int):
     """Sample server plus children every 50 ms while the block runs; yields the peak and the workers seen."""
@@ -159,8 +154,8 @@ def memory(browser, folder: Path) -> None:
         )
         print(
             f"idle after the tutorial's training, drawn on Compare: {total_mb(pid):.0f} MB in all "
-            f"(target: at most 450), TensorFlow mapped: {maps_tensorflow(pid)}, the server maps Numba's "
-            f"compiler: {maps(processes[:1], 'llvmlite')}; by process: {each}",
+            f"(target: at most 450), TensorFlow mapped: {maps(processes, 'tensorflow')}, the server maps "
+            f"Numba's compiler: {maps(processes[:1], 'llvmlite')}; by process: {each}",
             flush=True,
         )
         with peak_memory(pid) as seen:
@@ -174,7 +169,7 @@ def memory(browser, folder: Path) -> None:
         print(
             f"{len(ARCHITECTURES)} architectures ({steps}) in {seconds:.0f} s through the UI: peak of "
             f"server + children {seen['peak']:.0f} MB (target: at most 550), {len(seen['workers'])} "
-            f"worker process(es), TensorFlow mapped: {maps_tensorflow(pid)}",
+            f"worker process(es), TensorFlow mapped: {maps(family(pid), 'tensorflow')}",
             flush=True,
         )
 

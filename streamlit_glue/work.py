@@ -6,12 +6,10 @@ secrets, whose top-level keys Streamlit also exports as environment variables):
 - FIBDASH_BUDGET_SECONDS: the longest job, in estimated seconds, the server accepts (default 60,
   suited to a public demo); "none" removes the limit for local use.
 - FIBDASH_WORKER_MEMORY_MB: between jobs, a worker process larger than this is replaced by a
-  fresh one (default 500: an idle worker holds about 175 MB, and the largest jobs the budget
-  allows add at most 80 MB while they run, so a larger one kept what it no longer needs).
+  fresh one (default 500).
 - FIBDASH_MEMORY_CEILING_MB: server plus worker; a job that takes them past it is ended with a
-  message (default 1000: a server of 250 MB with a full store of results, 256 MB, beside a worker
-  running the largest allowed job, 255 MB, is 760 MB; Community Cloud allows up to 2.7 GB);
-  "none" removes it.
+  message (default 1000); "none" removes it.
+The defaults' reasons, from measured sizes, are in the README's table of server settings.
 - FIBDASH_OPERATOR: "1" shows a button that forgets every cached result, for every session.
 """
 
