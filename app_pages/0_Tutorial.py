@@ -8,7 +8,9 @@ from fibdash.analysis import lesson
 from fibdash.analysis.lesson import NEXT, PRINTED, PRINTED_PARAMETERS, STEPS, STUDY_SEEDS, TUTORIAL
 from fibdash.data import get_fib_seq, get_fib_XY, step_labels
 from fibdash.engine.summary import summary_rows
-from fibdash.figures import inputs_figure, spread_figure, target_histogram
+from fibdash.figures.compare import inputs_figure
+from fibdash.figures.dataset import target_histogram
+from fibdash.figures.robustness import spread_figure
 from fibdash.notebook import attention_source
 from streamlit_glue import navigation, show, work
 

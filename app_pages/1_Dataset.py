@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fibdash.data import windows_frame
-from fibdash.figures import scaled_series_figure, series_figure, split_figure, target_histogram
+from fibdash.figures.dataset import scaled_series_figure, series_figure, split_figure, target_histogram
 from fibdash.series import SERIES_WHAT
 from streamlit_glue import navigation, settings, show, upload
 

@@ -7,7 +7,7 @@ from fibdash import LOAD_MODEL_SNIPPET
 from fibdash.analysis.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
 from fibdash.engine.summary import summary_rows
-from fibdash.figures import loss_figure
+from fibdash.figures.training import loss_figure
 from streamlit_glue import navigation, settings, show, work
 
 config = settings.train_config()

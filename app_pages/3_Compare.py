@@ -19,18 +19,18 @@ from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, 
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, command_line
 from fibdash.data import Dataset, scale_note
 from fibdash.engine.records import Trained
-from fibdash.figures import (
+from fibdash.figures.compare import (
     attention_heatmap,
     attention_mean_figure,
     correlation_figure,
     errors_figure,
     importance_figure,
     inputs_figure,
-    loss_figure,
     predictions_figure,
     scores_figure,
     window_figure,
 )
+from fibdash.figures.training import loss_figure
 from streamlit_glue import navigation, settings, show, work
 
 

@@ -27,7 +27,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from fibdash.analysis.sweep import GridPoint
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.engine.records import AttentionTrace, EpochLog, Trained
-from fibdash.figures import loss_figure
+from fibdash.figures.training import loss_figure
 from fibdash.serving import budget, kinds, tasks
 from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
 from fibdash.serving.kinds import Work

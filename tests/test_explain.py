@@ -6,9 +6,9 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from fibdash import figures
 from fibdash.analysis import explain as ex
 from fibdash.config import DataConfig, TrainConfig
+from fibdash.figures import compare, style
 from tests.browser import ROOT, assert_title_clear, figures_in_chromium
 from tests.test_figures import assert_fits_a_phone, subtitle
 
@@ -204,7 +204,7 @@ def partly_still() -> ex.Explanation:
 def test_importance_figure():
     weights, importance, rnn = dirichlet(), dirichlet(seed=1), dirichlet(seed=2)
     explanation = ex.explain(weights, importance, rnn)
-    figure = figures.importance_figure(explanation)
+    figure = compare.importance_figure(explanation)
     bars, attention, plain = figure.data
     assert [trace.name for trace in figure.data] == [
         "RNN + attention: attention weight",
@@ -215,19 +215,19 @@ def test_importance_figure():
     np.testing.assert_allclose(bars.y, weights.mean(axis=0))
     np.testing.assert_allclose(attention.y, (importance / importance.sum(1, keepdims=True)).mean(0))
     np.testing.assert_allclose(plain.y, explanation.rnn.mean)
-    assert attention.line.color == figures.MODEL_COLOURS["RNN + attention"]
-    assert plain.line.color == figures.MODEL_COLOURS["RNN"]
+    assert attention.line.color == style.MODEL_COLOURS["attention"]
+    assert plain.line.color == style.MODEL_COLOURS["rnn"]
     shaded, uniform = figure.layout.shapes
     assert (shaded.x0, shaded.x1) == (T - 2.5, T - 0.5)  # around t-2 and t-1, AR(2)'s steps
     assert uniform.y0 == pytest.approx(1 / T)
     assert figure.layout.title.text == "Attention weight and importance per step"
     assert note(figure) == "importance by occlusion; shaded: the two steps AR(2) uses; dashed: 1/T, all alike"
     long = ex.explain(*(dirichlet(5, seed) for seed in range(3)), method="gradient")
-    assert note(figures.importance_figure(long)).startswith("importance by gradient x input;")
+    assert note(compare.importance_figure(long)).startswith("importance by gradient x input;")
 
 
 def test_importance_figure_says_which_windows_the_importances_come_from():
-    figure = figures.importance_figure(partly_still())
+    figure = compare.importance_figure(partly_still())
     assert note(figure).startswith(
         "importance by occlusion, only from windows where a step moves the prediction: 18 of 30 for "
         "RNN + attention; no importance for RNN (no step moves its prediction);"
@@ -237,14 +237,14 @@ def test_importance_figure_says_which_windows_the_importances_come_from():
 
 def test_correlation_figure():
     explanation = partly_still()
-    figure = figures.correlation_figure(explanation)
+    figure = compare.correlation_figure(explanation)
     histogram = figure.data[0]
     np.testing.assert_allclose(np.sort(histogram.x), np.sort(explanation.correlations[12:]))
     zero, median = figure.layout.shapes
     assert zero.x0 == 0 and median.x0 == pytest.approx(explanation.median_correlation)
     assert figure.layout.annotations[0].text == f"median {explanation.median_correlation:+.2f}"
     assert note(figure).endswith("12 of 30 windows cannot be ranked")
-    nothing = figures.correlation_figure(ex.explain(np.full((30, T), 1 / T), dirichlet(), dirichlet()))
+    nothing = compare.correlation_figure(ex.explain(np.full((30, T), 1 / T), dirichlet(), dirichlet()))
     assert len(nothing.data[0].x) == 0 and len(nothing.layout.shapes) == 1  # no median to mark
     assert note(nothing).endswith("30 of 30 windows cannot be ranked")
 
@@ -257,9 +257,9 @@ def explain_figures() -> dict[str, go.Figure]:
         weights, rng.random((200, steps)) * np.linspace(0, 1, steps) ** 4, rng.random((200, steps))
     )
     return {
-        "importance": figures.importance_figure(partly_still()),
-        "importance-300-steps": figures.importance_figure(long),
-        "correlation": figures.correlation_figure(partly_still()),
+        "importance": compare.importance_figure(partly_still()),
+        "importance-300-steps": compare.importance_figure(long),
+        "correlation": compare.correlation_figure(partly_still()),
     }
 
 

@@ -5,13 +5,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from fibdash import figures
 from fibdash.analysis.explain import explain
 from fibdash.analysis.metrics import naive_baselines, scores_table
 from fibdash.analysis.study import TABLE_COLUMNS, compare, paired_table
 from fibdash.analysis.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
 from fibdash.config import MODEL_LABELS, DataConfig, train_config
 from fibdash.data import make_dataset
+from fibdash.figures import compare as compare_figures
+from fibdash.figures import dataset, robustness, style, sweep, training
 from tests.browser import (
     ROOT,
     assert_title_clear,
@@ -29,23 +30,23 @@ def data():
 
 
 def test_series_figures(data):
-    raw = figures.series_figure(data)
+    raw = dataset.series_figure(data)
     assert raw.layout.yaxis.type == "log"
     np.testing.assert_array_equal(raw.data[0].y, data.series)
-    scaled = figures.scaled_series_figure(data)
+    scaled = dataset.scaled_series_figure(data)
     np.testing.assert_array_equal(scaled.data[0].y, data.scaled)
     assert "minmax" in scaled.layout.title.text
 
 
 def test_target_histogram_reports_the_squashed_share(data):
-    figure = figures.target_histogram(data)
+    figure = dataset.target_histogram(data)
     np.testing.assert_array_equal(figure.data[0].x, data.y)
     share = np.mean(data.y < 1e-6)
     assert f"{share:.1%}" in figure.layout.title.text
 
 
 def test_split_figure_places_every_window(data):
-    train, test = figures.split_figure(data).data
+    train, test = dataset.split_figure(data).data
     assert sorted(train.x) == sorted(data.positions[data.train_idx])
     assert sorted(test.x) == sorted(data.positions[data.test_idx])
     assert train.marker.color != test.marker.color
@@ -53,19 +54,19 @@ def test_split_figure_places_every_window(data):
 
 def test_scores_figure_bars_and_colours(data):
     table = scores_table(naive_baselines(data))
-    figure = figures.scores_figure(table)
+    figure = compare_figures.scores_figure(table)
     assert figure.layout.yaxis.type == "log"
     bars = {bar.name: bar for bar in figure.data}
     assert list(bars) == ["predict zero", "persistence", "AR(2)"]
     zero = table.set_index("predictor").loc["predict zero"]
     np.testing.assert_allclose(bars["predict zero"].y, [zero["train MSE"], zero["test MSE"]])
-    assert bars["persistence"].marker.color == figures.colour("persistence")
+    assert bars["persistence"].marker.color == style.colour("persistence")
 
 
 def test_scores_figure_leaves_out_zero_bars(data):
     table = scores_table(naive_baselines(make_dataset(DataConfig(n=40, time_steps=3, scaling="none"))))
     table.loc[table["predictor"] == "AR(2)", ["train MSE", "test MSE"]] = 0.0  # the Fibonacci rule, exactly
-    rule = next(bar for bar in figures.scores_figure(table).data if bar.name == "AR(2)")
+    rule = next(bar for bar in compare_figures.scores_figure(table).data if bar.name == "AR(2)")
     assert np.isnan(rule.y).all()  # an exact 0 has no place on a log axis
     assert list(rule.customdata) == [0, 0]  # the hover still tells the value
 
@@ -73,17 +74,17 @@ def test_scores_figure_leaves_out_zero_bars(data):
 def test_predictions_figure(data):
     good = data.y.copy()
     bad = -np.ones_like(data.y)  # maps below zero in Fibonacci units
-    figure = figures.predictions_figure(data, {"RNN": good, "RNN + attention": bad})
+    figure = compare_figures.predictions_figure(data, {"RNN": good, "RNN + attention": bad})
     truth, rnn_train, rnn_test, _, att_test = figure.data
     np.testing.assert_allclose(truth.y, data.series[data.positions])
     np.testing.assert_allclose(rnn_test.y, data.series[np.sort(data.positions[data.test_idx])])
     assert list(rnn_test.x) == sorted(data.positions[data.test_idx])
-    assert rnn_test.marker.color == figures.MODEL_COLOURS["RNN"] == rnn_train.marker.color
-    assert att_test.marker.color == figures.MODEL_COLOURS["RNN + attention"]
+    assert rnn_test.marker.color == style.MODEL_COLOURS["rnn"] == rnn_train.marker.color
+    assert att_test.marker.color == style.MODEL_COLOURS["attention"]
     assert np.isnan(att_test.y).all()
     assert figure.layout.title.subtitle.text == f"{len(data.y)} at or below 0 not shown"
 
-    on_scaled_axis = figures.predictions_figure(data, {"RNN + attention": bad}, scaled=True)
+    on_scaled_axis = compare_figures.predictions_figure(data, {"RNN + attention": bad}, scaled=True)
     truth, _, att_test = on_scaled_axis.data
     assert on_scaled_axis.layout.yaxis.type != "log"
     np.testing.assert_array_equal(truth.y, data.y)
@@ -93,9 +94,9 @@ def test_predictions_figure(data):
 
 def test_errors_figure(data):
     doubled = data.to_scaled(2 * data.series[data.positions])
-    relative = figures.errors_figure(data, {"RNN": doubled}, relative=True)
+    relative = compare_figures.errors_figure(data, {"RNN": doubled}, relative=True)
     np.testing.assert_allclose(relative.data[0].y, 100, rtol=1e-6)
-    absolute = figures.errors_figure(data, {"RNN": doubled}, relative=False)
+    absolute = compare_figures.errors_figure(data, {"RNN": doubled}, relative=False)
     np.testing.assert_allclose(
         absolute.data[0].y, data.series[np.sort(data.positions[data.test_idx])], rtol=1e-6
     )
@@ -103,7 +104,7 @@ def test_errors_figure(data):
 
 
 def test_loss_figure():
-    figure = figures.loss_figure({"RNN": ([0.5, 0.25], [0.4, 0.3]), "RNN + attention": ([0.2], [0.1])})
+    figure = training.loss_figure({"RNN": ([0.5, 0.25], [0.4, 0.3]), "RNN + attention": ([0.2], [0.1])})
     names = [trace.name for trace in figure.data]
     assert names == [
         "RNN: training loss",
@@ -113,22 +114,22 @@ def test_loss_figure():
     ]
     assert list(figure.data[0].x) == [1, 2] and list(figure.data[1].y) == [0.4, 0.3]
     assert figure.data[1].line.dash == "dot"
-    assert figure.data[2].line.color == figures.MODEL_COLOURS["RNN + attention"]
+    assert figure.data[2].line.color == style.MODEL_COLOURS["attention"]
 
 
 def test_attention_figures(data):
     rng = np.random.default_rng(0)
     weights = rng.dirichlet(np.ones(5), size=len(data.test_idx))
-    heatmap = figures.attention_heatmap(data, weights).data[0]
+    heatmap = compare_figures.attention_heatmap(data, weights).data[0]
     order = np.argsort(data.positions[data.test_idx])
     np.testing.assert_array_equal(heatmap.z, weights[order])
     assert list(heatmap.x) == ["t-5", "t-4", "t-3", "t-2", "t-1"]
     assert list(heatmap.y) == sorted(data.positions[data.test_idx])
-    mean = figures.attention_mean_figure(weights)
+    mean = compare_figures.attention_mean_figure(weights)
     np.testing.assert_allclose(mean.data[0].y, weights.mean(axis=0))
     assert mean.layout.shapes[0].y0 == pytest.approx(0.2)  # the uniform line at 1/T
 
-    window = figures.window_figure(data, weights, 3)
+    window = compare_figures.window_figure(data, weights, 3)
     inputs, bars = window.data
     np.testing.assert_array_equal(inputs.y, data.X[data.test_idx[3], :, 0])
     np.testing.assert_array_equal(bars.y, weights[3])
@@ -136,9 +137,9 @@ def test_attention_figures(data):
 
 
 def test_every_figure_shares_the_look(data):
-    built = [figures.series_figure(data), figures.loss_figure({"RNN": ([1.0], [1.0])})]
+    built = [dataset.series_figure(data), training.loss_figure({"RNN": ([1.0], [1.0])})]
     assert all(isinstance(f, go.Figure) for f in built)
-    assert {f.layout.font.family for f in built} == {figures.LAYOUT["font"]["family"]}
+    assert {f.layout.font.family for f in built} == {style.LAYOUT["font"]["family"]}
 
 
 def test_study_figures():
@@ -146,20 +147,20 @@ def test_study_figures():
     rows += [["attention", seed, 0, mse, 1] for seed, mse in enumerate([5e-5, 8e-4, 4e-4])]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
-    boxes = figures.study_figure(table)
+    boxes = robustness.study_figure(table)
     assert boxes.layout.yaxis.type == "log"
     rnn, attention = boxes.data
     assert (rnn.name, attention.name) == ("RNN", "RNN + attention")
     np.testing.assert_allclose(attention.y, [5e-5, 8e-4, 4e-4])
     assert list(attention.customdata) == [0, 1, 2]  # the hover names each point's seed
-    assert attention.marker.color == figures.MODEL_COLOURS["RNN + attention"]
+    assert attention.marker.color == style.MODEL_COLOURS["attention"]
 
-    ratios = figures.ratio_figure(paired_table(table))
+    ratios = robustness.ratio_figure(paired_table(table))
     bars = ratios.data[0]
     np.testing.assert_allclose(bars.customdata, [0.5, 4, 1])
     np.testing.assert_allclose(np.asarray(bars.y) + bars.base, [0.5, 4, 1])  # drawn from 1 to the ratio
-    assert bars.marker.color[0] == figures.MODEL_COLOURS["RNN + attention"]  # attention won seed 0
-    assert bars.marker.color[1] == figures.MODEL_COLOURS["RNN"]
+    assert bars.marker.color[0] == style.MODEL_COLOURS["attention"]  # attention won seed 0
+    assert bars.marker.color[1] == style.MODEL_COLOURS["rnn"]
     assert ratios.layout.shapes[0].y0 == 1
 
 
@@ -181,27 +182,31 @@ def subtitle(figure: go.Figure) -> str:
 
 def test_predictions_and_errors_count_what_they_leave_out_by_cause(data):
     predictions = {"RNN": spoilt(data, 3, 2, 1), "RNN + attention": spoilt(data, 4, 0, 0)}
-    log = figures.predictions_figure(data, predictions)
+    log = compare_figures.predictions_figure(data, predictions)
     assert subtitle(log) == "7 NaN, 2 infinite, 1 at or below 0 not shown"
     drawn = np.concatenate([trace.y for trace in log.data[1:]])
     assert np.isfinite(drawn).sum() == 2 * len(data.y) - 10  # the rest are gaps
     assert (
-        subtitle(figures.predictions_figure(data, predictions, scaled=True)) == "7 NaN, 2 infinite not shown"
+        subtitle(compare_figures.predictions_figure(data, predictions, scaled=True))
+        == "7 NaN, 2 infinite not shown"
     )
     # the errors: NaN and infinite predictions give NaN and infinite errors; -1 gives a finite error
-    assert subtitle(figures.errors_figure(data, predictions, relative=False)) == "7 NaN, 2 infinite not shown"
+    assert (
+        subtitle(compare_figures.errors_figure(data, predictions, relative=False))
+        == "7 NaN, 2 infinite not shown"
+    )
     unscaled = make_dataset(DataConfig(n=40, time_steps=3, scaling="none"))
     exact = {"AR(2)": unscaled.y}  # errors of 0 have no place on a log axis
     for relative in (False, True):
-        errors = figures.errors_figure(unscaled, exact, relative=relative)
+        errors = compare_figures.errors_figure(unscaled, exact, relative=relative)
         assert subtitle(errors) == f"{len(unscaled.test_idx)} at or below 0 not shown"
 
 
 def test_a_diverged_run_is_named_nan_not_negative(data):
     nan = np.full_like(data.y, np.nan)
-    figure = figures.predictions_figure(data, {"RNN": nan, "RNN + attention": nan})
+    figure = compare_figures.predictions_figure(data, {"RNN": nan, "RNN + attention": nan})
     assert subtitle(figure) == f"{2 * len(data.y)} NaN not shown"
-    loss = figures.loss_figure({"RNN": ([0.5, np.nan, np.nan], [0.4, np.inf, np.nan])})
+    loss = training.loss_figure({"RNN": ([0.5, np.nan, np.nan], [0.4, np.inf, np.nan])})
     assert subtitle(loss) == "3 NaN, 1 infinite not shown"
     assert list(loss.data[0].y[:1]) == [0.5] and np.isnan(loss.data[0].y[1:]).all()
 
@@ -210,45 +215,47 @@ def test_score_and_study_figures_count_what_they_leave_out(data):
     table = scores_table(naive_baselines(data)).set_index("predictor")
     table.loc["AR(2)", ["train MSE", "test MSE"]] = 0.0  # as exact as the Fibonacci rule can be
     table.loc["predict zero", ["train MSE", "test MSE"]] = [np.nan, np.inf]
-    scores = figures.scores_figure(table.reset_index())
+    scores = compare_figures.scores_figure(table.reset_index())
     assert subtitle(scores) == "1 NaN, 1 infinite, 2 at or below 0 not shown"
 
     rows = [["rnn", 0, 0, 1e-4, 1], ["rnn", 1, 0, np.nan, 1], ["rnn", 2, 0, 2e-4, 1]]
     rows += [["attention", 0, 0, 1e-4, 1], ["attention", 1, 0, 3e-4, 1], ["attention", 2, 0, np.inf, 1]]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
-    assert subtitle(figures.study_figure(table)) == "1 NaN, 1 infinite not shown"
+    assert subtitle(robustness.study_figure(table)) == "1 NaN, 1 infinite not shown"
     # ratios: 1 (drawn), 3e-4 / NaN = NaN, inf / 2e-4 = inf
-    assert subtitle(figures.ratio_figure(paired_table(table))) == "1 NaN, 1 infinite not shown"
+    assert subtitle(robustness.ratio_figure(paired_table(table))) == "1 NaN, 1 infinite not shown"
 
 
 def test_attention_figures_say_nan_weights(data):
     weights = np.full((len(data.test_idx), 5), 0.2)
     weights[:2] = np.nan
-    assert subtitle(figures.attention_heatmap(data, weights)).startswith("10 NaN not shown")
-    assert subtitle(figures.attention_mean_figure(weights)).startswith("10 NaN weights left out of the mean")
-    np.testing.assert_allclose(figures.attention_mean_figure(weights).data[0].y, 0.2)
-    window = figures.window_figure(data, weights, 0)
+    assert subtitle(compare_figures.attention_heatmap(data, weights)).startswith("10 NaN not shown")
+    assert subtitle(compare_figures.attention_mean_figure(weights)).startswith(
+        "10 NaN weights left out of the mean"
+    )
+    np.testing.assert_allclose(compare_figures.attention_mean_figure(weights).data[0].y, 0.2)
+    window = compare_figures.window_figure(data, weights, 0)
     assert subtitle(window) == "5 NaN not shown"
-    assert subtitle(figures.window_figure(data, weights, 2)) == ""
+    assert subtitle(compare_figures.window_figure(data, weights, 2)) == ""
 
 
 def test_flat_attention_has_a_colour_scale_from_zero_and_says_so():
     data = make_dataset(DataConfig(n=120, time_steps=20))
     flat = np.full((len(data.test_idx), 20), 0.05)  # what a collapsed network attends
-    heatmap = figures.attention_heatmap(data, flat)
+    heatmap = compare_figures.attention_heatmap(data, flat)
     trace = heatmap.data[0]
     assert (trace.zmin, trace.zmax) == (0, pytest.approx(0.1))  # uniform attention sits mid-scale
     assert subtitle(heatmap) == "every weight is 0.05: uniform attention"
     sharp = np.zeros_like(flat)
     sharp[:, -1] = 1.0  # all attention on the last step: the scale reaches the largest weight
-    trace = figures.attention_heatmap(data, sharp).data[0]
+    trace = compare_figures.attention_heatmap(data, sharp).data[0]
     assert (trace.zmin, trace.zmax) == (0, 1)
-    assert subtitle(figures.attention_mean_figure(flat)) == "every weight is 0.05: uniform attention"
+    assert subtitle(compare_figures.attention_mean_figure(flat)) == "every weight is 0.05: uniform attention"
 
 
 def test_attention_heatmap_labels_rows_with_their_target_index(data):
     weights = np.random.default_rng(0).dirichlet(np.ones(5), size=len(data.test_idx))
-    heatmap = figures.attention_heatmap(data, weights)
+    heatmap = compare_figures.attention_heatmap(data, weights)
     assert heatmap.layout.yaxis.showticklabels is not False
     assert heatmap.layout.yaxis.type == "category"  # equally tall rows; Plotly thins crowded labels
     assert list(heatmap.data[0].y) == sorted(data.positions[data.test_idx])
@@ -266,24 +273,26 @@ def every_figure(data, predictions: dict, weights: np.ndarray) -> dict[str, go.F
     ]
     study = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     return {
-        "series": figures.series_figure(data),
-        "scaled series": figures.scaled_series_figure(data),
-        "targets": figures.target_histogram(data),
-        "split": figures.split_figure(data),
-        "scores": figures.scores_figure(table),
-        "predictions": figures.predictions_figure(data, predictions),
-        "scaled predictions": figures.predictions_figure(data, predictions, scaled=True),
-        "errors": figures.errors_figure(data, predictions, relative=False),
-        "relative errors": figures.errors_figure(data, predictions, relative=True),
-        "loss": figures.loss_figure({"RNN": ([1e30, np.inf], [1e300, np.nan])}),
-        "attention": figures.attention_heatmap(data, weights, epoch=500),  # as the app: two title lines
-        "mean attention": figures.attention_mean_figure(weights, epoch=500),
-        "window": figures.window_figure(data, weights, 0),
-        "what-if window": figures.inputs_figure(
+        "series": dataset.series_figure(data),
+        "scaled series": dataset.scaled_series_figure(data),
+        "targets": dataset.target_histogram(data),
+        "split": dataset.split_figure(data),
+        "scores": compare_figures.scores_figure(table),
+        "predictions": compare_figures.predictions_figure(data, predictions),
+        "scaled predictions": compare_figures.predictions_figure(data, predictions, scaled=True),
+        "errors": compare_figures.errors_figure(data, predictions, relative=False),
+        "relative errors": compare_figures.errors_figure(data, predictions, relative=True),
+        "loss": training.loss_figure({"RNN": ([1e30, np.inf], [1e300, np.nan])}),
+        "attention": compare_figures.attention_heatmap(
+            data, weights, epoch=500
+        ),  # as the app: two title lines
+        "mean attention": compare_figures.attention_mean_figure(weights, epoch=500),
+        "window": compare_figures.window_figure(data, weights, 0),
+        "what-if window": compare_figures.inputs_figure(
             data.X[0, :, 0], data.series[:20], weights[0], "Your window, its attention", "Fibonacci"
         ),
-        "study": figures.study_figure(study),
-        "ratios": figures.ratio_figure(paired_table(study)),
+        "study": robustness.study_figure(study),
+        "ratios": robustness.ratio_figure(paired_table(study)),
     }
 
 
@@ -318,12 +327,12 @@ def test_log_axes_stay_within_float64_at_the_longest_series(largest):
 def assert_fits_a_phone(name: str, figure: go.Figure) -> None:
     """Title and note lines short enough for a phone, clear of the toolbar; the legend below the plot."""
     for line in figure.layout.title.text.split("<br>"):
-        assert len(line) <= figures.TITLE_CHARS, name
+        assert len(line) <= style.TITLE_CHARS, name
     for line in subtitle(figure).split("<br>"):
-        assert len(line) <= figures.NOTE_CHARS, name
+        assert len(line) <= style.NOTE_CHARS, name
     # the legend below the plot area, where its rows cannot run into the title
     assert (figure.layout.legend.yref, figure.layout.legend.y) == ("container", 0), name
-    assert figure.layout.title.pad.t >= figures.TOOLBAR_BAND, name
+    assert figure.layout.title.pad.t >= style.TOOLBAR_BAND, name
 
 
 def study_table(rnn: list[float], attention: list[float]) -> pd.DataFrame:
@@ -357,18 +366,18 @@ def others() -> dict[str, go.Figure]:
     weights, importance, rnn = (rng.dirichlet(np.ones(20), 60) for _ in range(3))
     explanation = explain(weights, importance, rnn)
     return {
-        "sweep": figures.sweep_figure(model_summary(one), ratio_summary(one), "scaling"),
-        "sweep heatmap": figures.sweep_heatmap(ratio_summary(two), ["scaling", "learning_rate"]),
-        "sweep parallel": figures.sweep_parallel(one.table, ["scaling"]),
-        "sweep parallel two": figures.sweep_parallel(two.table, ["scaling", "learning_rate"]),
-        "importance": figures.importance_figure(explanation),
-        "correlation": figures.correlation_figure(explanation),
+        "sweep": sweep.sweep_figure(model_summary(one), ratio_summary(one), "scaling"),
+        "sweep heatmap": sweep.sweep_heatmap(ratio_summary(two), ["scaling", "learning_rate"]),
+        "sweep parallel": sweep.sweep_parallel(one.table, ["scaling"]),
+        "sweep parallel two": sweep.sweep_parallel(two.table, ["scaling", "learning_rate"]),
+        "importance": compare_figures.importance_figure(explanation),
+        "correlation": compare_figures.correlation_figure(explanation),
     }
 
 
 def test_sweep_parallel_draws_every_run_at_its_values():
     table = sweep_result({"scaling": ["minmax", "log-minmax"], "learning_rate": ["1e-4", "1e-2"]}, 3).table
-    (trace,) = figures.sweep_parallel(table, ["scaling", "learning_rate"]).data
+    (trace,) = sweep.sweep_parallel(table, ["scaling", "learning_rate"]).data
     axes = {axis.label: axis for axis in trace.dimensions}
     assert list(axes) == ["model", "scaling", "learning_rate", "seed", "log10 test MSE"]  # the model first
 
@@ -425,7 +434,7 @@ def middle(found: tuple[float, float, float, float]) -> float:
 def test_reference_lines_are_labelled_at_their_height_clear_of_the_bars(largest, width, tmp_path):
     """The ratio chart's "equal" at the axis' 1 (on a log axis an annotation is placed by log10 of its
     value: it was drawn at 10), and "uniform 1/T" at its dashed line, neither on a bar or its error bar."""
-    ratios = figures.ratio_figure(paired_table(study_table([1e-3, 1e-3, 1e-3], [5e-4, 1e-3, 4e-3])))
+    ratios = robustness.ratio_figure(paired_table(study_table([1e-3, 1e-3, 1e-3], [5e-4, 1e-3, 4e-3])))
     drawn = {"ratios": ratios, "mean attention": largest["mean attention"]}
     with figures_in_chromium(drawn, width, tmp_path) as plots:
         ratio, mean = plots["ratios"], plots["mean attention"]

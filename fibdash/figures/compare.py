@@ -1,0 +1,306 @@
+"""The Compare page's figures: scores, predictions and errors, the attention weights as they trained,
+and attention beside an importance measured another way; the Tutorial draws one window with them."""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.colors import hex_to_rgb
+from plotly.subplots import make_subplots
+
+from fibdash.analysis.explain import Explanation
+from fibdash.config import MODEL_LABELS
+from fibdash.data import Dataset, step_labels
+from fibdash.figures.dataset import log_axis
+from fibdash.figures.style import (
+    MARKED_STEPS,
+    MODEL_COLOURS,
+    TRUTH_COLOUR,
+    colour,
+    drawable,
+    labelled_line,
+    new_figure,
+    not_shown,
+    noted,
+    styled,
+)
+
+
+def scores_figure(table: pd.DataFrame) -> go.Figure:
+    """Train and test MSE of every predictor in `scores_table` form; log axis, undrawable bars counted."""
+    figure = new_figure("MSE on scaled values (lower is better)", "", "MSE", log_y=True)
+    hidden: Counter[str] = Counter()
+    for row in table.to_dict("records"):
+        values = [row["train MSE"], row["test MSE"]]
+        figure.add_bar(
+            x=["train MSE", "test MSE"],
+            y=drawable(values, hidden),
+            name=row["predictor"],
+            marker_color=colour(row["predictor"]),
+            customdata=values,
+            hovertemplate="%{x}: %{customdata:.3e}<extra>%{fullData.name}</extra>",
+        )
+    figure.update_layout(barmode="group")
+    return noted(figure, not_shown(hidden))
+
+
+def predictions_figure(
+    data: Dataset, predictions: Mapping[str, np.ndarray], scaled: bool = False
+) -> go.Figure:
+    """Truth and each model's predictions along the series: in the series' units (on a log axis where it
+    spans orders of magnitude), or on the scaled axis the networks see.
+
+    `predictions` maps a model's name to its scaled predictions for every window. Test windows
+    are filled markers, training windows faint ones; predictions the axis cannot draw (NaN,
+    infinite, and on the log axis 0 or below) are counted under the title by cause.
+    """
+    units = "scaled values" if scaled else data.units
+    log = not scaled and log_axis(data)
+    figure = new_figure(f"Predictions in {units}", "index of the target in the series", units, log_y=log)
+    truth = data.y if scaled else data.series[data.positions]
+    figure.add_scatter(x=data.positions, y=truth, mode="lines", name="truth", line_color=TRUTH_COLOUR)
+    hidden: Counter[str] = Counter()
+    for name, values in predictions.items():
+        shown = drawable(values if scaled else data.to_original(values), hidden, log=log)
+        for split, rows in (("train", data.train_idx), ("test", data.test_idx)):
+            rows = np.sort(rows)
+            figure.add_scatter(
+                x=data.positions[rows],
+                y=shown[rows],
+                mode="markers",
+                name=f"{name} ({split})",
+                legendgroup=name,
+                marker={
+                    "color": colour(name),
+                    "size": 7 if split == "test" else 4,
+                    "opacity": 1 if split == "test" else 0.35,
+                },
+            )
+    return noted(figure, not_shown(hidden))
+
+
+def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative: bool) -> go.Figure:
+    """Each model's error on the test windows in the series' units: absolute, or relative in %."""
+    rows = np.sort(data.test_idx)
+    truth = data.series[data.positions[rows]]
+    title = "Test error, % of the true value" if relative else f"Test error in {data.units}"
+    y_title = "% error" if relative else "|prediction - truth|"
+    figure = new_figure(title, "index of the target in the series", y_title, log_y=True)
+    hidden: Counter[str] = Counter()
+    for name, scaled in predictions.items():
+        original = data.to_original(np.asarray(scaled)[rows])
+        with np.errstate(over="ignore", invalid="ignore"):
+            error = 100 * np.abs(original / truth - 1) if relative else np.abs(original - truth)
+        figure.add_scatter(
+            x=data.positions[rows],
+            y=drawable(error, hidden),
+            mode="markers",
+            name=name,
+            marker_color=colour(name),
+        )
+    return noted(figure, not_shown(hidden))
+
+
+# --- attention -----------------------------------------------------------------------------
+
+
+def _uniform(weights: np.ndarray) -> str:
+    """A note when every finite weight is the same: the model attends to no step more than another."""
+    finite = weights[np.isfinite(weights)]
+    if finite.size == 0 or not np.allclose(finite, finite[0], rtol=1e-6, atol=0):
+        return ""
+    return f"every weight is {finite[0]:.3g}: uniform attention"
+
+
+def _after(epoch: int | None) -> str:
+    return "" if epoch is None else f" after epoch {epoch}"
+
+
+def attention_heatmap(data: Dataset, weights: np.ndarray, epoch: int | None = None) -> go.Figure:
+    """Attention weights, one row per test window (ordered along the series) and one column per step.
+
+    `weights` has shape (test windows, time_steps), rows in `data.test_idx` order; `epoch`, where
+    given, says after which epoch of training they were taken. The colours run
+    from 0 to the largest weight, but at least to twice uniform attention (2 / time_steps), so
+    weights that barely differ from uniform stay pale, and a flat map looks flat.
+    """
+    order = np.argsort(data.positions[data.test_idx])
+    hidden: Counter[str] = Counter()
+    shown = drawable(weights[order], hidden, log=False)
+    top = np.nanmax(shown, initial=0.0)
+    title = f"Attention weights of the test windows{_after(epoch)}"
+    figure = new_figure(title, "input time step", "target index in the series")
+    figure.add_heatmap(
+        z=shown,
+        x=step_labels(weights.shape[1]),
+        y=data.positions[data.test_idx][order],
+        zmin=0,
+        zmax=max(top, 2 / weights.shape[1]),
+        colorscale="Reds",
+        colorbar={"title": {"text": "weight"}},
+        hovertemplate="target %{y}, step %{x}: weight %{z:.4f}<extra></extra>",
+    )
+    figure.update_yaxes(type="category")  # one row per window, equally tall; Plotly thins the labels
+    return noted(figure, not_shown(hidden), _uniform(weights))
+
+
+def attention_mean_figure(weights: np.ndarray, epoch: int | None = None) -> go.Figure:
+    """Mean attention weight per time step over the test windows, against uniform attention."""
+    steps = weights.shape[1]
+    hidden: Counter[str] = Counter()
+    finite = drawable(weights, hidden, log=False)
+    figure = new_figure(
+        f"Mean attention weight per time step{_after(epoch)}", "input time step", "mean weight"
+    )
+    with warnings.catch_warnings():  # a step without one finite weight has no mean: a gap, counted
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean, sd = np.nanmean(finite, axis=0), np.nanstd(finite, axis=0)
+    figure.add_bar(
+        x=step_labels(steps),
+        y=mean,
+        error_y={"type": "data", "array": sd, "visible": True},
+        marker_color=MODEL_COLOURS["attention"],
+        name="mean ± sd",
+    )
+    labelled_line(figure, 1 / steps, "uniform<br>1/T", line_dash="dash")
+    return noted(figure, not_shown(hidden, "weights left out of the mean"), _uniform(weights))
+
+
+def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figure:
+    """One test window: its inputs (scaled) above its attention weights, step by step."""
+    row = data.test_idx[test_row]
+    position = int(data.positions[row])
+    steps = data.config.time_steps
+    return inputs_figure(
+        data.X[row, :, 0],
+        data.series[position - steps : position],
+        weights[test_row],
+        f"Window predicting value {position} of the series",
+        data.value_name,
+    )
+
+
+def inputs_figure(
+    scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str, value_name: str
+) -> go.Figure:
+    """A window's inputs (scaled, with their values in the series' units, called `value_name`, on hover)
+    above its attention weights."""
+    labels = step_labels(len(scaled))
+    hidden: Counter[str] = Counter()
+    rows = 1 if weights is None else 2
+    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    styled(figure, title)
+    figure.update_layout(showlegend=False)
+    figure.add_scatter(
+        x=labels,
+        y=drawable(scaled, hidden, log=False),
+        customdata=original,
+        mode="lines+markers",
+        line_color=TRUTH_COLOUR,
+        hovertemplate=f"%{{x}}: scaled %{{y:.3g}}, {value_name} %{{customdata:.4g}}<extra></extra>",
+        row=1,
+        col=1,
+    )
+    figure.update_yaxes(title_text="scaled input", row=1, col=1)
+    if weights is not None:
+        figure.add_bar(
+            x=labels,
+            y=drawable(weights, hidden, log=False),
+            marker_color=MODEL_COLOURS["attention"],
+            row=2,
+            col=1,
+        )
+        figure.update_yaxes(title_text="attention weight", row=2, col=1)
+    figure.update_xaxes(title_text="input time step", row=rows, col=1)
+    return noted(figure, not_shown(hidden))
+
+
+# --- does attention explain the prediction? ----------------------------------------------------
+
+
+def importance_figure(explanation: Explanation) -> go.Figure:
+    """Per time step: the attention model's mean attention weight (bars) beside each model's mean importance
+    (lines), all shares of a window summing to 1; the last two steps, all AR(2) uses, shaded.
+
+    The note says which windows the importances come from: those where some step moves the prediction.
+    """
+    e = explanation
+    steps = e.time_steps
+    labels = step_labels(steps)
+    attention = MODEL_LABELS["attention"]
+    figure = new_figure("Attention weight and importance per step", "input time step", "share of the window")
+    hidden: Counter[str] = Counter()
+    pale = "rgba({}, {}, {}, 0.3)".format(*hex_to_rgb(MODEL_COLOURS["attention"]))  # the legend's swatch too
+    figure.add_bar(
+        x=labels,
+        y=drawable(e.attention, hidden, log=False),
+        name=f"{attention}: attention weight",
+        marker_color=pale,
+        hovertemplate="%{x}: weight %{y:.3f}<extra>%{fullData.name}</extra>",
+    )
+    counted, empty = [], []
+    for kind, importance in (("attention", e.attention_model), ("rnn", e.rnn)):
+        name = MODEL_LABELS[kind]
+        if 0 < importance.counted < e.windows:
+            counted.append(f"{importance.counted}{'' if counted else f' of {e.windows}'} for {name}")
+        if not importance.counted:
+            why = "NaN" if importance.not_finite == e.windows else "no step moves its prediction"
+            empty.append(f"no importance for {name} ({why})")
+        figure.add_scatter(
+            x=labels,
+            y=drawable(importance.mean, hidden, log=False),
+            mode="lines+markers" if steps <= MARKED_STEPS else "lines",
+            name=f"{name}: importance",
+            line_color=MODEL_COLOURS[kind],
+            marker_size=6,
+            hovertemplate="%{x}: importance %{y:.3f}<extra>%{fullData.name}</extra>",
+        )
+    if steps >= 2:
+        figure.add_vrect(
+            x0=steps - 2.5, x1=steps - 0.5, fillcolor=TRUTH_COLOUR, opacity=0.12, line_width=0, layer="below"
+        )
+    figure.add_hline(y=1 / steps, line_dash="dash", line_color=TRUTH_COLOUR, line_width=1)
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(rangemode="tozero")
+    where = f", only from windows where a step moves the prediction: {', '.join(counted)}"
+    return noted(
+        figure,
+        f"importance by {e.measure}{where if counted else ''}",
+        *empty,
+        ("shaded: the two steps AR(2) uses; " if steps >= 2 else "") + "dashed: 1/T, all alike",
+    )
+
+
+def correlation_figure(explanation: Explanation) -> go.Figure:
+    """How well each test window's attention weights rank its steps as the attention model's importance
+    does: Spearman's rank correlation per window, from -1 (the reverse order) to 1 (the same order)."""
+    e = explanation
+    figure = new_figure("Weights vs importance: rank correlation", "rank correlation in a window", "windows")
+    ranked = e.correlations[np.isfinite(e.correlations)]
+    figure.add_histogram(
+        x=ranked,
+        xbins={"start": -1, "end": 1, "size": 0.1},
+        marker_color=MODEL_COLOURS["attention"],
+        hovertemplate="%{x}: %{y} windows<extra></extra>",
+    )
+    figure.add_vline(x=0, line_color=TRUTH_COLOUR, line_width=1)
+    if ranked.size:
+        figure.add_vline(
+            x=e.median_correlation,
+            line_dash="dash",
+            line_color=TRUTH_COLOUR,
+            annotation_text=f"median {e.median_correlation:+.2f}",
+        )
+    figure.update_xaxes(range=[-1.05, 1.05])
+    figure.update_layout(showlegend=False, bargap=0.05)
+    unranked = e.windows - ranked.size
+    return noted(
+        figure,
+        "1: the weights rank a window's steps as importance does; -1: in reverse",
+        f"{unranked} of {e.windows} windows cannot be ranked" if unranked else "",
+    )

@@ -1,0 +1,70 @@
+"""The Dataset page's figures: the series, what scaling makes of it, the targets and the split."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from fibdash.data import Dataset
+from fibdash.figures.style import (
+    SPLIT_COLOURS,
+    TRUTH_COLOUR,
+    new_figure,
+)
+
+
+def log_axis(data: Dataset) -> bool:
+    """Whether the series' values are drawn on a log axis: where they are all above 0 and span more than
+    two orders of magnitude (Fibonacci's grow exponentially)."""
+    low, high = float(data.series.min()), float(data.series.max())
+    return low > 0 and high / low > 100
+
+
+def series_figure(data: Dataset) -> go.Figure:
+    """The series as generated or read, on a log axis where it spans orders of magnitude."""
+    log = log_axis(data)
+    title = f"{data.config.series.capitalize()} series" + (" (log scale)" if log else "")
+    if data.config.upload is not None:
+        title = f"Your series: {data.config.upload.column}"
+    figure = new_figure(
+        title, "index in the series", data.value_name if data.config.upload else "value", log_y=log
+    )
+    figure.add_scatter(x=np.arange(data.config.n), y=data.series, mode="lines", line_color=TRUTH_COLOUR)
+    return figure
+
+
+def scaled_series_figure(data: Dataset) -> go.Figure:
+    """The series after scaling: what the networks actually see."""
+    figure = new_figure(
+        f"Series after '{data.config.scaling}' scaling", "index in the series", "scaled value"
+    )
+    figure.add_scatter(x=np.arange(data.config.n), y=data.scaled, mode="lines", line_color=TRUTH_COLOUR)
+    return figure
+
+
+def target_histogram(data: Dataset) -> go.Figure:
+    """Distribution of the scaled targets; MinMax piles almost all of them at zero.
+
+    Counts on a log axis, so the few targets MinMax leaves away from zero still show.
+    """
+    tiny = np.mean(np.abs(data.y) < 1e-6)
+    title = f"Scaled targets: {tiny:.1%} are below 1e-6" if tiny >= 0.01 else "Scaled targets"
+    figure = new_figure(title, "scaled target value", "number of windows (log scale)", log_y=True)
+    figure.add_histogram(x=data.y, nbinsx=50, marker_color=TRUTH_COLOUR)
+    figure.update_yaxes(exponentformat="none")
+    return figure
+
+
+def split_figure(data: Dataset) -> go.Figure:
+    """Where the training and test windows' targets sit along the series."""
+    figure = new_figure("Train/test split along the series", "index of the target in the series", "")
+    for split, rows in (("train", data.train_idx), ("test", data.test_idx)):
+        figure.add_scatter(
+            x=data.positions[rows],
+            y=[split] * len(rows),
+            mode="markers",
+            marker={"symbol": "line-ns-open", "size": 14, "color": SPLIT_COLOURS[split]},
+            name=f"{split} ({len(rows)})",
+        )
+    figure.update_layout(height=260, showlegend=False)
+    return figure
