@@ -5,7 +5,8 @@ import streamlit as st
 
 from fibdash import LOAD_MODEL_SNIPPET
 from fibdash.analysis.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
+from fibdash.command import command_line
+from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.engine.summary import summary_rows
 from fibdash.figures.training import loss_figure
 from streamlit_glue import navigation, settings, show, work

@@ -16,7 +16,8 @@ from fibdash.analysis.metrics import (
 )
 from fibdash.analysis.study import one_run
 from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, unmoved, window_inputs
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, command_line
+from fibdash.command import command_line
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.data import Dataset, scale_note
 from fibdash.engine.records import Trained
 from fibdash.figures.compare import (

@@ -4,7 +4,8 @@ import streamlit as st
 
 from fibdash.analysis.metrics import diverged_seeds
 from fibdash.analysis.study import paired_table, verdict
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, command_line
+from fibdash.command import command_line
+from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures.robustness import ratio_figure, study_figure
 from streamlit_glue import navigation, settings, show, work
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fibdash.analysis.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
-from fibdash.config import command_line
+from fibdash.command import command_line
 from fibdash.figures.sweep import sweep_figure, sweep_heatmap, sweep_parallel
 from streamlit_glue import settings, show, work
 

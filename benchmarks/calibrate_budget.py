@@ -32,7 +32,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from fibdash.analysis.sweep import sweep_grid
-from fibdash.config import TrainConfig, train_config
+from fibdash.config import TrainConfig
 from fibdash.data import make_dataset
 from fibdash.serving import budget, tasks
 from fibdash.serving.jobs import DONE, JobRunner
@@ -149,7 +149,7 @@ def measure(runner: JobRunner, key: object, function, args: tuple) -> float:
 
 
 def run_job(runner: JobRunner, changes: dict, seeds: int, loaded: bool) -> float:
-    config = train_config(changes)
+    config = TrainConfig.from_values(changes)
     windows = make_dataset(config.data).windows()
     with busy(loaded):
         if seeds == 1:
@@ -174,7 +174,9 @@ def fit(rows: list[tuple[dict, int, bool, float]]) -> dict:
     """The calibration of measured `rows`, a quiet and a busy run of each job in turn."""
     jobs = [(changes, seeds) for changes, seeds, *_ in rows[::2]]
     names = list(budget.features(TrainConfig()))
-    matrix = np.array([[budget.features(train_config(c), s)[name] for name in names] for c, s in jobs])
+    matrix = np.array(
+        [[budget.features(TrainConfig.from_values(c), s)[name] for name in names] for c, s in jobs]
+    )
     seconds = np.array([t for *_, t in rows]).reshape(len(jobs), 2)  # quiet, busy
     # the estimate aims at the busy run: a server's job runs beside its pages and other sessions' work
     # (long pairs of large kernels slow by 1.6x to 2x there, and a job is ended at twice its estimate);
@@ -205,19 +207,19 @@ def check(runner: JobRunner) -> list[float]:
     """Every suggestion of the hostile jobs' refusals, and the hostile sweep, run beside a busy process."""
     ratios = []
     for changes, seeds in HOSTILE:
-        config = train_config(changes)
+        config = TrainConfig.from_values(changes)
         if budget.refusal(config, BUDGET, seeds) is None:
             print(f"not refused, so nothing to check: {changes} x {seeds} seeds")
             continue
         for name, value in budget.suggestions(config, BUDGET, seeds):
             smaller = dict(changes) if name == "seeds" else {**changes, name: value}
             count = value if name == "seeds" else seeds
-            estimate = budget.estimate_seconds(train_config(smaller), count)
+            estimate = budget.estimate_seconds(TrainConfig.from_values(smaller), count)
             seconds = run_job(runner, smaller, count, loaded=True)
             ratios.append(estimate / seconds)
             print(f"{estimate:7.1f} {seconds:7.1f} {ratios[-1]:6.2f}  {name} {value} of {changes} x {seeds}")
     base_changes, vary, seeds = SWEEP
-    base = train_config(base_changes)
+    base = TrainConfig.from_values(base_changes)
     for smaller_seeds in [s for s in (10, 5, 3) if s <= seeds]:
         grid = sweep_grid(base, vary)
         estimate = budget.sweep_seconds([point.config for point in grid], smaller_seeds)

@@ -19,22 +19,14 @@ from typing import Any
 import pandas as pd
 
 from fibdash.analysis.sweep import Runner
-from fibdash.config import (
-    FIELDS,
-    MODEL_KINDS,
-    STUDY_OPTIONS,
-    TRAIN_OPTIONS,
-    TrainConfig,
-    check_int,
-    option,
-    train_config,
-)
+from fibdash.command import STUDY_OPTIONS, TRAIN_OPTIONS, option
+from fibdash.config import FIELDS, MODEL_KINDS, TrainConfig, check_int
 
 ENGINES = ("numba", "keras")
 JOBS_HELP = (
     "run the grid points in N local processes (default 1: one after another in this one); one process "
-    "already trains a point's members on every core, so on 2 cores --jobs 2 is slower (measured: 7.1 s "
-    "against 6.1 s for 120 trainings): it pays where there are more cores than a point has members"
+    "already trains a point's members on every core, so --jobs pays only where there are more cores than "
+    "a point has members (the README's Sweeps section has the figures)"
 )
 
 
@@ -80,7 +72,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     if args.csv is None:
         if args.column is not None or args.sha256 is not None:
             raise ValueError("--column and --sha256 go with --csv")
-        return train_config(values)
+        return TrainConfig.from_values(values)
     from fibdash.csv_file import read_csv_file
 
     if values["series"] not in ("csv", FIELDS["series"].default):
@@ -88,7 +80,7 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     upload = read_csv_file(args.csv, args.column)
     if args.sha256 is not None and args.sha256.lower() != upload.sha256:
         raise ValueError(f"{args.csv} has SHA-256 {upload.sha256}, not {args.sha256}: it is another file")
-    return train_config({**values, "series": "csv"}, upload)
+    return TrainConfig.from_values({**values, "series": "csv"}, upload)
 
 
 def print_progress(log) -> None:

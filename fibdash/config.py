@@ -8,7 +8,6 @@ No TensorFlow here: pages that only read configs stay light.
 from __future__ import annotations
 
 import math
-import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -47,6 +46,12 @@ def shortened(text: str) -> str:
     if len(text) <= QUOTED_CHARACTERS:
         return text
     return f"{text[:QUOTED_CHARACTERS]}... ({len(text):,} characters)"
+
+
+def written(value: Any) -> str:
+    """How a setting's value is written in its box, the address and the command line: 0.001, not
+    0.0010000000000000002; 1200, not 1200.0."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def quoted(value: Any) -> str:
@@ -428,6 +433,23 @@ class TrainConfig:
                 f"{FLOAT32_MAX:.3g} in size); choose minmax scaling"
             )
 
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any], upload: Upload | None = None) -> TrainConfig:
+        """The config of `values`, by field name (see FIELDS): defaults for missing ones, "seeds" ignored.
+        `upload` is the file series "csv" is; it is left out for any other series.
+
+        Raises ValueError for an unknown name or a value the configs refuse, with their message.
+        """
+        unknown = sorted(set(values) - set(FIELDS))
+        if unknown:
+            raise ValueError(f"unknown settings {', '.join(unknown)}: choose from {', '.join(FIELDS)}")
+        given = {name: values[name] for name in values if name != "seeds"}
+        data = {name: value for name, value in given.items() if FIELDS[name].section == "data"}
+        training = {name: value for name, value in given.items() if FIELDS[name].section == "training"}
+        if data.get("series") == "csv":
+            data["upload"] = upload
+        return cls(data=DataConfig(**data), **training)
+
     def describe(self, with_seed: bool = True, public: bool = False) -> str:
         """The config in words; without the seed, what every seed of a study shares; `public`, for
         every visitor of a server (a file is not named)."""
@@ -438,61 +460,6 @@ class TrainConfig:
         )
 
 
-def train_config(values: Mapping[str, Any], upload: Upload | None = None) -> TrainConfig:
-    """The config of `values`, by field name (see FIELDS): defaults for missing ones, "seeds" ignored.
-    `upload` is the file series "csv" is; it is left out for any other series.
-
-    Raises ValueError for an unknown name or a value the configs refuse, with their message.
-    """
-    unknown = sorted(set(values) - set(FIELDS))
-    if unknown:
-        raise ValueError(f"unknown settings {', '.join(unknown)}: choose from {', '.join(FIELDS)}")
-    given = {name: values[name] for name in values if name != "seeds"}
-    data = {name: value for name, value in given.items() if FIELDS[name].section == "data"}
-    training = {name: value for name, value in given.items() if FIELDS[name].section == "training"}
-    if data.get("series") == "csv":
-        data["upload"] = upload
-    return TrainConfig(data=DataConfig(**data), **training)
-
-
 def setting(config: TrainConfig, name: str) -> Any:
     """The value of the setting `name` (of FIELDS, but "seeds") in `config`."""
     return getattr(config.data if FIELDS[name].section == "data" else config, name)
-
-
-# The settings each command takes, one option per field of the registry.
-TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
-STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
-
-
-def option(name: str) -> str:
-    """A field's command-line option: --time-steps for time_steps."""
-    return "--" + name.replace("_", "-")
-
-
-def _option_text(value: Any) -> str:
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
-    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
-    `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
-    if vary is None and seeds is None:
-        words, names = ["python -m fibdash"], TRAIN_OPTIONS
-    else:
-        words = ["python -m fibdash", "study" if vary is None else "sweep"]
-        names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
-        for name, swept in (vary or {}).items():
-            words.append(f"--vary {name}={','.join(map(_option_text, swept))}")
-        words.append(f"--seeds {seeds}")
-    upload = config.data.upload
-    if upload is not None:  # --csv says the series, the file and its column; --sha256 checks the file's bytes
-        names = tuple(name for name in names if name != "series")
-        words += [f"--csv {shlex.quote(upload.file_name)}", f"--column {shlex.quote(upload.column)}"]
-        words.append(f"--sha256 {upload.sha256}")
-    words += [
-        f"{option(name)} {_option_text(setting(config, name))}"
-        for name in names
-        if setting(config, name) != FIELDS[name].default
-    ]
-    return " ".join(words)

@@ -13,7 +13,8 @@ import textwrap
 from functools import cache
 from pathlib import Path
 
-from fibdash.config import MODEL_LABELS, TrainConfig, command_line
+from fibdash.command import command_line
+from fibdash.config import MODEL_LABELS, TrainConfig
 from fibdash.series import SERIES_WHAT, series_values, units
 
 LAYERS = Path(__file__).parent / "keras" / "layers.py"

@@ -21,8 +21,7 @@ from typing import Any
 import streamlit as st
 
 from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweepable
-from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened
-from fibdash.config import train_config as config_from
+from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened, written
 from fibdash.series import most_values
 from streamlit_glue import upload
 
@@ -40,16 +39,11 @@ AXES = (("sweep", "values"), ("sweep2", "values2"))  # the keys of each swept se
 AXIS_CHOICES = {"sweep": SWEEPABLE, "sweep2": (NO_SECOND, *SWEEPABLE)}
 
 
-def _text(value: Any) -> str:
-    """How a number is written in its box and in the URL."""
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def _rewrite(name: str) -> None:
     """After an edit, a number is written the way the app writes it ("1e3" becomes "1000") if it
     parses, else left as typed for the page to refuse."""
     with contextlib.suppress(ValueError):
-        st.session_state[name] = _text(FIELDS[name].parse(st.session_state[name]))
+        st.session_state[name] = written(FIELDS[name].parse(st.session_state[name]))
 
 
 def _link_problem(field: Field) -> str | None:
@@ -112,7 +106,7 @@ def _widget(field: Field) -> Any:
         return st.select_slider(field.label, field.choices, value=field.default, **common)
     text = st.text_input(
         field.label,
-        value=_text(field.default),
+        value=written(field.default),
         placeholder=field.expects,
         on_change=_rewrite,
         args=(field.name,),
@@ -124,7 +118,7 @@ def _widget(field: Field) -> Any:
 def _suggest(name_key: str, values_key: str) -> None:
     """A newly chosen setting gets values of its own kind in its box."""
     if st.session_state[name_key] in SUGGESTED:
-        st.session_state[values_key] = ", ".join(map(_text, SUGGESTED[st.session_state[name_key]]))
+        st.session_state[values_key] = ", ".join(map(written, SUGGESTED[st.session_state[name_key]]))
 
 
 def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
@@ -240,7 +234,7 @@ def configure(changes: dict[str, Any]) -> None:
     """Set every setting to the tutorial's but `changes` (the Sweep page's too): widgets, address follow."""
     for field in FIELDS.values():
         value = changes.get(field.name, field.default)
-        st.session_state[field.name] = value if field.kind is str or field.choices else _text(value)
+        st.session_state[field.name] = value if field.kind is str or field.choices else written(value)
     for key, value in SWEEP_DEFAULTS.items():
         st.session_state[key] = changes.get(key, value)
 
@@ -252,7 +246,7 @@ def _checked(sections: tuple[str, ...]) -> tuple[TrainConfig, Drawn]:
     errors = [error for section in sections for error in drawn.errors[section]]
     if not errors:
         try:
-            return config_from(drawn.values, upload.current()), drawn
+            return TrainConfig.from_values(drawn.values, upload.current()), drawn
         except ValueError as error:
             errors = [f"This configuration cannot be used: {error}"]
     with st.container(key="problems"):

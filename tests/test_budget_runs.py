@@ -8,7 +8,7 @@ import pytest
 
 from benchmarks.calibrate_budget import BUDGET, HOSTILE
 from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweep_grid
-from fibdash.config import SEED_COUNTS, TrainConfig, train_config
+from fibdash.config import SEED_COUNTS, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.serving import budget, kinds
 from fibdash.serving.jobs import DONE, JobRunner
@@ -61,12 +61,12 @@ def test_the_sweep_pages_cell_by_hidden_units_grid_finishes(runner):
 # The calibration's hostile jobs, refused: the largest the widgets allow along several settings.
 @pytest.mark.parametrize(("changes", "seeds"), HOSTILE)
 def test_every_suggestion_of_a_refusal_runs(runner, changes, seeds):
-    config = train_config(changes)
+    config = TrainConfig.from_values(changes)
     assert budget.refusal(config, BUDGET, seeds) is not None
     suggestions = budget.suggestions(config, BUDGET, seeds)
     assert suggestions
     for name, value in suggestions:
-        smaller = config if name == "seeds" else train_config({**changes, name: value})
+        smaller = config if name == "seeds" else TrainConfig.from_values({**changes, name: value})
         count = value if name == "seeds" else seeds
         data = make_dataset(smaller.data)
         work = kinds.pair(smaller, data, BUDGET) if count == 1 else kinds.study(smaller, count, data, BUDGET)

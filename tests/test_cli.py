@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from fibdash.__main__ import config_from_args, main, study_parser, train_parser
-from fibdash.config import FIELDS, option
+from fibdash.command import option
+from fibdash.config import FIELDS
 from tests.conftest import ROOT
 
 

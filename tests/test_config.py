@@ -5,7 +5,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from fibdash.config import FIELDS, QUOTED_CHARACTERS, DataConfig, TrainConfig, quoted, train_config
+from fibdash.config import FIELDS, QUOTED_CHARACTERS, DataConfig, TrainConfig, quoted
 from tests.conftest import ROOT
 
 
@@ -101,7 +101,7 @@ def test_field_defaults_are_the_configs_and_parse_back():
             assert getattr(owner, name) == field.default, name
         field.check(field.default)
         assert field.parse(str(field.default)) == field.default, name
-    assert train_config({}) == config
+    assert TrainConfig.from_values({}) == config
 
 
 @pytest.mark.parametrize(
@@ -200,13 +200,13 @@ def test_configs_check_each_field_with_its_registry_entry(monkeypatch, name):
         narrowed = dataclasses.replace(field, low=field.default * 2 + 1, low_included=True)
     monkeypatch.setitem(FIELDS, name, narrowed)
     with pytest.raises(ValueError, match=name):
-        train_config({})
+        TrainConfig.from_values({})
 
 
 def test_train_config_builds_by_name_whatever_the_order():
     values = {"seed": 3, "cell": "GRU", "n": 100, "learning_rate": 0.01, "time_steps": 6, "seeds": 5}
-    config = train_config(values)
-    assert config == train_config(dict(reversed(values.items())))
+    config = TrainConfig.from_values(values)
+    assert config == TrainConfig.from_values(dict(reversed(values.items())))
     assert (config.seed, config.cell, config.learning_rate) == (3, "GRU", 0.01)
     assert (config.data.n, config.data.time_steps) == (100, 6)
     assert config.hidden_units == FIELDS["hidden_units"].default
@@ -216,9 +216,9 @@ def test_train_config_refuses_unknown_settings_and_bad_values():
     with pytest.raises(
         ValueError, match="unknown settings split_seed, units: choose from series, n, time_steps"
     ):
-        train_config({"units": 4, "split_seed": 1})
+        TrainConfig.from_values({"units": 4, "split_seed": 1})
     with pytest.raises(ValueError, match=r"batch_size must be at most 28 \(there are 28 training windows\)"):
-        train_config({"n": 60, "batch_size": 29})
+        TrainConfig.from_values({"n": 60, "batch_size": 29})
 
 
 CONFIG_CLASSES = ("DataConfig", "TrainConfig")

@@ -9,7 +9,7 @@ from fibdash.analysis.explain import explain
 from fibdash.analysis.metrics import naive_baselines, scores_table
 from fibdash.analysis.study import TABLE_COLUMNS, compare, paired_table
 from fibdash.analysis.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
-from fibdash.config import MODEL_LABELS, DataConfig, train_config
+from fibdash.config import MODEL_LABELS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.figures import compare as compare_figures
 from fibdash.figures import dataset, robustness, style, sweep, training
@@ -346,7 +346,7 @@ def sweep_result(vary: dict[str, list[str]], seeds: int) -> SweepResult:
     """A sweep over `vary` with made-up test MSEs, from 1e-3 to 1, the same every time: no training."""
     rng = np.random.default_rng(0)
     points = []
-    for point in sweep_grid(train_config({"n": 60, "epochs": 2}), vary):
+    for point in sweep_grid(TrainConfig.from_values({"n": 60, "epochs": 2}), vary):
         mse = 10 ** rng.uniform(-3, 0, size=(2, seeds))
         table = study_table(list(mse[0]), list(mse[1])).assign(**dict(point.settings))
         points.append(PointResult(point, table, compare(table), seconds=1.0))

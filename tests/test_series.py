@@ -5,7 +5,8 @@ import pytest
 from scipy.integrate import solve_ivp
 
 from fibdash.__main__ import main
-from fibdash.config import DataConfig, TrainConfig, command_line
+from fibdash.command import command_line
+from fibdash.config import DataConfig, TrainConfig
 from fibdash.csv_file import MAX_UPLOAD_MB, read_csv
 from fibdash.data import make_dataset
 from fibdash.series import (

@@ -27,9 +27,9 @@ from fibdash.analysis.sweep import (
     start_ray,
     sweep_grid,
 )
-from fibdash.config import DataConfig, TrainConfig, train_config
+from fibdash.config import DataConfig, TrainConfig
 
-BASE = train_config({"n": 60, "epochs": 2})
+BASE = TrainConfig.from_values({"n": 60, "epochs": 2})
 # Settings that keep one architecture, so that the whole grid compiles each model once.
 VARY = {"scaling": ["minmax", "log-minmax"], "learning_rate": ["0.001", "0.01"]}
 SEEDS = 3
@@ -192,7 +192,7 @@ def test_resume_trains_only_the_missing_points_and_keeps_the_numbers(tiny_sweep,
     ("change", "message"),
     [
         (
-            {"base": train_config({"n": 60, "epochs": 3})},
+            {"base": TrainConfig.from_values({"n": 60, "epochs": 3})},
             "made with other settings: epochs=2 there, 3 in this sweep",
         ),
         (

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from fibdash.config import train_config
+from fibdash.config import TrainConfig
 from fibdash.serving.worker import Worker, WorkerDiedError, WorkerError
 from tests import work
 
@@ -82,7 +82,7 @@ def test_a_pair_trained_in_the_worker_is_the_pair_trained_in_this_process(worker
     from fibdash.engine.training import train_pair
     from fibdash.serving import tasks
 
-    config = train_config({"n": 60, "epochs": 3, "seed": 4})
+    config = TrainConfig.from_values({"n": 60, "epochs": 3, "seed": 4})
     windows = make_dataset(config.data).windows()
     steps = []
     _, future = worker.submit(tasks.train_pair, config, windows, on_progress=steps.append)

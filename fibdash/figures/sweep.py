@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from fibdash.config import MODEL_LABELS
+from fibdash.config import MODEL_LABELS, written
 from fibdash.figures.style import (
     CHAR_EM,
     LINE_EM,
@@ -37,8 +37,8 @@ PARCOORDS_TICK_GAP = 10  # px between an axis and its tick labels, and to spare
 
 
 def _labels(values: Sequence) -> list[str]:
-    """Setting values as axis labels: 0.001, not 0.0010000000000000002."""
-    return [f"{v:g}" if isinstance(v, float) else str(v) for v in values]
+    """Setting values as axis labels, as the sidebar writes them: 0.001, not 0.0010000000000000002."""
+    return [written(value) for value in values]
 
 
 def sweep_figure(summary: pd.DataFrame, ratios: pd.DataFrame, name: str) -> go.Figure:

@@ -1,0 +1,44 @@
+"""The command line's words: each setting's option, the options each command takes, and the command that
+gives a configuration's numbers (the pages' Reproduce block, the notebook's first cell).
+
+`python -m fibdash` (`fibdash.__main__`) reads these options; the settings themselves are `config.FIELDS`.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from fibdash.config import FIELDS, TrainConfig, setting, written
+
+# The settings each command takes, one option per field of the registry.
+TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
+STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
+
+
+def option(name: str) -> str:
+    """A field's command-line option: --time-steps for time_steps."""
+    return "--" + name.replace("_", "-")
+
+
+def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
+    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
+    `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
+    if vary is None and seeds is None:
+        words, names = ["python -m fibdash"], TRAIN_OPTIONS
+    else:
+        words = ["python -m fibdash", "study" if vary is None else "sweep"]
+        names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
+        for name, swept in (vary or {}).items():
+            words.append(f"--vary {name}={','.join(map(written, swept))}")
+        words.append(f"--seeds {seeds}")
+    upload = config.data.upload
+    if upload is not None:  # --csv says the series, the file and its column; --sha256 checks the file's bytes
+        names = tuple(name for name in names if name != "series")
+        words += [f"--csv {shlex.quote(upload.file_name)}", f"--column {shlex.quote(upload.column)}"]
+        words.append(f"--sha256 {upload.sha256}")
+    words += [
+        f"{option(name)} {written(setting(config, name))}"
+        for name in names
+        if setting(config, name) != FIELDS[name].default
+    ]
+    return " ".join(words)
