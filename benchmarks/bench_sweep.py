@@ -50,16 +50,17 @@ def measure(path: str) -> dict:
             "test_mse": test_mse,
         }
 
-    from fibdash.analysis.sweep import in_processes, on_ray, run_sweep, start_ray
+    from fibdash.analysis.sweep import run_sweep
+    from fibdash.sweep_runners import in_processes, on_ray, start_ray
 
-    runner = None
+    point_runner = None
     if path == "jobs2":
-        runner = in_processes(2)
+        point_runner = in_processes(2)
     elif path == "ray2":
         start_ray(num_cpus=2)
-        runner = on_ray()
+        point_runner = on_ray()
     started = time.perf_counter()
-    result = run_sweep(base, VARY, SEEDS, runner=runner)
+    result = run_sweep(base, VARY, SEEDS, point_runner=point_runner)
     seconds = time.perf_counter() - started
     return {
         "path": path,

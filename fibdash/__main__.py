@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from fibdash.analysis.sweep import Runner
+from fibdash.analysis.sweep import PointRunner
 from fibdash.command import STUDY_OPTIONS, TRAIN_OPTIONS, option
 from fibdash.config import FIELDS, MODEL_KINDS, TrainConfig, check_int
 
@@ -153,7 +153,7 @@ def sweep(
     seeds: int,
     out: Path | None,
     done: pd.DataFrame | None,
-    runner: Runner | None,
+    point_runner: PointRunner | None,
     where: str,
 ) -> None:
     """Run the sweep, appending each grid point's rows to `out` as it finishes; `done`: `out`'s rows."""
@@ -182,7 +182,7 @@ def sweep(
         if result.diverged:  # as the Sweep page says it, point by point
             print(f"  {result.diverged}", flush=True)
 
-    result = run_sweep(config, vary, seeds, print_progress, on_point, done, runner)
+    result = run_sweep(config, vary, seeds, print_progress, on_point, done, point_runner)
     trained = len(result.points) - resumed
     print(f"{trained} grid points, {trained * seeds * len(MODEL_KINDS)} trainings, in {result.seconds:.1f} s")
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
@@ -261,7 +261,8 @@ def sweep_parser() -> argparse.ArgumentParser:
 
 
 def sweep_main(argv: list[str]) -> None:
-    from fibdash.analysis.sweep import finished_points, in_processes, on_ray, sweep_grid
+    from fibdash.analysis.sweep import finished_points, sweep_grid
+    from fibdash.sweep_runners import in_processes, on_ray
 
     parser = sweep_parser()
     args = parser.parse_args(argv)
@@ -285,12 +286,12 @@ def sweep_main(argv: list[str]) -> None:
                 f"cannot resume {args.out}: {error}; give another --out, or the settings that made it"
             )
     if args.ray is not None:
-        runner, where = on_ray(args.ray or None), "as Ray tasks"
+        point_runner, where = on_ray(args.ray or None), "as Ray tasks"
     elif args.jobs > 1:
-        runner, where = in_processes(args.jobs), f"in {args.jobs} local processes"
+        point_runner, where = in_processes(args.jobs), f"in {args.jobs} local processes"
     else:
-        runner, where = None, "one after another"
-    sweep(config, vary, args.seeds, args.out, done, runner, where)
+        point_runner, where = None, "one after another"
+    sweep(config, vary, args.seeds, args.out, done, point_runner, where)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,15 +19,13 @@ from fibdash.analysis.sweep import (
     SUGGESTED,
     SWEEPABLE,
     finished_points,
-    in_processes,
-    on_ray,
     parse_vary,
     point_verdict,
     run_sweep,
-    start_ray,
     sweep_grid,
 )
 from fibdash.config import DataConfig, TrainConfig
+from fibdash.sweep_runners import in_processes, on_ray, start_ray
 
 BASE = TrainConfig.from_values({"n": 60, "epochs": 2})
 # Settings that keep one architecture, so that the whole grid compiles each model once.
@@ -291,7 +289,7 @@ def test_local_processes_give_the_same_rows(tiny_sweep, tmp_path, monkeypatch):
     page.__file__ = str(script)
     monkeypatch.setitem(sys.modules, "__main__", page)
     vary = {"scaling": VARY["scaling"], "learning_rate": VARY["learning_rate"][:1]}
-    result = run_sweep(BASE, vary, SEEDS, runner=in_processes(2))
+    result = run_sweep(BASE, vary, SEEDS, point_runner=in_processes(2))
     expected = tiny_sweep.table[tiny_sweep.table["learning_rate"] == 0.001].reset_index(drop=True)
     pd.testing.assert_frame_equal(result.table[RESULT_COLUMNS], expected[RESULT_COLUMNS], check_exact=True)
 
@@ -357,7 +355,7 @@ def test_ray_reruns_the_grid_point_of_a_lost_worker(local_ray):
     killer.start()
     vary = {"scaling": VARY["scaling"][:1], "learning_rate": VARY["learning_rate"]}
     base = dataclasses.replace(BASE, epochs=400)  # a point long enough (about a second) to be caught running
-    result = run_sweep(base, vary, SEEDS, runner=on_ray())
+    result = run_sweep(base, vary, SEEDS, point_runner=on_ray())
     killer.join()
     assert len(killed) == 1  # one worker died in the middle of a grid point ...
     expected = run_sweep(base, vary, SEEDS)

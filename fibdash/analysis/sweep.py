@@ -2,8 +2,8 @@
 
 One run per model proves nothing here, so every grid point is a study (`run_study`): seed k of a
 point is the Train page's seed k of that point's config. Grid points are independent: they run
-one after another in this process, in a few local processes, or as Ray tasks on a cluster, and
-give the same numbers wherever they run.
+one after another in this process, or where a `PointRunner` puts them (`fibdash.sweep_runners`: a
+few local processes, or Ray tasks on a cluster), and give the same numbers wherever they run.
 
 No TensorFlow here; the engine loads in `study_point`, where a point trains.
 """
@@ -11,12 +11,9 @@ No TensorFlow here; the engine loads in `study_point`, where a point trains.
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,7 +26,6 @@ from fibdash.analysis.study import TABLE_COLUMNS, Comparison, StudyResult, compa
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted, setting
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
-from fibdash.spawn import main_script_left_alone
 
 # Any config setting can be swept but the seed: each point's study varies that itself.
 SWEEPABLE = tuple(
@@ -54,7 +50,6 @@ SUGGESTED: dict[str, tuple] = {
 # The long table: each point's settings, all of them so that a table says what made it, then
 # one row per model and seed of the point's study, and the study's wall time.
 COLUMNS = [*SWEEPABLE, *TABLE_COLUMNS, "seconds"]
-RAY_RETRIES = 3  # how often Ray reruns a grid point whose worker was lost
 
 
 @dataclass(frozen=True)
@@ -271,59 +266,12 @@ def finished_points(
 
 
 # Where grid points run: given the points and the number of seeds, their results as they finish.
-Runner = Callable[[Sequence[GridPoint], int], Iterable[PointResult]]
+PointRunner = Callable[[Sequence[GridPoint], int], Iterable[PointResult]]
 
 
 def _here(points: Sequence[GridPoint], seeds: int, on_epoch) -> Iterator[PointResult | None]:
     for point in points:
         yield study_point(point, seeds, on_epoch)
-
-
-def in_processes(jobs: int) -> Runner:
-    """Run grid points in `jobs` local processes at once, each loading the engine itself."""
-
-    def run(points: Sequence[GridPoint], seeds: int) -> Iterator[PointResult]:
-        # spawned, not forked: a fork of a process whose OpenMP threads have started can hang
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
-        try:
-            with main_script_left_alone():  # submit starts the processes
-                futures = [pool.submit(study_point, point, seeds) for point in points]
-            for future in as_completed(futures):
-                yield future.result()
-        finally:
-            pool.shutdown(cancel_futures=True)
-
-    return run
-
-
-def start_ray(address: str | None = None, **init_args: Any) -> None:
-    """Connect to the Ray cluster at `address` (else where `ray.init()` finds one), shipping this package.
-
-    Without an address Ray reads RAY_ADDRESS, else joins a cluster `ray start` began on this
-    machine, else starts a local one (`init_args` such as num_cpus=2 are for that case). Workers
-    get this package from the driver, so it need not be installed on the cluster; the packages
-    it needs must be. Nothing happens if Ray is connected already.
-    """
-    import ray
-
-    if not ray.is_initialized():  # Ray ships a local package only for a whole job, not per task
-        ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).parents[1])]}, **init_args)
-
-
-def on_ray(address: str | None = None) -> Runner:
-    """Run grid points as Ray tasks (see `start_ray`), gathered as they finish; lost workers' points rerun."""
-
-    def run(points: Sequence[GridPoint], seeds: int) -> Iterator[PointResult]:
-        import ray
-
-        start_ray(address)
-        task = ray.remote(max_retries=RAY_RETRIES)(study_point)
-        pending = [task.remote(point, seeds) for point in points]
-        while pending:
-            ready, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(ready[0])
-
-    return run
 
 
 def run_sweep(
@@ -333,21 +281,21 @@ def run_sweep(
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
     on_point: Callable[[PointResult], None] | None = None,
     done: pd.DataFrame | None = None,
-    runner: Runner | None = None,
+    point_runner: PointRunner | None = None,
 ) -> SweepResult:
     """A seed study of both models at every point of the grid `sweep_grid(base, vary)`.
 
     Points already in `done` (a long table of an earlier run of this sweep) are not trained
     again. `on_point` gets each point's result as it finishes. Points run one after another in
     this process, where `on_epoch` follows each epoch and returning True stops the sweep, or
-    wherever `runner` puts them (`in_processes`, `on_ray`).
+    wherever `point_runner` puts them (`fibdash.sweep_runners`: `in_processes`, `on_ray`).
     """
     started = time.perf_counter()
     FIELDS["seeds"].check(seeds)
     grid = sweep_grid(base, vary)
     finished = finished_points(done, grid, seeds) if done is not None and len(done) else {}
     missing = [point for point in grid if point not in finished]
-    results = _here(missing, seeds, on_epoch) if runner is None else runner(missing, seeds)
+    results = _here(missing, seeds, on_epoch) if point_runner is None else point_runner(missing, seeds)
     stopped = False
     for result in results:
         if result is None:
