@@ -9,6 +9,7 @@ from fibdash.analysis.metrics import score
 from fibdash.analysis.study import (
     TABLE_COLUMNS,
     compare,
+    evidence,
     one_run,
     paired_table,
     run_study,
@@ -72,6 +73,43 @@ def test_no_difference_cannot_be_told_apart():
     assert "these 10 seeds cannot tell the models apart." in words and "one run" not in words
     again = compare(hand_made(RNN, RNN * ratios))  # the bootstrap's random state is fixed
     assert (again.ci_low, again.ci_high) == (c.ci_low, c.ci_high)
+
+
+# The paired test and the interval of the median ratio weigh seeds differently (ranks of the log ratios,
+# the middle seed), so they can disagree: seven large wins and three tiny losses pass the test with the
+# interval reaching past 1; nine tiny wins and one huge loss keep the interval below 1 and fail the test.
+TEST_ONLY = np.array([0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.01, 1.02, 1.03])
+INTERVAL_ONLY = np.array([0.9, 0.91, 0.92, 0.93, 0.94, 0.95, 0.96, 0.97, 0.98, 100.0])
+
+
+def test_a_clear_verdict_needs_the_test_and_the_interval_to_agree():
+    both = compare(hand_made(RNN, RNN / 2))
+    assert both.p_value < 0.05 and both.ci_high < 1 and evidence(both) == "clear"
+    assert "the interval, wholly below 1, agrees" in verdict(both, TINY)
+
+    test_only = compare(hand_made(RNN, RNN * TEST_ONLY))
+    assert test_only.p_value < 0.05 and test_only.ci_low < 1 < test_only.ci_high  # as an independent check:
+    assert test_only.p_value == pytest.approx(2 * 14 / 2**10)  # 14 of the 1024 sign patterns rank-sum <= 6
+    assert evidence(test_only) == "weak"
+    words = verdict(test_only, TINY)
+    assert "The paired test finds attention better (p = 0.027), but the interval of the median" in words
+    assert "includes 1: weak evidence, which more seeds would settle." in words
+    assert "agrees" not in words and "single run" not in words
+
+    interval_only = compare(hand_made(RNN, RNN * INTERVAL_ONLY))
+    assert interval_only.p_value >= 0.05 and interval_only.ci_high < 1
+    assert evidence(interval_only) == "weak"
+    words = verdict(interval_only, TINY)
+    assert "The interval lies wholly below 1, but the paired test finds no clear difference" in words
+    assert "(p = 0.084): weak evidence" in words
+    assert "weak evidence that attention is better, which more seeds would settle." in words
+
+    against = compare(hand_made(RNN * INTERVAL_ONLY, RNN))  # the same seeds, the models swapped
+    assert "weak evidence that the RNN without attention is better" in verdict(against, TINY)
+
+    neither = compare(hand_made(RNN, RNN * np.array([0.5, 2, 0.8, 1.25, 0.9, 1.1, 0.7, 1.4, 0.6, 1.7])))
+    assert evidence(neither) == "none" and "no clear difference" in verdict(neither, TINY)
+    assert evidence(compare(hand_made([1e-3], [5e-4]))) == "none"  # no test, no interval
 
 
 def test_too_few_seeds_give_reasons_not_errors():

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import percentileofscore
 
-from fibdash.analysis.study import Comparison
+from fibdash.analysis.stats import CONFIDENCE
+from fibdash.analysis.study import Comparison, evidence
 from fibdash.config import MODEL_LABELS, TrainConfig, shortened
 
 TUTORIAL = TrainConfig()  # n=1200, time_steps=20, 0.7, MinMax; SimpleRNN(2), tanh, 30 epochs, batch 1, seed 0
@@ -129,16 +130,17 @@ def conclusion(this_run: dict[str, float], comparison: Comparison, seeds: int) -
         f"{'lower' if lower else 'higher'} with attention ({this_run['attention']:.3e} against "
         f"{this_run['rnn']:.3e})"
     )
-    clear = comparison.p_value < 0.05 and comparison.median_ratio < 1
+    strength = evidence(comparison) if comparison.median_ratio < 1 else "none"
     seeds_say = (
         f"over {seeds} seeds attention wins {comparison.wins} of {comparison.pairs}, median ratio "
-        f"{comparison.median_ratio:.2f}, p = {comparison.p_value:.2g}"
+        f"{comparison.median_ratio:.2f} ({CONFIDENCE:.0%} CI {comparison.ci_low:.2g} to "
+        f"{comparison.ci_high:.2g}), p = {comparison.p_value:.2g}"
     )
-    verdict = (
-        "so attention does lower the test MSE here"
-        if clear
-        else "so one run cannot settle it: the seeds do not confirm it"
-    )
+    verdict = {
+        "clear": "so attention does lower the test MSE here",
+        "weak": "so the seeds give only weak evidence for it: the paired test and the interval disagree",
+        "none": "so one run cannot settle it: the seeds do not confirm it",
+    }[strength]
     claim = 'The tutorial concludes that "the test MSE is lower with attention"'
     return f"{claim}; {run}, and {seeds_say}: {verdict}."
 

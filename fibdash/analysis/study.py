@@ -142,8 +142,22 @@ def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     return summary
 
 
+def evidence(comparison: Comparison) -> str:
+    """How firmly the comparison tells the models apart: "clear" where the paired test finds a difference
+    (p < ALPHA) and the confidence interval of the median ratio lies wholly on one side of 1; "weak" where
+    only one of the two does (they weigh the seeds differently: ranks of the log ratios, the middle seed);
+    "none" where neither does, or either is missing."""
+    c = comparison
+    if math.isnan(c.p_value) or c.ci_note:
+        return "none"
+    tested = c.p_value < ALPHA
+    interval = not c.ci_low <= 1 <= c.ci_high
+    return "clear" if tested and interval else "weak" if tested or interval else "none"
+
+
 def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str:
-    """What the comparison means, in plain words, for this config only (or as the sentence `scope` says)."""
+    """What the comparison means, in plain words, for this config only (or as the sentence `scope` says):
+    the paired test and the confidence interval of the median ratio weighed together (`evidence`)."""
     c = comparison
     if c.pairs == 0:
         return "No seed gave both models a finite test MSE: there is nothing to compare."
@@ -158,23 +172,40 @@ def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str
         f"of test MSEs (attention / RNN) is {c.median_ratio:.2g} ({interval})"
     )
     undecided = f"{'this seed' if c.pairs == 1 else f'these {c.pairs} seeds'} cannot tell the models apart."
+    strength = evidence(c)
     if np.isnan(c.p_value):
         sentences = [f"{first}, and there is no paired test ({c.p_note}): {undecided}"]
-    elif c.p_value < ALPHA:
+    elif strength == "clear":
         better = "attention" if c.median_ratio < 1 else "the RNN without attention"
-        sentences = [f"{first}, and the paired test finds {better} better (p = {c.p_value:.2g})."]
+        side = "below" if c.ci_high < 1 else "above"
+        sentences = [
+            f"{first}, and the paired test finds {better} better (p = {c.p_value:.2g}); the interval, "
+            f"wholly {side} 1, agrees."
+        ]
         other = c.pairs - c.wins if c.median_ratio < 1 else c.wins
         sentences.append(
             f"Still, a single run would have picked the other model in {other} of {c.pairs} seeds."
             if other
             else "Every seed agrees."
         )
+    elif strength == "weak" and c.p_value < ALPHA:
+        better = "attention" if c.median_ratio < 1 else "the RNN without attention"
+        sentences = [
+            f"{first}. The paired test finds {better} better (p = {c.p_value:.2g}), but the interval of the "
+            "median ratio includes 1: weak evidence, which more seeds would settle."
+        ]
+    elif strength == "weak":
+        better, side = ("attention", "below") if c.ci_high < 1 else ("the RNN without attention", "above")
+        sentences = [
+            f"{first}. The interval lies wholly {side} 1, but the paired test finds no clear difference "
+            f"(p = {c.p_value:.2g}): weak evidence that {better} is better, which more seeds would settle."
+        ]
     else:
         sentences = [
             f"{first}, and the paired test finds no clear difference (p = {c.p_value:.2g}): {undecided}"
         ]
-        if c.p_note:
-            sentences.append(f"{c.p_note[0].upper()}{c.p_note[1:]}: train more seeds.")
+    if c.p_note and not np.isnan(c.p_value):  # too few seeds for the test to find anything
+        sentences.append(f"{c.p_note[0].upper()}{c.p_note[1:]}: train more seeds.")
     sentences.append(
         scope
         or f"This holds for this config only ({config.describe(with_seed=False)}): "
