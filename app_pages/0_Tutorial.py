@@ -6,7 +6,7 @@ import streamlit as st
 
 from fibdash.analysis import lesson
 from fibdash.analysis.lesson import NEXT, PRINTED, PRINTED_PARAMETERS, STEPS, STUDY_SEEDS, TUTORIAL
-from fibdash.data import get_fib_seq, get_fib_XY, step_labels
+from fibdash.data import get_fib_seq, get_fib_XY, step_labels, tiny_target_share
 from fibdash.engine.summary import summary_rows
 from fibdash.figures.compare import inputs_figure
 from fibdash.figures.dataset import target_histogram
@@ -119,12 +119,12 @@ def dataset_step() -> None:
         language="python",
     )
     data = show.dataset(TUTORIAL.data)
-    small = (data.y < 1e-6).mean()
+    small = tiny_target_share(data)
     with st.container(key="real_data"):
         st.markdown(
             f"The real data: n=1200, time_steps=20, 0.7 gives {data.config.n_train} training and "
             f"{data.config.n_test} test windows of shape (20, 1). MinMax scales the series to [0, 1] by its "
-            f"largest number, {data.series.max():.3e}: **{small:.0%} of the targets end up below 1e-6**, so "
+            f"largest number, {data.series.max():.3e}: **{small:.1%} of the targets end up below 1e-6**, so "
             "a tiny MSE alone says little."
         )
     show.chart(target_histogram(data))

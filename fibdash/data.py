@@ -145,6 +145,15 @@ def windows_frame(data: Dataset) -> pd.DataFrame:
     return frame
 
 
+TINY_TARGET = 1e-6  # a scaled target this small is as good as zero to a tiny MSE (written "1e-6" in words)
+
+
+def tiny_target_share(data: Dataset) -> float:
+    """The share of the scaled targets smaller than TINY_TARGET in size: MinMax piles almost all of
+    Fibonacci's there (the Tutorial's words and the targets' chart both say this one number)."""
+    return float(np.mean(np.abs(data.y) < TINY_TARGET))
+
+
 def scale_note(data: Dataset) -> str:
     """What an error on the scaled axis means in the series' units, for the current scaling."""
     scaling = data.config.scaling

@@ -1,3 +1,6 @@
+import json
+import re
+
 import numpy as np
 import pytest
 
@@ -50,7 +53,12 @@ def test_the_dataset_step_calls_the_tutorials_functions_live(app):
     assert "[ 1.  2.  3.  5.  8. 13. 21. 34. 55. 89.]" in code[0]
     assert "[[ 8. 13. 21.]\n [ 5.  8. 13.]\n [ 2.  3.  5.]" in code[1]  # the tutorial's printed rows
     words = app.get_by_key("real_data").markdown[0].value
-    assert "826 training and 354 test windows" in words and "98% of the targets end up below 1e-6" in words
+    assert "826 training and 354 test windows" in words
+    said_share = re.search(r"\*\*([\d.]+%) of the targets end up below 1e-6\*\*", words).group(1)
+    chart = json.loads(app.get_by_key("step_1").get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    drawn_share = re.search(r"Scaled targets: ([\d.]+%) are below 1e-6", chart).group(1)
+    data = make_dataset(TUTORIAL.data)
+    assert said_share == drawn_share == f"{np.mean(np.abs(data.y) < 1e-6):.1%}" == "97.5%"  # one number
 
 
 def test_summaries_are_the_tutorials_11_and_33_parameters(app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from fibdash.data import Dataset
+from fibdash.data import Dataset, tiny_target_share
 from fibdash.figures.style import (
     SPLIT_COLOURS,
     TRUTH_COLOUR,
@@ -47,7 +47,7 @@ def target_histogram(data: Dataset) -> go.Figure:
 
     Counts on a log axis, so the few targets MinMax leaves away from zero still show.
     """
-    tiny = np.mean(np.abs(data.y) < 1e-6)
+    tiny = tiny_target_share(data)
     title = f"Scaled targets: {tiny:.1%} are below 1e-6" if tiny >= 0.01 else "Scaled targets"
     figure = new_figure(title, "scaled target value", "number of windows (log scale)", log_y=True)
     figure.add_histogram(x=data.y, nbinsx=50, marker_color=TRUTH_COLOUR)
