@@ -20,7 +20,8 @@ import pandas as pd
 
 from fibdash.analysis.sweep import PointRunner
 from fibdash.command import STUDY_OPTIONS, TRAIN_OPTIONS, option
-from fibdash.config import FIELDS, MODEL_KINDS, TrainConfig, check_int
+from fibdash.config import FIELDS, MODEL_KINDS, DataConfig, TrainConfig, check_int
+from fibdash.series import Upload, most_values
 
 ENGINES = ("numba", "keras")
 JOBS_HELP = (
@@ -49,30 +50,47 @@ def add_field_options(parser: argparse.ArgumentParser, names: tuple[str, ...]) -
     files.add_argument(
         "--csv", type=Path, metavar="PATH", help="a CSV file (UTF-8 text): its column is the series"
     )
-    files.add_argument("--column", help="the file's column to use (default: its first numeric column)")
+    files.add_argument(
+        "--column",
+        help="the file's column to use (default: its first numeric column that does not just count the rows "
+        "0, 1, 2, ... or 1, 2, 3, ...)",
+    )
     files.add_argument(
         "--sha256", help="the file's SHA-256, checked before anything trains (the app's commands name it)"
     )
     for name in names:
         field = FIELDS[name]
+        default = f"default {field.default}"
+        if name == "n":  # None: not given, so the series' length where that is shorter (co2, a file)
+            default += ", or the series' length where it is shorter"
         parser.add_argument(
             option(name),
             dest=name,
             type=_option_type(field.parse),
-            default=field.default,
+            default=None if name == "n" else field.default,
             metavar="{" + ",".join(map(str, field.choices)) + "}" if field.choices else name.upper(),
-            help=f"{field.help} {field.expects[0].upper()}{field.expects[1:]}; default {field.default}.",
+            help=f"{field.help} {field.expects[0].upper()}{field.expects[1:]}; {default}.",
         )
 
 
+def _fitted_n(values: dict[str, Any], upload: Upload | None) -> dict[str, Any]:
+    """`values` with n, when not given (None), the tutorial's, or the series' length where that is
+    shorter, as the page's n follows a shorter series; an n given stays as given, to be checked."""
+    if values.get("n") is not None:
+        return values
+    most, _ = most_values(values["series"], upload)
+    return {**values, "n": min(FIELDS["n"].default, most)}
+
+
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The config of the parsed options, by field name; fields without an option keep their default.
-    `--csv` makes the series that file's column. ValueError says what cannot be used."""
+    """The config of the parsed options, by field name; fields without an option keep their default, and
+    n without --n fits the series (`_fitted_n`). `--csv` makes the series that file's column. ValueError
+    says what cannot be used."""
     values = {name: value for name, value in vars(args).items() if name in FIELDS}
     if args.csv is None:
         if args.column is not None or args.sha256 is not None:
             raise ValueError("--column and --sha256 go with --csv")
-        return TrainConfig.from_values(values)
+        return TrainConfig.from_values(_fitted_n(values, None))
     from fibdash.csv_file import read_csv_file
 
     if values["series"] not in ("csv", FIELDS["series"].default):
@@ -80,7 +98,26 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     upload = read_csv_file(args.csv, args.column)
     if args.sha256 is not None and args.sha256.lower() != upload.sha256:
         raise ValueError(f"{args.csv} has SHA-256 {upload.sha256}, not {args.sha256}: it is another file")
-    return TrainConfig.from_values({**values, "series": "csv"}, upload)
+    return TrainConfig.from_values(_fitted_n({**values, "series": "csv"}, upload), upload)
+
+
+def series_length(data: DataConfig) -> str:
+    """Whose length `data`'s n is, in words: "the co2 record's length"."""
+    if data.upload is not None:
+        return f"the length of {data.upload.file_name}'s column {data.upload.column}"
+    return f"the {data.series} record's length"  # the built-in series shorter than the tutorial's n: co2
+
+
+def chosen_for_you(args: argparse.Namespace, config: TrainConfig) -> list[str]:
+    """What the command chose that its options did not say, a line each: the file's column without
+    --column, and n without --n where the series is shorter than the tutorial's n."""
+    lines = []
+    if args.csv is not None and args.column is None:
+        column = config.data.upload.column
+        lines.append(f"column: {column} (the first numeric column that is not a row count)")
+    if args.n is None and config.data.n != FIELDS["n"].default:
+        lines.append(f"n = {config.data.n} ({series_length(config.data)})")
+    return lines
 
 
 def print_progress(log) -> None:
@@ -155,17 +192,22 @@ def sweep(
     done: pd.DataFrame | None,
     point_runner: PointRunner | None,
     where: str,
+    n_fits_series: bool = False,
 ) -> None:
-    """Run the sweep, appending each grid point's rows to `out` as it finishes; `done`: `out`'s rows."""
+    """Run the sweep, appending each grid point's rows to `out` as it finishes; `done`: `out`'s rows.
+    `n_fits_series`: n was not given, so a point's shorter series gets its own length (said)."""
     from fibdash.analysis.sweep import finished_points, fixed_settings, point_verdict, run_sweep, sweep_grid
 
-    grid = sweep_grid(config, vary)
+    grid = sweep_grid(config, vary, n_fits_series)
     resumed = len(finished_points(done, grid, seeds)) if done is not None else 0
     axes = " x ".join(f"{len(values)} {name}" for name, values in vary.items())
     print(
         f"Sweep over {axes}: {len(grid)} grid points, {where}; at each, both models over seeds 0..{seeds - 1}"
     )
     print(f"Other settings: {fixed_settings(config, vary)}")
+    for point in grid:
+        if point.config.data.n != config.data.n:
+            print(f"n = {point.config.data.n} at {point.describe()} ({series_length(point.config.data)})")
     if resumed:
         print(f"Resuming {out}: {resumed} of {len(grid)} grid points are done")
     finished = itertools.count(resumed + 1)
@@ -182,7 +224,7 @@ def sweep(
         if result.diverged:  # as the Sweep page says it, point by point
             print(f"  {result.diverged}", flush=True)
 
-    result = run_sweep(config, vary, seeds, print_progress, on_point, done, point_runner)
+    result = run_sweep(config, vary, seeds, print_progress, on_point, done, point_runner, n_fits_series)
     trained = len(result.points) - resumed
     print(f"{trained} grid points, {trained * seeds * len(MODEL_KINDS)} trainings, in {result.seconds:.1f} s")
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
@@ -217,12 +259,16 @@ def study_parser() -> argparse.ArgumentParser:
 
 
 def parse_config(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[argparse.Namespace, TrainConfig]:
-    """The options and their config; a config the engine refuses exits as a usage error, with its reason."""
+    """The options and their config, with what was chosen for them said; a config the engine refuses
+    exits as a usage error, with its reason."""
     args = parser.parse_args(argv)
     try:
-        return args, config_from_args(args)
+        config = config_from_args(args)
     except ValueError as error:
         parser.error(str(error))
+    for line in chosen_for_you(args, config):
+        print(line)
+    return args, config
 
 
 def sweep_parser() -> argparse.ArgumentParser:
@@ -267,15 +313,23 @@ def sweep_main(argv: list[str]) -> None:
     parser = sweep_parser()
     args = parser.parse_args(argv)
     vary = dict(args.vary)
+    # without --n (and n not swept), each point's n fits its series, as the page's n follows a series
+    n_fits_series = args.n is None and "n" not in vary
     try:
         if len(vary) < len(args.vary):
             raise ValueError("each setting may be given to --vary once")
         check_int("--jobs", args.jobs, 1)
-        # the options' values of the swept settings play no part: the first grid point's stand in
-        config = config_from_args(argparse.Namespace(**{**vars(args), **{k: v[0] for k, v in vary.items()}}))
-        grid = sweep_grid(config, vary)
+        # the options' values of the swept settings play no part: the first grid point's stand in, but for
+        # a series whose n fits each point: the longest, so that the others' n is shortened from the base's
+        stand_in = {name: values[0] for name, values in vary.items()}
+        if n_fits_series and "series" in vary:
+            stand_in["series"] = max(vary["series"], key=lambda series: most_values(series)[0])
+        config = config_from_args(argparse.Namespace(**{**vars(args), **stand_in}))
+        grid = sweep_grid(config, vary, n_fits_series)
     except ValueError as error:
         parser.error(str(error))
+    for line in chosen_for_you(args, config):
+        print(line)
     done = None
     if args.out is not None and args.out.exists() and args.out.stat().st_size:
         try:  # refused before anything trains: appending to another sweep's file would mix two sweeps
@@ -291,7 +345,7 @@ def sweep_main(argv: list[str]) -> None:
         point_runner, where = in_processes(args.jobs), f"in {args.jobs} local processes"
     else:
         point_runner, where = None, "one after another"
-    sweep(config, vary, args.seeds, args.out, done, point_runner, where)
+    sweep(config, vary, args.seeds, args.out, done, point_runner, where, n_fits_series)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -77,8 +77,15 @@ def read_csv(content: bytes, file_name: str) -> CsvFile:
     return CsvFile(file_name, hashlib.sha256(content).hexdigest(), columns)
 
 
+def counts_rows(values: np.ndarray) -> bool:
+    """Whether `values` only count the rows, 0, 1, 2, ... or 1, 2, 3, ...: an index, not a series."""
+    count = np.arange(len(values))
+    return bool(np.array_equal(values, count) or np.array_equal(values, count + 1))
+
+
 def read_csv_file(path: Path, column: str | None = None) -> Upload:
-    """A column of the CSV file at `path` (its first usable column when `column` is None)."""
+    """A column of the CSV file at `path`; when `column` is None, its first usable column that does not
+    just count the rows (an index such as t = 0, 1, 2, ... is a series only when named)."""
     try:
         content = path.read_bytes()
     except OSError as error:
@@ -88,7 +95,13 @@ def read_csv_file(path: Path, column: str | None = None) -> Upload:
         if not table.usable:
             reasons = "; ".join(f"{name}: {why}" for name, why in table.columns.items())
             raise ValueError(f"no column of {path.name} can be a series ({reasons})")
-        column = table.usable[0]
+        series = [name for name in table.usable if not counts_rows(table.columns[name])]
+        if not series:
+            raise ValueError(
+                f"every numeric column of {path.name} ({', '.join(table.usable)}) only counts its rows: "
+                "give --column to use one as the series"
+            )
+        column = series[0]
     return table.upload(column)
 
 

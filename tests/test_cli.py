@@ -141,3 +141,53 @@ def test_a_diverged_training_is_said_by_every_command(capsys):
     out = capsys.readouterr().out
     points = out.split("[")[1:]  # each grid point's line and what follows it
     assert len(points) == 2 and all("Training diverged for 3 of 3 seeds of the RNN" in p for p in points)
+
+
+def test_without_n_a_shorter_series_gets_its_length_and_says_so(capsys):
+    main(["--series", "co2", "--epochs", "1", "--batch-size", "32"])
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "n = 444 (the co2 record's length)"
+    assert "series co2, n=444, time_steps=20" in out
+    main(["study", "--series", "co2", "--epochs", "1", "--batch-size", "32", "--seeds", "3"])
+    assert capsys.readouterr().out.splitlines()[0] == "n = 444 (the co2 record's length)"
+    main(["--n", "60", "--epochs", "1"])  # an n given is not said again, nor is the tutorial's
+    assert "n = " not in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:  # an n given above the series' length stays refused
+        main(["--series", "co2", "--n", "1200"])
+    assert exit_info.value.code == 2
+    assert "n must be at most 444 (the recording has as many months), got 1200" in capsys.readouterr().err
+
+
+def test_a_sweep_over_series_fits_each_points_n_unless_n_is_given(capsys, tmp_path):
+    out_file = tmp_path / "sweep.csv"
+    common = ["--epochs", "1", "--batch-size", "32", "--seeds", "3"]
+    main(["sweep", "--vary", "series=co2,fibonacci", *common, "--out", str(out_file)])
+    out = capsys.readouterr().out
+    assert "n = 444 at series=co2 (the co2 record's length)" in out
+    assert "Other settings: n=1200," in out
+    table = pd.read_csv(out_file)
+    assert table.groupby("series")["n"].unique().to_dict() == {"co2": [444], "fibonacci": [1200]}
+    with pytest.raises(SystemExit):
+        main(["sweep", "--vary", "series=fibonacci,co2", "--n", "1200", *common])
+    assert "the grid point series=co2 cannot be trained: n must be at most 444" in capsys.readouterr().err
+
+
+def test_a_csv_without_column_takes_the_first_that_does_not_count_the_rows(capsys, tmp_path):
+    rows = "\n".join(f"{i},{i + 1},{10 + i % 7}" for i in range(90))
+    (tmp_path / "f.csv").write_text(f"t,day,x\n{rows}\n")
+    main(["--csv", str(tmp_path / "f.csv"), "--time-steps", "6", "--epochs", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [
+        "column: x (the first numeric column that is not a row count)",
+        "n = 90 (the length of f.csv's column x)",
+    ]
+    assert "your file f.csv, column x" in lines[2]
+    main(["--csv", str(tmp_path / "f.csv"), "--column", "t", "--time-steps", "6", "--epochs", "1"])
+    out = capsys.readouterr().out
+    assert "column t" in out and "column: " not in out  # named, a count is the series
+    (tmp_path / "index.csv").write_text("t\n" + "\n".join(map(str, range(50))) + "\n")
+    with pytest.raises(SystemExit):
+        main(["--csv", str(tmp_path / "index.csv"), "--time-steps", "6"])
+    assert (
+        "every numeric column of index.csv (t) only counts its rows: give --column" in capsys.readouterr().err
+    )

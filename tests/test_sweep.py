@@ -363,3 +363,13 @@ def test_ray_reruns_the_grid_point_of_a_lost_worker(local_ray):
     columns = RESULT_COLUMNS
     pd.testing.assert_frame_equal(result.table[columns], expected.table[columns], check_exact=True)
     assert [compare(p.table) for p in result.points] == [p.comparison for p in expected.points]
+
+
+def test_a_series_shorter_than_n_gets_its_length_where_n_was_not_given():
+    vary = {"series": ["fibonacci", "co2"]}
+    grid = sweep_grid(TrainConfig(), vary, n_fits_series=True)
+    assert [point.config.data.n for point in grid] == [1200, 444]
+    with pytest.raises(ValueError, match="grid point series=co2 cannot be trained: n must be at most 444"):
+        sweep_grid(TrainConfig(), vary)  # n given: refused, not shortened
+    with pytest.raises(ValueError, match="n must be at most 444"):  # n swept: each value as given
+        sweep_grid(TrainConfig(), {**vary, "n": [1200]}, n_fits_series=True)

@@ -26,6 +26,7 @@ from fibdash.analysis.study import TABLE_COLUMNS, Comparison, StudyResult, compa
 from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted, setting
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
+from fibdash.series import most_values
 
 # Any config setting can be swept but the seed: each point's study varies that itself.
 SWEEPABLE = tuple(
@@ -139,12 +140,17 @@ def _checked(field: Field, value: Any) -> Any:
     return value
 
 
-def _with_settings(config: TrainConfig, settings: Mapping[str, Any]) -> TrainConfig:
-    """`config` with the settings named in `settings` replaced, and seed 0, as a study's key."""
+def _with_settings(
+    config: TrainConfig, settings: Mapping[str, Any], n_fits_series: bool = False
+) -> TrainConfig:
+    """`config` with the settings named in `settings` replaced, and seed 0, as a study's key; with
+    `n_fits_series`, a series shorter than `config`'s n gets n as long as itself (n not swept)."""
     data = {name: value for name, value in settings.items() if FIELDS[name].section == "data"}
     training = {name: value for name, value in settings.items() if FIELDS[name].section == "training"}
     if "series" in data:  # a built-in series, in place of the base's, which may be a file
         data["upload"] = None
+        if n_fits_series and "n" not in data:
+            data["n"] = min(config.data.n, most_values(data["series"])[0])
     return replace(config, data=replace(config.data, **data), **{**training, "seed": 0})
 
 
@@ -157,8 +163,11 @@ def _settings(config: TrainConfig) -> dict[str, Any]:
     return settings
 
 
-def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[GridPoint]:
+def sweep_grid(
+    base: TrainConfig, vary: Mapping[str, Sequence[Any]], n_fits_series: bool = False
+) -> list[GridPoint]:
     """The grid's points, the first setting's values outermost; the other settings are `base`'s.
+    `n_fits_series`: n was not given, so a point's series shorter than `base`'s n gets its own length.
 
     Values may be typed or text (parsed by their field). ValueError names a setting, value or grid
     point that cannot be used, before anything trains.
@@ -183,7 +192,7 @@ def sweep_grid(base: TrainConfig, vary: Mapping[str, Sequence[Any]]) -> list[Gri
     for settings in itertools.product(*axes):
         point = GridPoint(settings=settings, config=base)
         try:
-            points.append(replace(point, config=_with_settings(base, dict(settings))))
+            points.append(replace(point, config=_with_settings(base, dict(settings), n_fits_series)))
         except ValueError as error:
             raise ValueError(f"the grid point {point.describe()} cannot be trained: {error}") from None
     return points
@@ -282,8 +291,9 @@ def run_sweep(
     on_point: Callable[[PointResult], None] | None = None,
     done: pd.DataFrame | None = None,
     point_runner: PointRunner | None = None,
+    n_fits_series: bool = False,
 ) -> SweepResult:
-    """A seed study of both models at every point of the grid `sweep_grid(base, vary)`.
+    """A seed study of both models at every point of the grid `sweep_grid(base, vary, n_fits_series)`.
 
     Points already in `done` (a long table of an earlier run of this sweep) are not trained
     again. `on_point` gets each point's result as it finishes. Points run one after another in
@@ -292,7 +302,7 @@ def run_sweep(
     """
     started = time.perf_counter()
     FIELDS["seeds"].check(seeds)
-    grid = sweep_grid(base, vary)
+    grid = sweep_grid(base, vary, n_fits_series)
     finished = finished_points(done, grid, seeds) if done is not None and len(done) else {}
     missing = [point for point in grid if point not in finished]
     results = _here(missing, seeds, on_epoch) if point_runner is None else point_runner(missing, seeds)
