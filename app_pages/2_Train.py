@@ -6,7 +6,7 @@ import streamlit as st
 from fibdash import LOAD_MODEL_SNIPPET
 from fibdash.analysis.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
 from fibdash.command import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, counted
 from fibdash.engine.summary import summary_rows
 from fibdash.figures.training import loss_figure
 from streamlit_glue import navigation, settings, show, work
@@ -56,7 +56,7 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
         )
         for message in diagnose(scores, data, baselines, result.loss_history, config):
             st.warning(message)
-        st.caption(f"{result.epochs_run} epochs in {result.seconds:.1f} s")
+        st.caption(f"{counted(result.epochs_run, 'epoch')} in {result.seconds:.1f} s")
         st.dataframe(pd.DataFrame(summary), hide_index=True)
         st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")
         st.download_button(

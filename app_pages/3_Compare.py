@@ -17,7 +17,7 @@ from fibdash.analysis.metrics import (
 from fibdash.analysis.study import one_run
 from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, unmoved, window_inputs
 from fibdash.command import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, counted
 from fibdash.data import Dataset, scale_note
 from fibdash.engine.records import Trained
 from fibdash.figures.compare import (
@@ -105,8 +105,9 @@ def attention_section(data: Dataset, attention: Trained) -> None:
         history.epochs,
         value=history.epochs[-1],
         key="attention_epoch",
-        help=f"The weights were recorded after {len(history.epochs)} of the {attention.epochs_run} epochs, "
-        "evenly spaced (at most 50 snapshots, and 4 million weights in all).",
+        help=f"The weights were recorded after {len(history.epochs)} of the "
+        f"{counted(attention.epochs_run, 'epoch')}, evenly spaced (at most 50 snapshots, and 4 million "
+        "weights in all).",
     )
     weights = history.weights[history.epochs.index(epoch)]
     loss, test_mse = (attention.loss_history[epoch - 1], attention.test_mse_history[epoch - 1])

@@ -24,6 +24,7 @@ from fibdash.config import FIELDS, MODEL_KINDS, DataConfig, TrainConfig, check_i
 from fibdash.series import Upload, most_values
 
 ENGINES = ("numba", "keras")
+SWEEP_EXAMPLE = "python -m fibdash sweep --vary hidden_units=2,4,8 --seeds 10 --out sweep.csv"
 JOBS_HELP = (
     "run the grid points in N local processes (default 1: one after another in this one); one process "
     "already trains a point's members on every core, so --jobs pays only where there are more cores than "
@@ -281,7 +282,6 @@ def sweep_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--vary",
         action="append",
-        required=True,
         type=_option_type(parse_vary),
         metavar="SETTING=VALUE,VALUE,...",
         help="a setting and its values, given once or twice (the grid is every combination); "
@@ -312,6 +312,8 @@ def sweep_main(argv: list[str]) -> None:
 
     parser = sweep_parser()
     args = parser.parse_args(argv)
+    if args.vary is None:
+        parser.error(f"say which settings to vary and their values with --vary, for example: {SWEEP_EXAMPLE}")
     vary = dict(args.vary)
     # without --n (and n not swept), each point's n fits its series, as the page's n follows a series
     n_fits_series = args.n is None and "n" not in vary

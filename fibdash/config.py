@@ -54,6 +54,11 @@ def written(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def counted(count: int, noun: str) -> str:
+    """`count` of `noun` in words: "1 epoch", "30 epochs"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def quoted(value: Any) -> str:
     """`value` as a message quotes it: its repr, shortened."""
     return shortened(repr(value))
@@ -455,7 +460,7 @@ class TrainConfig:
         every visitor of a server (a file is not named)."""
         return (
             f"{self.data.describe(public)}; {self.cell}({self.hidden_units}), {self.activation}, "
-            f"{self.epochs} epochs, batch {self.batch_size}, learning rate {self.learning_rate:g}"
+            f"{counted(self.epochs, 'epoch')}, batch {self.batch_size}, learning rate {self.learning_rate:g}"
             + (f", seed {self.seed}" if with_seed else "")
         )
 

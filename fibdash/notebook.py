@@ -146,7 +146,7 @@ for kind in MODELS:
         if not np.isfinite(losses[-1]):  # as Keras' TerminateOnNaN
             break
     models[kind], histories[kind] = model, (losses, test_mses)
-    print(f"{MODELS[kind]}: {len(losses)} epochs, last training loss {losses[-1]:.6e}")'''
+    print(f"{MODELS[kind]}: epochs trained {len(losses)}, last training loss {losses[-1]:.6e}")'''
 
 SCORES_CODE = """\
 predictions = {}  # every window's scaled prediction, in series order

@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -191,3 +192,37 @@ def test_a_csv_without_column_takes_the_first_that_does_not_count_the_rows(capsy
     assert (
         "every numeric column of index.csv (t) only counts its rows: give --column" in capsys.readouterr().err
     )
+
+
+def test_counts_of_one_are_said_in_the_singular(capsys):
+    main(["--n", "60", "--epochs", "1"])
+    out = capsys.readouterr().out
+    assert "SimpleRNN(2), tanh, 1 epoch, batch 1" in out and "1 epochs" not in out
+
+
+def test_a_sweep_without_vary_gives_an_example(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sweep", "--seeds", "3"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert (
+        "say which settings to vary and their values with --vary, for example: python -m fibdash sweep "
+        in err
+    )
+    example = err.split("for example: python -m fibdash ")[1].split()
+    with pytest.raises(SystemExit):  # the example is a command the parser takes: stop it at a bad --seeds
+        main([*example[: example.index("--seeds")], "--seeds", "0"])
+    assert "argument --seeds" in capsys.readouterr().err
+
+
+def test_the_files_the_documented_commands_write_are_not_committed():
+    texts = [
+        (ROOT / "README.md").read_text(),
+        *(path.read_text() for path in (ROOT / "app_pages").glob("*.py")),
+    ]
+    outputs = sorted({name for text in texts for name in re.findall(r"--out ([\w.-]+)", text)})
+    assert {"sweep.csv", "seed_study.csv", "results.csv"} <= set(outputs)
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--no-index", *outputs], cwd=ROOT, capture_output=True, text=True
+    )
+    assert ignored.stdout.split() == outputs

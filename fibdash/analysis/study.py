@@ -18,7 +18,7 @@ from scipy import stats
 
 from fibdash.analysis.metrics import score
 from fibdash.analysis.stats import CONFIDENCE, MIN_PAIRS, median_interval, ratios, test_mse_by_seed
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds, counted
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
 
@@ -161,15 +161,15 @@ def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str
     c = comparison
     if c.pairs == 0:
         return "No seed gave both models a finite test MSE: there is nothing to compare."
-    left_out = f" ({c.left_out} seeds with a non-finite test MSE left out)" if c.left_out else ""
+    left_out = f" ({counted(c.left_out, 'seed')} with a non-finite test MSE left out)" if c.left_out else ""
     interval = (
         f"{CONFIDENCE:.0%} CI {c.ci_low:.2g} to {c.ci_high:.2g}"
         if not c.ci_note
         else f"no confidence interval: {c.ci_note}"
     )
     first = (
-        f"Attention lowered the test MSE in {c.wins} of {c.pairs} seeds{left_out}; the median ratio "
-        f"of test MSEs (attention / RNN) is {c.median_ratio:.2g} ({interval})"
+        f"Attention lowered the test MSE in {c.wins} of {counted(c.pairs, 'seed')}{left_out}; the median "
+        f"ratio of test MSEs (attention / RNN) is {c.median_ratio:.2g} ({interval})"
     )
     undecided = f"{'this seed' if c.pairs == 1 else f'these {c.pairs} seeds'} cannot tell the models apart."
     strength = evidence(c)
@@ -184,7 +184,7 @@ def verdict(comparison: Comparison, config: TrainConfig, scope: str = "") -> str
         ]
         other = c.pairs - c.wins if c.median_ratio < 1 else c.wins
         sentences.append(
-            f"Still, a single run would have picked the other model in {other} of {c.pairs} seeds."
+            f"Still, a single run would have picked the other model in {other} of {counted(c.pairs, 'seed')}."
             if other
             else "Every seed agrees."
         )
