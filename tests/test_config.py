@@ -230,10 +230,13 @@ def called_name(call: ast.Call) -> str | None:
 
 
 def test_no_config_is_built_by_position_in_the_engine():
-    """Configs are built by keyword, so that reordering a dataclass field cannot swap values."""
+    """Configs are built by keyword, so that reordering a dataclass field cannot swap values: in every
+    module of fibdash, its subpackages (engine, analysis, serving, ...) included."""
+    modules = sorted((ROOT / "fibdash").rglob("*.py"))
+    assert {"engine", "analysis", "serving", "keras", "figures"} <= {path.parent.name for path in modules}
     positional = []
-    for path in sorted((ROOT / "fibdash").glob("*.py")):
+    for path in modules:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and node.args and called_name(node) in CONFIG_CLASSES:
-                positional.append(f"{path.name}:{node.lineno}")
+                positional.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert positional == []

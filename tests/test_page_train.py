@@ -65,10 +65,32 @@ def test_cache_is_shared_between_sessions(app):
     assert metrics(other, "model_attention") == metrics(app, "model_attention") and app.jobs() == 1
 
 
-def test_visitors_cannot_clear_the_cache(app):
+def test_visitors_cannot_clear_the_cache(app, monkeypatch):
+    from streamlit_glue import work
+
+    monkeypatch.setattr(work, "OPERATOR", False)  # FIBDASH_OPERATOR unset, whatever this machine's is
     open_page(app, PAGE, **SMALL)
     press(app, "train")
-    assert not [button for button in app.button if button.key == "clear_cache"]
+    assert metrics(app, "model_rnn") and not [button for button in app.button if button.key == "clear_cache"]
+
+
+def test_the_operators_button_forgets_every_result_for_every_session(app, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from streamlit_glue import work
+    from tests.conftest import ROOT
+
+    monkeypatch.setattr(work, "OPERATOR", True)  # FIBDASH_OPERATOR=1, read once at import
+    open_page(app, PAGE, **SMALL)
+    press(app, "train")
+    scores = metrics(app, "model_rnn")
+    assert scores and app.button(key="clear_cache").label == "Clear every cached result"
+    app.button(key="clear_cache").click().run()
+    assert not app.exception and "not been trained yet" in said(app, "job", "info")[0]
+    other = open_page(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60), PAGE, **SMALL)
+    assert "not been trained yet" in said(other, "job", "info")[0]  # gone for another session too
+    press(app, "train")  # trained again, a job of its own, to the same numbers
+    assert app.jobs() == 2 and metrics(app, "model_rnn") == scores
 
 
 def test_over_budget_config_is_refused_before_it_starts_naming_what_to_reduce(app):

@@ -1,6 +1,7 @@
 import shlex
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.integrate import solve_ivp
 
@@ -165,8 +166,28 @@ def test_an_uploaded_series_is_named_by_its_file_in_the_command_that_trains_it(t
         DataConfig(series="csv")
 
 
-def test_a_sweep_over_series_compares_the_models_on_each(capsys):
-    main(["sweep", "--vary", "series=fibonacci,sine,mackey-glass", "--n", "80", "--epochs", "2"])
+def test_a_sweep_over_series_compares_the_models_on_each(capsys, tmp_path):
+    from fibdash.analysis.study import compare, run_study
+
+    out_file = tmp_path / "sweep.csv"
+    settings = ["--n", "80", "--epochs", "2", "--seeds", "3"]
+    main(["sweep", "--vary", "series=fibonacci,sine,mackey-glass", *settings, "--out", str(out_file)])
     out = capsys.readouterr().out
+    table = pd.read_csv(out_file)
+    medians = []
     for series in ("fibonacci", "sine", "mackey-glass"):
-        assert f"series={series}" in out or f"{series} series" in out, series
+        rows = table[table["series"] == series]
+        assert sorted(zip(rows["model"], rows["seed"], strict=True)) == sorted(
+            (kind, seed) for kind in ("rnn", "attention") for seed in range(3)
+        ), series
+        c = compare(rows)  # the comparison the sweep printed, from its own rows
+        assert f"series={series}: attention lowered the test MSE in {c.wins} of 3 seeds, median ratio " in out
+        assert f"median ratio {c.median_ratio:.3g} (" in out, series
+        verdict = next(line for line in out.splitlines() if f"holds at series={series} only" in line)
+        assert verdict.startswith(f"- Attention lowered the test MSE in {c.wins} of 3 seeds"), series
+        medians.append(c.median_ratio)
+    assert len(set(medians)) == 3  # three series, three comparisons: not one repeated
+    # a point's rows are the study of its series' own data: the sine's as a study of the sine trains it
+    sine = run_study(TrainConfig(data=DataConfig(series="sine", n=80), epochs=2), range(3)).table
+    swept = table[table["series"] == "sine"].reset_index(drop=True)
+    np.testing.assert_allclose(swept["test MSE"], sine["test MSE"], rtol=1e-12)
