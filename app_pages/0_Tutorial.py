@@ -83,15 +83,19 @@ def study_result():
     return result
 
 
-def printed_beside(pair: dict, kind: str) -> None:
-    """The tutorial's printed train and test MSE of `kind` beside this app's run (seed 0)."""
+def printed_beside(kind: str) -> dict | None:
+    """The tutorial's printed train and test MSE of `kind`, quoted whatever this server holds; beside
+    them this app's run (seed 0), or its Train button. The pair, when trained."""
     train, test = PRINTED[kind]
+    pair = work.result(work.pair(TUTORIAL))
     with st.container(key=f"figures_{kind}"):
         columns = st.columns(4)
         columns[0].metric("Tutorial: train MSE", f"{train:.3e}")
         columns[1].metric("Tutorial: test MSE", f"{test:.3e}")
-        columns[2].metric("This app, seed 0: train MSE", f"{pair[kind].train_mse:.3e}")
-        columns[3].metric("This app, seed 0: test MSE", f"{pair[kind].test_mse:.3e}")
+        if pair is not None:
+            columns[2].metric("This app, seed 0: train MSE", f"{pair[kind].train_mse:.3e}")
+            columns[3].metric("This app, seed 0: test MSE", f"{pair[kind].test_mse:.3e}")
+    return pair if pair is not None else trained_pair()
 
 
 def the_spread(kind: str) -> None:
@@ -145,10 +149,8 @@ def rnn_training_step() -> None:
         "MSE, one run. Beside them, this app's run of the same configuration, and the same model over "
         f"{STUDY_SEEDS} seeds (initial weights and window order):"
     )
-    if (pair := trained_pair()) is None:
-        return
-    printed_beside(pair, "rnn")
-    the_spread("rnn")
+    if printed_beside("rnn") is not None:
+        the_spread("rnn")
 
 
 def layer_step() -> None:
@@ -215,9 +217,8 @@ def conclusion_step() -> None:
         "The tutorial trains it the same way, prints its figures and concludes that attention lowers the "
         "test MSE. Checked in this app's run and over its seeds:"
     )
-    if (pair := trained_pair()) is None:
+    if (pair := printed_beside("attention")) is None:
         return
-    printed_beside(pair, "attention")
     result = study_result()
     if result is None:
         return

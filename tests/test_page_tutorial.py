@@ -69,6 +69,17 @@ def test_summaries_are_the_tutorials_11_and_33_parameters(app):
     assert "Total parameters: 33; the tutorial's summary prints 33: the same." in said_33
 
 
+def test_the_tutorials_printed_figures_show_before_anything_is_trained(app):
+    for step, kind in ((3, "rnn"), (6, "attention")):
+        app = open_step(app, step)  # a fresh server: the fixture's runner holds nothing
+        assert not app.exception and "not trained yet" in said(app, "job", "info")[0]
+        assert metrics(app, f"figures_{kind}") == {
+            "Tutorial: train MSE": f"{PRINTED[kind][0]:.3e}",
+            "Tutorial: test MSE": f"{PRINTED[kind][1]:.3e}",
+        }, step
+    assert app.jobs() == 0
+
+
 def test_training_steps_show_the_tutorials_figures_beside_this_apps(app, tutorial_run):
     pair, study = tutorial_run
     app = open_step(app, 3)
