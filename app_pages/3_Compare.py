@@ -7,8 +7,10 @@ import streamlit as st
 
 from fibdash.analysis.explain import METHOD_LABELS, explain, explanation_words
 from fibdash.analysis.metrics import (
+    Scores,
     autoregression,
     diagnose,
+    headline,
     naive_baselines,
     predictions_frame,
     score,
@@ -45,13 +47,11 @@ def window_name(data: Dataset, row: int) -> str:
 
 
 def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:
-    """Both models' scores beside the naive rules', with downloads."""
+    """The answer first: which model did better in this run, both models' scores beside the naive rules'
+    (table and chart, with downloads); then what to beware of in them (`caveats_section`)."""
     st.subheader("Scores")
     baselines = naive_baselines(data)
     models = [score(result.name, data, result.predictions) for result in results.values()]
-    for result, scored in zip(results.values(), models, strict=True):
-        for message in diagnose(scored, data, baselines, result.loss_history, config):
-            st.warning(f"**{result.name}**: {message}")
     st.info(
         one_run({kind: r.test_mse for kind, r in results.items()}, study="the **Robustness** page's study")
     )
@@ -83,6 +83,36 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
         show.notebook_button(config)
     with right:
         show.chart(scores_figure(table))
+    caveats_section(config, data, results, models, baselines)
+
+
+def caveats_section(
+    config: TrainConfig,
+    data: Dataset,
+    results: dict[str, Trained],
+    models: list[Scores],
+    baselines: list[Scores],
+) -> None:
+    """What is wrong with the models' scores (`diagnose`), after them: one short box, a line per model
+    naming its warnings, and each warning in full folded below it."""
+    warnings = {
+        result.name: diagnose(scored, data, baselines, result.loss_history, config)
+        for result, scored in zip(results.values(), models, strict=True)
+    }
+    warned = {name: messages for name, messages in warnings.items() if messages}
+    if not warned:
+        return
+    with st.container(key="caveats"):
+        st.warning(
+            "\n".join(
+                f"- **{name}**: {'; '.join(headline(message) for message in messages)}."
+                for name, messages in warned.items()
+            )
+        )
+        with st.expander("What these warnings mean"):
+            for name, messages in warned.items():
+                for message in messages:
+                    st.markdown(f"**{name}**: {message}")
 
 
 def predictions_section(data: Dataset, results: dict[str, Trained]) -> None:

@@ -7,6 +7,7 @@ from fibdash.analysis.metrics import (
     diagnose,
     diverged_seeds,
     first_nonfinite_epoch,
+    headline,
     median_ape,
     mse,
     naive_baselines,
@@ -67,6 +68,10 @@ def diagnosed(config: TrainConfig, kind: str) -> list[str]:
 def test_a_diverging_run_is_said_with_its_epoch_and_causes():
     config = TrainConfig(DataConfig(n=150, scaling="none"), learning_rate=1.0, activation="linear", epochs=3)
     diverged, non_finite = diagnosed(config, "rnn")
+    assert [headline(diverged), headline(non_finite)] == [
+        "Training diverged",
+        "Predictions that are not numbers",
+    ]
     assert diverged.startswith("Training diverged: the training loss was NaN at epoch 1,")
     assert "learning rate too high (here 1;" in diverged
     assert "the linear activation" in diverged and "scaling 'none'" in diverged
@@ -90,6 +95,10 @@ def test_minmax_squashing_windows_below_float32_is_named_as_the_cause():
 def test_a_collapsed_network_is_no_better_than_predicting_zero():
     config = TrainConfig(DataConfig(n=120, time_steps=10), learning_rate=1.0, activation="relu", epochs=3)
     constant, no_better = diagnosed(config, "rnn")
+    assert [headline(constant), headline(no_better)] == [
+        "One answer for most windows",
+        "No better than a naive rule",
+    ]
     assert constant.startswith("One answer for most windows: 33 of 33 test predictions are exactly 0 ")
     assert constant.endswith("The network answers them alike although their inputs differ.")
     assert no_better.startswith("No better than a naive rule:")

@@ -120,3 +120,29 @@ def test_an_edit_the_models_cannot_see_is_explained_with_the_one_click_that_help
     assert "log-minmax scaling" in said(app, "configuration")[0]
     assert "has not been trained yet" in said(app, "job", "info")[0]
     assert not app.exception
+
+
+def in_order(node) -> list:
+    """The elements inside an AppTest block, depth first: in the order the page shows them."""
+    children = getattr(node, "children", None)
+    if children is None:
+        return [node]
+    return [element for child in children.values() for element in in_order(child)]
+
+
+def test_the_scores_lead_and_the_caveats_follow_in_one_short_box(app):
+    from fibdash.analysis.metrics import headline
+
+    trained_compare(app, n=120, time_steps=10, epochs=3)  # MinMax squashes most windows: warnings
+    shown = [element.type for element in in_order(app.get_by_key("scores"))]
+    first_warning = shown.index("warning")
+    assert max(shown.index("info"), shown.index("dataframe"), shown.index("plotly_chart")) < first_warning
+    assert shown.count("warning") == 1  # one box for every model's caveats
+    lines = said(app, "caveats", "warning")[0].splitlines()
+    details = [block.value for block in app.get_by_key("caveats").expander[0].markdown]
+    assert any("One answer for most windows" in detail for detail in details)
+    for detail in details:  # each warning in full, folded, and its headline on its model's line
+        name, message = detail.removeprefix("**").split("**: ", 1)
+        line = next(line for line in lines if line.startswith(f"- **{name}**: "))
+        assert headline(message) in line and len(line) < len(detail), detail
+    assert len(lines) == len({detail.split("**: ")[0] for detail in details})  # a line per model

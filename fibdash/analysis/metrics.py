@@ -173,7 +173,8 @@ def diagnose(
     loss_history: Sequence[float],
     config: TrainConfig | None = None,
 ) -> list[str]:
-    """Plain-words warnings for a trained model, one sentence group each; empty when nothing is wrong.
+    """Plain-words warnings for a trained model, one sentence group each, opening with its headline and a
+    colon (`headline`); empty when nothing is wrong.
 
     Checks, in this order: training diverged (a non-finite loss), non-finite test predictions,
     one value shared by most test predictions, and a test MSE no lower than a naive rule's.
@@ -186,6 +187,11 @@ def diagnose(
         _no_better(scores, baselines),
     ]
     return [w for w in warnings if w]
+
+
+def headline(warning: str) -> str:
+    """A warning of `diagnose` in its first words, before its colon: "No better than a naive rule"."""
+    return warning.partition(":")[0]
 
 
 def _diverged(loss_history: Sequence[float], data: Dataset, config: TrainConfig | None) -> str:
