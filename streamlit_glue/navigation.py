@@ -83,6 +83,8 @@ def run() -> None:
     # Hidden: the sidebar's links below are our own, drawn where the settings expect them.
     current = st.navigation(list(pages.values()), position="hidden")
     page = next(page for page, declared in pages.items() if declared is current)
+    if (respelled := settings.respelled_link()) is not None:  # the address in the app's own spelling
+        st.switch_page(current, query_params=respelled)
     st.set_page_config(page_title=f"{page.label} · fibdash", page_icon=page.icon, layout="wide")
     with st.sidebar:
         for declared in pages.values():

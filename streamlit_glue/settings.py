@@ -10,6 +10,9 @@ values with `data_config`, `train_config`, `study_config` or `sweep_config`.
 Numbers are typed into text boxes and read with the field's own parser: "1e3" is a thousand,
 an empty box or a value out of bounds is refused with a message naming the limit, whether it
 was typed or came in a link. Choices are select boxes; a choice a link gets wrong is named too.
+A link's value the app takes is written back to the address in the app's own spelling
+(`respelled_link`: cell=lstm becomes cell=LSTM, n=1e3 becomes n=1000), and a setting the link
+gives twice is said, its last value used.
 """
 
 from __future__ import annotations
@@ -37,6 +40,50 @@ SWEEP_DEFAULTS = {
 }
 AXES = (("sweep", "values"), ("sweep2", "values2"))  # the keys of each swept setting and its values
 AXIS_CHOICES = {"sweep": SWEEPABLE, "sweep2": (NO_SECOND, *SWEEPABLE)}
+LINK_NOTES = "link_notes"  # what `respelled_link` found to say, kept over the run it starts again
+
+
+def _spelled(name: str, text: str) -> str:
+    """A link's `text` for the setting `name` as the app writes it ("1e3" for n: "1000"); as given
+    when it is not a setting's value the app takes (the page then says why)."""
+    if name not in FIELDS:
+        return text
+    try:
+        return written(FIELDS[name].parse(text))
+    except ValueError:
+        return text
+
+
+def respelled_link() -> dict[str, str | list[str]] | None:
+    """The address's parameters with every setting in the app's own spelling and given once (its last
+    value), or None when it is so already. For a session's first run, before any widget binds a
+    parameter: opened with these, each widget takes its value from the address as it stands.
+
+    A setting given more than once is said (`draw` shows it, after the run these parameters start).
+    """
+    if DRAWN in st.session_state:  # not the first run: the widgets hold the settings, and bind them
+        return None
+    settings = (*FIELDS, *(key for axis in AXES for key in axis))
+    params: dict[str, str | list[str]] = {}
+    notes = []
+    for name in st.query_params:
+        given = st.query_params.get_all(name)
+        if name not in settings:
+            params[name] = given if len(given) > 1 else given[0]
+            continue
+        if len(given) > 1:
+            values = ", ".join(shortened(value) for value in given)
+            notes.append(
+                f"The link gives {name} {'twice' if len(given) == 2 else f'{len(given)} times'} "
+                f"({shortened(values)}): the last, {shortened(given[-1])}, is used."
+            )
+        params[name] = _spelled(name, given[-1])
+    if not notes and all(
+        params[name] == st.query_params.get_all(name)[-1] for name in settings if name in params
+    ):
+        return None
+    st.session_state[LINK_NOTES] = notes
+    return params
 
 
 def _rewrite(name: str) -> None:
@@ -192,7 +239,8 @@ def draw(sections: tuple[str, ...]) -> list[str]:
     The sidebar is the same on every page, each widget at the same place: the browser keeps a widget
     that stays where it was, and with it what carries its setting to the next page's address.
     """
-    problems = [problem for field in FIELDS.values() if (problem := _link_problem(field))]
+    problems = st.session_state.pop(LINK_NOTES, [])
+    problems += [problem for field in FIELDS.values() if (problem := _link_problem(field))]
     axis_problems = {key: problem for key, _ in AXES if (problem := _axis_problem(key))}
     values, errors = {}, {}
     with st.sidebar:

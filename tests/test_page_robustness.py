@@ -73,3 +73,18 @@ def test_a_running_study_is_stopped_by_a_button_that_names_it(app):
     finish_jobs(app)
     assert "Stopped: nothing of this job was kept." in said(app, "job", "warning")[0]
     assert "has not been run yet" in said(app, "job", "info")[0]
+
+
+def test_a_setting_a_link_repeats_is_said_and_its_last_value_used(app):
+    app.query_params.update({"seeds": ["100", "3"], "n": ["60", "1e2"]})
+    app.switch_page(PAGE).run()
+    assert not app.exception
+    assert said(app, "link_problems", "warning") == [
+        "The link gives seeds twice (100, 3): the last, 3, is used.",
+        "The link gives n twice (60, 1e2): the last, 1e2, is used.",
+    ]
+    assert app.select_slider(key="seeds").value == 3 and app.text_input(key="n").value == "100"
+    assert dict(app.query_params) == {"seeds": "3", "n": "100"}  # once each, in the app's spelling
+    assert "n=100," in said(app, "configuration")[0] and "seeds 0 to 2" in said(app, "configuration")[0]
+    app.text_input(key="epochs").input("3").run()  # said once, for the link: the next run is the page's
+    assert not said(app, "link_problems", "warning")

@@ -123,3 +123,17 @@ def test_bad_values_give_an_error_not_an_exception(app):
     app.selectbox(key="scaling").set_value("none").run()
     assert "with scaling 'none', n must be at most 185" in said(app, "problems", "error")[0]
     assert app.jobs() == 0
+
+
+def test_a_links_values_are_written_back_in_the_apps_own_spelling(app):
+    link = {"cell": "lstm", "scaling": "LOG-MINMAX", "n": "3e2", "learning_rate": ".01", "step": "2"}
+    app.query_params.update(link)
+    app.switch_page(PAGE).run()
+    assert not app.exception and not said(app, "link_problems", "warning")
+    own = {"cell": "LSTM", "scaling": "log-minmax", "n": "300", "learning_rate": "0.01", "step": "2"}
+    assert dict(app.query_params) == own  # what the address holds; a parameter no setting has, as it was
+    assert app.selectbox(key="cell").value == "LSTM" and app.text_input(key="n").value == "300"
+    caption = said(app, "configuration")[0]
+    assert (
+        "n=300," in caption and "log-minmax scaling; LSTM(2)" in caption and "learning rate 0.01" in caption
+    )
