@@ -161,11 +161,11 @@ def layer_step() -> None:
     left, right = st.columns(2)
     with left:
         st.caption("The tutorial's `call` (an excerpt)")
-        st.code(lesson.TUTORIAL_CALL, language="python")
+        st.code(lesson.TUTORIAL_CALL, language="python", wrap_lines=True)
     with right:
         st.caption("This app's Keras 3 layer (`fibdash/keras/layers.py`)")
         with st.container(height=360):
-            st.code(attention_source(), language="python")
+            st.code(attention_source(), language="python", wrap_lines=True)
     st.markdown("Its three steps, with their shapes at the tutorial's configuration (one window):")
     show.table(lesson.layer_steps(TUTORIAL), key="layer_steps")
     if (pair := trained_pair()) is None:

@@ -15,6 +15,7 @@ from playwright.sync_api import sync_playwright
 
 from tests.browser import (
     ROOT,
+    box,
     choose,
     go,
     launch,
@@ -31,7 +32,14 @@ from tests.browser import (
 pytestmark = pytest.mark.slow
 
 ARTIFACTS = ROOT / "artifacts" / "browser"
-PAGES = {"Home": "", "Dataset": "Dataset", "Train": "Train", "Compare": "Compare", "Robustness": "Robustness"}
+PAGES = {
+    "Home": "",
+    "Dataset": "Dataset",
+    "Train": "Train",
+    "Compare": "Compare",
+    "Robustness": "Robustness",
+    "Sweep": "Sweep",
+}
 SMALL = {"Values n": 60, "Epochs": 2}
 TIMEOUT_MS = 120_000
 
@@ -247,6 +255,21 @@ def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(pag
     assert any("The link's scaling=bogus cannot be used" in text for text in alerts(linked))
     assert linked.locator('[data-testid="stException"]').count() == 0
     linked.context.close()
+
+
+def test_a_links_values_are_written_back_in_the_apps_own_spelling(browser, server):
+    tab = new_tab(browser, f"{server.url}/Train?cell=lstm&scaling=LOG-MINMAX&n=3e2")
+    assert in_address(tab, ("cell=LSTM", "scaling=log-minmax", "n=300")), tab.url
+    assert "n=300," in caption(tab) and "log-minmax scaling; LSTM(2)" in caption(tab)
+    assert not tab.locator(".st-key-link_problems").count()  # taken as meant: nothing to say
+    tab.context.close()
+
+    tab = new_tab(browser, f"{server.url}/Robustness?seeds=100&seeds=3")
+    assert "The link gives seeds twice (100, 3): the last, 3, is used." in alerts(tab)
+    assert tab.url.split("?", 1)[1].split("&").count("seeds=3") == 1 and "seeds=100" not in tab.url
+    assert "seeds 0 to 2" in caption(tab)
+    shot(tab, "repeated_parameter")
+    tab.context.close()
 
 
 def test_a_link_opens_its_configuration_and_it_survives_page_changes(browser, server):
@@ -505,6 +528,42 @@ def test_the_lessons_numbers_are_the_train_and_robustness_pages_own(browser, ser
     assert tab.get_by_role("button", name="Train both models").count() == 0
     assert metrics(tab)[0] == lesson_test
     assert all(float(value) > 0 for value in seeds_range)
+    tab.context.close()
+
+
+def test_the_lessons_code_is_never_cut_at_the_right_edge(page, server):
+    page.goto(f"{server.url}/Tutorial?step=4")
+    settled(page)
+    blocks = page.locator('[data-testid="stCode"] pre')
+    blocks.nth(1).wait_for()
+    widths = blocks.evaluate_all("blocks => blocks.map(block => [block.scrollWidth, block.clientWidth])")
+    assert len(widths) == 2 and all(scroll <= client for scroll, client in widths), widths
+    page.screenshot(path=str(ARTIFACTS / "lesson_code_1400.png"))
+
+
+def test_compare_leads_with_the_scores_on_a_phone(browser, server):
+    tab = phone(browser)
+    # both models give one answer for most windows and do no better than a rule: four caveats
+    settings = "n=120&time_steps=10&epochs=3"
+    tab.goto(f"{server.url}/Train?{settings}")
+    opened(tab)
+    if tab.get_by_role("button", name="Train both models").count():
+        train(tab)
+    tab.goto(f"{server.url}/Compare?{settings}")
+    settled(tab)
+    table = tab.locator(".st-key-scores_table")
+    table.locator('[role="gridcell"]').first.wait_for(state="attached")
+    height = tab.viewport_size["height"]
+    assert box(table)[1] < height, "the scores table is not on the first screen"
+    caveats = tab.locator(".st-key-caveats")
+    assert caveats.locator('[data-testid="stAlert"]').count() == 1  # one short box, after the scores
+    assert box(caveats)[1] > box(table)[1]
+    assert "One answer for most windows; No better than a naive rule" in caveats.inner_text()
+    tab.screenshot(path=str(ARTIFACTS / "compare_phone_first_screen.png"))
+    caveats.get_by_text("What these warnings mean").click()  # the details, folded below the box
+    caveats.get_by_text("One answer for most windows: ").first.wait_for()
+    caveats.screenshot(path=str(ARTIFACTS / "compare_phone_caveats.png"))
+    assert tab.locator('[data-testid="stException"]').count() == 0
     tab.context.close()
 
 
