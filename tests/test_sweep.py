@@ -268,7 +268,7 @@ def test_cli_writes_rows_as_points_finish_extends_the_file_and_refuses_another_s
         ),
         (["--vary", "n=60", "--jobs", "0"], "--jobs must be at least 1, got 0"),
         (["--vary", "n=60", "--jobs", "2", "--ray"], "argument --ray: not allowed with argument --jobs"),
-        ([], "the following arguments are required: --vary"),
+        ([], "say which settings to vary and their values with --vary, for example: python -m fibdash sweep"),
     ],
 )
 def test_cli_refuses_a_bad_sweep_before_training(capsys, studies, argv, message):
