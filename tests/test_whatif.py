@@ -3,6 +3,7 @@ import pytest
 
 from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
 from fibdash.config import QUOTED_CHARACTERS, DataConfig, TrainConfig
+from fibdash.csv_file import read_csv
 from fibdash.data import make_dataset
 from fibdash.serving import tasks
 
@@ -44,6 +45,20 @@ def test_a_long_value_is_quoted_short(data):
     with pytest.raises(ValueError) as error:
         parse_window(["1", "2", "9" * 10_000 + "x", "5", "8"], FIB, data)
     assert str(error.value) == f"t-3: '{'9' * (QUOTED_CHARACTERS - 1)}... (10,003 characters) is not a number"
+
+
+@pytest.mark.parametrize("scaling", ["minmax", "log-minmax"])
+def test_every_unedited_window_reads_back_even_at_float64s_ends(scaling):
+    # scaling 1.7e308 gives 1.0000000000000002 under minmax: the window holding it must not be refused
+    content = ("v\n" + "\n".join("1e308" if i % 2 else "1.7e308" for i in range(40)) + "\n").encode()
+    upload = read_csv(content, "huge.csv").upload("v")
+    data = make_dataset(DataConfig(series="csv", n=40, time_steps=5, scaling=scaling, upload=upload))
+    for row in range(len(data.test_idx)):
+        inputs = window_inputs(data, row)
+        window = data.X[data.test_idx[row], :, 0]
+        np.testing.assert_array_equal(parse_window(as_text(inputs), FIB, data), window)
+        scaled = data.to_scaled(inputs)
+        np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data), scaled)
 
 
 def test_log_minmax_refuses_zero_which_has_no_logarithm():
