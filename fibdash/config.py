@@ -8,6 +8,7 @@ No TensorFlow here: pages that only read configs stay light.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -46,6 +47,25 @@ def shortened(text: str) -> str:
     if len(text) <= QUOTED_CHARACTERS:
         return text
     return f"{text[:QUOTED_CHARACTERS]}... ({len(text):,} characters)"
+
+
+# A number as the README promises them: ASCII digits with an optional sign, point and exponent ("1e3",
+# "-0.5", ".5"), or the words float() reads as infinity and NaN, which the checks then refuse with the
+# limit. Python's float() and int() alone would also read other scripts' digits ("١٢٠٠") and underscores
+# ("1_200").
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.I)
+ASCII_DIGITS = "written in ASCII digits (0-9)"
+
+
+def foreign_number(text: str) -> bool:
+    """Whether Python would read `text` as a number that NUMBER does not allow ("١٢٠٠", "1_200")."""
+    if NUMBER.fullmatch(text):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def written(value: Any) -> str:
@@ -142,6 +162,8 @@ class Field:
             raise ValueError(
                 f"{self.name} is empty: {'choose' if self.kind is str else 'type'} {self.expects}"
             )
+        if self.kind is not str and foreign_number(text):
+            raise ValueError(f"{self.name} must be {self.expects}, {ASCII_DIGITS}, got {quoted(text)}")
         if self.kind is str:
             value: Any = next((c for c in self.choices if c.lower() == text.lower()), text)
         elif self.kind is int:

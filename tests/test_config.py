@@ -167,6 +167,26 @@ def test_parse_refuses_bad_text_naming_the_field_and_limit(name, text, message):
     assert str(error.value) == message
 
 
+# Other scripts' digits (Arabic-Indic, full-width, Devanagari) and underscores: Python alone reads them all.
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("n", "\u0661\u0662\u0660\u0660"),
+        ("n", "1_200"),
+        ("n", "\uff11\uff12\uff10\uff10"),
+        ("seed", "\u096a"),
+        ("learning_rate", "0.00_1"),
+        ("train_fraction", "\u0660.\u0665"),
+        ("seeds", "\u0661\u0660"),
+    ],
+)
+def test_numbers_are_read_in_ascii_digits_only(name, text):
+    with pytest.raises(ValueError) as error:
+        FIELDS[name].parse(text)
+    expects = FIELDS[name].expects
+    assert str(error.value) == f"{name} must be {expects}, written in ASCII digits (0-9), got {text!r}"
+
+
 @pytest.mark.parametrize(
     ("name", "text", "start", "length"),
     [  # the length quoted is that of the value's repr: the text's with quotes, or the whole number's

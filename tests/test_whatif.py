@@ -29,6 +29,8 @@ def test_a_test_windows_inputs_read_back_exactly(data):
     [
         (["1", "2", "", "5", "8"], FIB, "t-3 is empty: type a number"),
         (["1", "2", "three", "5", "8"], FIB, "t-3: 'three' is not a number"),
+        (["1", "2", "\u0663", "5", "8"], FIB, "t-3: '\u0663' is not a number written in ASCII digits (0-9)"),
+        (["1", "2", "3_0", "5", "8"], FIB, "t-3: '3_0' is not a number written in ASCII digits (0-9)"),
         (["1", "2", "inf", "5", "8"], FIB, "t-3: 'inf' is not a finite number"),
         (["1", "-2", "3", "5", "8"], FIB, "t-4 is negative (-2), where no Fibonacci number is"),
         (["1", "2", "3", "5", "1e300"], FIB, "t-1 (1e+300) is beyond the range the scaler was fitted on"),

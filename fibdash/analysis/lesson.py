@@ -94,7 +94,7 @@ def step_number(text: str | None) -> tuple[int, str | None]:
     """The step a link asks for (1 when none), and what is wrong with it, if anything."""
     if text is None:
         return 1, None
-    if text.strip().isdigit() and 1 <= int(text) <= len(STEPS):
+    if text.strip().isascii() and text.strip().isdigit() and 1 <= int(text) <= len(STEPS):
         return int(text), None
     return (
         1,

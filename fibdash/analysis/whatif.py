@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fibdash.analysis.metrics import FLOAT32_RESOLUTION, autoregression, period
-from fibdash.config import quoted
+from fibdash.config import ASCII_DIGITS, NUMBER, foreign_number, quoted
 from fibdash.data import Dataset, step_labels
 
 UNITS = ("original units", "scaled values")  # how a user types a window's values
@@ -43,10 +43,11 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
         text = str(text).strip()
         if not text:
             raise ValueError(f"{label} is empty: type a number")
-        try:
-            values[i] = float(text)
-        except ValueError:
-            raise ValueError(f"{label}: {quoted(text)} is not a number") from None
+        if foreign_number(text):
+            raise ValueError(f"{label}: {quoted(text)} is not a number {ASCII_DIGITS}")
+        if not NUMBER.fullmatch(text):
+            raise ValueError(f"{label}: {quoted(text)} is not a number")
+        values[i] = float(text)
         if not np.isfinite(values[i]):
             raise ValueError(f"{label}: {quoted(text)} is not a finite number")
     scaling = data.config.scaling
