@@ -32,6 +32,7 @@ from fibdash.figures.compare import (
     window_figure,
 )
 from fibdash.figures.training import loss_figure
+from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
 
 
@@ -51,7 +52,7 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
     models = [score(result.name, data, result.predictions) for result in results.values()]
     for result, scored in zip(results.values(), models, strict=True):
         for message in diagnose(scored, data, baselines, result.loss_history, config):
-            st.warning(f"**{result.name}**: {message}")
+            st.warning(f"**{result.name}**: {markdown_literal(message)}")
     st.info(
         one_run({kind: r.test_mse for kind, r in results.items()}, study="the **Robustness** page's study")
     )
@@ -60,9 +61,11 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
     with left:
         show.table(table, key="scores_table")
         st.caption(
-            "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
-            f"error in {data.units}. The naive rules see the same test windows: a network that does not "
-            f"beat them has not learnt the series. {autoregression(data).describe(data)}"
+            markdown_literal(
+                "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
+                f"error in {data.units}. The naive rules see the same test windows: a network that does not "
+                f"beat them has not learnt the series. {autoregression(data).describe(data)}"
+            )
         )
         st.download_button(
             "Scores (CSV)",
@@ -88,7 +91,7 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
 def predictions_section(data: Dataset, results: dict[str, Trained]) -> None:
     """Both models' test predictions along the series, and their errors."""
     st.subheader("Predictions")
-    st.caption(scale_note(data))
+    st.caption(markdown_literal(scale_note(data)))
     predictions = {result.name: result.predictions for result in results.values()}
     scaled = st.toggle("Show the scaled values the networks see", key="scaled_predictions", value=False)
     show.chart(predictions_figure(data, predictions, scaled=scaled))
@@ -168,7 +171,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     units = right.radio(
         "Type values in",
         UNITS,
-        format_func=lambda u: data.units if u == UNITS[0] else u,
+        format_func=lambda u: markdown_literal(data.units if u == UNITS[0] else u),
         horizontal=True,
         key="what_if_units",
     )
@@ -184,7 +187,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     try:
         window = parse_window(typed.split(","), units, data)
     except ValueError as error:
-        st.error(f"{error}. Change it above.")
+        st.error(markdown_literal(f"{error}. Change it above."))
         return
     unedited = data.to_scaled(original)
     # the edited window, and beside it in one call the window before the edit, to tell what moved
@@ -224,7 +227,7 @@ def answers_table(data: Dataset, window: np.ndarray, answers: dict, edited: bool
         return
     why, log_minmax_helps = unmoved(data, window)
     with st.container(key="what_if_unmoved"):
-        st.info(f"**{' and '.join(still)}**: {why}")
+        st.info(f"**{' and '.join(still)}**: {markdown_literal(why)}")
         if log_minmax_helps:
             settings.set_button(
                 "scaling",

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
 
+from fibdash.quoting import quoted
 from fibdash.series import (
     FIBONACCI_MAX_N_UNSCALED,
     FLOAT32_MAX,
@@ -38,17 +39,6 @@ MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
 # what would hold its one worker too long.
 MAX_HIDDEN_UNITS = 128
 MAX_EPOCHS = 2000
-# A refused value is quoted up to this many characters: a 10,000-digit n in a link must not fill the screen.
-QUOTED_CHARACTERS = 40
-
-
-def shortened(text: str) -> str:
-    """`text` whole, or its first QUOTED_CHARACTERS characters and how long it is."""
-    if len(text) <= QUOTED_CHARACTERS:
-        return text
-    return f"{text[:QUOTED_CHARACTERS]}... ({len(text):,} characters)"
-
-
 # A number as the README promises them: ASCII digits with an optional sign, point and exponent ("1e3",
 # "-0.5", ".5"), or the words float() reads as infinity and NaN, which the checks then refuse with the
 # limit. Python's float() and int() alone would also read other scripts' digits ("١٢٠٠") and underscores
@@ -72,11 +62,6 @@ def written(value: Any) -> str:
     """How a setting's value is written in its box, the address and the command line: 0.001, not
     0.0010000000000000002; 1200, not 1200.0."""
     return f"{value:g}" if isinstance(value, float) else str(value)
-
-
-def quoted(value: Any) -> str:
-    """`value` as a message quotes it: its repr, shortened."""
-    return shortened(repr(value))
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None, why: str = "") -> None:

@@ -4,7 +4,8 @@ The file is read once, when it arrives (`fibdash.series.read_csv`: UTF-8 text, s
 each column judged); a column that can be a series becomes the session's `Upload`, and series "csv"
 is that column. A refused file or column is a message and changes nothing: the session keeps the
 upload it had. Nothing of it is stored beyond the session; results trained on it are cached under
-the file's SHA-256, and other visitors' lists of jobs do not name it.
+the file's SHA-256, and other visitors' lists of jobs do not name it. Its names and cells are the
+visitor's words: quoted short, shown as written.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import streamlit as st
 
 from fibdash.config import FIELDS
 from fibdash.csv_file import MAX_UPLOAD_MB, CsvFile, read_csv
+from fibdash.quoting import markdown_literal, quoted, shortened
 from fibdash.series import MAX_N, Upload
 
 TIME_STEPS = FIELDS["time_steps"].default
@@ -28,7 +30,9 @@ def current() -> Upload | None:
 def _kept() -> str:
     """What a refused file or column leaves in use, in a sentence (or nothing)."""
     kept = current()
-    return f" Still using {kept.file_name}, column {kept.column}." if kept is not None else ""
+    if kept is None:
+        return ""
+    return f" Still using {shortened(kept.file_name)}, column {shortened(kept.column)}."
 
 
 def _use(table: CsvFile, column: str) -> None:
@@ -42,8 +46,8 @@ def _use(table: CsvFile, column: str) -> None:
         upload = table.upload(column)
         if len(upload.values) < need:
             raise ValueError(
-                f"column {column!r} has {len(upload.values)} values, and windows of {need - 2} time steps "
-                f"need at least {need} (a training and a test window): lower the time steps first"
+                f"column {quoted(column)} has {len(upload.values)} values, and windows of {need - 2} time "
+                f"steps need at least {need} (a training and a test window): lower the time steps first"
             )
     except ValueError as error:
         st.session_state[PROBLEM] = f"{error}. Choose another column or file.{_kept()}"
@@ -87,17 +91,20 @@ def uploader(expanded: bool) -> None:
             columns = list(table.columns)
             in_use = upload is not None and upload.sha256 == table.sha256 and upload.column in columns
             st.selectbox(
-                f"Column of {table.file_name}",
+                markdown_literal(f"Column of {shortened(table.file_name)}"),
                 columns,
                 index=columns.index(upload.column) if in_use else 0,  # as it was, when the page is back
+                format_func=shortened,
                 key="csv_column",
                 on_change=_column_chosen,
                 help="Its values, in file order, are the series.",
             )
         if problem := st.session_state.get(PROBLEM):
-            st.error(problem)
+            st.error(markdown_literal(problem))
         elif upload is not None:
             st.caption(
-                f"In use as series csv: {upload.describe()}, {len(upload.values):,} values "
-                f"from {upload.values.min():.4g} to {upload.values.max():.4g}."
+                markdown_literal(
+                    f"In use as series csv: {upload.describe()}, {len(upload.values):,} values "
+                    f"from {upload.values.min():.4g} to {upload.values.max():.4g}."
+                )
             )

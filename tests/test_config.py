@@ -5,7 +5,8 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from fibdash.config import FIELDS, QUOTED_CHARACTERS, DataConfig, TrainConfig, quoted
+from fibdash.config import FIELDS, DataConfig, TrainConfig
+from fibdash.quoting import QUOTED_CHARACTERS, quoted
 from tests.conftest import ROOT
 
 

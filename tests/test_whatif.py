@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 
 from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
-from fibdash.config import QUOTED_CHARACTERS, DataConfig, TrainConfig
+from fibdash.config import DataConfig, TrainConfig
 from fibdash.csv_file import read_csv
 from fibdash.data import make_dataset
+from fibdash.quoting import QUOTED_CHARACTERS
 from fibdash.serving import tasks
 
 FIB, SCALED = UNITS

@@ -13,7 +13,8 @@ import pandas as pd
 from scipy.stats import percentileofscore
 
 from fibdash.analysis.study import Comparison
-from fibdash.config import MODEL_LABELS, TrainConfig, shortened
+from fibdash.config import MODEL_LABELS, TrainConfig
+from fibdash.quoting import shortened
 
 TUTORIAL = TrainConfig()  # n=1200, time_steps=20, 0.7, MinMax; SimpleRNN(2), tanh, 30 epochs, batch 1, seed 0
 STUDY_SEEDS = 30

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from fibdash.analysis.metrics import FLOAT32_RESOLUTION, autoregression, period
-from fibdash.config import ASCII_DIGITS, NUMBER, foreign_number, quoted
+from fibdash.config import ASCII_DIGITS, NUMBER, foreign_number
 from fibdash.data import Dataset, step_labels
+from fibdash.quoting import quoted
 
 UNITS = ("original units", "scaled values")  # how a user types a window's values
 
