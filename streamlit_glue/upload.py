@@ -1,11 +1,12 @@
 """A visitor's own series: the Dataset page's CSV upload, kept in that session only.
 
-The file is read once, when it arrives (`fibdash.series.read_csv`: UTF-8 text, size and row limits,
-each column judged); a column that can be a series becomes the session's `Upload`, and series "csv"
-is that column. A refused file or column is a message and changes nothing: the session keeps the
-upload it had. Nothing of it is stored beyond the session; results trained on it are cached under
-the file's SHA-256, and other visitors' lists of jobs do not name it. Its names and cells are the
-visitor's words: quoted short, shown as written.
+The file is read when it arrives (`fibdash.csv_file.read_csv`: UTF-8 text, size, column and row
+limits, each column judged); a column that can be a series becomes the session's `Upload`, and series
+"csv" is that column. A refused file or column is a message and changes nothing: the session keeps the
+upload it had. The session keeps the file's bytes (at most 2 MB) to read another column from, a
+sentence per column and the column in use, not every column's values. Nothing of it is stored beyond
+the session; results trained on it are cached under the file's SHA-256, and other visitors' lists of
+jobs do not name it. Its names and cells are the visitor's words: quoted short, shown as written.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fibdash.config import FIELDS
-from fibdash.csv_file import MAX_UPLOAD_MB, CsvFile, read_csv
+from fibdash.csv_file import MAX_COLUMNS, MAX_UPLOAD_MB, CsvFile, read_csv
 from fibdash.quoting import markdown_literal, quoted, shortened
 from fibdash.series import MAX_N, Upload
 
@@ -68,7 +69,7 @@ def _arrived() -> None:
         st.session_state[PROBLEM] = f"{error}.{_kept()}"
         return
     st.session_state[TABLE] = table
-    st.session_state["csv_column"] = table.usable[0] if table.usable else next(iter(table.columns))
+    st.session_state["csv_column"] = table.usable[0] if table.usable else next(iter(table.problems))
     _use(table, st.session_state["csv_column"])
 
 
@@ -80,7 +81,8 @@ def uploader(expanded: bool) -> None:
     """The Dataset page's upload, in a container keyed "upload": the file, its column, what is wrong."""
     with st.container(key="upload"), st.expander("Your own series (CSV)", expanded=expanded):
         st.file_uploader(
-            f"A CSV file of UTF-8 text with a header row: at most {MAX_UPLOAD_MB} MB and {MAX_N:,} rows",
+            f"A CSV file of UTF-8 text with a header row: at most {MAX_UPLOAD_MB} MB, {MAX_COLUMNS:,} "
+            f"columns and {MAX_N:,} rows",
             type=["csv"],
             key="csv_file",
             on_change=_arrived,
@@ -88,7 +90,7 @@ def uploader(expanded: bool) -> None:
         )
         table, upload = st.session_state.get(TABLE), current()
         if table is not None:
-            columns = list(table.columns)
+            columns = list(table.problems)
             in_use = upload is not None and upload.sha256 == table.sha256 and upload.column in columns
             st.selectbox(
                 markdown_literal(f"Column of {shortened(table.file_name)}"),

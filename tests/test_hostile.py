@@ -31,6 +31,7 @@ PAYLOADS = (
     "https://evil.example/zz",
     "www.evil.example zz@evil.example",
 )
+HUGE = "Q" * 1_900_000  # as the issue's header and cell, 1.9 MB
 LONG = "Q" * 20_000  # in each of a link's 18 parameters (Streamlit ignores a link of more than 524,288)
 # Every place a visitor's text reaches passes it through the same function, which test_quoting reads
 # against every payload: the pages are read with these.
@@ -134,6 +135,16 @@ def test_a_hostile_file_is_shown_as_written_on_the_dataset_page(app):
         app.selectbox(key="csv_column").set_value("text 0").run()  # refused: the cell is quoted
         assert "it holds text" in said(app, "upload", "error")[0]
         assert_shown_as_written(app)
+    for name, content in (  # a 1.9 MB file name, a 1.9 MB cell, a 1.9 MB header
+        (f"{HUGE}.csv", b"a\n1\n2\n3\n"),
+        ("huge cell.csv", f'a\n1\n"{HUGE}"\n3\n'.encode()),
+        ("huge header.csv", f'a,"{HUGE}"\n1,2\n2,3\n3,4\n'.encode()),
+    ):
+        upload(app, content, name)
+        assert not app.exception and said(app, "upload", "error") and assert_shown_as_written(app) >= 1
+    app.selectbox(key="csv_column").set_value(HUGE).run()
+    assert "its name has 1,900,000 characters" in said(app, "upload", "error")[0]
+    assert assert_shown_as_written(app) >= 2  # the message, the column's option
 
 
 def test_a_hostile_column_is_shown_as_written_on_every_result_page(app):
