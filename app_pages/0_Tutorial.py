@@ -12,6 +12,7 @@ from fibdash.figures.compare import inputs_figure
 from fibdash.figures.dataset import target_histogram
 from fibdash.figures.robustness import spread_figure
 from fibdash.notebook import attention_source
+from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, show, work
 
 STEP_KEY, SHOWN = "step", "step_in_address"  # the step chosen, and the one last written to the address
@@ -24,7 +25,7 @@ def choose_step() -> int:
     if STEP_KEY not in st.session_state or address != st.session_state.get(SHOWN):
         number, problem = lesson.step_number(address)
         if problem:
-            st.warning(problem)
+            st.warning(markdown_literal(problem))
         st.session_state[STEP_KEY] = str(number)
     chosen = st.selectbox(
         "Step",

@@ -9,6 +9,7 @@ from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, counted
 from fibdash.engine.summary import summary_rows
 from fibdash.figures.training import loss_figure
+from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
 
 config = settings.train_config()
@@ -49,13 +50,15 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
         st.metric("Test MSE (scaled)", f"{result.test_mse:.3e}")
         st.metric("Train MSE (scaled)", f"{result.train_mse:.3e}")
         st.metric(
-            f"Test MdAPE ({data.units})",
+            markdown_literal(f"Test MdAPE ({data.units})"),
             f"{scores.test_mdape:.3g} %",
-            help=f"Median absolute percentage error of the test predictions turned back into {data.units}. "
-            "With MinMax scaling a tiny scaled error can be a huge one here.",
+            help=markdown_literal(
+                f"Median absolute percentage error of the test predictions turned back into {data.units}. "
+                "With MinMax scaling a tiny scaled error can be a huge one here."
+            ),
         )
         for message in diagnose(scores, data, baselines, result.loss_history, config):
-            st.warning(message)
+            st.warning(markdown_literal(message))
         st.caption(f"{counted(result.epochs_run, 'epoch')} in {result.seconds:.1f} s")
         st.dataframe(pd.DataFrame(summary), hide_index=True)
         st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")

@@ -34,6 +34,7 @@ from fibdash.figures.compare import (
     window_figure,
 )
 from fibdash.figures.training import loss_figure
+from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
 
 
@@ -60,9 +61,11 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
     with left:
         show.table(table, key="scores_table")
         st.caption(
-            "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
-            f"error in {data.units}. The naive rules see the same test windows: a network that does not "
-            f"beat them has not learnt the series. {autoregression(data).describe(data)}"
+            markdown_literal(
+                "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
+                f"error in {data.units}. The naive rules see the same test windows: a network that does not "
+                f"beat them has not learnt the series. {autoregression(data).describe(data)}"
+            )
         )
         st.download_button(
             "Scores (CSV)",
@@ -105,20 +108,20 @@ def caveats_section(
     with st.container(key="caveats"):
         st.warning(
             "\n".join(
-                f"- **{name}**: {'; '.join(headline(message) for message in messages)}."
+                f"- **{name}**: {'; '.join(markdown_literal(headline(message)) for message in messages)}."
                 for name, messages in warned.items()
             )
         )
         with st.expander("What these warnings mean"):
             for name, messages in warned.items():
                 for message in messages:
-                    st.markdown(f"**{name}**: {message}")
+                    st.markdown(f"**{name}**: {markdown_literal(message)}")
 
 
 def predictions_section(data: Dataset, results: dict[str, Trained]) -> None:
     """Both models' test predictions along the series, and their errors."""
     st.subheader("Predictions")
-    st.caption(scale_note(data))
+    st.caption(markdown_literal(scale_note(data)))
     predictions = {result.name: result.predictions for result in results.values()}
     scaled = st.toggle("Show the scaled values the networks see", key="scaled_predictions", value=False)
     show.chart(predictions_figure(data, predictions, scaled=scaled))
@@ -199,7 +202,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     units = right.radio(
         "Type values in",
         UNITS,
-        format_func=lambda u: data.units if u == UNITS[0] else u,
+        format_func=lambda u: markdown_literal(data.units if u == UNITS[0] else u),
         horizontal=True,
         key="what_if_units",
     )
@@ -215,7 +218,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     try:
         window = parse_window(typed.split(","), units, data)
     except ValueError as error:
-        st.error(f"{error}. Change it above.")
+        st.error(markdown_literal(f"{error}. Change it above."))
         return
     unedited = data.to_scaled(original)
     # the edited window, and beside it in one call the window before the edit, to tell what moved
@@ -255,7 +258,7 @@ def answers_table(data: Dataset, window: np.ndarray, answers: dict, edited: bool
         return
     why, log_minmax_helps = unmoved(data, window)
     with st.container(key="what_if_unmoved"):
-        st.info(f"**{' and '.join(still)}**: {why}")
+        st.info(f"**{' and '.join(still)}**: {markdown_literal(why)}")
         if log_minmax_helps:
             settings.set_button(
                 "scaling",

@@ -7,6 +7,7 @@ from fibdash.analysis.study import paired_table, verdict
 from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS
 from fibdash.figures.robustness import ratio_figure, study_figure
+from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
 
 config, seeds = settings.study_config()
@@ -33,7 +34,7 @@ with st.container(key="comparison"):
     st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for every session.")
     histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
     if diverged := diverged_seeds(histories, show.dataset(config.data), config):
-        st.warning(diverged)
+        st.warning(markdown_literal(diverged))
     wins, ratio, test = st.columns(3)
     wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
     interval = comparison.ci_note or f"95% bootstrap CI {comparison.ci_low:.3g} to {comparison.ci_high:.3g}"
@@ -42,7 +43,7 @@ with st.container(key="comparison"):
     test.metric("Wilcoxon signed-rank p", f"{comparison.p_value:.3g}", help="Paired, on the log ratios")
     if comparison.p_note:
         test.caption(comparison.p_note)
-    st.info(verdict(comparison, config))
+    st.info(markdown_literal(verdict(comparison, config)))
 
 paired = paired_table(result.table)
 left, right = st.columns(2)

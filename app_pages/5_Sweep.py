@@ -5,6 +5,7 @@ import streamlit as st
 from fibdash.analysis.sweep import fixed_settings, model_summary, point_verdict, ratio_summary, sweep_grid
 from fibdash.command import command_line
 from fibdash.figures.sweep import sweep_figure, sweep_heatmap, sweep_parallel
+from fibdash.quoting import markdown_literal
 from streamlit_glue import settings, show, work
 
 base, seeds, vary = settings.sweep_config()
@@ -18,13 +19,15 @@ try:
     grid = sweep_grid(base, vary)
 except ValueError as error:
     with st.container(key="problems"):
-        st.error(f"{error}. Change it in the sidebar.")
+        st.error(markdown_literal(f"{error}. Change it in the sidebar."))
     st.stop()
 varied = "; ".join(f"{name} over {', '.join(map(str, values))}" for name, values in vary.items())
 with st.container(key="grid"):
     st.caption(
-        f"{len(grid)} grid points x {seeds} seeds x 2 models = {2 * len(grid) * seeds} trainings. "
-        f"Varied (in the sidebar's Sweep): {varied}. Fixed: {fixed_settings(base, vary)}."
+        markdown_literal(
+            f"{len(grid)} grid points x {seeds} seeds x 2 models = {2 * len(grid) * seeds} trainings. "
+            f"Varied (in the sidebar's Sweep): {varied}. Fixed: {fixed_settings(base, vary)}."
+        )
     )
 
 sweep = work.sweep(base, vary, seeds, grid)
@@ -50,9 +53,11 @@ st.subheader("What each grid point says")
 show.table(result.comparisons(), key="comparisons")
 with st.expander("In words, point by point", expanded=True), st.container(key="verdicts"):
     for point in result.points:
-        st.markdown(f"**{point.point.describe()}**: {point_verdict(point)}")
+        st.markdown(
+            f"**{markdown_literal(point.point.describe())}**: {markdown_literal(point_verdict(point))}"
+        )
         if point.diverged:
-            st.warning(point.diverged)
+            st.warning(markdown_literal(point.diverged))
 st.download_button(
     "Every run (CSV)",
     result.table.to_csv(index=False),

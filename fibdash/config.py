@@ -8,11 +8,13 @@ No TensorFlow here: pages that only read configs stay light.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 from typing import Any
 
+from fibdash.quoting import quoted
 from fibdash.series import (
     FIBONACCI_MAX_N_UNSCALED,
     FLOAT32_MAX,
@@ -37,15 +39,23 @@ MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
 # what would hold its one worker too long.
 MAX_HIDDEN_UNITS = 128
 MAX_EPOCHS = 2000
-# A refused value is quoted up to this many characters: a 10,000-digit n in a link must not fill the screen.
-QUOTED_CHARACTERS = 40
+# A number as the README promises them: ASCII digits with an optional sign, point and exponent ("1e3",
+# "-0.5", ".5"), or the words float() reads as infinity and NaN, which the checks then refuse with the
+# limit. Python's float() and int() alone would also read other scripts' digits ("١٢٠٠") and underscores
+# ("1_200").
+NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.I)
+ASCII_DIGITS = "written in ASCII digits (0-9)"
 
 
-def shortened(text: str) -> str:
-    """`text` whole, or its first QUOTED_CHARACTERS characters and how long it is."""
-    if len(text) <= QUOTED_CHARACTERS:
-        return text
-    return f"{text[:QUOTED_CHARACTERS]}... ({len(text):,} characters)"
+def foreign_number(text: str) -> bool:
+    """Whether Python would read `text` as a number that NUMBER does not allow ("١٢٠٠", "1_200")."""
+    if NUMBER.fullmatch(text):
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def written(value: Any) -> str:
@@ -57,11 +67,6 @@ def written(value: Any) -> str:
 def counted(count: int, noun: str) -> str:
     """`count` of `noun` in words: "1 epoch", "30 epochs"."""
     return f"{count} {noun}{'' if count == 1 else 's'}"
-
-
-def quoted(value: Any) -> str:
-    """`value` as a message quotes it: its repr, shortened."""
-    return shortened(repr(value))
 
 
 def check_int(name: str, value: Any, low: int | None = None, high: int | None = None, why: str = "") -> None:
@@ -147,6 +152,8 @@ class Field:
             raise ValueError(
                 f"{self.name} is empty: {'choose' if self.kind is str else 'type'} {self.expects}"
             )
+        if self.kind is not str and foreign_number(text):
+            raise ValueError(f"{self.name} must be {self.expects}, {ASCII_DIGITS}, got {quoted(text)}")
         if self.kind is str:
             value: Any = next((c for c in self.choices if c.lower() == text.lower()), text)
         elif self.kind is int:

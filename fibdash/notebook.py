@@ -8,13 +8,13 @@ writes text: no Keras here, so the server can build one without loading TensorFl
 from __future__ import annotations
 
 import ast
-import re
 import textwrap
 from functools import cache
 from pathlib import Path
 
 from fibdash.command import command_line
 from fibdash.config import MODEL_LABELS, TrainConfig
+from fibdash.quoting import markdown_literal, plotly_literal, shortened
 from fibdash.series import SERIES_WHAT, series_values, units
 
 LAYERS = Path(__file__).parent / "keras" / "layers.py"
@@ -297,8 +297,8 @@ def notebook(config: TrainConfig) -> bytes:
 
 
 def _text(text: str) -> str:
-    """`text` on one line, with Markdown's special characters escaped: a file's or column's name is data."""
-    return re.sub(r"([\\`*_\[\]<>#|~$])", r"\\\1", " ".join(text.split()))
+    """`text` on one line, shown as written in Markdown: a file's or column's name is data."""
+    return markdown_literal(" ".join(text.split()))
 
 
 def _introduction(config: TrainConfig) -> str:
@@ -340,17 +340,15 @@ def _series_text(config: TrainConfig) -> str:
         return f"{what}\n\nThe tutorial's function makes it."
     source = ""
     if data.upload is not None:
-        upload = data.upload
-        source = (
-            f" The values are column {_text(upload.column)} of {_text(upload.file_name)} "
-            f"(SHA-256 {upload.sha256})."
-        )
+        column, file = (_text(shortened(name)) for name in (data.upload.column, data.upload.file_name))
+        source = f" The values are column {column} of {file} (SHA-256 {data.upload.sha256})."
     return f"{what}{source}\n\nHere are its first {data.n} values, as the app made them, to the last bit."
 
 
 def _series_code(config: TrainConfig) -> str:
     data = config.data
-    unit = f"UNITS = {units(data.series, data.upload)!r}  # what the series is measured in"
+    written = plotly_literal(units(data.series, data.upload))
+    unit = f"UNITS = {written!r}  # what the series is measured in, as Plotly's titles write it"
     if data.series == "fibonacci":
         return f"{FIBONACCI_CODE}\n{unit}"
     values = [repr(float(value)) for value in series_values(data.series, data.n, data.upload)]

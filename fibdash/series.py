@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fibdash.quoting import shortened
+
 SERIES = ("fibonacci", "sine", "mackey-glass", "co2", "csv")
 # What each is, in a line, for the widget's help, the Dataset page and the command line.
 SERIES_WHAT = {
@@ -65,7 +67,8 @@ class Upload:
     values: np.ndarray = field(compare=False, repr=False)
 
     def describe(self) -> str:
-        return f"{self.file_name}, column {self.column} (SHA-256 {self.sha256[:12]})"
+        """The file and column in words, each name quoted short."""
+        return f"{shortened(self.file_name)}, column {shortened(self.column)} (SHA-256 {self.sha256[:12]})"
 
 
 def fibonacci(n: int) -> np.ndarray:
@@ -147,10 +150,11 @@ def series_values(series: str, n: int, upload: Upload | None = None) -> np.ndarr
 
 
 def value_name(series: str, upload: Upload | None = None) -> str:
-    """A value of `series` in a word, for column names and axes: "Fibonacci", a CSV column's name."""
-    return upload.column if upload is not None else SERIES_VALUES[series]
+    """A value of `series` in a word, for column names and axes: "Fibonacci", a CSV column's name (quoted
+    short)."""
+    return shortened(upload.column) if upload is not None else SERIES_VALUES[series]
 
 
 def units(series: str, upload: Upload | None = None) -> str:
     """What a value of `series` is measured in, for sentences: "Fibonacci units", "ppm"."""
-    return f"units of {upload.column}" if upload is not None else SERIES_UNITS[series]
+    return f"units of {value_name(series, upload)}" if upload is not None else SERIES_UNITS[series]

@@ -24,7 +24,8 @@ from typing import Any
 import streamlit as st
 
 from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweepable
-from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened, written
+from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, written
+from fibdash.quoting import markdown_literal, shortened
 from fibdash.series import most_values
 from streamlit_glue import upload
 
@@ -262,7 +263,7 @@ def warn(problems: list[str]) -> None:
     if problems:
         with st.container(key="link_problems"):
             for problem in problems:
-                st.warning(problem)
+                st.warning(markdown_literal(problem))
 
 
 def _set(button: str, name: str, value: Any) -> None:
@@ -299,7 +300,7 @@ def _checked(sections: tuple[str, ...]) -> tuple[TrainConfig, Drawn]:
             errors = [f"This configuration cannot be used: {error}"]
     with st.container(key="problems"):
         for error in errors:
-            st.error(f"{error}. Change it in the sidebar.")
+            st.error(markdown_literal(f"{error}. Change it in the sidebar."))
     st.stop()
 
 

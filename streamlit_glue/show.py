@@ -13,6 +13,7 @@ from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import Trained
 from fibdash.notebook import notebook, notebook_name
+from fibdash.quoting import markdown_literal
 from fibdash.serving.downloads import keras_files
 
 # Plotly's toolbar shows on hover only, so that it never covers a chart's title on a phone.
@@ -41,7 +42,7 @@ def config_caption(config: DataConfig | TrainConfig, with_seed: bool = True, mor
     """Which configuration a page's numbers belong to, in a container keyed "configuration"."""
     text = config.describe(with_seed) if isinstance(config, TrainConfig) else config.describe()
     with st.container(key="configuration"):
-        st.caption(f"Configuration: {text}{more}")
+        st.caption(markdown_literal(f"Configuration: {text}{more}"))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,10 +1,12 @@
 """A visitor's own series: the Dataset page's CSV upload, kept in that session only.
 
-The file is read once, when it arrives (`fibdash.series.read_csv`: UTF-8 text, size and row limits,
-each column judged); a column that can be a series becomes the session's `Upload`, and series "csv"
-is that column. A refused file or column is a message and changes nothing: the session keeps the
-upload it had. Nothing of it is stored beyond the session; results trained on it are cached under
-the file's SHA-256, and other visitors' lists of jobs do not name it.
+The file is read when it arrives (`fibdash.csv_file.read_csv`: UTF-8 text, size, column and row
+limits, each column judged); a column that can be a series becomes the session's `Upload`, and series
+"csv" is that column. A refused file or column is a message and changes nothing: the session keeps the
+upload it had. The session keeps the file's bytes (at most 2 MB) to read another column from, a
+sentence per column and the column in use, not every column's values. Nothing of it is stored beyond
+the session; results trained on it are cached under the file's SHA-256, and other visitors' lists of
+jobs do not name it. Its names and cells are the visitor's words: quoted short, shown as written.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import streamlit as st
 
 from fibdash.config import FIELDS
-from fibdash.csv_file import MAX_UPLOAD_MB, CsvFile, read_csv
+from fibdash.csv_file import MAX_COLUMNS, MAX_UPLOAD_MB, CsvFile, read_csv
+from fibdash.quoting import markdown_literal, quoted, shortened
 from fibdash.series import MAX_N, Upload
 
 TIME_STEPS = FIELDS["time_steps"].default
@@ -28,7 +31,9 @@ def current() -> Upload | None:
 def _kept() -> str:
     """What a refused file or column leaves in use, in a sentence (or nothing)."""
     kept = current()
-    return f" Still using {kept.file_name}, column {kept.column}." if kept is not None else ""
+    if kept is None:
+        return ""
+    return f" Still using {shortened(kept.file_name)}, column {shortened(kept.column)}."
 
 
 def _use(table: CsvFile, column: str) -> None:
@@ -42,8 +47,8 @@ def _use(table: CsvFile, column: str) -> None:
         upload = table.upload(column)
         if len(upload.values) < need:
             raise ValueError(
-                f"column {column!r} has {len(upload.values)} values, and windows of {need - 2} time steps "
-                f"need at least {need} (a training and a test window): lower the time steps first"
+                f"column {quoted(column)} has {len(upload.values)} values, and windows of {need - 2} time "
+                f"steps need at least {need} (a training and a test window): lower the time steps first"
             )
     except ValueError as error:
         st.session_state[PROBLEM] = f"{error}. Choose another column or file.{_kept()}"
@@ -64,7 +69,7 @@ def _arrived() -> None:
         st.session_state[PROBLEM] = f"{error}.{_kept()}"
         return
     st.session_state[TABLE] = table
-    st.session_state["csv_column"] = table.usable[0] if table.usable else next(iter(table.columns))
+    st.session_state["csv_column"] = table.usable[0] if table.usable else next(iter(table.problems))
     _use(table, st.session_state["csv_column"])
 
 
@@ -76,7 +81,8 @@ def uploader(expanded: bool) -> None:
     """The Dataset page's upload, in a container keyed "upload": the file, its column, what is wrong."""
     with st.container(key="upload"), st.expander("Your own series (CSV)", expanded=expanded):
         st.file_uploader(
-            f"A CSV file of UTF-8 text with a header row: at most {MAX_UPLOAD_MB} MB and {MAX_N:,} rows",
+            f"A CSV file of UTF-8 text with a header row: at most {MAX_UPLOAD_MB} MB, {MAX_COLUMNS:,} "
+            f"columns and {MAX_N:,} rows",
             type=["csv"],
             key="csv_file",
             on_change=_arrived,
@@ -84,20 +90,23 @@ def uploader(expanded: bool) -> None:
         )
         table, upload = st.session_state.get(TABLE), current()
         if table is not None:
-            columns = list(table.columns)
+            columns = list(table.problems)
             in_use = upload is not None and upload.sha256 == table.sha256 and upload.column in columns
             st.selectbox(
-                f"Column of {table.file_name}",
+                markdown_literal(f"Column of {shortened(table.file_name)}"),
                 columns,
                 index=columns.index(upload.column) if in_use else 0,  # as it was, when the page is back
+                format_func=shortened,
                 key="csv_column",
                 on_change=_column_chosen,
                 help="Its values, in file order, are the series.",
             )
         if problem := st.session_state.get(PROBLEM):
-            st.error(problem)
+            st.error(markdown_literal(problem))
         elif upload is not None:
             st.caption(
-                f"In use as series csv: {upload.describe()}, {len(upload.values):,} values "
-                f"from {upload.values.min():.4g} to {upload.values.max():.4g}."
+                markdown_literal(
+                    f"In use as series csv: {upload.describe()}, {len(upload.values):,} values "
+                    f"from {upload.values.min():.4g} to {upload.values.max():.4g}."
+                )
             )

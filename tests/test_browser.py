@@ -13,6 +13,8 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright
 
+from fibdash.csv_file import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
+from fibdash.quoting import WORD_JOINER
 from tests.browser import (
     ROOT,
     box,
@@ -493,6 +495,97 @@ def test_an_uploaded_csv_is_trained_and_drawn_on_every_page(page, tmp_path):
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(bad))
     page.get_by_text("bad.csv is a binary file").wait_for()
     page.get_by_text("Still using load.csv, column load.").wait_for()
+
+
+LINKS_OUT = """() => [...document.querySelectorAll('*')].filter(element =>
+    ['href', 'xlink:href', 'src'].some(name => (element.getAttribute(name) || '').includes('evil.example'))
+).length"""
+
+
+def assert_no_link_out(tab) -> None:
+    """No element of the page, Plotly's SVG text included, links or loads anything from evil.example."""
+    assert tab.locator('a[href*="evil.example"]').count() == 0
+    assert tab.evaluate(LINKS_OUT) == 0
+    assert tab.locator(".katex").count() == 0  # no LaTeX either
+
+
+def wait_for_words(tab, text: str) -> None:
+    """Wait until the page shows `text` as written (the word joiners that keep Streamlit's Markdown from
+    reading it are invisible)."""
+    tab.wait_for_function(
+        "text => document.body.innerText.replaceAll('\\u2060', '').includes(text)", arg=text
+    )
+
+
+def test_a_hostile_visitors_links_file_and_header_show_as_text(browser, server):
+    for path, quoted in (
+        ("Train?n=[click%20here](https://evil.example)", "[click here](https://evil.example)"),
+        ("Sweep?sweep=[evil](https://evil.example)&values=1", "[evil](https://evil.example)"),
+    ):
+        tab = new_tab(browser, f"{server.url}/{path}")
+        assert_no_link_out(tab)
+        wait_for_words(tab, quoted)  # in the red box, or the warning, as typed
+        shot(tab, f"hostile-link-{path.split('?')[0].lower()}")
+        tab.context.close()
+
+    tab = new_tab(browser, server.url)
+    go(tab, "Dataset")
+    tab.get_by_text("Your own series (CSV)").click()
+    link, html_link, name = (
+        "[click](https://evil.example)",
+        "<a href='https://evil.example'>zz</a>",
+        "**b** $x$ :red[r].csv",
+    )
+    rows = "\n".join(f"{20 + 5 * math.sin(i / 4) + i / 30:.4f},{i % 7}" for i in range(90))
+    content = f'"{link}","{html_link}"\n{rows}\n'.encode()
+    files = [{"name": name, "mimeType": "text/csv", "buffer": content}]
+    tab.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(files=files)
+    wait_for_words(tab, f"In use as series csv: {name}, column {link}")
+    set_number(tab, "Time steps per window", 6)
+    tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 4")
+    titles = tab.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert any(title.startswith(f"Your series: {link}") for title in titles), titles
+    assert tab.locator('[data-testid="stCaptionContainer"] strong').count() == 0  # no bold from the name
+    assert_no_link_out(tab)
+    shot(tab, "hostile-dataset")
+    label = tab.locator('.st-key-upload [data-testid="stWidgetLabel"]').last.inner_text()
+    assert label.replace(WORD_JOINER, "") == f"Column of {name}"  # as written: no bold, LaTeX or colour
+    tab.locator('.st-key-upload [data-testid="stSelectbox"]').click()
+    tab.get_by_role("option", name=html_link, exact=True).click()
+    settled(tab, rerun=True)
+    wait_for_words(tab, f"column {html_link}")
+    assert_no_link_out(tab)
+
+    go(tab, "Train")
+    set_number(tab, "Epochs", 2)
+    train(tab)
+    labels = [
+        t.replace(WORD_JOINER, "") for t in tab.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    ]
+    assert labels.count(f"Test MdAPE (units of {html_link})") == 2  # both models', as text
+    assert_no_link_out(tab)
+    go(tab, "Compare")
+    tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 10")
+    titles = tab.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert any("evil.example'>zz</a>" in title for title in titles), titles  # the charts quote it as text
+    assert_no_link_out(tab)
+    shot(tab, "hostile-compare")
+    tab.context.close()
+
+
+def test_the_browser_and_the_app_refuse_the_same_files(page, tmp_path):
+    go(page, "Dataset")
+    page.get_by_text("Your own series (CSV)").click()
+    values = b"a\n" + b"".join(b"%d\n" % i for i in range(1, 30))  # 29 values, and a 30th as long as fits
+    largest = values + b"0" * (MAX_UPLOAD_BYTES - len(values) - 3) + b"30\n"
+    upload_input = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    upload_input.set_input_files(files=[{"name": "largest.csv", "mimeType": "text/csv", "buffer": largest}])
+    page.get_by_text(
+        "In use as series csv: largest.csv, column a"
+    ).wait_for()  # the browser's limit, and ours
+    larger = {"name": "larger.csv", "mimeType": "text/csv", "buffer": b"0" + largest}
+    upload_input.set_input_files(files=[larger])
+    page.get_by_text(f"File must be {MAX_UPLOAD_MB}.0MB or smaller.").wait_for()  # the browser's own refusal
 
 
 def test_the_lessons_numbers_are_the_train_and_robustness_pages_own(browser, server):

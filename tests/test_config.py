@@ -5,7 +5,8 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from fibdash.config import FIELDS, QUOTED_CHARACTERS, DataConfig, TrainConfig, quoted
+from fibdash.config import FIELDS, DataConfig, TrainConfig
+from fibdash.quoting import QUOTED_CHARACTERS, quoted
 from tests.conftest import ROOT
 
 
@@ -165,6 +166,26 @@ def test_parse_refuses_bad_text_naming_the_field_and_limit(name, text, message):
     with pytest.raises(ValueError) as error:
         FIELDS[name].parse(text)
     assert str(error.value) == message
+
+
+# Other scripts' digits (Arabic-Indic, full-width, Devanagari) and underscores: Python alone reads them all.
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("n", "\u0661\u0662\u0660\u0660"),
+        ("n", "1_200"),
+        ("n", "\uff11\uff12\uff10\uff10"),
+        ("seed", "\u096a"),
+        ("learning_rate", "0.00_1"),
+        ("train_fraction", "\u0660.\u0665"),
+        ("seeds", "\u0661\u0660"),
+    ],
+)
+def test_numbers_are_read_in_ascii_digits_only(name, text):
+    with pytest.raises(ValueError) as error:
+        FIELDS[name].parse(text)
+    expects = FIELDS[name].expects
+    assert str(error.value) == f"{name} must be {expects}, written in ASCII digits (0-9), got {text!r}"
 
 
 @pytest.mark.parametrize(

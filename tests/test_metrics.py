@@ -11,11 +11,13 @@ from fibdash.analysis.metrics import (
     median_ape,
     mse,
     naive_baselines,
+    predictions_frame,
     score,
     scores_table,
 )
 from fibdash.config import DataConfig, TrainConfig
-from fibdash.data import make_dataset
+from fibdash.csv_file import read_csv
+from fibdash.data import make_dataset, windows_frame
 
 
 def test_mse_and_median_ape():
@@ -177,3 +179,24 @@ def test_diverged_seeds_are_counted_by_model_with_their_epochs():
     assert "RNN + attention" not in words and "learning rate too high (here 1" in words
     assert "the linear activation" in words
     assert diverged_seeds({"rnn": [[0.1, 0.05]]}, data, config) == ""
+
+
+# Names a visitor's header may give a column, each one of the app's own columns or a part of one.
+APPS_OWN = ("scaled", "truth (scaled)", "target index", "split", "target", "RNN (scaled)", "scaled) (scaled")
+
+
+@pytest.mark.parametrize("name", APPS_OWN)
+def test_a_columns_name_never_replaces_the_apps_own_columns(name):
+    content = f'"{name}"\n'.encode() + "\n".join(str(20 + i % 7 + i / 10) for i in range(60)).encode() + b"\n"
+    upload = read_csv(content, "mine.csv").upload(name)
+    data = make_dataset(DataConfig(series="csv", n=60, time_steps=5, upload=upload))
+    baselines = naive_baselines(data)
+    frame = predictions_frame(data, baselines)
+    assert frame.columns.is_unique and len(frame.columns) == 2 + 2 * (1 + len(baselines)), list(frame.columns)
+    np.testing.assert_array_equal(frame["truth (scaled)"], data.y)  # the scaled truth, not the file's values
+    np.testing.assert_array_equal(frame.iloc[:, 3], data.series[data.positions])
+    for s in baselines:
+        np.testing.assert_array_equal(frame[f"{s.name} (scaled)"], s.predictions)
+    windows = windows_frame(data)
+    assert windows.columns.is_unique and len(windows.columns) == 2 + 5 + 2
+    np.testing.assert_array_equal(windows["target"], data.y[np.concatenate([data.train_idx, data.test_idx])])

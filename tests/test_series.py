@@ -1,3 +1,5 @@
+import gzip
+import pickle
 import shlex
 
 import numpy as np
@@ -8,7 +10,7 @@ from scipy.integrate import solve_ivp
 from fibdash.__main__ import main
 from fibdash.command import command_line
 from fibdash.config import DataConfig, TrainConfig
-from fibdash.csv_file import MAX_UPLOAD_MB, read_csv
+from fibdash.csv_file import MAX_COLUMNS, MAX_NAME_CHARACTERS, MAX_UPLOAD_BYTES, MAX_UPLOAD_MB, read_csv
 from fibdash.data import make_dataset
 from fibdash.series import (
     CO2_VALUES,
@@ -94,7 +96,7 @@ def test_a_csv_column_becomes_a_series_in_file_order():
     assert table.usable == ["day", "price"]
     upload = table.upload("price")
     np.testing.assert_array_equal(upload.values, [10 + i % 7 for i in range(50)])
-    assert "text" in table.columns["note"] and "'x0' in data row 1" in table.columns["note"]
+    assert "text" in table.problems["note"] and "'x0' in data row 1" in table.problems["note"]
     again = read_csv(csv_bytes(["day,price,note"] + [f"{i},{10 + i % 7},x{i}" for i in range(50)]), "q.csv")
     assert again.upload("price") == upload  # known by content and column, not by its name
 
@@ -112,7 +114,7 @@ def test_a_csv_column_becomes_a_series_in_file_order():
 )
 def test_a_bad_column_is_named_with_its_problem(content, problem):
     table = read_csv(content, "bad.csv")
-    assert problem in table.columns["a"]
+    assert problem in table.problems["a"]
     with pytest.raises(ValueError, match="cannot be a series"):
         table.upload("a")
 
@@ -136,11 +138,88 @@ def test_a_bad_file_is_refused_with_the_problem_and_the_limit(content, problem):
     assert problem in str(refused.value)
 
 
-def test_the_upload_limit_is_the_servers_own():
+def test_the_upload_limit_is_the_browsers_own():
     import tomllib
 
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["maxUploadSize"] == MAX_UPLOAD_MB
+    # Streamlit's uploader in the browser refuses a file of more than maxUploadSize x 1000 x 1000 bytes
+    # (react-dropzone's maxSize; x 1024 x 1024 on Windows only): one limit, the smaller
+    assert config["server"]["maxUploadSize"] * 1000 * 1000 == MAX_UPLOAD_BYTES
+    largest = b"a\n1\n" + b"0" * (MAX_UPLOAD_BYTES - 6) + b"2\n"  # 1 and 2
+    assert len(largest) == MAX_UPLOAD_BYTES and read_csv(largest, "largest.csv").usable == ["a"]
+    with pytest.raises(ValueError, match=f"is {MAX_UPLOAD_BYTES + 1:,} bytes: files may be at most 2 MB"):
+        read_csv(b"0" + largest, "larger.csv")
+
+
+def test_a_wide_file_is_refused_before_pandas_reads_it(monkeypatch):
+    # the issue's file: three lines of 199,999 commas, 600 KB, took pandas minutes and 500 MB
+    wide = b"\n".join([b"," * 199_999] * 3) + b"\n"
+    monkeypatch.setattr(pd, "read_csv", lambda *args, **kwargs: pytest.fail("pandas read the wide file"))
+    with pytest.raises(ValueError, match=f"a row of 200,000 columns: at most {MAX_COLUMNS:,} can be read"):
+        read_csv(wide, "wide.csv")
+    folded = b"a,b\n" + b'"x\ny",' * (MAX_COLUMNS + 1) + b"\n"  # one row, across lines in quotes
+    with pytest.raises(ValueError, match=f"has a row of {MAX_COLUMNS + 2:,} columns"):
+        read_csv(folded, "folded.csv")
+
+
+def test_commas_in_quotes_do_not_count_as_columns():
+    table = read_csv(b'a,b\n"' + b"," * 5000 + b'",1\n"x",2\n"y",3\n', "quoted.csv")
+    assert table.usable == ["b"] and "it holds text" in table.problems["a"]
+
+
+def test_a_session_keeps_the_files_bytes_not_every_columns_values():
+    rows = [",".join(f"c{j}" for j in range(MAX_COLUMNS))]
+    rows += [",".join(str((i + j) % 10) for j in range(MAX_COLUMNS)) for i in range(200)]
+    content = csv_bytes(rows)
+    table = read_csv(content, "many.csv")
+    assert len(table.usable) == MAX_COLUMNS
+    # as kept in a session: the bytes and a word per column, not 200,000 float64 values (1.6 MB)
+    assert len(pickle.dumps(table)) < 1.2 * len(content) + 50_000
+    np.testing.assert_array_equal(table.upload("c3").values, [(i + 3) % 10 for i in range(200)])
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("a,b\n1,2\n3,4\n".encode("utf-16"), "is UTF-16 text, not UTF-8: save it as CSV UTF-8"),
+        ("a,b\n1,2\n3,4\n".encode("utf-16-le"), "is UTF-16 text, not UTF-8"),
+        ("a,b\n1,2\n3,4\n".encode("utf-16-be"), "is UTF-16 text, not UTF-8"),
+        (gzip.compress(b"a\n1\n2\n"), "is a binary file: a gzip archive, not a CSV"),
+        (b"PK\x03\x04" + bytes(100), "is a binary file: a zip archive, as an Excel workbook (.xlsx) is"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), "an old Excel workbook (.xls)"),
+        (pickle.dumps([1.0, 2.0]), "is a binary file: a Python pickle, not a CSV"),
+    ],
+)
+def test_a_file_that_is_not_utf8_text_is_named_for_what_it_is(content, problem):
+    with pytest.raises(ValueError) as refused:
+        read_csv(content, "bad.csv")
+    assert problem in str(refused.value)
+
+
+@pytest.mark.parametrize("cell", ["\u0661\u0662", "1_000", "\uff11\uff12", "\u096a"])
+def test_cells_are_numbers_in_ascii_digits_only(cell):
+    table = read_csv(csv_bytes(["a", "1", cell, "3"]), "digits.csv")
+    assert (
+        f"its numbers must be written in ASCII digits (0-9), as {cell!r} in data row 2 is not"
+        == (table.problems["a"])
+    )
+
+
+def test_a_visitors_long_text_is_quoted_short():
+    huge = "9" * 1_980_000  # a number too large for float64: infinite
+    table = read_csv(csv_bytes(["a,b", f"1,{'x' * 10_000}", f"{huge},2", "3,4"]), "huge.csv")
+    assert table.problems["a"].startswith("1 values are infinite or not a number (the first: '9999")
+    assert all(len(problem) < 200 for problem in table.problems.values()), table.problems
+    long_name = "n" * (MAX_NAME_CHARACTERS + 1)
+    table = read_csv(csv_bytes([f"{long_name},b", "1,2", "2,3", "3,5"]), "names.csv")
+    assert table.usable == ["b"]
+    assert (
+        f"its name has {MAX_NAME_CHARACTERS + 1} characters, and at most {MAX_NAME_CHARACTERS}"
+        in (table.problems[long_name])
+    )
+    with pytest.raises(ValueError, match=f"a file's name may have at most {MAX_NAME_CHARACTERS} characters"):
+        read_csv(csv_bytes(["a", "1", "2"]), "f" * MAX_NAME_CHARACTERS + ".csv")
 
 
 def test_an_uploaded_series_is_named_by_its_file_in_the_command_that_trains_it(tmp_path, capsys, monkeypatch):

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 
 from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, window_inputs
-from fibdash.config import QUOTED_CHARACTERS, DataConfig, TrainConfig
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.csv_file import read_csv
 from fibdash.data import make_dataset
+from fibdash.quoting import QUOTED_CHARACTERS
 from fibdash.serving import tasks
 
 FIB, SCALED = UNITS
@@ -28,6 +30,8 @@ def test_a_test_windows_inputs_read_back_exactly(data):
     [
         (["1", "2", "", "5", "8"], FIB, "t-3 is empty: type a number"),
         (["1", "2", "three", "5", "8"], FIB, "t-3: 'three' is not a number"),
+        (["1", "2", "\u0663", "5", "8"], FIB, "t-3: '\u0663' is not a number written in ASCII digits (0-9)"),
+        (["1", "2", "3_0", "5", "8"], FIB, "t-3: '3_0' is not a number written in ASCII digits (0-9)"),
         (["1", "2", "inf", "5", "8"], FIB, "t-3: 'inf' is not a finite number"),
         (["1", "-2", "3", "5", "8"], FIB, "t-4 is negative (-2), where no Fibonacci number is"),
         (["1", "2", "3", "5", "1e300"], FIB, "t-1 (1e+300) is beyond the range the scaler was fitted on"),
@@ -44,6 +48,20 @@ def test_a_long_value_is_quoted_short(data):
     with pytest.raises(ValueError) as error:
         parse_window(["1", "2", "9" * 10_000 + "x", "5", "8"], FIB, data)
     assert str(error.value) == f"t-3: '{'9' * (QUOTED_CHARACTERS - 1)}... (10,003 characters) is not a number"
+
+
+@pytest.mark.parametrize("scaling", ["minmax", "log-minmax"])
+def test_every_unedited_window_reads_back_even_at_float64s_ends(scaling):
+    # scaling 1.7e308 gives 1.0000000000000002 under minmax: the window holding it must not be refused
+    content = ("v\n" + "\n".join("1e308" if i % 2 else "1.7e308" for i in range(40)) + "\n").encode()
+    upload = read_csv(content, "huge.csv").upload("v")
+    data = make_dataset(DataConfig(series="csv", n=40, time_steps=5, scaling=scaling, upload=upload))
+    for row in range(len(data.test_idx)):
+        inputs = window_inputs(data, row)
+        window = data.X[data.test_idx[row], :, 0]
+        np.testing.assert_array_equal(parse_window(as_text(inputs), FIB, data), window)
+        scaled = data.to_scaled(inputs)
+        np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data), scaled)
 
 
 def test_log_minmax_refuses_zero_which_has_no_logarithm():

@@ -14,7 +14,8 @@ from scipy.stats import percentileofscore
 
 from fibdash.analysis.stats import CONFIDENCE
 from fibdash.analysis.study import Comparison, evidence
-from fibdash.config import MODEL_LABELS, TrainConfig, shortened
+from fibdash.config import MODEL_LABELS, TrainConfig
+from fibdash.quoting import shortened
 
 TUTORIAL = TrainConfig()  # n=1200, time_steps=20, 0.7, MinMax; SimpleRNN(2), tanh, 30 epochs, batch 1, seed 0
 STUDY_SEEDS = 30
@@ -95,7 +96,7 @@ def step_number(text: str | None) -> tuple[int, str | None]:
     """The step a link asks for (1 when none), and what is wrong with it, if anything."""
     if text is None:
         return 1, None
-    if text.strip().isdigit() and 1 <= int(text) <= len(STEPS):
+    if text.strip().isascii() and text.strip().isdigit() and 1 <= int(text) <= len(STEPS):
         return int(text), None
     return (
         1,

@@ -138,8 +138,13 @@ def scores_table(scores: list[Scores]) -> pd.DataFrame:
 
 
 def predictions_frame(data: Dataset, scores: list[Scores]) -> pd.DataFrame:
-    """One row per window in series order: truth and each predictor, scaled and in the series' units."""
-    unit = data.value_name
+    """One row per window in series order: truth and each predictor, scaled and in the series' units.
+
+    A column in the series' units is named after a value of the series, "truth (Fibonacci)"; a CSV
+    column named "scaled" would give the scaled columns' own names, so there its units name them:
+    "truth (units of scaled)".
+    """
+    unit = data.value_name if data.value_name != "scaled" else data.units
     frame = pd.DataFrame(
         {
             "target index": data.positions,

@@ -23,9 +23,10 @@ import fibdash.analysis.study
 from fibdash.analysis.metrics import diverged_seeds
 from fibdash.analysis.stats import MIN_PAIRS, median_interval, ratios
 from fibdash.analysis.study import TABLE_COLUMNS, Comparison, StudyResult, compare, verdict
-from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, quoted, setting
+from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, setting
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
+from fibdash.quoting import quoted
 from fibdash.series import most_values
 
 # Any config setting can be swept but the seed: each point's study varies that itself.

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from fibdash.analysis.metrics import FLOAT32_RESOLUTION, autoregression, period
-from fibdash.config import quoted
+from fibdash.config import ASCII_DIGITS, NUMBER, foreign_number
 from fibdash.data import Dataset, step_labels
+from fibdash.quoting import quoted
 
 UNITS = ("original units", "scaled values")  # how a user types a window's values
 
@@ -43,15 +44,16 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
         text = str(text).strip()
         if not text:
             raise ValueError(f"{label} is empty: type a number")
-        try:
-            values[i] = float(text)
-        except ValueError:
-            raise ValueError(f"{label}: {quoted(text)} is not a number") from None
+        if foreign_number(text):
+            raise ValueError(f"{label}: {quoted(text)} is not a number {ASCII_DIGITS}")
+        if not NUMBER.fullmatch(text):
+            raise ValueError(f"{label}: {quoted(text)} is not a number")
+        values[i] = float(text)
         if not np.isfinite(values[i]):
             raise ValueError(f"{label}: {quoted(text)} is not a finite number")
     scaling = data.config.scaling
+    low, high = data.series.min(), data.series.max()
     if units == UNITS[0]:
-        low, high = data.series.min(), data.series.max()
         positive = data.config.lowest() > 0
         bad = np.flatnonzero(values <= 0 if scaling == "log-minmax" else values < 0 if positive else [])
         if bad.size:
@@ -62,16 +64,18 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
             raise ValueError(f"{step_labels(steps)[bad[0]]} is {sign} ({values[bad[0]]:g}), where {why}")
         scaled = data.to_scaled(values)
     else:
-        low, high = data.to_original(np.array([0.0, 1.0]))
         scaled = values
     if scaling != "none":
-        outside = np.flatnonzero((scaled < 0) | (scaled > 1))
+        # the scaled series' own ends, not 0 and 1: scaling its largest value may round past 1
+        # (1.0000000000000002 for a series of 1e308 and 1.7e308), and its window must read back
+        bottom, top = data.scaled.min(), data.scaled.max()
+        outside = np.flatnonzero((scaled < bottom) | (scaled > top))
         if outside.size:
             i = outside[0]
             raise ValueError(
                 f"{step_labels(steps)[i]} ({values[i]:g}) is beyond the range the scaler was fitted on: "
-                f"scaled values from 0 to 1, values of the series from {low:.4g} to {high:.4g}; the networks "
-                "never saw inputs beyond it"
+                f"scaled values from {bottom:.4g} to {top:.4g}, values of the series from {low:.4g} to "
+                f"{high:.4g}; the networks never saw inputs beyond it"
             )
     return scaled
 

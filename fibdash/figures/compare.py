@@ -29,6 +29,7 @@ from fibdash.figures.style import (
     noted,
     styled,
 )
+from fibdash.quoting import plotly_literal
 
 
 def scores_figure(table: pd.DataFrame) -> go.Figure:
@@ -202,7 +203,8 @@ def inputs_figure(
         customdata=original,
         mode="lines+markers",
         line_color=TRUTH_COLOUR,
-        hovertemplate=f"%{{x}}: scaled %{{y:.3g}}, {value_name} %{{customdata:.4g}}<extra></extra>",
+        meta=[plotly_literal(value_name)],  # not in the template itself, where "%{" would be read
+        hovertemplate="%{x}: scaled %{y:.3g}, %{meta[0]} %{customdata:.4g}<extra></extra>",
         row=1,
         col=1,
     )

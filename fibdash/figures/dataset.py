@@ -25,7 +25,7 @@ def series_figure(data: Dataset) -> go.Figure:
     log = log_axis(data)
     title = f"{data.config.series.capitalize()} series" + (" (log scale)" if log else "")
     if data.config.upload is not None:
-        title = f"Your series: {data.config.upload.column}"
+        title = f"Your series: {data.value_name}"
     figure = new_figure(
         title, "index in the series", data.value_name if data.config.upload else "value", log_y=log
     )

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 from numpy.typing import ArrayLike
 
 from fibdash.config import MODEL_LABELS
+from fibdash.quoting import plotly_literal
 
 # By model kind (config.MODEL_KINDS); `colour` finds them by the names the charts show.
 MODEL_COLOURS = {"rnn": "#1f77b4", "attention": "#d62728"}
@@ -87,8 +88,9 @@ def colour(name: str) -> str:
 
 
 def wrapped(text: str, width: int) -> str:
-    """`text` broken into lines of at most `width` characters, as Plotly does not wrap titles."""
-    return "<br>".join(textwrap.wrap(text, width)) if text else ""
+    """`text` broken into lines of at most `width` characters, as Plotly does not wrap titles, each
+    shown as written (`plotly_literal`: a title may quote a visitor's column)."""
+    return "<br>".join(plotly_literal(line) for line in textwrap.wrap(text, width)) if text else ""
 
 
 def line_count(text: str | None) -> int:
@@ -122,7 +124,7 @@ def noted(figure: go.Figure, *notes: str) -> go.Figure:
 
 def new_figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
     figure = styled(go.Figure(), title)
-    figure.update_layout(xaxis_title=x_title, yaxis_title=y_title)
+    figure.update_layout(xaxis_title=plotly_literal(x_title), yaxis_title=plotly_literal(y_title))
     if log_y:
         figure.update_yaxes(type="log", exponentformat="power", **LOG_AXIS_LIMITS)
     return figure
