@@ -25,7 +25,13 @@ from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened, wr
 from fibdash.series import most_values
 from streamlit_glue import upload
 
-SECTIONS = {"data": "Data", "training": "Training", "study": "Study", "sweep": "Sweep"}  # of the sidebar
+SECTIONS = {  # of the sidebar
+    "data": "Data",
+    "training": "Training",
+    "forecast": "Forecast",
+    "study": "Study",
+    "sweep": "Sweep",
+}
 NO_SECOND = "(nothing else)"
 # What the Sweep page varies until its visitor chooses otherwise: does attention's edge depend on
 # the scaling? (Small enough for a public demo's budget at the tutorial's other settings.)
@@ -263,6 +269,12 @@ def data_config() -> DataConfig:
 def train_config() -> TrainConfig:
     """The data and training settings' config, or an error and a stopped page."""
     return _checked(("data", "training"))[0]
+
+
+def compare_config() -> tuple[TrainConfig, int]:
+    """The Compare page's settings: the config and the forecast horizon; or the page stopped."""
+    config, drawn = _checked(("data", "training", "forecast"))
+    return config, drawn.values["horizon"]
 
 
 def study_config() -> tuple[TrainConfig, int]:

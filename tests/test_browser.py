@@ -13,8 +13,10 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright
 
+from fibdash.analysis.lesson import STEPS
 from tests.browser import (
     ROOT,
+    box,
     choose,
     go,
     launch,
@@ -136,7 +138,7 @@ def test_train_through_the_ui_then_compare(page):
     assert "n=60" in page.url and "epochs=2" in page.url  # the settings live in the URL
     assert page.get_by_text(re.compile(r"Estimated time: about \d+ s")).is_visible()
     train(page)
-    assert len(metrics(page)) == 6
+    assert len(metrics(page)) == 8  # per model: test and train MSE, MdAPE and MASE
     assert page.get_by_text("Total parameters: 11").is_visible()
     assert page.get_by_text("Total parameters: 33").is_visible()
     shot(page, "trained")
@@ -194,6 +196,77 @@ def test_train_through_the_ui_then_compare(page):
 
     follow(page, "Does it hold for other seeds? Compare the models over many", "Robustness")
     assert in_address(page, ("n=60", "epochs=2")) and "n=60" in caption(page)
+
+
+def test_forecasts_split_in_time_at_desktop_and_phone_sizes(page, browser, server):
+    """A chronological pair trained once; Compare forecasts 10 steps ahead from every test window, then 4,
+    without training again; the forecast charts drawn whole at 1400 px and 390 px (screenshots)."""
+    settings = "n=120&time_steps=5&epochs=2&split=chronological&scaling=window"
+    page.goto(f"{server.url}/Train?{settings}")
+    opened(page)
+    train(page)
+    go(page, "Compare")
+    set_number(page, "Forecast horizon", 10)
+    section = page.locator(".st-key-forecast")
+    section.locator(".js-plotly-plot").nth(1).wait_for()
+    titles = section.locator(".gtitle").all_text_contents()
+    assert titles[0] == "Forecast error by step ahead: MAE" and titles[1].startswith(
+        "Forecasts 10 steps ahead"
+    )
+    assert "horizon=10" in page.url
+    section.screenshot(path=str(ARTIFACTS / "forecast_desktop.png"))
+    set_number(page, "Forecast horizon", 4)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.st-key-forecast .gtitle')].some(t => t.textContent.startsWith("
+        "'Forecasts 4 steps'))"
+    )
+    assert started_jobs(server, "training n=120, .*chronological split, window scaling") == 1  # not again
+
+    small = phone(browser)
+    small.goto(f"{server.url}/Compare?{settings}&horizon=10")
+    settled(small)
+    charts = small.locator(".st-key-forecast .js-plotly-plot")
+    charts.nth(1).wait_for()
+    for i in range(2):  # each chart within the phone's width, its title inside it
+        left, _, right, _ = box(charts.nth(i))
+        assert left >= 0 and right <= 390, (i, left, right)
+        title = box(charts.nth(i).locator(".gtitle"))
+        assert left <= title[0] and title[2] <= right
+    for i, name in enumerate(("errors", "forecast")):
+        charts.nth(i).scroll_into_view_if_needed()
+        charts.nth(i).screenshot(path=str(ARTIFACTS / f"forecast_phone_{name}.png"))
+    assert small.locator('[data-testid="stException"]').count() == 0
+    small.context.close()
+
+
+def test_a_backtest_and_a_scaler_fitted_on_training_on_the_dataset_page(page, browser, server):
+    """The folds drawn, one row each, and the test targets a tanh output cannot reach said, at 1400 px and
+    390 px (screenshots); the settings chosen in the sidebar, as a visitor does."""
+    go(page, "Dataset")
+    choose(page, "Split", "backtest")
+    set_number(page, "Backtest folds", 4)
+    choose(page, "Scaler fitted on", "train")
+    assert in_address(page, ("split=backtest", "folds=4", "scaler_fit=train"))
+    folds = page.locator(".js-plotly-plot").last
+    folds.wait_for()
+    assert folds.locator(".gtitle").text_content() == "Backtest: 4 expanding folds"  # SVG text
+    assert sorted(folds.locator(".ytick text").all_text_contents()) == [
+        "fold 1",
+        "fold 2",
+        "fold 3",
+        "fold 4",
+    ]
+    assert any("test targets lie above every training target" in text for text in alerts(page))
+    shot(page, "dataset_backtest_desktop")
+    small = phone(browser)
+    small.goto(page.url)
+    settled(small)
+    chart = small.locator(".js-plotly-plot").last
+    chart.scroll_into_view_if_needed()
+    left, _, right, _ = box(chart)
+    assert left >= 0 and right <= 390
+    chart.screenshot(path=str(ARTIFACTS / "dataset_backtest_phone.png"))
+    small.context.close()
 
 
 def test_seed_study_through_the_ui(page):
@@ -510,7 +583,7 @@ def test_the_lessons_numbers_are_the_train_and_robustness_pages_own(browser, ser
 
 def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
     small = phone(browser)
-    for step in range(1, 8):
+    for step in range(1, len(STEPS) + 1):
         for tab, size in ((page, "desktop"), (small, "phone")):
             tab.goto(f"{server.url}/Tutorial?step={step}")
             settled(tab)

@@ -24,6 +24,12 @@ def command_of(name: str) -> list[str]:
     return ["study"] if name == "seeds" else []
 
 
+def test_the_horizon_is_the_train_commands_and_keys_no_config():
+    args = train_parser().parse_args(["--horizon", "12"])
+    assert args.horizon == 12 and config_from_args(args) == config_from_args(train_parser().parse_args([]))
+    assert "horizon" not in vars(study_parser().parse_args([]))  # a study scores one step ahead
+
+
 def test_cli_prints_models_next_to_baselines(capsys):
     main(["--n", "60", "--epochs", "2"])
     out = capsys.readouterr().out
@@ -54,11 +60,11 @@ def test_study_command_prints_summary_and_verdict_and_writes_csv(capsys, tmp_pat
     assert out.count("epoch   2/2") == 2  # one progress line per epoch and model
     summary = out[out.index("median test MSE") :].splitlines()[1:3]
     assert summary[0].startswith("RNN ") and summary[1].startswith("RNN + attention")
-    assert all(line.split()[-4] == "3" for line in summary)  # 3 seeds per model
+    assert all(line.split()[-5] == "3" for line in summary)  # 3 seeds per model
     assert "Attention lowered the test MSE in " in out and " of 3 seeds" in out
     assert f"wrote 6 rows, one per model and seed, to {out_file}" in out
     table = pd.read_csv(out_file)
-    assert list(table.columns) == ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
+    assert list(table.columns) == ["model", "seed", "train MSE", "test MSE", "test MdAPE %", "test MASE"]
     assert table[["model", "seed"]].values.tolist() == [
         [kind, seed] for kind in ("rnn", "attention") for seed in (0, 1, 2)
     ]
@@ -82,7 +88,7 @@ def test_each_field_reaches_the_command_line(name):
     for parser in parsers:
         args = parser.parse_args([option(name), str(value)])
         assert getattr(args, name) == value
-        if name != "seeds":
+        if FIELDS[name].section in ("data", "training"):
             config = config_from_args(args)
             owner = config.data if FIELDS[name].section == "data" else config
             assert getattr(owner, name) == value

@@ -90,13 +90,21 @@ def test_parse_vary_refuses_bad_settings_and_values(text, message):
 
 @pytest.mark.parametrize("name", SWEEPABLE)
 def test_each_settings_suggested_values_train_at_the_tutorials_other_settings(name):
-    grid = sweep_grid(TrainConfig(), {name: SUGGESTED[name]})  # raises for a point that cannot train
+    base = TrainConfig(DataConfig(split="backtest")) if name == "folds" else TrainConfig()  # its split's only
+    grid = sweep_grid(base, {name: SUGGESTED[name]})  # raises for a point that cannot train
     assert len(grid) == len(SUGGESTED[name]) >= 2
+
+
+def test_folds_are_swept_under_the_backtest_split_only():
+    with pytest.raises(ValueError, match="folds plays a part under the backtest split only"):
+        sweep_grid(TrainConfig(), {"folds": [3, 5]})
+    grid = sweep_grid(TrainConfig(), {"split": ["chronological", "backtest"], "folds": [3, 5]})
+    assert [point.config.data.fold_configs()[-1].fold for point in grid] == [None, None, 2, 4]
 
 
 def test_every_config_setting_but_the_seed_can_be_swept():
     training = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "seed"}
-    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload"}  # csv: a file's series
+    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload", "fold"}  # csv: a file
     assert set(SWEEPABLE) == training | data
 
 
@@ -204,8 +212,11 @@ def test_resume_refuses_another_sweeps_points(tiny_sweep, change, message):
     args = {"base": BASE, "vary": VARY, "seeds": SEEDS, **change}
     with pytest.raises(ValueError, match=message):
         run_sweep(args["base"], args["vary"], args["seeds"], done=tiny_sweep.table)
-    with pytest.raises(ValueError, match="not a sweep's"):
+    with pytest.raises(ValueError, match="not this version's sweep table: it lacks seconds"):
         finished_points(tiny_sweep.table.drop(columns="seconds"), sweep_grid(BASE, VARY), SEEDS)
+    older = tiny_sweep.table.drop(columns=["split", "folds", "scaler_fit", "test MASE"])  # before issue 25
+    with pytest.raises(ValueError, match=r"it lacks split, folds, scaler_fit, test MASE \(an older"):
+        finished_points(older, sweep_grid(BASE, VARY), SEEDS)
 
 
 def test_on_epoch_returning_true_stops_the_sweep_keeping_finished_points(tiny_sweep, studies):
