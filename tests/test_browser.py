@@ -593,5 +593,5 @@ def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
     small.context.close()
     page.goto(f"{server.url}/Tutorial?step=99")
     settled(page)
-    assert any("steps are 1 to 7. Showing step 1." in text for text in alerts(page))
+    assert any("steps are 1 to 8. Showing step 1." in text for text in alerts(page))
     assert "step=1" in page.url

@@ -4,13 +4,16 @@ again, and bad values said with their limits."""
 
 import json
 
+import numpy as np
 import pytest
 
 from fibdash.analysis.forecast import evaluate
+from fibdash.analysis.lesson import FORECAST_RUNS, STEPS
 from fibdash.config import DataConfig, TrainConfig
 from fibdash.data import fold_datasets, make_dataset
 from fibdash.engine.training import train_pair
 from tests.conftest import SMALL, open_page, press, said, table
+from tests.test_page_tutorial import open_step, train_the_tutorial
 
 DATASET, COMPARE = "app_pages/1_Dataset.py", "app_pages/3_Compare.py"
 
@@ -141,3 +144,33 @@ def test_compare_under_a_backtest_shows_every_fold_and_the_last_folds_models(app
     said_last = " ".join(block.value for block in app.info)
     assert "From here on, the last fold's models" in said_last
     assert len(titles(app.get_by_key("forecast"))) == 2
+
+
+def test_the_lesson_asks_whether_it_forecasts_and_trains_the_pairs_split_in_time(app):
+    step = next(i for i, s in enumerate(STEPS, start=1) if s.title == "Does it forecast?")
+    app = open_step(app, step)
+    for _ in FORECAST_RUNS:  # the tutorial's own pair, then the two split in time, one press each
+        train_the_tutorial(app)
+    assert not app.exception and app.jobs() == 3
+    shown = table(app, "forecast_table")
+    assert shown["split, scaling"].unique().tolist() == list(FORECAST_RUNS)
+    for label, config in FORECAST_RUNS.items():
+        data = make_dataset(config.data)
+        pair = train_pair(config, data.windows())
+        rows = shown[shown["split, scaling"] == label].set_index("predictor")
+        for trained in pair.values():
+            assert float(rows.loc[trained.name, "test MSE"]) == pytest.approx(trained.test_mse, rel=1e-3)
+        persistence = float(np.mean((data.X[data.test_idx, -1, 0] - data.test_y) ** 2))
+        assert float(rows.loc["persistence", "test MSE"]) == pytest.approx(persistence, rel=1e-3)
+    sentence = said(app, "forecast_sentence", "info")[0]
+    assert sentence.startswith(
+        "Shuffled, as the tutorial splits, both networks beat repeating the last value"
+    )
+    assert "Split in time, both networks lose to it" in sentence and "the ratio 1.618" in sentence
+    app.button(key=f"try_{step}").click().run()  # its try-it: Compare, split in time, window scaling
+    assert "Compare" in app.title[0].value
+    assert (app.selectbox(key="split").value, app.selectbox(key="scaling").value) == (
+        "chronological",
+        "window",
+    )
+    assert app.text_input(key="horizon").value == "10" and not app.exception
