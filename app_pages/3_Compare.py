@@ -60,9 +60,11 @@ def window_name(data: Dataset, row: int) -> str:
     return f"predicting value {data.positions[data.test_idx[row]]} of the series"
 
 
-def scores_section(config: TrainConfig, evaluation: Evaluation, results: dict[str, Trained]) -> None:
-    """Both models' scores beside the naive rules', with downloads; `results`: the pair (a backtest's last
-    fold's) whose training the warnings read."""
+def scores_section(
+    config: TrainConfig, horizon: int, evaluation: Evaluation, results: dict[str, Trained]
+) -> None:
+    """Both models' scores beside the naive rules', with downloads (the notebook forecasts `horizon` steps
+    ahead); `results`: the pair (a backtest's last fold's) whose training the warnings read."""
     st.subheader("Scores")
     data, baselines, models = evaluation.data, evaluation.baselines, evaluation.models
     for result, scored in zip(results.values(), models, strict=True):
@@ -96,7 +98,7 @@ def scores_section(config: TrainConfig, evaluation: Evaluation, results: dict[st
             key="download_predictions",
             on_click="ignore",
         )
-        show.notebook_button(config)
+        show.notebook_button(config, horizon)
     with right:
         show.chart(scores_figure(table))
 
@@ -336,7 +338,7 @@ if reach := out_of_reach(datasets, config.activation):
     with st.container(key="out_of_reach"):
         st.warning(reach)
 with st.container(key="scores"):
-    scores_section(config, evaluation, results)
+    scores_section(config, horizon, evaluation, results)
 if evaluation.folds is not None:
     with st.container(key="fold_scores"):
         folds_section(evaluation)
