@@ -147,3 +147,55 @@ def test_a_diverged_training_is_said_by_every_command(capsys):
     out = capsys.readouterr().out
     points = out.split("[")[1:]  # each grid point's line and what follows it
     assert len(points) == 2 and all("Training diverged for 3 of 3 seeds of the RNN" in p for p in points)
+
+
+def test_the_cli_forecasts_split_in_time_and_says_what_a_tanh_output_cannot_reach(capsys):
+    split = ["--split", "chronological", "--scaler-fit", "train"]
+    main(["--n", "60", "--time-steps", "5", "--epochs", "2", *split, "--horizon", "6"])
+    out = capsys.readouterr().out
+    assert "chronological split, minmax scaling, fitted on the training windows" in out
+    assert (
+        "- 17 of 17 test targets lie above every training target, outside -1 to 1 on the scaled axis" in out
+    )
+    assert "MASE is the test error in the series' units" in out and "test MASE" in out
+    assert "Forecasts 6 steps ahead from every test window, each predictor fed its own forecasts:" in out
+    mae = out[out.index("MAE by step ahead") :].splitlines()
+    assert mae[1].split() == ["predictor", "RNN", "RNN", "+", "attention", "persistence", "AR(2)"]
+    assert [line.split()[0] for line in mae[3:8]] == ["1", "2", "3", "5", "6"]  # a few steps, and the last
+    assert "mostly training targets" not in out  # split in time: every step is the future
+
+
+def test_the_cli_trains_a_backtest_fold_by_fold(capsys):
+    main(["--n", "60", "--time-steps", "5", "--epochs", "2", "--split", "backtest", "--folds", "3"])
+    out = capsys.readouterr().out
+    assert "fold 1: 38 training and 6 test windows" in out and "fold 3: 50 training and 5 test windows" in out
+    assert out.count("epoch   2/2") == 2 * 3  # both models, every fold
+    assert "both models trained together in" in out and ", 3 folds" in out
+    folds = out[out.index("Each fold's scores") :].splitlines()[2:17]
+    assert [line.split()[0] for line in folds] == ["1"] * 5 + ["2"] * 5 + ["3"] * 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--horizon", "0"], "argument --horizon: horizon must be at least 1, got 0"),
+        (["--horizon", "500"], "argument --horizon: horizon must be at most 50, got 500"),
+        (["--folds", "1"], "argument --folds: folds must be at least 2, got 1"),
+        (["study", "--horizon", "5"], "unrecognized arguments: --horizon 5"),
+    ],
+)
+def test_forecast_settings_are_refused_with_their_limits(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_window_scaling_of_a_file_that_touches_zero_is_refused_with_the_reason(capsys, tmp_path):
+    file = tmp_path / "level.csv"
+    file.write_text("level\n" + "\n".join(str(0 if i == 12 else i + 1) for i in range(40)) + "\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--csv", str(file), "--n", "40", "--time-steps", "5", "--scaling", "window"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "window scaling divides each window by its last value, but value 12 of the csv series" in error

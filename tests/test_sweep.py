@@ -266,6 +266,28 @@ def test_cli_writes_rows_as_points_finish_extends_the_file_and_refuses_another_s
     assert len(studies) == 3 and len(pd.read_csv(out)) == 18
 
 
+SPLITS = {"split": ["shuffled", "chronological", "backtest"]}  # issue 25's question, as a sweep asks it
+
+
+@pytest.fixture(scope="module")
+def split_sweep():
+    return run_sweep(dataclasses.replace(BASE, data=DataConfig(n=60, folds=2)), SPLITS, SEEDS)
+
+
+def test_a_sweep_over_the_split_scores_each_point_as_its_own_study(split_sweep, tmp_path, capsys):
+    for point in split_sweep.points:  # a backtest point's seeds by their folds' mean, as its study's
+        study = run_study(point.point.config, range(SEEDS))
+        columns = ["model", "seed", "test MSE", "test MASE"]
+        pd.testing.assert_frame_equal(point.table[columns], study.table[columns])
+    assert split_sweep.table["split"].unique().tolist() == SPLITS["split"]
+    out = tmp_path / "split.csv"
+    main(["sweep", "--vary", "split=shuffled,chronological,backtest", "--n", "60", "--folds", "2", "--epochs",
+          "2", "--seeds", str(SEEDS), "--out", str(out)])  # fmt: skip
+    assert "[3/3] split=backtest: attention lowered the test MSE in" in capsys.readouterr().out
+    written = pd.read_csv(out)
+    pd.testing.assert_frame_equal(written[RESULT_COLUMNS], split_sweep.table[RESULT_COLUMNS])
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -357,6 +379,13 @@ def test_ray_tasks_give_the_same_rows_as_a_local_run(local_ray, tiny_sweep, tmp_
     written = pd.read_csv(out).sort_values(["scaling", "learning_rate"], kind="stable", ignore_index=True)
     expected = tiny_sweep.table.sort_values(["scaling", "learning_rate"], kind="stable", ignore_index=True)
     pd.testing.assert_frame_equal(written[RESULT_COLUMNS], expected[RESULT_COLUMNS])
+
+
+@pytest.mark.ray
+def test_ray_tasks_train_a_backtests_folds_as_a_local_run(local_ray, split_sweep):
+    base = dataclasses.replace(BASE, data=DataConfig(n=60, folds=2))
+    result = run_sweep(base, SPLITS, SEEDS, point_runner=on_ray())
+    pd.testing.assert_frame_equal(result.table[RESULT_COLUMNS], split_sweep.table[RESULT_COLUMNS])
 
 
 @pytest.mark.ray
