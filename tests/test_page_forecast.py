@@ -3,6 +3,7 @@ Dataset page, a chronological pair and a backtest on Compare, forecasts many ste
 again, and bad values said with their limits."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -174,3 +175,43 @@ def test_the_lesson_asks_whether_it_forecasts_and_trains_the_pairs_split_in_time
         "window",
     )
     assert app.text_input(key="horizon").value == "10" and not app.exception
+
+
+def test_what_if_and_importance_under_window_scaling(app):
+    open_page(app, "app_pages/2_Train.py", **SMALL, time_steps=5)
+    choose(app, "split", "chronological")
+    choose(app, "scaling", "window")
+    press(app, "train")
+    open_page(app, COMPARE)
+    assert not app.exception and app.jobs() == 1
+    words = " ".join(m.value for m in app.get_by_key("explanation").markdown)
+    assert "which window scaling leaves at 0: each window is divided by its last value" in words
+    box = next(t for t in app.get_by_key("what_if").text_area if t.key.startswith("what_if_values_"))
+    values = box.value.split(", ")
+    values[-1] = str(2 * float(values[-1]))  # the last input doubled: the scale of the whole window
+    box.input(", ".join(values)).run()
+    answers = table(app, "what_if_answers").set_index("predictor")
+    assert float(answers.loc["persistence", "Fibonacci units"]) == pytest.approx(float(values[-1]), rel=1e-3)
+    assert float(answers.loc["persistence", "scaled"]) == 1  # a window over its own last value
+    app.get_by_key("what_if").radio[0].set_value("scaled values").run()
+    box = next(t for t in app.get_by_key("what_if").text_area if t.key.startswith("what_if_values_"))
+    box.input("0.2, 0.3, 0.5, 0.8, 2").run()
+    error = said(app, "what_if", "error")[0]
+    assert error.startswith("t-1, the value window scaling divides the window by, is 1 on the scaled axis")
+    assert not app.exception
+
+
+def test_a_backtest_study_on_the_robustness_page(app):
+    open_page(app, "app_pages/2_Train.py", **SMALL, folds=2)
+    choose(app, "split", "backtest")
+    press(app, "train")
+    open_page(app, "app_pages/4_Robustness.py")
+    app.select_slider(key="seeds").set_value(3).run()
+    press(app, "run_study")
+    assert not app.exception and app.jobs() == 2
+    assert "backtest over 2 folds" in said(app, "configuration")[0]
+    agreement = said(app, "agreement")[0]  # seed 0's folds' mean, here and on the Train page
+    numbers = [float(n) for n in re.findall(r"(\d\.\d+(?:e-?\d+)?) (?:on the Train page|here)", agreement)]
+    assert numbers[0] == pytest.approx(numbers[1], rel=1e-3) and numbers[2] == pytest.approx(
+        numbers[3], rel=1e-3
+    )
