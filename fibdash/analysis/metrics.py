@@ -347,6 +347,9 @@ def _no_better(scores: Scores, baselines: Sequence[Scores]) -> str:
 
 # The range of a bounded activation, which the Dense layer's output, the prediction, has too.
 BOUNDED_OUTPUTS = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+# How far past a bound a scaled target counts as beyond it: MinMax maps a series' largest value to 1 give or
+# take rounding (1.0000000000000002), which is not a value beyond the range the scaler was fitted on.
+ROUNDING = 1e-9
 
 
 def out_of_reach(datasets: Sequence[Dataset], activation: str) -> str:
@@ -357,14 +360,15 @@ def out_of_reach(datasets: Sequence[Dataset], activation: str) -> str:
     if activation not in BOUNDED_OUTPUTS:
         return ""
     low, high = BOUNDED_OUTPUTS[activation]
+    lowest, highest = low - ROUNDING, high + ROUNDING
     beyond = tested = trained_beyond = trained = 0
     above_training = True  # every test target beyond the output's range is above every training target
     for data in datasets:
         test, train = data.test_y, data.train_y
-        outside = (test < low) | (test > high)
+        outside = (test < lowest) | (test > highest)
         beyond, tested = beyond + int(outside.sum()), tested + len(test)
         above_training = above_training and bool((test[outside] > train.max()).all())
-        trained_beyond += int(np.sum((train < low) | (train > high)))
+        trained_beyond += int(np.sum((train < lowest) | (train > highest)))
         trained += len(train)
     if not beyond:
         return ""
