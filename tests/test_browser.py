@@ -501,7 +501,7 @@ def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, serve
     set_number(tab, "Epochs", 2)
     set_number(tab, "Values n", 60)
     train(tab)  # a fresh worker takes the next job
-    assert len(metrics(tab)) == 6
+    assert len(metrics(tab)) == 8
     tab.context.close()
 
 
