@@ -35,9 +35,7 @@ class Dataset:
     positions: np.ndarray
     train_idx: np.ndarray  # rows of X: in the tutorial's shuffled order, or in series order
     test_idx: np.ndarray
-    scaler: (
-        Any  # a fitted sklearn transformer: (n, 1) values of the series <-> scaled values; None for window
-    )
+    scaler: Any  # a fitted sklearn transformer, (n, 1) values <-> scaled values; None for window scaling
     factors: np.ndarray | None = None  # (samples,) each window's last value, under window scaling
 
     @property
@@ -268,7 +266,11 @@ def scaling_words(config: DataConfig) -> str:
             "Window scaling divides each window and its target by the window's last value, as the per-window "
             "scalers of neuralforecast, pytorch-forecasting and DeepAR do: the networks predict the next "
             "value as a multiple of the last one"
-            + (", which for Fibonacci is always 1.618..." if config.series == "fibonacci" else ".")
+            + (
+                ", which for Fibonacci is soon 1.618... (2, 1.5, 1.667, 1.6, ...)."
+                if config.series == "fibonacci"
+                else "."
+            )
         )
     fitted = (
         " The scaler here is fitted on the training windows' values only, as a forecaster must: a later "

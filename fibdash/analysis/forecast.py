@@ -135,10 +135,6 @@ class Forecasts:
     truth: np.ndarray  # (origins, horizon) the series' values forecast, NaN past the series' end
     predicted: dict[str, np.ndarray]  # by predictor's name: (origins, horizon), in the series' units
 
-    @property
-    def names(self) -> list[str]:
-        return list(self.predicted)
-
 
 def series_windows(data: Dataset, rows: np.ndarray) -> np.ndarray:
     """The inputs of windows `rows`, in the series' units, (rows, time_steps)."""

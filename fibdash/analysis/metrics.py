@@ -34,16 +34,11 @@ def mean_absolute(values: np.ndarray) -> float:
     return largest * float(np.mean(values / largest))
 
 
-def naive_lag(data: Dataset) -> int:
-    """How far back the naive forecast MASE measures against looks: one period where the series has a
-    known one (seasonal naive), else one step (repeat the last value)."""
-    return PERIODS.get(data.config.series, 1)
-
-
 def naive_scale(data: Dataset) -> float:
-    """MASE's denominator: the mean absolute error, in the series' units, of the naive forecast
-    (`naive_lag` steps back) on the training windows' targets: its in-sample error (Hyndman & Koehler)."""
-    lag = naive_lag(data)
+    """MASE's denominator: the mean absolute error, in the series' units, of the naive forecast on the
+    training windows' targets, its in-sample error (Hyndman & Koehler): the value one period back where
+    the series has a known period (seasonal naive), else the last value."""
+    lag = PERIODS.get(data.config.series, 1)
     targets = data.positions[data.train_idx]
     targets = targets[targets >= lag]
     with np.errstate(over="ignore", invalid="ignore"):
