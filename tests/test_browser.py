@@ -433,7 +433,7 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
     first.get_by_text("Trained: results below").wait_for(timeout=15_000)  # as promised, without a reload
     for tab in (first, second):
         settled(tab)
-        tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()  # both models' three scores
+        tab.locator('[data-testid="stMetricValue"]').nth(7).wait_for()  # both models' four scores
     assert metrics(first) == metrics(second)
     assert started_jobs(server, r"training n=1200, .*1000 epochs.*seed 7$") == 1
     for tab in (first, second):
@@ -474,10 +474,10 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
     for tab in tabs:
         tab.get_by_text("Trained: results below").wait_for()
         settled(tab)
-        tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()  # both models' three scores
+        tab.locator('[data-testid="stMetricValue"]').nth(7).wait_for()  # both models' four scores
     first, second = tabs
     shared = metrics(first)
-    assert len(shared) == 6 and metrics(second) == shared
+    assert len(shared) == 8 and metrics(second) == shared
     assert started_jobs(server, r"training n=300, .*seed 17$") == 1
 
     set_number(second, "Seed", 18)
