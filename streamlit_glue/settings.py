@@ -5,7 +5,7 @@ The app's entrypoint draws every one of them before the page (`draw`), those the
 folded away in the sidebar: one widget for all pages. Streamlit then carries each value, and the
 address, from page to page itself: a page change is one entry in the browser's history, with every
 setting in it, and Back returns to the page before with the settings it had. A page reads the
-values with `data_config`, `train_config`, `study_config` or `sweep_config`.
+values with `data_config`, `train_config`, `compare_config`, `study_config` or `sweep_config`.
 
 Numbers are typed into text boxes and read with the field's own parser: "1e3" is a thousand,
 an empty box or a value out of bounds is refused with a message naming the limit, whether it
