@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from fibdash.analysis import lesson
+from fibdash.analysis.forecast import evaluate, mase_words
 from fibdash.analysis.lesson import NEXT, PRINTED, PRINTED_PARAMETERS, STEPS, STUDY_SEEDS, TUTORIAL
 from fibdash.data import get_fib_seq, get_fib_XY, step_labels, tiny_target_share
 from fibdash.engine.summary import summary_rows
@@ -229,6 +230,32 @@ def conclusion_step() -> None:
     show.chart(spread_figure(result.table, {kind: figures[1] for kind, figures in PRINTED.items()}))
 
 
+def forecast_step() -> None:
+    st.markdown(
+        "The tutorial shuffles its windows before it splits them, so every test window sits between "
+        "training windows: its test MSE measures filling gaps in the past. A forecaster is used on the "
+        "future, so it is tested there: the same two models trained on the first 70% of the windows and "
+        "tested on the last 30% (the chronological split), then with each window scaled by its own last "
+        "value, as forecasting libraries scale them. Trained here, beside the tutorial's own run:"
+    )
+    evaluations = {}
+    for label, config in lesson.FORECAST_RUNS.items():
+        pair = work.result(work.pair(config))
+        if pair is None:
+            work.button(
+                work.pair(config),
+                idle=f"Next: the same models, {label} ({config.data.describe()}). Press **Train both "
+                "models**: about a second.",
+            )
+            return
+        data = show.dataset(config.data)
+        evaluations[label] = evaluate(data, [data], [pair])
+    show.table(lesson.forecast_table(evaluations), key="forecast_table")
+    with st.container(key="forecast_sentence"):
+        st.info(lesson.forecast_sentence(evaluations))
+    st.caption(mase_words(evaluations[list(lesson.FORECAST_RUNS)[1]]))
+
+
 def next_step() -> None:
     st.markdown(
         "The tutorial closes with suggestions: tune the hyperparameters, use LSTM instead of SimpleRNN, try "
@@ -247,6 +274,7 @@ SECTIONS = (
     layer_step,
     attention_model_step,
     conclusion_step,
+    forecast_step,
     next_step,
 )
 

@@ -2,10 +2,18 @@
 
 import streamlit as st
 
-from fibdash.data import windows_frame
-from fibdash.figures.dataset import scaled_series_figure, series_figure, split_figure, target_histogram
+from fibdash.analysis.metrics import out_of_reach
+from fibdash.config import FIELDS
+from fibdash.data import scaling_words, split_words, windows_frame
+from fibdash.figures.dataset import (
+    folds_figure,
+    scaled_series_figure,
+    series_figure,
+    split_figure,
+    target_histogram,
+)
 from fibdash.series import SERIES_WHAT
-from streamlit_glue import navigation, settings, show, upload
+from streamlit_glue import navigation, settings, show, upload, work
 
 upload.uploader(expanded=st.session_state.get("series") == "csv")  # before the settings can stop the page
 config = settings.data_config()
@@ -14,29 +22,28 @@ data = show.dataset(config)
 
 st.markdown(
     f"**{config.series}**: {SERIES_WHAT[config.series]} The series has **{config.n}** values. "
-    f"Each window of **{config.time_steps}** consecutive values "
-    f"is an input and the next value its target: **{config.n_samples}** windows, shuffled with seed "
-    f"{config.split_seed} and split into **{config.n_train}** training and **{config.n_test}** test windows."
+    f"Each window of **{config.time_steps}** consecutive values is an input and the next value its target: "
+    f"**{config.n_samples}** windows, {split_words(config)}"
 )
+if reach := out_of_reach(work.datasets(config), FIELDS["activation"].default):
+    with st.container(key="out_of_reach"):
+        st.warning(f"{reach} (The tutorial's networks end in tanh.)")
 left, right = st.columns(2)
 with left:
     show.chart(series_figure(data))
     show.chart(target_histogram(data))
 with right:
     show.chart(scaled_series_figure(data))
-    st.markdown(
-        "MinMax scaling divides by the largest number, so nearly every target becomes a tiny "
-        "number and a tiny MSE says little. `log-minmax` scales the logarithms instead and keeps "
-        "the targets spread out."
-        if config.series == "fibonacci"
-        else "MinMax scaling maps the series' smallest value to 0 and its largest to 1. `log-minmax` "
-        "scales the logarithms instead, where every value is above 0."
-    )
-show.chart(split_figure(data))
+    st.markdown(scaling_words(config))
+show.chart(folds_figure(data) if config.split == "backtest" else split_figure(data))
 
 st.subheader("The windows, as the tutorial prints them")
 frame = windows_frame(data)
-st.caption("Training windows first, in the tutorial's shuffled order; scaled inputs t-T … t-1 and target.")
+st.caption(
+    "Training windows first"
+    + (", in the tutorial's shuffled order" if config.split == "shuffled" else "")
+    + "; scaled inputs t-T … t-1 and target."
+)
 show.table(frame.head(10), key="windows")
 st.download_button(
     "Download all windows (CSV)",

@@ -1,10 +1,12 @@
-"""Train: both models of the current config, with live progress; results stay cached for everyone."""
+"""Train: both models of the current config (of each fold of a backtest), with live progress; results stay
+cached for everyone."""
 
 import pandas as pd
 import streamlit as st
 
 from fibdash import LOAD_MODEL_SNIPPET
-from fibdash.analysis.metrics import diagnose, first_nonfinite_epoch, naive_baselines, score
+from fibdash.analysis.forecast import evaluate, fold_pairs
+from fibdash.analysis.metrics import MASE_WORDS, diagnose, first_nonfinite_epoch
 from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, counted
 from fibdash.engine.summary import summary_rows
@@ -18,8 +20,8 @@ with st.sidebar:
 show.config_caption(config)
 
 training = work.pair(config)
-pair = work.result(training)
-if pair is None:
+trained = work.result(training)
+if trained is None:
     work.button(
         training,
         idle="This configuration has not been trained yet. Press **Train both models**: the tutorial's "
@@ -27,9 +29,15 @@ if pair is None:
     )
     st.stop()
 
-data = show.dataset(config.data)
-baselines = naive_baselines(data)
-diverged = [MODEL_LABELS[kind] for kind, r in pair.items() if first_nonfinite_epoch(r.loss_history)]
+pairs = fold_pairs(trained)
+evaluation = evaluate(show.dataset(config.data), work.datasets(config.data), pairs)
+data, baselines = evaluation.data, evaluation.baselines
+pair = pairs[-1]  # a backtest's last fold: the model trained on the most
+diverged = [
+    MODEL_LABELS[kind]
+    for kind in MODEL_KINDS
+    if any(first_nonfinite_epoch(fold[kind].loss_history) for fold in pairs)
+]
 trained = st.container(key="trained")
 if diverged:
     trained.warning(
@@ -40,15 +48,20 @@ else:
     trained.success(
         "Trained: results below belong to the configuration shown above, and are cached for every session."
     )
+if len(pairs) > 1:
+    st.caption(
+        f"A backtest: both models trained once per fold, {len(pairs)} folds, each on every window before its "
+        "block of test windows. The scores are the folds' mean (Compare shows each fold's); the epochs, "
+        "summary and download are the last fold's models."
+    )
 columns = st.columns(len(MODEL_KINDS))
-for column, kind in zip(columns, MODEL_KINDS, strict=True):
+for column, kind, scores in zip(columns, MODEL_KINDS, evaluation.models, strict=True):
     result = pair[kind]
-    scores = score(result.name, data, result.predictions)
     summary = summary_rows(config, kind)
     with column, st.container(key=f"model_{kind}"):
         st.subheader(MODEL_LABELS[kind])
-        st.metric("Test MSE (scaled)", f"{result.test_mse:.3e}")
-        st.metric("Train MSE (scaled)", f"{result.train_mse:.3e}")
+        st.metric("Test MSE (scaled)", f"{scores.test_mse:.3e}")
+        st.metric("Train MSE (scaled)", f"{scores.train_mse:.3e}")
         st.metric(
             markdown_literal(f"Test MdAPE ({data.units})"),
             f"{scores.test_mdape:.3g} %",
@@ -57,9 +70,11 @@ for column, kind in zip(columns, MODEL_KINDS, strict=True):
                 "With MinMax scaling a tiny scaled error can be a huge one here."
             ),
         )
+        st.metric("Test MASE", f"{scores.test_mase:.3g}", help=MASE_WORDS)
         for message in diagnose(scores, data, baselines, result.loss_history, config):
             st.warning(markdown_literal(message))
-        st.caption(f"{counted(result.epochs_run, 'epoch')} in {result.seconds:.1f} s")
+        seconds = sum(fold[kind].seconds for fold in pairs)
+        st.caption(f"{counted(result.epochs_run, 'epoch')} in {seconds:.1f} s")
         st.dataframe(pd.DataFrame(summary), hide_index=True)
         st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")
         st.download_button(

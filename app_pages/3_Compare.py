@@ -1,23 +1,42 @@
-"""Compare: both trained models of the current config against the naive rules, their attention as it
-trained, what drives their predictions, and what they say of a window you edit."""
+"""Compare: both trained models of the current config against the naive rules, their forecasts many steps
+ahead, their attention as it trained, what drives their predictions, and what they say of a window you
+edit. Under a backtest the scores are the folds' mean, and the sections after the forecasts show the last
+fold's models."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from fibdash.analysis.explain import METHOD_LABELS, explain, explanation_words
+from fibdash.analysis.forecast import (
+    ERROR_MEASURES,
+    Evaluation,
+    Pair,
+    error_by_step,
+    evaluate,
+    fold_pairs,
+    forecast,
+    forecast_note,
+    mase_words,
+)
 from fibdash.analysis.metrics import (
     Scores,
     autoregression,
     diagnose,
     headline,
-    naive_baselines,
+    out_of_reach,
     predictions_frame,
-    score,
-    scores_table,
 )
 from fibdash.analysis.study import one_run
-from fibdash.analysis.whatif import UNITS, as_text, parse_window, rule_answers, unmoved, window_inputs
+from fibdash.analysis.whatif import (
+    UNITS,
+    TypedWindow,
+    as_text,
+    parse_window,
+    rule_answers,
+    unmoved,
+    window_inputs,
+)
 from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, counted
 from fibdash.data import Dataset, scale_note
@@ -27,6 +46,8 @@ from fibdash.figures.compare import (
     attention_mean_figure,
     correlation_figure,
     errors_figure,
+    forecast_figure,
+    horizon_error_figure,
     importance_figure,
     inputs_figure,
     predictions_figure,
@@ -47,24 +68,27 @@ def window_name(data: Dataset, row: int) -> str:
     return f"predicting value {data.positions[data.test_idx[row]]} of the series"
 
 
-def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:
+def scores_section(
+    config: TrainConfig, horizon: int, evaluation: Evaluation, results: dict[str, Trained]
+) -> None:
     """The answer first: which model did better in this run, both models' scores beside the naive rules'
-    (table and chart, with downloads); then what to beware of in them (`caveats_section`)."""
+    (table and chart, with downloads; the notebook forecasts `horizon` steps ahead); then what to beware
+    of in them (`caveats_section`). `results`: the pair (a backtest's last fold's) whose training the
+    warnings read."""
     st.subheader("Scores")
-    baselines = naive_baselines(data)
-    models = [score(result.name, data, result.predictions) for result in results.values()]
-    st.info(
-        one_run({kind: r.test_mse for kind, r in results.items()}, study="the **Robustness** page's study")
-    )
-    table = scores_table(models + baselines)
+    data, baselines, models = evaluation.data, evaluation.baselines, evaluation.models
+    test_mse = {kind: scores.test_mse for kind, scores in zip(results, models, strict=True)}
+    st.info(one_run(test_mse, study="the **Robustness** page's study"))
+    table = evaluation.table
     left, right = st.columns([2, 3])
     with left:
         show.table(table, key="scores_table")
         st.caption(
             markdown_literal(
                 "MSE is on the scaled values, the tutorial's metric. MdAPE is the median absolute percentage "
-                f"error in {data.units}. The naive rules see the same test windows: a network that does not "
-                f"beat them has not learnt the series. {autoregression(data).describe(data)}"
+                f"error in {data.units}. {mase_words(evaluation)} The naive rules see the same test windows: "
+                "a network that does not beat them has not learnt the series. "
+                + autoregression(data).describe(data)
             )
         )
         st.download_button(
@@ -83,7 +107,7 @@ def scores_section(config: TrainConfig, data: Dataset, results: dict[str, Traine
             key="download_predictions",
             on_click="ignore",
         )
-        show.notebook_button(config)
+        show.notebook_button(config, horizon)
     with right:
         show.chart(scores_figure(table))
     caveats_section(config, data, results, models, baselines)
@@ -118,15 +142,76 @@ def caveats_section(
                     st.markdown(f"**{name}**: {markdown_literal(message)}")
 
 
-def predictions_section(data: Dataset, results: dict[str, Trained]) -> None:
-    """Both models' test predictions along the series, and their errors."""
+def predictions_section(evaluation: Evaluation) -> None:
+    """Both models' test predictions along the series (a backtest's folds stitched), and their errors."""
     st.subheader("Predictions")
+    data = evaluation.data
     st.caption(markdown_literal(scale_note(data)))
-    predictions = {result.name: result.predictions for result in results.values()}
+    predictions = {scores.name: scores.predictions for scores in evaluation.models}
     scaled = st.toggle("Show the scaled values the networks see", key="scaled_predictions", value=False)
     show.chart(predictions_figure(data, predictions, scaled=scaled))
     relative = st.toggle("Relative error (%)", key="relative_error", value=False)
     show.chart(errors_figure(data, predictions, relative=relative))
+
+
+def folds_section(evaluation: Evaluation) -> None:
+    """A backtest's every fold's scores, whose mean the scores above are."""
+    st.subheader("Fold by fold")
+    st.caption(
+        "Each fold trained on every window before its block of test windows and was scored on the block; "
+        "the scores above are the folds' mean."
+    )
+    show.table(evaluation.folds, key="folds_table")
+
+
+def forecast_section(
+    config: TrainConfig, horizon: int, folds: list[tuple[Dataset, Pair]], whole: Dataset
+) -> None:
+    """Both models' and the rules' forecasts `horizon` steps ahead from every test window: their error by
+    step, and one origin's forecasts."""
+    st.subheader("Forecasting further ahead")
+    if horizon == 1:
+        st.info(
+            "The scores above are one step ahead: every window's next value. Raise the **forecast horizon** "
+            "(the sidebar's Forecast) to see each model forecast several steps from every test window, its "
+            "own forecasts fed back as inputs; nothing trains again."
+        )
+        return
+    forecasts = forecast(folds, horizon, work.predict_each)
+    if forecasts is None:
+        return
+    st.caption(
+        f"From every test window each predictor forecasts the next {horizon} values, each step's forecast "
+        "appended to its window, in the series' units, and scaled again as the networks' inputs "
+        f"({config.data.scaling} scaling). Step 1 is the one-step prediction the scores above measure."
+        + (" Each fold's models forecast from its own test windows." if len(folds) > 1 else "")
+    )
+    if note := forecast_note(whole):
+        st.warning(note)
+    errors = error_by_step(forecasts)
+    origins = list(range(len(forecasts.rows)))
+    left, right = st.columns(2)
+    measure = left.radio("Error", ERROR_MEASURES, horizontal=True, key="horizon_measure")
+    origin = right.selectbox(
+        "Forecast from",
+        origins,
+        index=len(origins) // 2,
+        format_func=lambda i: f"value {forecasts.positions[i] - 1} of the series (its window's last)",
+        key="forecast_origin",
+    )
+    left, right = st.columns(2)
+    with left:
+        show.chart(horizon_error_figure(errors, measure, whole.units))
+    with right:
+        show.chart(forecast_figure(whole, forecasts, origin))
+    st.download_button(
+        "Error by step (CSV)",
+        errors.to_csv(index=False),
+        "forecast_errors.csv",
+        "text/csv",
+        key="download_forecast_errors",
+        on_click="ignore",
+    )
 
 
 def attention_section(data: Dataset, attention: Trained) -> None:
@@ -207,7 +292,8 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
         key="what_if_units",
     )
     original = window_inputs(data, start)
-    shown = original if units == UNITS[0] else data.to_scaled(original)
+    unedited = data.window_scaled(original[None])[0]
+    shown = original if units == UNITS[0] else unedited
     steps = config.data.time_steps
     typed = st.text_area(
         f"The window's {steps} inputs, oldest first (t-{steps} to t-1), separated by commas",
@@ -216,16 +302,15 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
         help="Change any of them, or replace them all with numbers of your own.",
     )
     try:
-        window = parse_window(typed.split(","), units, data)
+        window = parse_window(typed.split(","), units, data, original)
     except ValueError as error:
         st.error(markdown_literal(f"{error}. Change it above."))
         return
-    unedited = data.to_scaled(original)
     # the edited window, and beside it in one call the window before the edit, to tell what moved
-    answers = work.what_if(results, np.stack([window, unedited])[:, :, None])
+    answers = work.what_if(results, np.stack([window.scaled, unedited])[:, :, None])
     if answers is None:
         return
-    edited = not np.array_equal(window, unedited)
+    edited = not np.array_equal(window.scaled, unedited)
     if not edited:
         truth = data.series[data.positions[data.test_idx[start]]]
         st.caption(f"Unedited, this window's true next value is {truth:.6g}.")
@@ -236,19 +321,18 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
         weights = answers["attention"][1][0]
         show.chart(
             inputs_figure(
-                window, data.to_original(window), weights, "Your window, its attention", data.value_name
+                window.scaled, window.original, weights, "Your window, its attention", data.value_name
             )
         )
 
 
-def answers_table(data: Dataset, window: np.ndarray, answers: dict, edited: bool) -> None:
+def answers_table(data: Dataset, window: TypedWindow, answers: dict, edited: bool) -> None:
     """The models' and rules' answers for `window`, and why a model's answer did not move if it did not."""
     rows = {MODEL_LABELS[kind]: answers[kind][0][0] for kind in MODEL_KINDS}
     rows.update(rule_answers(data, window))
     predicted = np.array(list(rows.values()))
-    frame = pd.DataFrame(
-        {"predictor": list(rows), "scaled": predicted, data.units: data.to_original(predicted)}
-    )
+    original = data.answer_original(predicted, np.repeat(window.original[None], len(predicted), axis=0))
+    frame = pd.DataFrame({"predictor": list(rows), "scaled": predicted, data.units: original})
     show.table(frame, key="what_if_answers")
     # the models whose prediction the edit left exactly as it was
     still = [
@@ -256,7 +340,7 @@ def answers_table(data: Dataset, window: np.ndarray, answers: dict, edited: bool
     ]
     if not still:
         return
-    why, log_minmax_helps = unmoved(data, window)
+    why, log_minmax_helps = unmoved(data, window.scaled)
     with st.container(key="what_if_unmoved"):
         st.info(f"**{' and '.join(still)}**: {markdown_literal(why)}")
         if log_minmax_helps:
@@ -276,21 +360,38 @@ def training_section(results: dict[str, Trained]) -> None:
     )
 
 
-config = settings.train_config()
+config, horizon = settings.compare_config()
 show.config_caption(config)
 training = work.pair(config)
-results = work.result(training)
-if results is None:
+trained = work.result(training)
+if trained is None:
     work.button(
         training,
         idle="This configuration has not been trained yet, so there is nothing to compare. Train it here.",
     )
     st.stop()
-data = show.dataset(config.data)
+pairs, datasets = fold_pairs(trained), work.datasets(config.data)
+whole = show.dataset(config.data)
+evaluation = evaluate(whole, datasets, pairs)
+results, data = pairs[-1], datasets[-1]  # a backtest's last fold: the model trained on the most
 with st.container(key="scores"):
-    scores_section(config, data, results)
+    scores_section(config, horizon, evaluation, results)
+if reach := out_of_reach(datasets, config.activation):  # a caveat: after the answer, as the others
+    with st.container(key="out_of_reach"):
+        st.warning(reach)
+if evaluation.folds is not None:
+    with st.container(key="fold_scores"):
+        folds_section(evaluation)
 with st.container(key="predictions"):
-    predictions_section(data, results)
+    predictions_section(evaluation)
+with st.container(key="forecast"):
+    forecast_section(config, horizon, list(zip(datasets, pairs, strict=True)), whole)
+if len(pairs) > 1:
+    targets = data.positions[data.test_idx]
+    st.info(
+        f"From here on, the last fold's models: trained on every window before its block (targets "
+        f"{targets.min()} to {targets.max()}), the one a forecaster would keep."
+    )
 with st.container(key="attention"):
     attention_section(data, results["attention"])
 with st.container(key="explanation"):
@@ -299,7 +400,7 @@ with st.container(key="what_if"):
     what_if_section(config, data, results)
 with st.container(key="training"):
     training_section(results)
-show.reproduce(command_line(config), results["rnn"].versions)
+show.reproduce(command_line(config, horizon=horizon), results["rnn"].versions)
 navigation.next_step(
     "app_pages/4_Robustness.py", "Does it hold for other seeds? Compare the models over many"
 )

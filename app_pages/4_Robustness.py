@@ -1,7 +1,9 @@
 """Robustness: both models over many seeds, and whether attention really lowers the test MSE."""
 
+import numpy as np
 import streamlit as st
 
+from fibdash.analysis.forecast import fold_pairs
 from fibdash.analysis.metrics import diverged_seeds
 from fibdash.analysis.study import paired_table, verdict
 from fibdash.command import command_line
@@ -32,8 +34,7 @@ if result is None:
 comparison = result.comparison
 with st.container(key="comparison"):
     st.success(f"{len(result.table)} trainings in {result.seconds:.1f} s, cached for every session.")
-    histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
-    if diverged := diverged_seeds(histories, show.dataset(config.data), config):
+    if diverged := diverged_seeds(result.loss_histories(), show.dataset(config.data), config):
         st.warning(markdown_literal(diverged))
     wins, ratio, test = st.columns(3)
     wins.metric("Attention wins", f"{comparison.wins} of {comparison.pairs} seeds")
@@ -69,8 +70,9 @@ show.reproduce(command_line(config, seeds) + " --out seed_study.csv", result.ver
 single = work.result(work.pair(config))
 if single is not None and config.seed < seeds:
     here = paired.set_index("seed").loc[config.seed]
+    folds = fold_pairs(single)  # a backtest's seed is its folds' mean, here and on the Train page
     rows = [
-        f"{MODEL_LABELS[kind]} {single[kind].test_mse:.4g} on the Train page, "
+        f"{MODEL_LABELS[kind]} {np.mean([fold[kind].test_mse for fold in folds]):.4g} on the Train page, "
         f"{here[f'{MODEL_LABELS[kind]} test MSE']:.4g} here"
         for kind in MODEL_KINDS
     ]

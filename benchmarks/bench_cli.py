@@ -3,7 +3,8 @@
 Each round runs, in turn:
 - `python -m fibdash --engine keras`: both tutorial models with Keras' own `fit`, the reference;
 - `python -m fibdash` and `python -m fibdash study --seeds 10`, from a copy of revision BEFORE (the
-  XLA engine on TensorFlow) and from this tree.
+  XLA engine on TensorFlow) and from this tree, and from this tree with `--split chronological` too
+  (issue 25: a split in time trains as fast as the tutorial's shuffle).
 Prints the median wall and CPU (user + system) seconds of each command and its speed-up over the
 reference's wall time. Issue 17's targets on a 2-core machine: `python -m fibdash` at least 60x the
 reference, the study in at most 1.5 s.
@@ -24,6 +25,8 @@ COMMANDS = [  # label, from revision BEFORE?, arguments
     ("fibdash", False, ["-m", "fibdash"]),
     ("before: study", True, ["-m", "fibdash", "study", "--seeds", "10"]),
     ("study", False, ["-m", "fibdash", "study", "--seeds", "10"]),
+    ("chronological", False, ["-m", "fibdash", "--split", "chronological"]),
+    ("study chrono.", False, ["-m", "fibdash", "study", "--seeds", "10", "--split", "chronological"]),
 ]
 
 

@@ -5,6 +5,7 @@ apart), optimizer steps, test MSEs and peak memory:
 - keras:  Keras' own `fit`, one model after the other (`fibdash.keras.reference`), the reference;
 - before: the XLA engine as it was before the Numba one (revision BEFORE, its own script, from a copy);
 - engine: `train_pair`, both models at once, with its compiled code in the cache;
+- chrono: the same, the windows split in time (`--split chronological`, issue 25);
 - floor:  benchmarks/floor.c, both networks as one fused C loop written for this configuration only,
           compiled with the system's C compiler (`cc -O2`) and fed the same windows, order and
           initial weights: the physical floor of this training on this machine.
@@ -37,6 +38,8 @@ def measure(path: str) -> dict:
     from fibdash.data import make_dataset
 
     config = TrainConfig()
+    if path == "chrono":
+        config = replace_split(config, "chronological")
     data = make_dataset(config.data)
     if path == "keras":
         from fibdash.keras.reference import fit_many
@@ -62,6 +65,12 @@ def replace_epochs(config, epochs: int):
     from dataclasses import replace
 
     return replace(config, epochs=epochs)
+
+
+def replace_split(config, split: str):
+    from dataclasses import replace
+
+    return replace(config, data=replace(config.data, split=split))
 
 
 def floor_input() -> bytes:
@@ -136,7 +145,7 @@ def main() -> None:
         print(json.dumps(measure(sys.argv[1])))
         return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
-    runs: dict[str, list[dict]] = {"keras": [], "before": [], "engine": [], "floor": []}
+    runs: dict[str, list[dict]] = {"keras": [], "before": [], "engine": [], "chrono": [], "floor": []}
     compiler = shutil.which("cc") or shutil.which("gcc")
     with revision_tree() as before_tree, tempfile.TemporaryDirectory() as folder:
         program = Path(folder) / "floor"
@@ -151,8 +160,9 @@ def main() -> None:
             # that revision's own script: its "pair" path times its train_pair, as "engine" here
             out = run_process([sys.executable, "-m", "benchmarks.bench_training", "pair"], before_tree)
             runs["before"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
-            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "engine"], ROOT)
-            runs["engine"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+            for path in ("engine", "chrono"):
+                out = run_process([sys.executable, "-m", "benchmarks.bench_training", path], ROOT)
+                runs[path].append(json.loads(out["stdout"].strip().splitlines()[-1]))
             if compiler:
                 runs["floor"].append(floor(program, data))
     if not runs["floor"]:
@@ -169,6 +179,7 @@ def main() -> None:
         print(f"{label:<7} {seconds[label]:>8.3f} {steps:>7} {rss:>12.0f} {speed_up:>7.0f}x  {mses}")
     print(f"engine vs Keras fit: {seconds['keras'] / seconds['engine']:.0f}x (target: at least 500x)")
     print(f"engine vs revision {BEFORE}'s XLA engine: {seconds['before'] / seconds['engine']:.1f}x faster")
+    print(f"split in time / the tutorial's shuffle: {seconds['chrono'] / seconds['engine']:.2f} (target: 1)")
     if "floor" in seconds:
         print(f"engine / C floor: {seconds['engine'] / seconds['floor']:.2f} (target: within 2)")
     first, cached = compile_seconds()

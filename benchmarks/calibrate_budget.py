@@ -225,8 +225,8 @@ def check(runner: JobRunner) -> list[float]:
         estimate = budget.sweep_seconds([point.config for point in grid], smaller_seeds)
         if estimate > BUDGET:
             continue
-        points = tuple(
-            (point.describe(), point.config, make_dataset(point.config.data).windows()) for point in grid
+        points = tuple(  # each point one fold: the sweep varies no split
+            (point.describe(), ((point.config, make_dataset(point.config.data).windows()),)) for point in grid
         )
         with busy(True):
             seconds = measure(runner, ("sweep", smaller_seeds), tasks.train_sweep, (points, smaller_seeds))

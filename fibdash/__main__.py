@@ -13,6 +13,7 @@ import itertools
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pandas as pd
 
 from fibdash.analysis.sweep import PointRunner
 from fibdash.command import STUDY_OPTIONS, TRAIN_OPTIONS, option
-from fibdash.config import FIELDS, MODEL_KINDS, DataConfig, TrainConfig, check_int
+from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, DataConfig, TrainConfig, check_int
 from fibdash.series import Upload, most_values
 
 ENGINES = ("numba", "keras")
@@ -131,36 +132,76 @@ def print_progress(log) -> None:
     print(("\r" if live else "") + line, end=end, flush=True)
 
 
-def run(config: TrainConfig, engine: str) -> None:
-    from fibdash.analysis.metrics import autoregression, diagnose, naive_baselines, score, scores_table
-    from fibdash.data import make_dataset
+def run(config: TrainConfig, engine: str, horizon: int = FIELDS["horizon"].default) -> None:
+    from fibdash.analysis.forecast import evaluate, mase_words
+    from fibdash.analysis.metrics import autoregression, diagnose, out_of_reach
+    from fibdash.data import fold_datasets, make_dataset
     from fibdash.engine.summary import summary_rows
 
     data = make_dataset(config.data)
-    print(f"{config.describe()}\n{data.config.n_train} training and {data.config.n_test} test windows")
-    if engine == "keras":  # the tutorial's own loop, Keras' fit: the reference, about a minute a model
-        from fibdash.keras.reference import fit_many
+    datasets = fold_datasets(config.data, data)
+    print(config.describe())
+    for dataset in datasets:
+        fold = "" if len(datasets) == 1 else f"fold {dataset.config.fold + 1}: "
+        print(f"{fold}{dataset.config.n_train} training and {dataset.config.n_test} test windows")
+    pairs = []
+    for dataset in datasets:
+        fold = replace(config, data=dataset.config)
+        if engine == "keras":  # the tutorial's own loop, Keras' fit: the reference, about a minute a model
+            from fibdash.keras.reference import fit_many
 
-        runs = fit_many(config, MODEL_KINDS, [config.seed], data, print_progress)
-        results = [runs[kind][0] for kind in MODEL_KINDS]
-        how = "one after the other, with Keras' fit,"
-    else:
-        from fibdash.engine.training import train_pair
+            runs = fit_many(fold, MODEL_KINDS, [config.seed], dataset, print_progress)
+            pairs.append({kind: runs[kind][0] for kind in MODEL_KINDS})
+        else:
+            from fibdash.engine.training import train_pair
 
-        results = list(train_pair(config, data.windows(), print_progress).values())
-        how = "together"
-    for r in results:
-        print(f"{r.name}: {sum(row['Params'] for row in summary_rows(config, r.kind))} parameters")
-    print(f"both models trained {how} in {results[-1].seconds:.1f} s")
-    baselines = naive_baselines(data)
-    scores = [score(r.name, data, r.predictions) for r in results]
-    table = scores_table(scores + baselines)
-    print(autoregression(data).describe(data))
+            pairs.append(train_pair(fold, dataset.windows(), print_progress))
+    how = "one after the other, with Keras' fit," if engine == "keras" else "together"
+    for kind in MODEL_KINDS:
+        print(f"{MODEL_LABELS[kind]}: {sum(row['Params'] for row in summary_rows(config, kind))} parameters")
+    seconds = sum(pair[MODEL_KINDS[-1]].seconds for pair in pairs)
+    print(
+        f"both models trained {how} in {seconds:.1f} s" + (f", {len(pairs)} folds" if len(pairs) > 1 else "")
+    )
+    evaluation = evaluate(data, datasets, pairs)
+    print(autoregression(datasets[-1]).describe(datasets[-1]))
+    print(mase_words(evaluation))
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
-        print(table.to_string(index=False))
-    for r, scored in zip(results, scores, strict=True):  # what the pages warn of, such as a diverged training
-        for message in diagnose(scored, data, baselines, r.loss_history, config):
-            print(f"- {r.name}: {message}")
+        if evaluation.folds is not None:
+            print("Each fold's scores (the table below is their mean):")
+            print(evaluation.folds.to_string(index=False))
+        print(evaluation.table.to_string(index=False))
+    if reach := out_of_reach(datasets, config.activation):
+        print(f"- {reach}")
+    for trained, scored in zip(pairs[-1].values(), evaluation.models, strict=True):  # as the pages warn
+        for message in diagnose(scored, data, evaluation.baselines, trained.loss_history, config):
+            print(f"- {trained.name}: {message}")
+    if horizon > 1:
+        ahead(list(zip(datasets, pairs, strict=True)), horizon)
+
+
+# The steps ahead whose errors the command prints, up to the horizon (and the horizon itself).
+PRINTED_STEPS = (1, 2, 3, 5, 10, 20, 30, 40, 50)
+
+
+def ahead(folds: list, horizon: int) -> None:
+    """Print every predictor's forecast error by step ahead, from each test window, `horizon` steps."""
+    from fibdash.analysis.forecast import error_by_step, forecast, forecast_note
+    from fibdash.serving.tasks import predict_each
+
+    errors = error_by_step(forecast(folds, horizon, predict_each))
+    steps = sorted({step for step in PRINTED_STEPS if step < horizon} | {horizon})
+    shown = errors[errors["step"].isin(steps)]
+    print(f"Forecasts {horizon} steps ahead from every test window, each predictor fed its own forecasts:")
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 160):
+        for measure in ("MAE", "MdAPE %"):
+            table = shown.pivot(index="step", columns="predictor", values=measure)[
+                list(dict.fromkeys(shown["predictor"]))
+            ]
+            print(f"{measure} by step ahead{' (series units)' if measure == 'MAE' else ''}:")
+            print(table.to_string())
+    if note := forecast_note(folds[0][0]):
+        print(note)
 
 
 def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
@@ -172,12 +213,13 @@ def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
     print(f"Loss and test MSE per epoch are medians over the {seeds} seeds.")
     data = make_dataset(config.data)
     result = run_study(config, range(seeds), print_progress, data)
-    steps = sum(run.steps for runs in result.runs.values() for run in runs)
-    print(f"{len(result.table)} runs, {steps} optimizer steps, in {result.seconds:.1f} s")
+    folds = result.fold_runs or (result.runs,)
+    steps = sum(run.steps for fold in folds for runs in fold.values() for run in runs)
+    each = f" on each of {len(folds)} folds" if len(folds) > 1 else ""
+    print(f"{len(result.table)} runs{each}, {steps} optimizer steps, in {result.seconds:.1f} s")
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 120):
         print(summary_table(result.table).to_string())
-    histories = {kind: [run.loss_history for run in runs] for kind, runs in result.runs.items()}
-    if diverged := diverged_seeds(histories, data, config):  # as the Robustness page says it
+    if diverged := diverged_seeds(result.loss_histories(), data, config):  # as the Robustness page says it
         print(diverged)
     print(verdict(result.comparison, config))
     if out is not None:
@@ -359,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
         sweep_main(argv[1:])
     else:
         args, config = parse_config(train_parser(), argv)
-        run(config, args.engine)
+        run(config, args.engine, args.horizon)
 
 
 if __name__ == "__main__":

@@ -10,9 +10,10 @@ import shlex
 
 from fibdash.config import FIELDS, TrainConfig, setting, written
 
-# The settings each command takes, one option per field of the registry.
+# The settings each command takes, one option per field of the registry: a study's seeds replace the
+# seed, and it scores one step ahead (its windows' targets), so it has no horizon.
 TRAIN_OPTIONS = tuple(name for name in FIELDS if name != "seeds")
-STUDY_OPTIONS = tuple(name for name in FIELDS if name != "seed")  # each seed of the study replaces it
+STUDY_OPTIONS = tuple(name for name in FIELDS if name not in ("seed", "horizon"))
 
 
 def option(name: str) -> str:
@@ -20,11 +21,19 @@ def option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, tuple] | None = None) -> str:
-    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models, with
-    `seeds` its `study`, with `vary` too its `sweep`; every setting that is not the default is named."""
+def command_line(
+    config: TrainConfig,
+    seeds: int | None = None,
+    vary: dict[str, tuple] | None = None,
+    horizon: int = FIELDS["horizon"].default,
+) -> str:
+    """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models (and its
+    forecasts `horizon` steps ahead), with `seeds` its `study`, with `vary` too its `sweep`; every setting
+    that is not the default is named."""
+    values = {name: setting(config, name) for name in FIELDS if FIELDS[name].section in ("data", "training")}
     if vary is None and seeds is None:
         words, names = ["python -m fibdash"], TRAIN_OPTIONS
+        values["horizon"] = horizon
     else:
         words = ["python -m fibdash", "study" if vary is None else "sweep"]
         names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
@@ -37,8 +46,6 @@ def command_line(config: TrainConfig, seeds: int | None = None, vary: dict[str, 
         words += [f"--csv {shlex.quote(upload.file_name)}", f"--column {shlex.quote(upload.column)}"]
         words.append(f"--sha256 {upload.sha256}")
     words += [
-        f"{option(name)} {written(setting(config, name))}"
-        for name in names
-        if setting(config, name) != FIELDS[name].default
+        f"{option(name)} {written(values[name])}" for name in names if values[name] != FIELDS[name].default
     ]
     return " ".join(words)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 from typing import Any
 
@@ -23,13 +23,20 @@ from fibdash.series import (
     SERIES_WHAT,
     Upload,
     most_values,
+    series_values,
 )
 
 # Series whose values are all above 0, so that log-minmax can take their logarithms (a CSV is looked at).
 POSITIVE_SERIES = ("fibonacci", "mackey-glass", "co2")
 # A dataset's windows hold (n - time_steps) x time_steps values: at most this many (4 MB in float32).
 MAX_WINDOW_VALUES = 1_000_000
-SCALINGS = ("minmax", "none", "log-minmax")
+SCALINGS = ("minmax", "none", "log-minmax", "window")
+# How the windows split into training and test: the tutorial's shuffle, the first windows against the
+# last, or a backtest of expanding folds (rolling origins), each training on what came before its block.
+SPLITS = ("shuffled", "chronological", "backtest")
+SCALER_FITS = ("series", "train")  # what a fitted scaler (minmax, log-minmax) is fitted on
+MAX_FOLDS = 10
+MAX_HORIZON = 50
 CELLS = ("SimpleRNN", "LSTM", "GRU")
 GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in each cell's kernels
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
@@ -95,7 +102,7 @@ class Field:
 
     name: str  # the config's field name; the command line's option is --name-with-dashes
     label: str  # the dashboard's label
-    section: str  # "data", "training" or "study"
+    section: str  # "data", "training", "study" or "forecast"
     kind: type  # int, float or str
     default: Any  # the tutorial's value
     help: str  # one sentence
@@ -225,11 +232,34 @@ FIELDS: dict[str, Field] = {
             "data",
             float,
             0.7,
-            "The share of the windows, drawn at random, that the models train on; the rest test them.",
+            "The share of the windows the models train on (drawn at random under the shuffled split, the "
+            "first ones otherwise); the rest test them.",
             low=0.0,
             high=1.0,
             low_included=False,
             high_included=False,
+        ),
+        Field(
+            "split",
+            "Split",
+            "data",
+            str,
+            "shuffled",
+            "shuffled: the tutorial's, windows drawn at random, so a test window sits between training ones; "
+            "chronological: the first windows train, the later ones test, as a forecast would be used; "
+            "backtest: expanding folds, each training on everything before its block of test windows.",
+            choices=SPLITS,
+        ),
+        Field(
+            "folds",
+            "Backtest folds",
+            "data",
+            int,
+            5,
+            "Used by the backtest split only: how many blocks the test windows are cut into, each a fold "
+            "trained on every window before it.",
+            low=2,
+            high=MAX_FOLDS,
         ),
         Field(
             "scaling",
@@ -237,8 +267,19 @@ FIELDS: dict[str, Field] = {
             "data",
             str,
             "minmax",
-            "minmax: the tutorial's; log-minmax: MinMax of the logarithms; none: the numbers themselves.",
+            "minmax: the tutorial's; log-minmax: MinMax of the logarithms; none: the numbers themselves; "
+            "window: each window divided by its own last value.",
             choices=SCALINGS,
+        ),
+        Field(
+            "scaler_fit",
+            "Scaler fitted on",
+            "data",
+            str,
+            "series",
+            "series: the tutorial's, the whole series, test values included; train: only the values of the "
+            "training windows, so a later, larger value scales above 1 (minmax and log-minmax only).",
+            choices=SCALER_FITS,
         ),
         Field(
             "hidden_units",
@@ -310,6 +351,18 @@ FIELDS: dict[str, Field] = {
             "How many seeds (0, 1, ...) both models train over, all at once.",
             choices=SEED_COUNTS,
         ),
+        Field(
+            "horizon",
+            "Forecast horizon",
+            "forecast",
+            int,
+            1,
+            "How many steps each model forecasts from every test window, feeding its own predictions back "
+            "as inputs; 1 is the tutorial's one-step prediction. Only the evaluation changes: nothing trains "
+            "again.",
+            low=1,
+            high=MAX_HORIZON,
+        ),
     )
 }
 
@@ -332,6 +385,9 @@ class DataConfig:
     """Which series and windows to build; the defaults are the tutorial's.
 
     `upload` is the column of a visitor's file that series "csv" is, and is None for every other series.
+    Under the backtest split the config is the whole backtest (`fold` None: its training windows are the
+    first fold's, its test windows every fold's blocks) or one of its folds, `fold_configs`, each a
+    chronological split that trains on every window before its block and tests on the block.
     """
 
     n: int = FIELDS["n"].default
@@ -341,6 +397,10 @@ class DataConfig:
     split_seed: int = 13
     series: str = FIELDS["series"].default
     upload: Upload | None = None
+    split: str = FIELDS["split"].default
+    folds: int = FIELDS["folds"].default
+    scaler_fit: str = FIELDS["scaler_fit"].default
+    fold: int | None = None  # which fold of a backtest these windows are; None: the whole
 
     def __post_init__(self) -> None:
         FIELDS["series"].check(self.series)
@@ -355,13 +415,23 @@ class DataConfig:
             self.time_steps, self.n - 2, f"n = {self.n} must leave at least one training and one test window"
         )
         FIELDS["train_fraction"].check(self.train_fraction)
-        FIELDS["scaling"].check(self.scaling)
+        for name in ("scaling", "split", "folds", "scaler_fit"):
+            FIELDS[name].check(getattr(self, name))
         check_int("split_seed", self.split_seed, 0, 2**32 - 1)
-        if self.n_train < 1:  # flooring never leaves the test split empty, but may the training one
+        if self.first_origin < 1:  # flooring never leaves the test split empty, but may the training one
             raise ValueError(
                 f"train_fraction {self.train_fraction} of {self.n_samples} windows leaves no training "
                 "window: raise train_fraction or n, or lower time_steps"
             )
+        if self.split == "backtest":
+            tested = self.n_samples - self.first_origin
+            FIELDS["folds"].check(
+                self.folds, tested, f"the backtest cuts the {tested} test windows into one block per fold"
+            )
+        if self.fold is not None:
+            if self.split != "backtest":
+                raise ValueError(f"a fold belongs to the backtest split, not to the {self.split} one")
+            check_int("fold", self.fold, 0, self.folds - 1)
         if self.n_samples * self.time_steps > MAX_WINDOW_VALUES:
             raise ValueError(
                 f"{self.n_samples} windows of {self.time_steps} time steps hold "
@@ -373,6 +443,12 @@ class DataConfig:
                 f"log-minmax scaling takes logarithms, so every value must be above 0, but the {self.series} "
                 f"series goes down to {self.lowest():.3g}: choose minmax or none"
             )
+        if self.scaling == "window" and (zero := self.zero_divisor()) is not None:
+            raise ValueError(
+                f"window scaling divides each window by its last value, but value {zero} of the "
+                f"{self.series} series, the last of window {zero - self.time_steps + 1}, is 0: choose minmax "
+                "or none"
+            )
 
     def lowest(self) -> float:
         """The series' smallest value, or 1 for a built-in series whose values are all above 0."""
@@ -381,6 +457,15 @@ class DataConfig:
         if self.upload is not None:
             return float(self.upload.values[: self.n].min())
         return -1.0  # the noisy sine's values go below 0 as surely as its sine does
+
+    def zero_divisor(self) -> int | None:
+        """The index of the first value of the series that is 0 and the last of a window (window scaling
+        divides by it), or None where there is none."""
+        if self.series in POSITIVE_SERIES:
+            return None
+        last = series_values(self.series, self.n, self.upload)[self.time_steps - 1 : self.n - 1]
+        zeros = [i for i, value in enumerate(last.tolist()) if value == 0]
+        return zeros[0] + self.time_steps - 1 if zeros else None
 
     def describe(self, public: bool = False) -> str:
         """The config in words; `public`: for every visitor of a server, so a file is not named."""
@@ -393,22 +478,60 @@ class DataConfig:
             )
         elif self.series != FIELDS["series"].default:
             source = f"series {self.series}, "
+        split = ""
+        if self.split == "chronological":
+            split = ", chronological split"
+        elif self.split == "backtest":
+            split = f", backtest over {self.folds} folds"
+            if self.fold is not None:
+                split += f" (fold {self.fold + 1})"
+        fitted = ", fitted on the training windows" if self.fits_on_training else ""
         return (
-            f"{source}n={self.n}, time_steps={self.time_steps}, train fraction {self.train_fraction:g}, "
-            f"{self.scaling} scaling"
+            f"{source}n={self.n}, time_steps={self.time_steps}, train fraction {self.train_fraction:g}"
+            f"{split}, {self.scaling} scaling{fitted}"
         )
+
+    @property
+    def fits_on_training(self) -> bool:
+        """Whether a fitted scaler (minmax, log-minmax) sees only the training windows' values."""
+        return self.scaler_fit == "train" and self.scaling in ("minmax", "log-minmax")
 
     @property
     def n_samples(self) -> int:
         return self.n - self.time_steps
 
     @property
-    def n_train(self) -> int:
+    def first_origin(self) -> int:
+        """The windows the first `train_fraction` of them are: every split's training windows but a
+        backtest fold's."""
         return int(self.train_fraction * self.n_samples)  # the tutorial's rounding
+
+    def fold_rows(self, fold: int) -> tuple[int, int]:
+        """The rows of the windows fold `fold` of a backtest tests, [start, stop): the windows after the
+        first `train_fraction` cut into `folds` blocks in order, the first ones a window longer where they
+        do not divide evenly (as NumPy's array_split)."""
+        tested = self.n_samples - self.first_origin
+        size, longer = divmod(tested, self.folds)
+        start = self.first_origin + fold * size + min(fold, longer)
+        return start, start + size + (fold < longer)
+
+    def fold_configs(self) -> tuple[DataConfig, ...]:
+        """The configs of a backtest's folds, in order; of any other split, itself alone."""
+        if self.split != "backtest" or self.fold is not None:
+            return (self,)
+        return tuple(replace(self, fold=fold) for fold in range(self.folds))
+
+    @property
+    def n_train(self) -> int:
+        """The training windows: the first `train_fraction` of them, or every window before a fold's block."""
+        return self.first_origin if self.fold is None else self.fold_rows(self.fold)[0]
 
     @property
     def n_test(self) -> int:
-        return self.n_samples - self.n_train
+        if self.fold is None:
+            return self.n_samples - self.n_train
+        start, stop = self.fold_rows(self.fold)
+        return stop - start
 
 
 @dataclass(frozen=True)
@@ -461,6 +584,10 @@ class TrainConfig:
         if data.get("series") == "csv":
             data["upload"] = upload
         return cls(data=DataConfig(**data), **training)
+
+    def fold_configs(self) -> tuple[TrainConfig, ...]:
+        """The trainings this config is: one per fold of a backtest (see `DataConfig`), else itself."""
+        return tuple(replace(self, data=data) for data in self.data.fold_configs())
 
     def describe(self, with_seed: bool = True, public: bool = False) -> str:
         """The config in words; without the seed, what every seed of a study shares; `public`, for

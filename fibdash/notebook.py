@@ -13,9 +13,9 @@ from functools import cache
 from pathlib import Path
 
 from fibdash.command import command_line
-from fibdash.config import MODEL_LABELS, TrainConfig
+from fibdash.config import FIELDS, MODEL_LABELS, TrainConfig
 from fibdash.quoting import markdown_literal, plotly_literal, shortened
-from fibdash.series import SERIES_WHAT, series_values, units
+from fibdash.series import PERIODS, SERIES_WHAT, series_values, units
 
 LAYERS = Path(__file__).parent / "keras" / "layers.py"
 VALUES_PER_LINE = 4  # of an embedded series; 17 significant digits each
@@ -49,6 +49,23 @@ def fibonacci(n):
 
 series = fibonacci(N)'''
 
+SPLIT_CODE = """\
+positions = np.arange(TIME_STEPS, N)  # where each window's target is in the series
+n_samples = len(positions)
+first = int(TRAIN_FRACTION * n_samples)  # the tutorial's rounding
+if SPLIT == "shuffled":  # the tutorial's: test windows drawn at random, between training windows
+    order = np.random.RandomState(seed=SPLIT_SEED).permutation(n_samples)
+    train_idx, test_idx = order[:first], order[first:]
+else:  # chronological: the first windows train, the later ones test
+    start, stop = first, n_samples
+    if SPLIT == "backtest":  # fold FOLD: the windows after the first ones cut into FOLDS blocks
+        size, longer = divmod(n_samples - first, FOLDS)
+        start = first + FOLD * size + min(FOLD, longer)
+        stop = start + size + (FOLD < longer)
+    train_idx, test_idx = np.arange(start), np.arange(start, stop)
+n_train = len(train_idx)
+print(f"{n_samples} windows of {TIME_STEPS} steps: {n_train} to train on, {len(test_idx)} to test")"""
+
 SCALING_CODE = '''\
 def make_scaler(scaling):
     """An unfitted scikit-learn transformer: values of the series, shape (n, 1), to what the networks see."""
@@ -59,32 +76,34 @@ def make_scaler(scaling):
     return FunctionTransformer()  # "none": the values themselves, both ways
 
 
-def to_original(values):
-    """Scaled values back to the series' units; a wild prediction may overflow to inf rather than fail."""
-    values = np.asarray(values, dtype=np.float64)
-    with np.errstate(over="ignore"), sklearn.config_context(assume_finite=True):
-        return scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
+inputs = np.lib.stride_tricks.sliding_window_view(series[:-1], TIME_STEPS)  # (windows, TIME_STEPS), raw
+if SCALING == "window":  # each window, and its target, divided by the window's last value
+    factors = inputs[:, -1]
+    X = (inputs / factors[:, None])[..., np.newaxis]
+    y = series[TIME_STEPS:] / factors
+
+    def to_original(values, rows):
+        """Scaled values of windows `rows` back to the series' units: times each window's last value."""
+        return np.asarray(values, dtype=np.float64) * factors[rows]
+
+else:
+    scaler = make_scaler(SCALING)
+    fitted = SCALER_FIT == "train" and SCALING in ("minmax", "log-minmax")
+    # "train": only the values the training windows hold, inputs and targets, as a forecaster must
+    seen = np.unique(train_idx[:, None] + np.arange(TIME_STEPS + 1)) if fitted else np.arange(N)
+    scaler.fit(series[seen].reshape(-1, 1))
+    scaled = scaler.transform(series.reshape(-1, 1)).ravel()
+    X = np.lib.stride_tricks.sliding_window_view(scaled[:-1], TIME_STEPS).copy()[..., np.newaxis]
+    y = scaled[TIME_STEPS:].copy()
+
+    def to_original(values, rows=None):
+        """Scaled values back to the series' units; a wild prediction may overflow to inf rather than fail."""
+        values = np.asarray(values, dtype=np.float64)
+        with np.errstate(over="ignore"), sklearn.config_context(assume_finite=True):
+            return scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
 
 
-scaler = make_scaler(SCALING)
-scaled = scaler.fit_transform(series.reshape(-1, 1)).ravel()
-print(f"{SCALING} scaling: the series runs from {series.min():.6g} to {series.max():.6g}, "
-      f"the scaled values from {scaled.min():.6g} to {scaled.max():.6g}")'''
-
-WINDOWS_CODE = '''\
-def windows(scaled, time_steps):
-    """Every window of the series: row i of X, shape (rows, time_steps, 1), holds values
-    i .. i + time_steps - 1, and y[i] is value i + time_steps, the one to predict."""
-    X = np.lib.stride_tricks.sliding_window_view(scaled[:-1], time_steps).copy()[..., np.newaxis]
-    return X, scaled[time_steps:].copy()
-
-
-X, y = windows(scaled, TIME_STEPS)
-positions = np.arange(TIME_STEPS, N)  # where each window's target is in the series
-n_train = int(TRAIN_FRACTION * len(y))  # the tutorial's rounding
-order = np.random.RandomState(seed=SPLIT_SEED).permutation(len(y))
-train_idx, test_idx = order[:n_train], order[n_train:]
-print(f"{len(y)} windows of {TIME_STEPS} steps: {len(train_idx)} to train on, {len(test_idx)} to test")'''
+print(f"{SCALING} scaling: the targets run from {y.min():.6g} to {y.max():.6g} on the scaled axis")'''
 
 MODELS_CODE = '''\
 MODELS = {"rnn": "RNN", "attention": "RNN + attention"}
@@ -148,13 +167,58 @@ for kind in MODELS:
     models[kind], histories[kind] = model, (losses, test_mses)
     print(f"{MODELS[kind]}: epochs trained {len(losses)}, last training loss {losses[-1]:.6e}")'''
 
-SCORES_CODE = """\
+SCORES_CODE = '''\
+def mean_absolute(values):
+    """The mean of |values|, finite wherever their largest is (Fibonacci's may near float64's largest)."""
+    values = np.abs(np.asarray(values, dtype=np.float64))
+    top = values.max()
+    return top * np.mean(values / top) if 0 < top < np.inf else np.mean(values)
+
+
+# MASE's yardstick: repeating the value LAG steps back (the last, or one period) on the training targets
+trained_on = positions[train_idx]
+trained_on = trained_on[trained_on >= LAG]
+naive_error = mean_absolute(series[trained_on] - series[trained_on - LAG])
+
 predictions = {}  # every window's scaled prediction, in series order
 for kind, model in models.items():
     predictions[kind] = model.predict(X, batch_size=len(X), verbose=0)[:, 0].astype(np.float64)
 for kind, predicted in predictions.items():
     print(f"train MSE {kind}: {mse(predicted[train_idx], y[train_idx]):.10e}")
-    print(f"test MSE {kind}: {mse(predicted[test_idx], y[test_idx]):.10e}")"""
+    print(f"test MSE {kind}: {mse(predicted[test_idx], y[test_idx]):.10e}")
+    errors = to_original(predicted[test_idx], test_idx) - series[positions[test_idx]]
+    print(f"test MASE {kind}: {mean_absolute(errors) / naive_error:.10e}")'''
+
+FORECAST_CODE = '''\
+def forecast(model, windows, horizon):
+    """The next `horizon` values after each window (series' units, (windows, TIME_STEPS)), each forecast
+    appended to its window, in the series' units, and scaled again for the next step."""
+    out = np.empty((len(windows), horizon))
+    for step in range(horizon):
+        if SCALING == "window":
+            scaled_windows = windows / windows[:, -1:]
+        else:
+            scaled_windows = scaler.transform(windows.reshape(-1, 1)).reshape(windows.shape)
+        answers = model.predict(scaled_windows[..., np.newaxis], batch_size=len(windows), verbose=0)
+        answers = answers[:, 0].astype(np.float64)
+        out[:, step] = answers * windows[:, -1] if SCALING == "window" else to_original(answers)
+        windows = np.concatenate([windows[:, 1:], out[:, step : step + 1]], axis=1)
+    return out
+
+
+origins = np.sort(test_idx)
+ahead = positions[origins, None] + np.arange(HORIZON)  # the values each origin's forecasts reach
+known = ahead < N
+truth = np.where(known, series[np.minimum(ahead, N - 1)], np.nan)
+figure = go.Figure(layout={"title": "Forecast error by step ahead", "xaxis_title": "steps ahead"})
+figure.update_yaxes(title=f"MAE ({UNITS})")
+for kind, model in models.items():
+    forecasts = forecast(model, inputs[origins], HORIZON)
+    mae = [mean_absolute(forecasts[known[:, h], h] - truth[known[:, h], h]) for h in range(HORIZON)]
+    print(f"MAE {HORIZON} steps ahead {kind}: {mae[-1]:.10e}")
+    figure.add_scatter(x=np.arange(1, HORIZON + 1), y=mae, name=MODELS[kind])
+figure.update_yaxes(type="log")
+figure.show()'''
 
 LOSS_CHART_CODE = """\
 figure = go.Figure(
@@ -181,7 +245,7 @@ for kind, predicted in predictions.items():
     for split, rows in (("train", np.sort(train_idx)), ("test", np.sort(test_idx))):
         figure.add_scatter(
             x=positions[rows],
-            y=to_original(predicted[rows]),
+            y=to_original(predicted[rows], rows),
             mode="markers",
             name=f"{MODELS[kind]} ({split})",
             marker={"size": 7 if split == "test" else 4, "opacity": 1 if split == "test" else 0.35},
@@ -222,8 +286,9 @@ def notebook_name(config: TrainConfig) -> str:
     return f"fibdash_{config.cell}_{config.data.series}.ipynb"
 
 
-def notebook(config: TrainConfig) -> bytes:
-    """A Jupyter notebook (.ipynb) that trains both models of `config` in Keras and prints the app's MSEs."""
+def notebook(config: TrainConfig, horizon: int = FIELDS["horizon"].default) -> bytes:
+    """A Jupyter notebook (.ipynb) that trains both models of `config` in Keras and prints the app's MSEs
+    and MASEs, and their forecasts' error `horizon` steps ahead. A backtest's is its last fold's."""
     import nbformat  # a fifth of a second: on a download only, not on every page's start
 
     markdown, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
@@ -231,22 +296,29 @@ def notebook(config: TrainConfig) -> bytes:
         markdown(_introduction(config)),
         code(IMPORTS_CODE),
         markdown("## The configuration\n\nEvery setting of the app's sidebar. Change any and run again."),
-        code(_settings(config)),
+        code(_settings(config, horizon)),
         markdown(_series_text(config)),
         code(_series_code(config)),
         markdown(
-            "## Scaling\n\nThe networks see the series scaled as the app scales it, by scikit-learn: MinMax "
-            "to [0, 1] (the tutorial's), MinMax of the logarithms, or not at all. `to_original` turns "
-            "predictions back into the series' units."
+            "## Windows and the split\n\nEach window holds `TIME_STEPS` consecutive values; its target is "
+            "the value after them. `SPLIT` says which windows train the models and which test them: "
+            "`shuffled` (the tutorial's) shuffles them with `RandomState(seed=SPLIT_SEED)` and trains on the "
+            "first `TRAIN_FRACTION`, so every test window sits between training windows; `chronological` "
+            "trains on the first `TRAIN_FRACTION` of the windows in time and tests on the rest, as a "
+            "forecast is used; `backtest` cuts the rest into `FOLDS` blocks, and fold `FOLD` trains on every "
+            "window before its block and tests on the block."
+            + (_backtest_text(config) if config.data.split == "backtest" else "")
+        ),
+        code(SPLIT_CODE),
+        markdown(
+            "## Scaling\n\nThe networks see the windows scaled as the app scales them: by scikit-learn, "
+            "MinMax to [0, 1] (the tutorial's), MinMax of the logarithms, or not at all, the scaler fitted "
+            "on the whole series (`SCALER_FIT = \"series\"`, the tutorial's) or on the training windows' "
+            'values only (`"train"`); or each window divided by its own last value (`"window"`). '
+            "`to_original` turns predictions back into the series' units. The arrays are float64; Keras "
+            "reads them as float32, its number type."
         ),
         code(SCALING_CODE),
-        markdown(
-            "## Windows and the split\n\nEach window holds `TIME_STEPS` consecutive scaled values; its "
-            "target is the value after them. The windows are shuffled with `RandomState(seed=SPLIT_SEED)`, "
-            "as the tutorial does, and the first `TRAIN_FRACTION` of them train the models, the rest test "
-            "them. The arrays are float64; Keras reads them as float32, its number type."
-        ),
-        code(WINDOWS_CODE),
         markdown(
             "## The attention layer\n\nThe tutorial's layer in Keras 3: each time step of the RNN's output "
             "sequence gets a score `tanh(x W + b)`, a softmax over time turns the scores into weights, and "
@@ -272,10 +344,18 @@ def notebook(config: TrainConfig) -> bytes:
         markdown(
             "## Scores\n\nMean squared error on the scaled values, the tutorial's metric, over the "
             "training and the test windows: the numbers the app shows, to float32 rounding (five significant "
-            "digits at least)."
+            "digits at least). MASE: the test error in the series' units over that of repeating the value "
+            "`LAG` steps back (the last one, or one period) on the training targets; above 1, worse than "
+            "that."
         ),
         code(SCORES_CODE),
         code(LOSS_CHART_CODE),
+        markdown(
+            "## Forecasting further ahead\n\nFrom every test window each model forecasts the next `HORIZON` "
+            "values, each forecast appended to its window in the series' units and scaled again for the next "
+            "step, its own forecasts fed back as inputs. Step 1 is the one-step prediction scored above."
+        ),
+        code(FORECAST_CODE),
         markdown("## Predictions\n\nEvery window's prediction, turned back into the series' units."),
         code(PREDICTIONS_CHART_CODE),
         markdown(
@@ -286,7 +366,7 @@ def notebook(config: TrainConfig) -> bytes:
         markdown(
             "## The same numbers from fibdash\n\nFrom a checkout of fibdash, its command line trains this "
             "configuration with the app's engine (add `--engine keras` for this very loop):\n\n"
-            f"```bash\n{command_line(config)}\n```"
+            f"```bash\n{command_line(config, horizon=horizon)}\n```"
         ),
     ]
     metadata = {
@@ -308,20 +388,36 @@ def _introduction(config: TrainConfig) -> str:
         "The tutorial *Adding a Custom Attention Layer to Recurrent Neural Network in Keras* for one "
         f"configuration ({_text(config.describe())}): the {labels} models trained with Keras' own `fit`. "
         "It needs Keras 3 with TensorFlow, NumPy, scikit-learn and Plotly, not fibdash, and prints the "
-        "test MSEs the app showed for this configuration."
+        "test MSEs and MASEs the app showed for this configuration."
     )
 
 
-def _settings(config: TrainConfig) -> str:
+def _backtest_text(config: TrainConfig) -> str:
+    folds = config.data.folds
+    return (
+        f"\n\nThe app trains both models once per fold, {folds} folds, and scores them by the folds' mean; "
+        f"this notebook trains fold `FOLD = {folds - 1}`, the last, whose models the app's Compare page "
+        f"shows. Set `FOLD` to 0 .. {folds - 1} and run again for the others."
+    )
+
+
+def _settings(config: TrainConfig, horizon: int) -> str:
     data = config.data
+    fold = data.folds - 1 if data.fold is None else data.fold  # a backtest's last, unless one is given
     return "\n".join(
         [
             f'SERIES = "{data.series}"',
             f"N = {data.n!r}  # values of the series, from its start",
             f"TIME_STEPS = {data.time_steps!r}  # inputs per window; the value after them is its target",
             f"TRAIN_FRACTION = {data.train_fraction!r}  # the share of the windows to train on",
+            f'SPLIT = "{data.split}"  # shuffled, chronological or backtest',
             f"SPLIT_SEED = {data.split_seed!r}  # the tutorial's shuffle of the windows",
-            f'SCALING = "{data.scaling}"  # minmax, log-minmax or none',
+            f"FOLDS = {data.folds!r}  # of a backtest",
+            f"FOLD = {fold!r}  # the backtest's fold to train, from 0",
+            f'SCALING = "{data.scaling}"  # minmax, log-minmax, none or window',
+            f'SCALER_FIT = "{data.scaler_fit}"  # series or train: what minmax and log-minmax are fitted on',
+            f"LAG = {PERIODS.get(data.series, 1)!r}  # MASE's naive forecast repeats the value LAG back",
+            f"HORIZON = {horizon!r}  # steps each model forecasts ahead from every test window",
             f"RECURRENT = keras.layers.{config.cell}  # the recurrent cell: SimpleRNN, LSTM or GRU",
             f"HIDDEN_UNITS = {config.hidden_units!r}",
             f'ACTIVATION = "{config.activation}"  # of the recurrent layer and the Dense one',

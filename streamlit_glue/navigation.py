@@ -56,7 +56,11 @@ PAGES = (
     ),
     Page("app_pages/2_Train.py", "Train", ":material/model_training:", "both models, with live progress"),
     Page(
-        "app_pages/3_Compare.py", "Compare", ":material/compare:", "scores, predictions, errors and attention"
+        "app_pages/3_Compare.py",
+        "Compare",
+        ":material/compare:",
+        "scores, forecasts, errors and attention",
+        ("data", "training", "forecast"),
     ),
     Page(
         "app_pages/4_Robustness.py",

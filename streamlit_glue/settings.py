@@ -5,7 +5,7 @@ The app's entrypoint draws every one of them before the page (`draw`), those the
 folded away in the sidebar: one widget for all pages. Streamlit then carries each value, and the
 address, from page to page itself: a page change is one entry in the browser's history, with every
 setting in it, and Back returns to the page before with the settings it had. A page reads the
-values with `data_config`, `train_config`, `study_config` or `sweep_config`.
+values with `data_config`, `train_config`, `compare_config`, `study_config` or `sweep_config`.
 
 Numbers are typed into text boxes and read with the field's own parser: "1e3" is a thousand,
 an empty box or a value out of bounds is refused with a message naming the limit, whether it
@@ -29,7 +29,13 @@ from fibdash.quoting import markdown_literal, shortened
 from fibdash.series import most_values
 from streamlit_glue import upload
 
-SECTIONS = {"data": "Data", "training": "Training", "study": "Study", "sweep": "Sweep"}  # of the sidebar
+SECTIONS = {  # of the sidebar
+    "data": "Data",
+    "training": "Training",
+    "forecast": "Forecast",
+    "study": "Study",
+    "sweep": "Sweep",
+}
 NO_SECOND = "(nothing else)"
 # What the Sweep page varies until its visitor chooses otherwise: does attention's edge depend on
 # the scaling? (Small enough for a public demo's budget at the tutorial's other settings.)
@@ -312,6 +318,12 @@ def data_config() -> DataConfig:
 def train_config() -> TrainConfig:
     """The data and training settings' config, or an error and a stopped page."""
     return _checked(("data", "training"))[0]
+
+
+def compare_config() -> tuple[TrainConfig, int]:
+    """The Compare page's settings: the config and the forecast horizon; or the page stopped."""
+    config, drawn = _checked(("data", "training", "forecast"))
+    return config, drawn.values["horizon"]
 
 
 def study_config() -> tuple[TrainConfig, int]:

@@ -66,11 +66,12 @@ def reproduce(command: str, versions: dict[str, str]) -> None:
         st.code(f"# made with {made_with}\n{command}", language="bash")
 
 
-def notebook_button(config: TrainConfig) -> None:
-    """The download of `config` as a Jupyter notebook, built when it is pressed."""
+def notebook_button(config: TrainConfig, horizon: int = 1) -> None:
+    """The download of `config` (with its forecasts `horizon` steps ahead) as a Jupyter notebook, built when
+    it is pressed."""
     st.download_button(
         "Download notebook (.ipynb)",
-        lambda: notebook(config),
+        lambda: notebook(config, horizon),
         notebook_name(config),
         "application/x-ipynb+json",
         key="download_notebook",

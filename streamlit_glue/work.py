@@ -25,7 +25,8 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fibdash.analysis.sweep import GridPoint
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, DataConfig, TrainConfig
+from fibdash.data import Dataset
 from fibdash.engine.records import AttentionTrace, EpochLog, Trained
 from fibdash.figures.training import loss_figure
 from fibdash.serving import budget, kinds, tasks
@@ -99,20 +100,24 @@ def _connected(session: str) -> bool:
 
 
 def pair(config: TrainConfig) -> Work:
-    """Training both models of `config`, on this server's budget."""
-    return kinds.pair(config, dataset(config.data), BUDGET_SECONDS)
+    """Training both models of `config` (on each fold of a backtest), on this server's budget."""
+    return kinds.pair(config, datasets(config.data), BUDGET_SECONDS)
 
 
 def study(config: TrainConfig, seeds: int) -> Work:
     """A study of `config` over seeds 0 .. seeds - 1, on this server's budget."""
-    return kinds.study(config, seeds, dataset(config.data), BUDGET_SECONDS)
+    return kinds.study(config, seeds, datasets(config.data), BUDGET_SECONDS)
 
 
 def sweep(base: TrainConfig, vary: dict[str, tuple], seeds: int, grid: list[GridPoint]) -> Work:
     """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget."""
-    return kinds.sweep(
-        base, vary, seeds, [(point, dataset(point.config.data)) for point in grid], BUDGET_SECONDS
-    )
+    points = [(point, datasets(point.config.data)) for point in grid]
+    return kinds.sweep(base, vary, seeds, points, BUDGET_SECONDS)
+
+
+def datasets(config: DataConfig) -> list[Dataset]:
+    """The datasets models of `config` train on, cached: its own, or a backtest's folds'."""
+    return [dataset(fold) for fold in config.fold_configs()]
 
 
 def result(work: Work) -> Any:
@@ -331,6 +336,12 @@ def what_if(pair: dict[str, Trained], windows: Any) -> dict[str, tuple[Any, Any]
     """Both trained models' answers for `windows`, computed beside any job; None, with the reason shown."""
     models = {kind: (trained.config, trained.weights) for kind, trained in pair.items()}
     return _quick(tasks.what_if, models, windows)
+
+
+def predict_each(requests: dict) -> dict | None:
+    """Each request's model predicting its own windows (`tasks.predict_each`), beside any job; None, with
+    the reason shown, if the worker cannot answer."""
+    return _quick(tasks.predict_each, requests)
 
 
 def attention_trace(trained: Trained, window: Any) -> AttentionTrace | None:

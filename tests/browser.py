@@ -190,7 +190,7 @@ def train(tab) -> None:
     tab.get_by_role("button", name="Train both models").click()
     tab.get_by_text("Trained: results below").wait_for()
     settled(tab)
-    tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()  # both models' three scores
+    tab.locator('[data-testid="stMetricValue"]').nth(7).wait_for()  # both models' four scores
 
 
 def phone(browser):

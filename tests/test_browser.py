@@ -13,6 +13,7 @@ import time
 import pytest
 from playwright.sync_api import sync_playwright
 
+from fibdash.analysis.lesson import STEPS
 from fibdash.csv_file import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 from fibdash.quoting import WORD_JOINER
 from tests.browser import (
@@ -146,7 +147,7 @@ def test_train_through_the_ui_then_compare(page):
     assert "n=60" in page.url and "epochs=2" in page.url  # the settings live in the URL
     assert page.get_by_text(re.compile(r"Estimated time: about \d+ s")).is_visible()
     train(page)
-    assert len(metrics(page)) == 6
+    assert len(metrics(page)) == 8  # per model: test and train MSE, MdAPE and MASE
     assert page.get_by_text("Total parameters: 11").is_visible()
     assert page.get_by_text("Total parameters: 33").is_visible()
     shot(page, "trained")
@@ -204,6 +205,77 @@ def test_train_through_the_ui_then_compare(page):
 
     follow(page, "Does it hold for other seeds? Compare the models over many", "Robustness")
     assert in_address(page, ("n=60", "epochs=2")) and "n=60" in caption(page)
+
+
+def test_forecasts_split_in_time_at_desktop_and_phone_sizes(page, browser, server):
+    """A chronological pair trained once; Compare forecasts 10 steps ahead from every test window, then 4,
+    without training again; the forecast charts drawn whole at 1400 px and 390 px (screenshots)."""
+    settings = "n=120&time_steps=5&epochs=2&split=chronological&scaling=window"
+    page.goto(f"{server.url}/Train?{settings}")
+    opened(page)
+    train(page)
+    go(page, "Compare")
+    set_number(page, "Forecast horizon", 10)
+    section = page.locator(".st-key-forecast")
+    section.locator(".js-plotly-plot").nth(1).wait_for()
+    titles = section.locator(".gtitle").all_text_contents()
+    assert titles[0] == "Forecast error by step ahead: MAE" and titles[1].startswith(
+        "Forecasts 10 steps ahead"
+    )
+    assert "horizon=10" in page.url
+    section.screenshot(path=str(ARTIFACTS / "forecast_desktop.png"))
+    set_number(page, "Forecast horizon", 4)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.st-key-forecast .gtitle')].some(t => t.textContent.startsWith("
+        "'Forecasts 4 steps'))"
+    )
+    assert started_jobs(server, "training n=120, .*chronological split, window scaling") == 1  # not again
+
+    small = phone(browser)
+    small.goto(f"{server.url}/Compare?{settings}&horizon=10")
+    settled(small)
+    charts = small.locator(".st-key-forecast .js-plotly-plot")
+    charts.nth(1).wait_for()
+    for i in range(2):  # each chart within the phone's width, its title inside it
+        left, _, right, _ = box(charts.nth(i))
+        assert left >= 0 and right <= 390, (i, left, right)
+        title = box(charts.nth(i).locator(".gtitle"))
+        assert left <= title[0] and title[2] <= right
+    for i, name in enumerate(("errors", "forecast")):
+        charts.nth(i).scroll_into_view_if_needed()
+        charts.nth(i).screenshot(path=str(ARTIFACTS / f"forecast_phone_{name}.png"))
+    assert small.locator('[data-testid="stException"]').count() == 0
+    small.context.close()
+
+
+def test_a_backtest_and_a_scaler_fitted_on_training_on_the_dataset_page(page, browser, server):
+    """The folds drawn, one row each, and the test targets a tanh output cannot reach said, at 1400 px and
+    390 px (screenshots); the settings chosen in the sidebar, as a visitor does."""
+    go(page, "Dataset")
+    choose(page, "Split", "backtest")
+    set_number(page, "Backtest folds", 4)
+    choose(page, "Scaler fitted on", "train")
+    assert in_address(page, ("split=backtest", "folds=4", "scaler_fit=train"))
+    folds = page.locator(".js-plotly-plot").last
+    folds.wait_for()
+    assert folds.locator(".gtitle").text_content() == "Backtest: 4 expanding folds"  # SVG text
+    assert sorted(folds.locator(".ytick text").all_text_contents()) == [
+        "fold 1",
+        "fold 2",
+        "fold 3",
+        "fold 4",
+    ]
+    assert any("test targets lie above every training target" in text for text in alerts(page))
+    shot(page, "dataset_backtest_desktop")
+    small = phone(browser)
+    small.goto(page.url)
+    settled(small)
+    chart = small.locator(".js-plotly-plot").last
+    chart.scroll_into_view_if_needed()
+    left, _, right, _ = box(chart)
+    assert left >= 0 and right <= 390
+    chart.screenshot(path=str(ARTIFACTS / "dataset_backtest_phone.png"))
+    small.context.close()
 
 
 def test_seed_study_through_the_ui(page):
@@ -385,7 +457,7 @@ def test_stop_is_scoped_to_the_session_that_pressed_it(browser, server):
     first.get_by_text("Trained: results below").wait_for(timeout=15_000)  # as promised, without a reload
     for tab in (first, second):
         settled(tab)
-        tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()  # both models' three scores
+        tab.locator('[data-testid="stMetricValue"]').nth(7).wait_for()  # both models' four scores
     assert metrics(first) == metrics(second)
     assert started_jobs(server, r"training n=1200, .*1000 epochs.*seed 7$") == 1
     for tab in (first, second):
@@ -426,10 +498,10 @@ def test_sessions_share_one_training_and_keep_their_own_configs(browser, server)
     for tab in tabs:
         tab.get_by_text("Trained: results below").wait_for()
         settled(tab)
-        tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()  # both models' three scores
+        tab.locator('[data-testid="stMetricValue"]').nth(7).wait_for()  # both models' four scores
     first, second = tabs
     shared = metrics(first)
-    assert len(shared) == 6 and metrics(second) == shared
+    assert len(shared) == 8 and metrics(second) == shared
     assert started_jobs(server, r"training n=300, .*seed 17$") == 1
 
     set_number(second, "Seed", 18)
@@ -453,7 +525,7 @@ def test_a_killed_worker_is_a_message_and_the_next_training_works(browser, serve
     set_number(tab, "Epochs", 2)
     set_number(tab, "Values n", 60)
     train(tab)  # a fresh worker takes the next job
-    assert len(metrics(tab)) == 6
+    assert len(metrics(tab)) == 8
     tab.context.close()
 
 
@@ -662,7 +734,7 @@ def test_compare_leads_with_the_scores_on_a_phone(browser, server):
 
 def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
     small = phone(browser)
-    for step in range(1, 8):
+    for step in range(1, len(STEPS) + 1):
         for tab, size in ((page, "desktop"), (small, "phone")):
             tab.goto(f"{server.url}/Tutorial?step={step}")
             settled(tab)
@@ -672,5 +744,5 @@ def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
     small.context.close()
     page.goto(f"{server.url}/Tutorial?step=99")
     settled(page)
-    assert any("steps are 1 to 7. Showing step 1." in text for text in alerts(page))
+    assert any("steps are 1 to 8. Showing step 1." in text for text in alerts(page))
     assert "step=1" in page.url

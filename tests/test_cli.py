@@ -25,6 +25,12 @@ def command_of(name: str) -> list[str]:
     return ["study"] if name == "seeds" else []
 
 
+def test_the_horizon_is_the_train_commands_and_keys_no_config():
+    args = train_parser().parse_args(["--horizon", "12"])
+    assert args.horizon == 12 and config_from_args(args) == config_from_args(train_parser().parse_args([]))
+    assert "horizon" not in vars(study_parser().parse_args([]))  # a study scores one step ahead
+
+
 def test_cli_prints_models_next_to_baselines(capsys):
     main(["--n", "60", "--epochs", "2"])
     out = capsys.readouterr().out
@@ -55,11 +61,11 @@ def test_study_command_prints_summary_and_verdict_and_writes_csv(capsys, tmp_pat
     assert out.count("epoch   2/2") == 2  # one progress line per epoch and model
     summary = out[out.index("median test MSE") :].splitlines()[1:3]
     assert summary[0].startswith("RNN ") and summary[1].startswith("RNN + attention")
-    assert all(line.split()[-4] == "3" for line in summary)  # 3 seeds per model
+    assert all(line.split()[-5] == "3" for line in summary)  # 3 seeds per model
     assert "Attention lowered the test MSE in " in out and " of 3 seeds" in out
     assert f"wrote 6 rows, one per model and seed, to {out_file}" in out
     table = pd.read_csv(out_file)
-    assert list(table.columns) == ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
+    assert list(table.columns) == ["model", "seed", "train MSE", "test MSE", "test MdAPE %", "test MASE"]
     assert table[["model", "seed"]].values.tolist() == [
         [kind, seed] for kind in ("rnn", "attention") for seed in (0, 1, 2)
     ]
@@ -83,7 +89,7 @@ def test_each_field_reaches_the_command_line(name):
     for parser in parsers:
         args = parser.parse_args([option(name), str(value)])
         assert getattr(args, name) == value
-        if name != "seeds":
+        if FIELDS[name].section in ("data", "training"):
             config = config_from_args(args)
             owner = config.data if FIELDS[name].section == "data" else config
             assert getattr(owner, name) == value
@@ -226,3 +232,55 @@ def test_the_files_the_documented_commands_write_are_not_committed():
         ["git", "check-ignore", "--no-index", *outputs], cwd=ROOT, capture_output=True, text=True
     )
     assert ignored.stdout.split() == outputs
+
+
+def test_the_cli_forecasts_split_in_time_and_says_what_a_tanh_output_cannot_reach(capsys):
+    split = ["--split", "chronological", "--scaler-fit", "train"]
+    main(["--n", "60", "--time-steps", "5", "--epochs", "2", *split, "--horizon", "6"])
+    out = capsys.readouterr().out
+    assert "chronological split, minmax scaling, fitted on the training windows" in out
+    assert (
+        "- 17 of 17 test targets lie above every training target, outside -1 to 1 on the scaled axis" in out
+    )
+    assert "MASE is the test error in the series' units" in out and "test MASE" in out
+    assert "Forecasts 6 steps ahead from every test window, each predictor fed its own forecasts:" in out
+    mae = out[out.index("MAE by step ahead") :].splitlines()
+    assert mae[1].split() == ["predictor", "RNN", "RNN", "+", "attention", "persistence", "AR(2)"]
+    assert [line.split()[0] for line in mae[3:8]] == ["1", "2", "3", "5", "6"]  # a few steps, and the last
+    assert "mostly training targets" not in out  # split in time: every step is the future
+
+
+def test_the_cli_trains_a_backtest_fold_by_fold(capsys):
+    main(["--n", "60", "--time-steps", "5", "--epochs", "2", "--split", "backtest", "--folds", "3"])
+    out = capsys.readouterr().out
+    assert "fold 1: 38 training and 6 test windows" in out and "fold 3: 50 training and 5 test windows" in out
+    assert out.count("epoch   2/2") == 2 * 3  # both models, every fold
+    assert "both models trained together in" in out and ", 3 folds" in out
+    folds = out[out.index("Each fold's scores") :].splitlines()[2:17]
+    assert [line.split()[0] for line in folds] == ["1"] * 5 + ["2"] * 5 + ["3"] * 5
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--horizon", "0"], "argument --horizon: horizon must be at least 1, got 0"),
+        (["--horizon", "500"], "argument --horizon: horizon must be at most 50, got 500"),
+        (["--folds", "1"], "argument --folds: folds must be at least 2, got 1"),
+        (["study", "--horizon", "5"], "unrecognized arguments: --horizon 5"),
+    ],
+)
+def test_forecast_settings_are_refused_with_their_limits(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_window_scaling_of_a_file_that_touches_zero_is_refused_with_the_reason(capsys, tmp_path):
+    file = tmp_path / "level.csv"
+    file.write_text("level\n" + "\n".join(str(0 if i == 12 else i + 1) for i in range(40)) + "\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--csv", str(file), "--n", "40", "--time-steps", "5", "--scaling", "window"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "window scaling divides each window by its last value, but value 12 of the csv series" in error

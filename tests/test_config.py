@@ -44,7 +44,17 @@ def test_configs_are_frozen_and_hashable():
         ({"train_fraction": math.nan}, "train_fraction"),
         ({"train_fraction": "0.7"}, "train_fraction"),
         ({"n": 10, "time_steps": 5, "train_fraction": 0.1}, "0.1 of 5 windows leaves no training window"),
-        ({"scaling": "log"}, "unknown scaling 'log': choose one of minmax, none, log-minmax"),
+        ({"scaling": "log"}, "unknown scaling 'log': choose one of minmax, none, log-minmax, window"),
+        ({"split": "random"}, "unknown split 'random': choose one of shuffled, chronological, backtest"),
+        ({"scaler_fit": "test"}, "unknown scaler_fit 'test': choose one of series, train"),
+        ({"folds": 1}, "folds must be at least 2, got 1"),
+        ({"split": "backtest", "folds": 11}, "folds must be at most 10, got 11"),
+        (
+            {"split": "backtest", "n": 30, "time_steps": 20, "folds": 4},
+            r"folds must be at most 3 \(the backtest cuts the 3 test windows into one block per fold\)",
+        ),
+        ({"fold": 0}, "a fold belongs to the backtest split, not to the shuffled one"),
+        ({"split": "backtest", "fold": 5}, "fold must be at most 4, got 5"),
         ({"split_seed": -1}, "split_seed must be at least 0"),
     ],
 )
@@ -85,19 +95,21 @@ def test_limits_themselves_are_accepted():
 
 
 def test_fields_describe_every_setting_of_the_configs():
-    # the split's seed is fixed, and a file comes with series csv: neither is a setting
-    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload"}
+    # the split's seed is fixed, a file comes with series csv, and a backtest makes its folds: not settings
+    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload", "fold"}
     training = {f.name for f in dataclasses.fields(TrainConfig)} - {"data"}
     assert {name for name, f in FIELDS.items() if f.section == "data"} == data
     assert {name for name, f in FIELDS.items() if f.section == "training"} == training
     assert {name for name, f in FIELDS.items() if f.section == "study"} == {"seeds"}
+    # the horizon scores trained models: it keys no training
+    assert {name for name, f in FIELDS.items() if f.section == "forecast"} == {"horizon"}
     assert all(name == f.name for name, f in FIELDS.items())
 
 
 def test_field_defaults_are_the_configs_and_parse_back():
     config = TrainConfig()
     for name, field in FIELDS.items():
-        if name != "seeds":
+        if field.section in ("data", "training"):
             owner = config.data if field.section == "data" else config
             assert getattr(owner, name) == field.default, name
         field.check(field.default)
@@ -154,8 +166,13 @@ def test_parse_reads_typed_text(name, text, value):
         ("learning_rate", "inf", "learning_rate must be a number greater than 0 and at most 1, got inf"),
         ("learning_rate", "0", "learning_rate must be a number greater than 0 and at most 1, got 0.0"),
         ("learning_rate", "fast", "learning_rate must be a number greater than 0 and at most 1, got 'fast'"),
-        ("scaling", "log", "unknown scaling 'log': choose one of minmax, none, log-minmax"),
-        ("scaling", "", "scaling is empty: choose one of minmax, none, log-minmax"),
+        ("scaling", "log", "unknown scaling 'log': choose one of minmax, none, log-minmax, window"),
+        ("scaling", "", "scaling is empty: choose one of minmax, none, log-minmax, window"),
+        ("horizon", "0", "horizon must be at least 1, got 0"),
+        ("horizon", "500", "horizon must be at most 50, got 500"),
+        ("folds", "1", "folds must be at least 2, got 1"),
+        ("folds", "11", "folds must be at most 10, got 11"),
+        ("split", "random", "unknown split 'random': choose one of shuffled, chronological, backtest"),
         ("cell", "RNN", "unknown cell 'RNN': choose one of SimpleRNN, LSTM, GRU"),
         ("activation", "softmax", "unknown activation 'softmax': choose one of tanh, sigmoid, relu, linear"),
         ("seeds", "7", "seeds must be one of 3, 5, 10, 20, 30, 50, 100, got 7"),
@@ -211,7 +228,7 @@ def test_quoted_keeps_short_values_whole_and_cuts_long_ones():
     assert quoted("9" * 10_000) == f"'{'9' * (QUOTED_CHARACTERS - 1)}... (10,002 characters)"
 
 
-@pytest.mark.parametrize("name", [name for name, f in FIELDS.items() if f.section != "study"])
+@pytest.mark.parametrize("name", [name for name, f in FIELDS.items() if f.section in ("data", "training")])
 def test_configs_check_each_field_with_its_registry_entry(monkeypatch, name):
     """Narrow one field's description so that its default is refused: the configs follow it."""
     field = FIELDS[name]

@@ -1,4 +1,5 @@
 import re
+import types
 
 import numpy as np
 import pandas as pd
@@ -6,10 +7,11 @@ import plotly.graph_objects as go
 import pytest
 
 from fibdash.analysis.explain import explain
+from fibdash.analysis.forecast import Forecasts, error_by_step, forecast
 from fibdash.analysis.metrics import naive_baselines, scores_table
 from fibdash.analysis.study import TABLE_COLUMNS, compare, paired_table
 from fibdash.analysis.sweep import PointResult, SweepResult, model_summary, ratio_summary, sweep_grid
-from fibdash.config import MODEL_LABELS, DataConfig, TrainConfig
+from fibdash.config import MODEL_KINDS, MODEL_LABELS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.figures import compare as compare_figures
 from fibdash.figures import dataset, robustness, style, sweep, training
@@ -50,6 +52,39 @@ def test_split_figure_places_every_window(data):
     assert sorted(train.x) == sorted(data.positions[data.train_idx])
     assert sorted(test.x) == sorted(data.positions[data.test_idx])
     assert train.marker.color != test.marker.color
+
+
+def test_folds_figure_draws_each_folds_training_test_and_unused_windows():
+    data = make_dataset(DataConfig(n=60, time_steps=5, split="backtest", folds=3))
+    figure = dataset.folds_figure(data)
+    spans = {(trace.y[0], trace.name): (trace.x[0] + 0.5, trace.x[1] - 0.5) for trace in figure.data}
+    for fold in data.config.fold_configs():
+        rows = make_dataset(fold)
+        label = f"fold {fold.fold + 1}"
+        tested = data.positions[rows.test_idx]
+        assert spans[label, "train"] == (5, data.positions[rows.train_idx].max())
+        assert spans[label, "test"] == (tested.min(), tested.max())
+        assert (spans.get((label, "not used")) is None) == (tested.max() == 59)
+    assert [trace.name for trace in figure.data if trace.showlegend] == ["train", "test", "not used"]
+
+
+def test_forecast_figures_draw_each_predictor_ahead_of_its_window(data):
+    forecasts = forecasts_of(data, 0.5, horizon=3)
+    figure = compare_figures.forecast_figure(data, forecasts, 0)
+    truth, *ahead = figure.data
+    position = forecasts.positions[0]
+    np.testing.assert_array_equal(truth.x, np.arange(position - 5, position + 3))
+    np.testing.assert_array_equal(truth.y, data.series[position - 5 : position + 3])
+    assert [trace.name for trace in ahead] == ["RNN", "RNN + attention", "persistence", "AR(2)"]
+    for trace in ahead:
+        np.testing.assert_array_equal(trace.x, position + np.arange(3))
+        np.testing.assert_allclose(trace.y, forecasts.predicted[trace.name][0])
+    assert ahead[0].line.color == style.colour("RNN") and ahead[2].line.dash == "dot"  # rules dotted
+    errors = error_by_step(forecasts)
+    lines = compare_figures.horizon_error_figure(errors, "MAE", data.units).data
+    persistence = errors[errors["predictor"] == "persistence"]
+    np.testing.assert_allclose(next(t for t in lines if t.name == "persistence").y, persistence["MAE"])
+    assert list(lines[0].x) == [1, 2, 3]
 
 
 def test_scores_figure_bars_and_colours(data):
@@ -143,8 +178,8 @@ def test_every_figure_shares_the_look(data):
 
 
 def test_study_figures():
-    rows = [["rnn", seed, 0, mse, 1] for seed, mse in enumerate([1e-4, 2e-4, 4e-4])]
-    rows += [["attention", seed, 0, mse, 1] for seed, mse in enumerate([5e-5, 8e-4, 4e-4])]
+    rows = [["rnn", seed, 0, mse, 1, 1] for seed, mse in enumerate([1e-4, 2e-4, 4e-4])]
+    rows += [["attention", seed, 0, mse, 1, 1] for seed, mse in enumerate([5e-5, 8e-4, 4e-4])]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
     boxes = robustness.study_figure(table)
@@ -218,8 +253,9 @@ def test_score_and_study_figures_count_what_they_leave_out(data):
     scores = compare_figures.scores_figure(table.reset_index())
     assert subtitle(scores) == "1 NaN, 1 infinite, 2 at or below 0 not shown"
 
-    rows = [["rnn", 0, 0, 1e-4, 1], ["rnn", 1, 0, np.nan, 1], ["rnn", 2, 0, 2e-4, 1]]
-    rows += [["attention", 0, 0, 1e-4, 1], ["attention", 1, 0, 3e-4, 1], ["attention", 2, 0, np.inf, 1]]
+    rows = [["rnn", 0, 0, 1e-4, 1, 1], ["rnn", 1, 0, np.nan, 1, 1], ["rnn", 2, 0, 2e-4, 1, 1]]
+    rows += [["attention", 0, 0, 1e-4, 1, 1], ["attention", 1, 0, 3e-4, 1, 1]]
+    rows += [["attention", 2, 0, np.inf, 1, 1]]
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     assert subtitle(robustness.study_figure(table)) == "1 NaN, 1 infinite not shown"
     # ratios: 1 (drawn), 3e-4 / NaN = NaN, inf / 2e-4 = inf
@@ -266,10 +302,22 @@ def test_attention_heatmap_labels_rows_with_their_target_index(data):
 LOG10_FLOAT64_MAX = np.log10(np.finfo(np.float64).max)
 
 
+def forecasts_of(data, answer: float, horizon: int = 5) -> Forecasts:
+    """Forecasts `horizon` steps ahead from `data`'s test windows, both "models" answering `answer` (scaled)
+    at every step, beside the rules: no training."""
+    pair = {kind: types.SimpleNamespace(config=None, weights=None) for kind in MODEL_KINDS}
+
+    def predict(asked):
+        return {key: np.full(len(windows), answer) for key, (_, _, _, windows) in asked.items()}
+
+    return forecast([(data, pair)], horizon, predict)
+
+
 def every_figure(data, predictions: dict, weights: np.ndarray) -> dict[str, go.Figure]:
     table = scores_table(naive_baselines(data))
+    forecasts = forecasts_of(data, 1.5)  # beyond the series' largest value: infinite in its units
     rows = [
-        [kind, seed, 0, mse, 1] for kind in ("rnn", "attention") for seed, mse in enumerate([1e-4, 1e300])
+        [kind, seed, 0, mse, 1, 1] for kind in ("rnn", "attention") for seed, mse in enumerate([1e-4, 1e300])
     ]
     study = pd.DataFrame(rows, columns=TABLE_COLUMNS)
     return {
@@ -293,6 +341,8 @@ def every_figure(data, predictions: dict, weights: np.ndarray) -> dict[str, go.F
         ),
         "study": robustness.study_figure(study),
         "ratios": robustness.ratio_figure(paired_table(study)),
+        "forecast": compare_figures.forecast_figure(data, forecasts, len(forecasts.rows) - 1),
+        "horizon errors": compare_figures.horizon_error_figure(error_by_step(forecasts), "MSE", data.units),
     }
 
 
@@ -320,7 +370,7 @@ def test_log_axes_stay_within_float64_at_the_longest_series(largest):
             values = np.asarray(trace.y if trace.type != "heatmap" else trace.z)
             if values.dtype.kind == "f":
                 assert not np.isinf(values).any(), name  # never handed to Plotly
-    assert log_axes == 9
+    assert log_axes == 11
     assert subtitle(largest["predictions"]) == "5 infinite not shown"
 
 
@@ -337,8 +387,8 @@ def assert_fits_a_phone(name: str, figure: go.Figure) -> None:
 
 def study_table(rnn: list[float], attention: list[float]) -> pd.DataFrame:
     """A seed study's table with these test MSEs, seed by seed."""
-    rows = [["rnn", seed, 0, mse, 1] for seed, mse in enumerate(rnn)]
-    rows += [["attention", seed, 0, mse, 1] for seed, mse in enumerate(attention)]
+    rows = [["rnn", seed, 0, mse, 1, 1] for seed, mse in enumerate(rnn)]
+    rows += [["attention", seed, 0, mse, 1, 1] for seed, mse in enumerate(attention)]
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
@@ -372,6 +422,10 @@ def others() -> dict[str, go.Figure]:
         "sweep parallel two": sweep.sweep_parallel(two.table, ["scaling", "learning_rate"]),
         "importance": compare_figures.importance_figure(explanation),
         "correlation": compare_figures.correlation_figure(explanation),
+        "folds": dataset.folds_figure(make_dataset(DataConfig(split="backtest", folds=10))),
+        "window-scaled series": dataset.scaled_series_figure(
+            make_dataset(DataConfig(n=300, scaling="window"))
+        ),
     }
 
 

@@ -50,7 +50,7 @@ def test_score_and_table():
     perfect = score("truth", data, data.y)
     assert perfect.train_mse == perfect.test_mse == perfect.test_mdape == 0
     table = scores_table([perfect, *naive_baselines(data)])
-    assert list(table.columns) == ["predictor", "train MSE", "test MSE", "test MdAPE %"]
+    assert list(table.columns) == ["predictor", "train MSE", "test MSE", "test MdAPE %", "test MASE"]
     assert list(table["predictor"]) == ["truth", "predict zero", "persistence", "AR(2)"]
 
 

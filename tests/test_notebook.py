@@ -4,17 +4,21 @@ without fibdash on its path), and prints the test MSEs the app's engine gives, t
 import ast
 import re
 import sys
+from dataclasses import replace
 
 import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from fibdash.config import DataConfig, TrainConfig
-from fibdash.data import make_dataset
+from fibdash.analysis.forecast import error_by_step, forecast
+from fibdash.analysis.metrics import score
+from fibdash.config import MODEL_LABELS, DataConfig, TrainConfig
+from fibdash.data import fold_datasets
 from fibdash.engine.training import train_pair
 from fibdash.notebook import notebook, notebook_name
 from fibdash.series import Upload, series_values
+from fibdash.serving.tasks import predict_each
 
 ALLOWED = {"keras", "numpy", "sklearn", "plotly", *sys.stdlib_module_names}
 UPLOAD = Upload(
@@ -26,7 +30,8 @@ UPLOAD = Upload(
 CSV = TrainConfig(DataConfig(n=50, time_steps=5, series="csv", upload=UPLOAD), epochs=2)
 
 # The tutorial's cell at its settings, but short; LSTM with a short last batch, log-minmax scaling and a
-# learning rate that moves every weight; GRU on a series the notebook embeds, unscaled.
+# learning rate that moves every weight; GRU on a series the notebook embeds, unscaled; split in time, the
+# scaler fitted on the training windows, forecasting 4 steps; window scaling on a backtest's last fold.
 CASES = [
     TrainConfig(DataConfig(n=60, time_steps=6), epochs=2),
     TrainConfig(
@@ -47,7 +52,19 @@ CASES = [
         cell="GRU",
         seed=1,
     ),
+    TrainConfig(DataConfig(n=60, time_steps=5, split="chronological", scaler_fit="train"), epochs=2),
+    TrainConfig(
+        DataConfig(n=70, time_steps=4, split="backtest", folds=3, scaling="window", series="co2"),
+        epochs=2,
+        learning_rate=0.02,
+        seed=3,
+    ),
 ]
+RUNS = [  # the backtest's run is slow: a sixth notebook of about 25 s (CI runs it)
+    pytest.param(config, marks=pytest.mark.slow) if config.data.split == "backtest" else config
+    for config in CASES
+]
+HORIZONS = {"chronological": 4, "backtest": 3}  # by split; the tutorial's split forecasts one step
 
 
 def cells(config: TrainConfig, kind: str) -> list[str]:
@@ -57,16 +74,18 @@ def cells(config: TrainConfig, kind: str) -> list[str]:
     return [cell.source for cell in nb.cells if cell.cell_type == kind]
 
 
-def printed(output: str, split: str, kind: str) -> float:
-    """The MSE the notebook printed for `kind` on `split`: one line, in its fixed format."""
-    found = re.findall(rf"^{split} MSE {kind}: (\S+)$", output, re.MULTILINE)
+def printed(output: str, what: str, kind: str) -> float:
+    """The number the notebook printed as `what` for `kind` ("test MSE", "MAE 3 steps ahead"): one line, in
+    its fixed format."""
+    found = re.findall(rf"^{re.escape(what)} {kind}: (\S+)$", output, re.MULTILINE)
     assert len(found) == 1, output
     return float(found[0])
 
 
-@pytest.mark.parametrize("config", CASES, ids=lambda c: f"{c.cell}-{c.data.series}")
+@pytest.mark.parametrize("config", RUNS, ids=lambda c: f"{c.cell}-{c.data.series}-{c.data.split}")
 def test_the_notebook_runs_and_prints_the_engines_numbers(config, tmp_path):
-    nb = nbformat.reads(notebook(config).decode(), as_version=4)
+    horizon = HORIZONS.get(config.data.split, 1)
+    nb = nbformat.reads(notebook(config, horizon).decode(), as_version=4)
     NotebookClient(
         nb, kernel_name="python3", timeout=600, resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
@@ -74,11 +93,17 @@ def test_the_notebook_runs_and_prints_the_engines_numbers(config, tmp_path):
     assert not [output for output in outputs if output.output_type == "error"]
     output = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
     charts = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
-    assert len(charts) == 3  # the losses, the predictions and the attention weights
-    engine = train_pair(config, make_dataset(config.data).windows())
+    assert len(charts) == 4  # the losses, the forecasts' error, the predictions and the attention weights
+    data = fold_datasets(config.data)[-1]  # a backtest's last fold, the notebook's
+    engine = train_pair(replace(config, data=data.config), data.windows())
+    errors = error_by_step(forecast([(data, engine)], horizon, predict_each)).set_index(["predictor", "step"])
     for kind, trained in engine.items():
-        assert printed(output, "test", kind) == pytest.approx(trained.test_mse, rel=1e-5)
-        assert printed(output, "train", kind) == pytest.approx(trained.train_mse, rel=1e-5)
+        assert printed(output, "test MSE", kind) == pytest.approx(trained.test_mse, rel=1e-5)
+        assert printed(output, "train MSE", kind) == pytest.approx(trained.train_mse, rel=1e-5)
+        mase = score(trained.name, data, trained.predictions).test_mase
+        assert printed(output, "test MASE", kind) == pytest.approx(mase, rel=1e-4)
+        ahead = errors.loc[(MODEL_LABELS[kind], horizon), "MAE"]
+        assert printed(output, f"MAE {horizon} steps ahead", kind) == pytest.approx(ahead, rel=1e-3)
 
 
 @pytest.mark.parametrize("config", [*CASES, CSV], ids=lambda c: c.data.series)

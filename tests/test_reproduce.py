@@ -49,3 +49,19 @@ def test_the_robustness_pages_command_writes_its_table(app, tmp_path):
     written = pd.read_csv(tmp_path / "seed_study.csv").pivot(index="seed", columns="model", values="test MSE")
     for kind, column in (("rnn", "RNN test MSE"), ("attention", "RNN + attention test MSE")):
         assert shown[column].astype(float).tolist() == pytest.approx(written[kind].tolist(), rel=1e-3)
+
+
+def test_the_compare_pages_command_under_a_split_in_time_prints_its_scores_and_forecasts(app, tmp_path):
+    open_page(app, "app_pages/2_Train.py", n=60, epochs=2)
+    app.selectbox(key="split").set_value("chronological").run()
+    press(app, "train")
+    open_page(app, "app_pages/3_Compare.py", horizon=4)
+    shown = table(app, "scores_table").set_index("predictor")
+    out = run_shown(app, tmp_path)
+    assert "Forecasts 4 steps ahead from every test window" in out
+    printed = out[out.index("predictor  train MSE") :].splitlines()[1:6]
+    for row in (line.strip() for line in printed):  # the page's MSE and MASE, as the command prints them
+        name = " ".join(row.split()[:-4])  # the predictor, before its four numbers
+        numbers = [float(value) for value in row.removeprefix(name).split()]
+        expected = shown.loc[name, ["train MSE", "test MSE", "test MdAPE %", "test MASE"]].astype(float)
+        assert numbers == pytest.approx(expected.tolist(), rel=1e-3), name

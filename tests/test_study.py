@@ -24,9 +24,9 @@ TINY = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2)
 
 
 def hand_made(rnn_test_mse, attention_test_mse) -> pd.DataFrame:
-    """A study table with the given test MSEs for seeds 0, 1, ...; other columns are filler."""
+    """A study table with the given test MSEs for seeds 0, 1, ...; MASE ten times the MSE, others filler."""
     rows = [
-        [kind, seed, 0.0, mse, 1.0]
+        [kind, seed, 0.0, mse, 1.0, 10 * mse]
         for kind, mses in (("rnn", rnn_test_mse), ("attention", attention_test_mse))
         for seed, mse in enumerate(mses)
     ]
@@ -148,7 +148,7 @@ def test_diverged_seeds_are_left_out():
 def test_summary_table():
     summary = summary_table(hand_made([1.0, 3.0, 2.0], [0.5, 0.25, 4.0]))
     assert list(summary.index) == ["RNN", "RNN + attention"]
-    assert summary.loc["RNN"].tolist() == [3, 2.0, 1.0, 3.0]
+    assert summary.loc["RNN"].tolist() == [3, 2.0, 1.0, 3.0, 20.0]  # seeds, test MSE's median, min, max; MASE
     assert summary.loc["RNN + attention", "median test MSE"] == 0.5
 
 

@@ -90,13 +90,21 @@ def test_parse_vary_refuses_bad_settings_and_values(text, message):
 
 @pytest.mark.parametrize("name", SWEEPABLE)
 def test_each_settings_suggested_values_train_at_the_tutorials_other_settings(name):
-    grid = sweep_grid(TrainConfig(), {name: SUGGESTED[name]})  # raises for a point that cannot train
+    base = TrainConfig(DataConfig(split="backtest")) if name == "folds" else TrainConfig()  # its split's only
+    grid = sweep_grid(base, {name: SUGGESTED[name]})  # raises for a point that cannot train
     assert len(grid) == len(SUGGESTED[name]) >= 2
+
+
+def test_folds_are_swept_under_the_backtest_split_only():
+    with pytest.raises(ValueError, match="folds plays a part under the backtest split only"):
+        sweep_grid(TrainConfig(), {"folds": [3, 5]})
+    grid = sweep_grid(TrainConfig(), {"split": ["chronological", "backtest"], "folds": [3, 5]})
+    assert [point.config.data.fold_configs()[-1].fold for point in grid] == [None, None, 2, 4]
 
 
 def test_every_config_setting_but_the_seed_can_be_swept():
     training = {f.name for f in dataclasses.fields(TrainConfig)} - {"data", "seed"}
-    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload"}  # csv: a file's series
+    data = {f.name for f in dataclasses.fields(DataConfig)} - {"split_seed", "upload", "fold"}  # csv: a file
     assert set(SWEEPABLE) == training | data
 
 
@@ -204,8 +212,11 @@ def test_resume_refuses_another_sweeps_points(tiny_sweep, change, message):
     args = {"base": BASE, "vary": VARY, "seeds": SEEDS, **change}
     with pytest.raises(ValueError, match=message):
         run_sweep(args["base"], args["vary"], args["seeds"], done=tiny_sweep.table)
-    with pytest.raises(ValueError, match="not a sweep's"):
+    with pytest.raises(ValueError, match="not this version's sweep table: it lacks seconds"):
         finished_points(tiny_sweep.table.drop(columns="seconds"), sweep_grid(BASE, VARY), SEEDS)
+    older = tiny_sweep.table.drop(columns=["split", "folds", "scaler_fit", "test MASE"])  # before issue 25
+    with pytest.raises(ValueError, match=r"it lacks split, folds, scaler_fit, test MASE \(an older"):
+        finished_points(older, sweep_grid(BASE, VARY), SEEDS)
 
 
 def test_on_epoch_returning_true_stops_the_sweep_keeping_finished_points(tiny_sweep, studies):
@@ -253,6 +264,28 @@ def test_cli_writes_rows_as_points_finish_extends_the_file_and_refuses_another_s
         assert f"cannot resume {out}: the finished point" in error
         assert message in error
     assert len(studies) == 3 and len(pd.read_csv(out)) == 18
+
+
+SPLITS = {"split": ["shuffled", "chronological", "backtest"]}  # issue 25's question, as a sweep asks it
+
+
+@pytest.fixture(scope="module")
+def split_sweep():
+    return run_sweep(dataclasses.replace(BASE, data=DataConfig(n=60, folds=2)), SPLITS, SEEDS)
+
+
+def test_a_sweep_over_the_split_scores_each_point_as_its_own_study(split_sweep, tmp_path, capsys):
+    for point in split_sweep.points:  # a backtest point's seeds by their folds' mean, as its study's
+        study = run_study(point.point.config, range(SEEDS))
+        columns = ["model", "seed", "test MSE", "test MASE"]
+        pd.testing.assert_frame_equal(point.table[columns], study.table[columns])
+    assert split_sweep.table["split"].unique().tolist() == SPLITS["split"]
+    out = tmp_path / "split.csv"
+    main(["sweep", "--vary", "split=shuffled,chronological,backtest", "--n", "60", "--folds", "2", "--epochs",
+          "2", "--seeds", str(SEEDS), "--out", str(out)])  # fmt: skip
+    assert "[3/3] split=backtest: attention lowered the test MSE in" in capsys.readouterr().out
+    written = pd.read_csv(out)
+    pd.testing.assert_frame_equal(written[RESULT_COLUMNS], split_sweep.table[RESULT_COLUMNS])
 
 
 @pytest.mark.parametrize(
@@ -346,6 +379,13 @@ def test_ray_tasks_give_the_same_rows_as_a_local_run(local_ray, tiny_sweep, tmp_
     written = pd.read_csv(out).sort_values(["scaling", "learning_rate"], kind="stable", ignore_index=True)
     expected = tiny_sweep.table.sort_values(["scaling", "learning_rate"], kind="stable", ignore_index=True)
     pd.testing.assert_frame_equal(written[RESULT_COLUMNS], expected[RESULT_COLUMNS])
+
+
+@pytest.mark.ray
+def test_ray_tasks_train_a_backtests_folds_as_a_local_run(local_ray, split_sweep):
+    base = dataclasses.replace(BASE, data=DataConfig(n=60, folds=2))
+    result = run_sweep(base, SPLITS, SEEDS, point_runner=on_ray())
+    pd.testing.assert_frame_equal(result.table[RESULT_COLUMNS], split_sweep.table[RESULT_COLUMNS])
 
 
 @pytest.mark.ray

@@ -20,9 +20,11 @@ def test_a_test_windows_inputs_read_back_exactly(data):
     inputs = window_inputs(data, 3)
     row = data.test_idx[3]
     np.testing.assert_array_equal(data.to_scaled(inputs), data.X[row, :, 0])
-    np.testing.assert_array_equal(parse_window(as_text(inputs), FIB, data), data.X[row, :, 0])
+    typed = parse_window(as_text(inputs), FIB, data, inputs)
+    np.testing.assert_array_equal(typed.scaled, data.X[row, :, 0])
+    np.testing.assert_array_equal(typed.original, inputs)
     scaled = data.X[row, :, 0]
-    np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data), scaled)
+    np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data, inputs).scaled, scaled)
 
 
 @pytest.mark.parametrize(
@@ -41,12 +43,12 @@ def test_a_test_windows_inputs_read_back_exactly(data):
 )
 def test_bad_values_are_named_with_their_step_and_limit(data, texts, units, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
-        parse_window(texts, units, data)
+        parse_window(texts, units, data, window_inputs(data, 0))
 
 
 def test_a_long_value_is_quoted_short(data):
     with pytest.raises(ValueError) as error:
-        parse_window(["1", "2", "9" * 10_000 + "x", "5", "8"], FIB, data)
+        parse_window(["1", "2", "9" * 10_000 + "x", "5", "8"], FIB, data, window_inputs(data, 0))
     assert str(error.value) == f"t-3: '{'9' * (QUOTED_CHARACTERS - 1)}... (10,003 characters) is not a number"
 
 
@@ -67,11 +69,11 @@ def test_every_unedited_window_reads_back_even_at_float64s_ends(scaling):
 def test_log_minmax_refuses_zero_which_has_no_logarithm():
     data = make_dataset(DataConfig(n=60, time_steps=3, scaling="log-minmax"))
     with pytest.raises(ValueError, match="t-2 is 0 or less"):
-        parse_window(["1", "0", "2"], FIB, data)
+        parse_window(["1", "0", "2"], FIB, data, window_inputs(data, 0))
 
 
 def test_the_naive_rules_answer_a_window(data):
-    window = parse_window(["3", "5", "8", "13", "21"], FIB, data)
+    window = parse_window(["3", "5", "8", "13", "21"], FIB, data, window_inputs(data, 0))
     answers = rule_answers(data, window)
     assert data.to_original(np.array([answers["AR(2)"]]))[0] == pytest.approx(34)
     assert data.to_original(np.array([answers["persistence"]]))[0] == pytest.approx(21)

@@ -187,6 +187,8 @@ ZERO_IS = {
     "logarithm is 0)",
     "none": "itself: without scaling the networks see the numbers as they are, and 0 is below the series' "
     "smallest value (1)",
+    "window": "on the scaled axis, which window scaling leaves at 0: each window is divided by its last "
+    "value, so a step set to 0 is a value of 0",
 }
 # In every window, or in some: no step moves a model's prediction (one model, and both at once).
 NOTHING_MOVES = {

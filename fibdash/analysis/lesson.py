@@ -6,18 +6,28 @@ computed from this app's cached results (a pair at the tutorial's configuration,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy.stats import percentileofscore
 
+from fibdash.analysis.forecast import Evaluation
 from fibdash.analysis.stats import CONFIDENCE
 from fibdash.analysis.study import Comparison, evidence
 from fibdash.config import MODEL_LABELS, TrainConfig
 from fibdash.quoting import shortened
 
 TUTORIAL = TrainConfig()  # n=1200, time_steps=20, 0.7, MinMax; SimpleRNN(2), tanh, 30 epochs, batch 1, seed 0
+# "Does it forecast?": the tutorial's models trained on the first 70% of the windows, tested on the rest;
+# then with each window scaled by its own last value
+CHRONOLOGICAL = replace(TUTORIAL, data=replace(TUTORIAL.data, split="chronological"))
+WINDOW_SCALED = replace(TUTORIAL, data=replace(CHRONOLOGICAL.data, scaling="window"))
+FORECAST_RUNS = {
+    "shuffled, minmax (the tutorial's)": TUTORIAL,
+    "chronological, minmax": CHRONOLOGICAL,
+    "chronological, window": WINDOW_SCALED,
+}
 STUDY_SEEDS = 30
 # (train MSE, test MSE) as the tutorial prints them after its one run of each model
 PRINTED = {
@@ -60,6 +70,12 @@ STEPS = (
         "app_pages/4_Robustness.py",
         "Check the conclusion on the Robustness page",
         {"seeds": STUDY_SEEDS},
+    ),
+    Step(
+        "Does it forecast?",
+        "app_pages/3_Compare.py",
+        "Forecast 10 steps ahead on the Compare page",
+        {"split": "chronological", "scaling": "window", "horizon": 10},
     ),
     Step("Where to go next"),
 )
@@ -161,3 +177,64 @@ def layer_steps(config: TrainConfig) -> pd.DataFrame:
             "shape": [f"({steps}, {units})", f"({steps},)", f"({steps},)", f"({units},)"],
         }
     )
+
+
+def forecast_table(evaluations: dict[str, Evaluation]) -> pd.DataFrame:
+    """The networks' and persistence's test MSE and MASE in each of FORECAST_RUNS (by its label)."""
+    rows = []
+    for label, evaluation in evaluations.items():
+        for scores in evaluation.models + evaluation.baselines:
+            if scores.name in (*MODEL_LABELS.values(), "persistence"):
+                rows.append([label, scores.name, scores.test_mse, scores.test_mase])
+    return pd.DataFrame(rows, columns=["split, scaling", "predictor", "test MSE", "test MASE"])
+
+
+def _against(evaluation: Evaluation) -> tuple[str, str]:
+    """Which networks beat repeating the last value on test MSE ("both networks beat"), and the figures."""
+    persistence = next(s.test_mse for s in evaluation.baselines if s.name == "persistence")
+    models = {s.name: s.test_mse for s in evaluation.models}
+    beating = [name for name, mse in models.items() if mse < persistence]
+    who = (
+        "both networks beat"
+        if len(beating) == len(models)
+        else "both networks lose to"
+        if not beating
+        else f"only the {beating[0]} beats"
+    )
+    rnn, attention, rule = _told_apart([*models.values(), persistence])
+    return who, f"test MSE {rnn} and {attention} against {rule}"
+
+
+def _told_apart(values: list[float]) -> list[str]:
+    """`values` written with as few significant digits as tell the different ones apart (2 to 8)."""
+    for digits in range(2, 9):
+        written = [f"{value:.{digits}g}" for value in values]
+        if len(set(written)) == len(set(values)):
+            break
+    return written
+
+
+def forecast_sentence(evaluations: dict[str, Evaluation]) -> str:
+    """What FORECAST_RUNS' numbers mean, in plain words: the tutorial's split, the same split in time, and
+    window scaling."""
+    shuffled, chronological, window = (evaluations[label] for label in FORECAST_RUNS)
+    who, figures = _against(shuffled)
+    said = [
+        f"Shuffled, as the tutorial splits, {who} repeating the last value ({figures}): every test window "
+        "sits between training windows, so this measures filling gaps."
+    ]
+    who, figures = _against(chronological)
+    data = chronological.data
+    said.append(
+        f"Split in time, {who} it ({figures}): MinMax puts every training target below "
+        f"{data.train_y.max():.1e} while the test targets reach {data.test_y.max():.3g}, and a network "
+        "trained on near-zeros answers near-zeros."
+    )
+    who, figures = _against(window)
+    ratio = float(np.median(window.data.test_y))
+    said.append(
+        f"Scaled by each window's last value, the target is the ratio {ratio:.4g}, above the 1 a tanh output "
+        f"can reach, and {who} repeating the last value ({figures}): the best a bounded output can do is to "
+        "stay near 1, that is, to repeat the last value."
+    )
+    return " ".join(said)

@@ -1,4 +1,5 @@
-"""How good a prediction is: MSE on scaled values, relative error in the series' units, naive rules."""
+"""How good a prediction is: MSE on scaled values, relative and scaled errors in the series' units (MdAPE,
+MASE), naive rules, and what failed and why."""
 
 from __future__ import annotations
 
@@ -23,28 +24,67 @@ def median_ape(predicted: np.ndarray, target: np.ndarray) -> float:
         return float(100 * np.median(np.abs(predicted / target - 1)))
 
 
+def mean_absolute(values: np.ndarray) -> float:
+    """The mean of |values|, finite wherever their largest is: Fibonacci's near float64's largest
+    would overflow a plain sum."""
+    values = np.abs(np.asarray(values, dtype=np.float64).ravel())
+    largest = float(values.max(initial=0.0))
+    if largest == 0 or not np.isfinite(largest):
+        return float(np.mean(values)) if values.size else float("nan")
+    return largest * float(np.mean(values / largest))
+
+
+def naive_scale(data: Dataset) -> float:
+    """MASE's denominator: the mean absolute error, in the series' units, of the naive forecast on the
+    training windows' targets, its in-sample error (Hyndman & Koehler): the value one period back where
+    the series has a known period (seasonal naive), else the last value."""
+    lag = PERIODS.get(data.config.series, 1)
+    targets = data.positions[data.train_idx]
+    targets = targets[targets >= lag]
+    with np.errstate(over="ignore", invalid="ignore"):
+        return mean_absolute(data.series[targets] - data.series[targets - lag])
+
+
+def mase(predicted: np.ndarray, target: np.ndarray, scale: float) -> float:
+    """Mean absolute scaled error: the MAE of `predicted` (series' units) over `scale`, `naive_scale`'s.
+    Above 1: worse than the naive forecast was on the training part."""
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        errors = np.asarray(predicted, dtype=np.float64) - np.asarray(target, dtype=np.float64)
+        return float(mean_absolute(errors) / scale) if scale > 0 else float("nan")
+
+
 @dataclass(frozen=True, eq=False)
 class Scores:
-    """One predictor's scores: MSE on scaled values (train and test) and test MdAPE (%)."""
+    """One predictor's scores: MSE on scaled values (train and test), test MdAPE (%) and test MASE."""
 
     name: str
     predictions: np.ndarray  # scaled prediction for every window, in series order
     train_mse: float
     test_mse: float
     test_mdape: float
+    test_mase: float
 
 
 def score(name: str, data: Dataset, predictions: np.ndarray) -> Scores:
     """Score scaled predictions for every window of `data` on its train/test split."""
     predictions = np.asarray(predictions, dtype=np.float64).ravel()
     test = data.test_idx
+    original, truth = data.to_original(predictions[test], test), data.series[data.positions[test]]
     return Scores(
         name=name,
         predictions=predictions,
         train_mse=mse(predictions[data.train_idx], data.y[data.train_idx]),
         test_mse=mse(predictions[test], data.y[test]),
-        test_mdape=median_ape(data.to_original(predictions[test]), data.series[data.positions[test]]),
+        test_mdape=median_ape(original, truth),
+        test_mase=mase(original, truth, naive_scale(data)),
     )
+
+
+MASE_WORDS = (
+    "MASE is the test error in the series' units (MAE) over that of repeating the last value (the value one "
+    "period back, for a seasonal series) on the training windows: above 1, worse than repeating the last "
+    "value."
+)
 
 
 BASELINE_RULES = {
@@ -93,7 +133,7 @@ def autoregression(data: Dataset) -> Autoregression:
     proportional to each other and cannot tell the coefficients apart on their own.
     """
     order = min(2, data.config.time_steps)
-    windows = data.to_original(data.X[data.train_idx, :, 0])
+    windows = data.to_original(data.X[data.train_idx, :, 0], data.train_idx)
     inputs = np.column_stack([windows[:, ::-1][:, :order], np.ones(len(windows))])
     target = data.series[data.positions[data.train_idx]]
     scale = np.abs(windows).mean(axis=1)
@@ -114,25 +154,27 @@ def period(data: Dataset) -> int | None:
 def naive_baselines(data: Dataset) -> list[Scores]:
     """Rules on the same windows: zero, persistence, AR(2) fitted, seasonal naive where a period is known."""
     X = data.X[..., 0]
+    rows = np.arange(len(X))
     baselines = [
         score("predict zero", data, np.zeros(len(X))),
         score("persistence", data, X[:, -1]),
     ]
     ar = autoregression(data)
-    baselines.append(score(ar.name, data, data.to_scaled(ar.predict(data.to_original(X)))))
+    baselines.append(score(ar.name, data, data.to_scaled(ar.predict(data.to_original(X, rows)), rows)))
     if (known := period(data)) is not None:
         baselines.append(score("seasonal naive", data, X[:, -known]))
     return baselines
 
 
 def scores_table(scores: list[Scores]) -> pd.DataFrame:
-    """One row per predictor: train MSE, test MSE (scaled) and test MdAPE (%)."""
+    """One row per predictor: train MSE, test MSE (scaled), test MdAPE (%) and test MASE."""
     return pd.DataFrame(
         {
             "predictor": [s.name for s in scores],
             "train MSE": [s.train_mse for s in scores],
             "test MSE": [s.test_mse for s in scores],
             "test MdAPE %": [s.test_mdape for s in scores],
+            "test MASE": [s.test_mase for s in scores],
         }
     )
 
@@ -155,7 +197,7 @@ def predictions_frame(data: Dataset, scores: list[Scores]) -> pd.DataFrame:
     )
     for s in scores:
         frame[f"{s.name} (scaled)"] = s.predictions
-        frame[f"{s.name} ({unit})"] = data.to_original(s.predictions)
+        frame[f"{s.name} ({unit})"] = data.to_original(s.predictions, np.arange(len(data.y)))
     return frame
 
 
@@ -273,10 +315,13 @@ def _constant(scores: Scores, data: Dataset) -> str:
         return ""
     windows = data.test_X[test == value]
     largest = float(np.abs(windows).max())
-    original = float(data.to_original(value))
+    if data.factors is None:
+        original = f"{float(data.to_original(value)):.4g} {data.units}"
+    else:
+        original = "that many times each window's last value"
     said = (
         f"One answer for most windows: {count} of {len(test)} test predictions are exactly {value:.5g} "
-        f"on the scaled axis ({original:.4g} {data.units}). "
+        f"on the scaled axis ({original}). "
     )
     if largest < FLOAT32_RESOLUTION:
         better = "" if data.config.scaling == "log-minmax" else " 'log-minmax' scaling spreads them out."
@@ -304,6 +349,41 @@ def _no_better(scores: Scores, baselines: Sequence[Scores]) -> str:
         f"No better than a naive rule: its test MSE ({scores.test_mse:.3g}) is no lower than that of "
         f"{named}.{nothing}"
     )
+
+
+# The range of a bounded activation, which the Dense layer's output, the prediction, has too.
+BOUNDED_OUTPUTS = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+# How far past a bound a scaled target counts as beyond it: MinMax maps a series' largest value to 1 give or
+# take rounding (1.0000000000000002), which is not a value beyond the range the scaler was fitted on.
+ROUNDING = 1e-9
+
+
+def out_of_reach(datasets: Sequence[Dataset], activation: str) -> str:
+    """How many test targets of `datasets` (one, or a backtest's folds) lie where a network's output,
+    bounded by `activation`, cannot reach them, in words; "" if none does. Scaled above 1 for tanh: a
+    test value above the training range when the scaler is fitted on the training windows, a ratio
+    above 1 under window scaling."""
+    if activation not in BOUNDED_OUTPUTS:
+        return ""
+    low, high = BOUNDED_OUTPUTS[activation]
+    lowest, highest = low - ROUNDING, high + ROUNDING
+    beyond = tested = trained_beyond = trained = 0
+    above_training = True  # every test target beyond the output's range is above every training target
+    for data in datasets:
+        test, train = data.test_y, data.train_y
+        outside = (test < lowest) | (test > highest)
+        beyond, tested = beyond + int(outside.sum()), tested + len(test)
+        above_training = above_training and bool((test[outside] > train.max()).all())
+        trained_beyond += int(np.sum((train < lowest) | (train > highest)))
+        trained += len(train)
+    if not beyond:
+        return ""
+    where = f"outside {low:g} to {high:g} on the scaled axis"
+    if above_training:
+        where = f"above every training target, {where}"
+    elif trained_beyond:
+        where += f" (and {trained_beyond} of {trained} training targets)"
+    return f"{beyond} of {tested} test targets lie {where}: a {activation} output cannot reach them."
 
 
 def _join(words: Sequence[str]) -> str:

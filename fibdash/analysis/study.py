@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fibdash.analysis.metrics import score
+from fibdash.analysis.metrics import first_nonfinite_epoch, score
 from fibdash.analysis.stats import CONFIDENCE, MIN_PAIRS, median_interval, ratios, test_mse_by_seed
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, check_seeds, counted
-from fibdash.data import Dataset, make_dataset
+from fibdash.data import Dataset, fold_datasets
 from fibdash.engine.records import EpochLog, Trained
 
-TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %"]
+TABLE_COLUMNS = ["model", "seed", "train MSE", "test MSE", "test MdAPE %", "test MASE"]
 ALPHA = 0.05  # the paired test's significance level
 
 
@@ -51,22 +51,47 @@ class StudyResult:
 
     config: TrainConfig  # the config every seed shares; its own seed field plays no part
     seeds: tuple[int, ...]
-    runs: dict[str, list[Trained]]  # by model kind; both models train together, and stop together
-    table: pd.DataFrame  # one row per model and seed: TABLE_COLUMNS
+    runs: dict[str, list[Trained]]  # by model kind (a backtest's last fold); both train, and stop, together
+    table: pd.DataFrame  # one row per model and seed: TABLE_COLUMNS, a backtest's folds' mean
     comparison: Comparison | None  # None when stopped: the models did not train equally long
     stopped: bool
     seconds: float
     versions: dict[str, str] = field(default_factory=dict)  # what made it: see fibdash.serving.tasks.versions
+    fold_runs: tuple[dict[str, list[Trained]], ...] = ()  # a backtest's every fold's runs, `runs` the last
+
+    def loss_histories(self) -> dict[str, list[tuple[float, ...]]]:
+        """Each model's loss history per seed, for `diverged_seeds`: a backtest's first fold whose training
+        diverged, else its last fold's."""
+        folds = self.fold_runs or (self.runs,)
+        return {
+            kind: [
+                next(
+                    (h for h in (runs[kind][i].loss_history for runs in folds) if first_nonfinite_epoch(h)),
+                    folds[-1][kind][i].loss_history,
+                )
+                for i in range(len(self.seeds))
+            ]
+            for kind in self.runs
+        }
 
 
-def study_table(runs: Mapping[str, Sequence[Trained]], data: Dataset) -> pd.DataFrame:
-    """One row per model and seed: TABLE_COLUMNS, the model given by its kind."""
-    rows = [
-        [kind, run.seed, run.train_mse, run.test_mse, score(run.name, data, run.predictions).test_mdape]
-        for kind, kind_runs in runs.items()
-        for run in kind_runs
-    ]
-    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+def study_table(
+    fold_runs: Sequence[Mapping[str, Sequence[Trained]]], datasets: Sequence[Dataset]
+) -> pd.DataFrame:
+    """One row per model and seed: TABLE_COLUMNS, the model given by its kind; the mean over a backtest's
+    folds (`fold_runs` and their `datasets`, one of each for any other split)."""
+    rows = []
+    for runs, data in zip(fold_runs, datasets, strict=True):
+        for kind, kind_runs in runs.items():
+            for run in kind_runs:
+                scores = score(run.name, data, run.predictions)
+                rows.append(
+                    [kind, run.seed, run.train_mse, run.test_mse, scores.test_mdape, scores.test_mase]
+                )
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    if len(fold_runs) == 1:
+        return table
+    return table.groupby(["model", "seed"], sort=False).mean().reset_index()
 
 
 def compare(table: pd.DataFrame) -> Comparison:
@@ -128,14 +153,16 @@ def paired_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Per model: the number of seeds and the median, min and max test MSE across them."""
-    test = table.groupby("model", sort=False)["test MSE"]
+    """Per model: the number of seeds, the median, min and max test MSE across them, and the median MASE."""
+    models = table.groupby("model", sort=False)
+    test = models["test MSE"]
     summary = pd.DataFrame(
         {
             "seeds": test.size(),
             "median test MSE": test.median(),
             "min test MSE": test.min(),
             "max test MSE": test.max(),
+            "median test MASE": models["test MASE"].median(),
         }
     )
     summary.index = [MODEL_LABELS[kind] for kind in summary.index]
@@ -233,19 +260,25 @@ def one_run(test_mse: Mapping[str, float], study: str = "a study over many seeds
     )
 
 
-def study_result(config: TrainConfig, runs: Mapping[str, Sequence[Trained]], data: Dataset) -> StudyResult:
-    """The study of `runs`, both models' trainings over the same seeds: their table and comparison."""
-    first = runs["rnn"][0]
-    table = study_table(runs, data)
+def study_result(
+    config: TrainConfig, fold_runs: Sequence[Mapping[str, Sequence[Trained]]], datasets: Sequence[Dataset]
+) -> StudyResult:
+    """The study of both models' trainings over the same seeds, `fold_runs` on `datasets`: one of each, or
+    a backtest's folds in order; their table (each seed's folds' mean) and comparison."""
+    folds = tuple({kind: list(kind_runs) for kind, kind_runs in runs.items()} for runs in fold_runs)
+    firsts = [runs["rnn"][0] for runs in folds]
+    stopped = any(first.stopped for first in firsts)
+    table = study_table(folds, datasets)
     return StudyResult(
         config=config,
-        seeds=tuple(run.seed for run in runs["rnn"]),
-        runs={kind: list(kind_runs) for kind, kind_runs in runs.items()},
+        seeds=tuple(run.seed for run in folds[-1]["rnn"]),
+        runs=folds[-1],
         table=table,
-        comparison=None if first.stopped else compare(table),
-        stopped=first.stopped,
-        seconds=first.seconds,
-        versions=first.versions,
+        comparison=None if stopped else compare(table),
+        stopped=stopped,
+        seconds=sum(first.seconds for first in firsts),
+        versions=firsts[-1].versions,
+        fold_runs=folds if len(folds) > 1 else (),
     )
 
 
@@ -255,10 +288,16 @@ def run_study(
     on_epoch: Callable[[EpochLog], bool | None] | None = None,
     data: Dataset | None = None,
 ) -> StudyResult:
-    """Train both models over `seeds`, all at once, and compare them; `on_epoch` returning True stops
-    the study."""
+    """Train both models over `seeds`, all at once (a backtest's folds one after another), and compare
+    them; `on_epoch` returning True stops the study. `data`: `config.data`'s dataset, where built already."""
     from fibdash.engine.training import train_seeds  # the compiled engine loads here
 
-    data = make_dataset(config.data) if data is None else data
-    runs = train_seeds(config, MODEL_KINDS, check_seeds(seeds), data.windows(), on_epoch)
-    return study_result(config, runs, data)
+    seeds = check_seeds(seeds)
+    datasets = fold_datasets(config.data, data)
+    fold_runs = []
+    for dataset in datasets:
+        fold = replace(config, data=dataset.config)
+        fold_runs.append(train_seeds(fold, MODEL_KINDS, seeds, dataset.windows(), on_epoch))
+        if fold_runs[-1]["rnn"][0].stopped:
+            break
+    return study_result(config, fold_runs, datasets[: len(fold_runs)])

@@ -23,7 +23,7 @@ import fibdash.analysis.study
 from fibdash.analysis.metrics import diverged_seeds
 from fibdash.analysis.stats import MIN_PAIRS, median_interval, ratios
 from fibdash.analysis.study import TABLE_COLUMNS, Comparison, StudyResult, compare, verdict
-from fibdash.config import FIELDS, MODEL_KINDS, Field, TrainConfig, setting
+from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, Field, TrainConfig, setting
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import EpochLog, Trained
 from fibdash.quoting import quoted
@@ -46,8 +46,11 @@ SUGGESTED: dict[str, tuple] = {
     **{name: FIELDS[name].choices for name in ("cell", "activation")},
     # what trains at the tutorial's other settings: scaling none needs n <= 185, the CO2 record n <= 444,
     # and a csv is a file, not a value
-    "scaling": ("minmax", "log-minmax"),
+    "scaling": ("minmax", "log-minmax", "window"),
     "series": ("fibonacci", "sine", "mackey-glass"),
+    "split": ("shuffled", "chronological"),
+    "folds": (3, 5, 10),  # under the backtest split
+    "scaler_fit": FIELDS["scaler_fit"].choices,
 }
 # The long table: each point's settings, all of them so that a table says what made it, then
 # one row per model and seed of the point's study, and the study's wall time.
@@ -108,6 +111,10 @@ class SweepResult:
                 "CI low": p.comparison.ci_low,
                 "CI high": p.comparison.ci_high,
                 "Wilcoxon p": p.comparison.p_value,
+                **{
+                    f"median test MASE, {MODEL_LABELS[kind]}": float(runs["test MASE"].median())
+                    for kind, runs in p.table.groupby("model", sort=False)
+                },
                 "seconds": p.seconds,
             }
             for p in self.points
@@ -189,6 +196,12 @@ def sweep_grid(
         if repeated:
             raise ValueError(f"the values of {name} must be distinct, but {', '.join(repeated)} repeat")
         axes.append([(name, value) for value in values])
+    splits = {value for axis in axes for name, value in axis if name == "split"} or {base.data.split}
+    if "folds" in vary and "backtest" not in splits:
+        raise ValueError(
+            f"folds plays a part under the backtest split only, and this sweep's split is "
+            f"{', '.join(sorted(splits))}: set split to backtest, or sweep another setting"
+        )
     points = []
     for settings in itertools.product(*axes):
         point = GridPoint(settings=settings, config=base)
@@ -206,8 +219,8 @@ def _point_result(point: GridPoint, table: pd.DataFrame, seconds: float, diverge
 
 def point_result(point: GridPoint, study: StudyResult, data: Dataset) -> PointResult:
     """A grid point's result from its study: its rows of the long table, comparison and diverged seeds."""
-    histories = {kind: [run.loss_history for run in runs] for kind, runs in study.runs.items()}
-    return _point_result(point, study.table, study.seconds, diverged_seeds(histories, data, point.config))
+    diverged = diverged_seeds(study.loss_histories(), data, point.config)
+    return _point_result(point, study.table, study.seconds, diverged)
 
 
 def study_point(
@@ -248,8 +261,11 @@ def finished_points(
     not this sweep's.
     """
     if list(done.columns) != COLUMNS:
+        missing = [name for name in COLUMNS if name not in done.columns]
+        lacks = f"it lacks {', '.join(missing)}" if missing else "its columns are not in a sweep's order"
         raise ValueError(
-            f"the finished points' table has columns {', '.join(map(str, done.columns))}, not a sweep's"
+            f"the finished points' table is not this version's sweep table: {lacks} (an older version's, or "
+            "another file)"
         )
     by_settings = {tuple(_settings(point.config).values()): point for point in grid}
     expected = sorted((kind, seed) for kind in MODEL_KINDS for seed in range(seeds))
@@ -335,13 +351,15 @@ def sweep_result(
     base: TrainConfig,
     vary: Mapping[str, Sequence[Any]],
     seeds: int,
-    points: Sequence[tuple[GridPoint, Dataset]],
-    runs: Sequence[Mapping[str, Sequence[Trained]]],
+    points: Sequence[tuple[GridPoint, Sequence[Dataset]]],
+    runs: Sequence[Sequence[Mapping[str, Sequence[Trained]]]],
 ) -> SweepResult:
-    """The sweep of a worker's runs, both models' seeds at each grid point (with its data), in grid order."""
+    """The sweep of a worker's runs, both models' seeds at each grid point, fold by fold (with the folds'
+    data: one fold but under a backtest), in grid order."""
+    study = fibdash.analysis.study.study_result
     results = tuple(
-        point_result(point, fibdash.analysis.study.study_result(point.config, point_runs, data), data)
-        for (point, data), point_runs in zip(points, runs, strict=True)
+        point_result(point, study(point.config, point_runs, datasets), datasets[-1])
+        for (point, datasets), point_runs in zip(points, runs, strict=True)
     )
     return SweepResult(
         base=replace(base, seed=0),
@@ -351,7 +369,7 @@ def sweep_result(
         size=len(points),
         stopped=False,
         seconds=sum(result.seconds for result in results),
-        versions=runs[0]["rnn"][0].versions,
+        versions=runs[0][-1]["rnn"][0].versions,
     )
 
 

@@ -5,6 +5,7 @@ and the naive rules' answers for it. No TensorFlow: the trained models answer in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,11 +29,21 @@ def as_text(values: np.ndarray) -> list[str]:
     return [f"{v:.0f}" if abs(v) < 1e15 and float(v).is_integer() else repr(float(v)) for v in values]
 
 
-def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
-    """A window typed as text, one value per time step, on the scaled axis the networks see.
+@dataclass(frozen=True, eq=False)
+class TypedWindow:
+    """A window as a user typed it: on the scaled axis the networks see, and in the series' units."""
+
+    scaled: np.ndarray  # (time_steps,)
+    original: np.ndarray  # (time_steps,)
+
+
+def parse_window(texts: Sequence[str], units: str, data: Dataset, start: np.ndarray) -> TypedWindow:
+    """A window typed as text, one value per time step, edited from the window `start` (series' units).
 
     ValueError names the step and what is wrong: empty, not a number, negative where no value of the
-    series is, or beyond the range the scaler was fitted on (the networks never saw such inputs).
+    series is, or beyond the range the scaler was fitted on (the networks never saw such inputs). Under
+    window scaling a window's last value is what it is divided by: typed in the series' units it may not
+    be 0, and typed scaled it is 1, the rest being multiples of `start`'s last value.
     """
     if units not in UNITS:
         raise ValueError(f"unknown units {quoted(units)}: choose one of {', '.join(UNITS)}")
@@ -62,29 +73,48 @@ def parse_window(texts: Sequence[str], units: str, data: Dataset) -> np.ndarray:
             why = "log-minmax takes logarithms" if scaling == "log-minmax" else none
             sign = "0 or less" if scaling == "log-minmax" else "negative"
             raise ValueError(f"{step_labels(steps)[bad[0]]} is {sign} ({values[bad[0]]:g}), where {why}")
-        scaled = data.to_scaled(values)
-    else:
-        scaled = values
+    if scaling == "window":
+        return _window_scaled(values, units, start)
+    scaled = data.to_scaled(values) if units == UNITS[0] else values
     if scaling != "none":
-        # the scaled series' own ends, not 0 and 1: scaling its largest value may round past 1
-        # (1.0000000000000002 for a series of 1e308 and 1.7e308), and its window must read back
-        bottom, top = data.scaled.min(), data.scaled.max()
-        outside = np.flatnonzero((scaled < bottom) | (scaled > top))
+        # the scaled series' own ends: 0 and 1 where the scaler saw all of it (though scaling its largest
+        # value may round past 1, 1.0000000000000002 for a series of 1e308 and 1.7e308, and its windows must
+        # read back), further where it saw the training windows only (a test value may lie above 1)
+        lowest, highest = data.scaled.min(), data.scaled.max()
+        outside = np.flatnonzero((scaled < lowest) | (scaled > highest))
         if outside.size:
             i = outside[0]
-            raise ValueError(
-                f"{step_labels(steps)[i]} ({values[i]:g}) is beyond the range the scaler was fitted on: "
-                f"scaled values from {bottom:.4g} to {top:.4g}, values of the series from {low:.4g} to "
-                f"{high:.4g}; the networks never saw inputs beyond it"
+            fitted = (
+                "the series' range" if data.config.fits_on_training else "the range the scaler was fitted on"
             )
-    return scaled
+            raise ValueError(
+                f"{step_labels(steps)[i]} ({values[i]:g}) is beyond {fitted}: scaled values from "
+                f"{lowest:.4g} to {highest:.4g}, values of the series from {low:.4g} to {high:.4g}; the "
+                "networks never saw inputs beyond it"
+            )
+    return TypedWindow(scaled, values if units == UNITS[0] else data.to_original(scaled))
 
 
-def rule_answers(data: Dataset, scaled: np.ndarray) -> dict[str, float]:
-    """The naive rules' predictions for a window (scaled, (time_steps,)), on the scaled axis."""
+def _window_scaled(values: np.ndarray, units: str, start: np.ndarray) -> TypedWindow:
+    """A typed window under window scaling, which divides it by its last value."""
+    last = "t-1, the value window scaling divides the window by,"
+    if units == UNITS[0]:
+        if values[-1] == 0:
+            raise ValueError(f"{last} is 0: type another")
+        with np.errstate(over="ignore", invalid="ignore"):
+            return TypedWindow(values / values[-1], values)
+    if values[-1] != 1:
+        raise ValueError(f"{last} is 1 on the scaled axis, always, got {values[-1]:g}: type the others")
+    with np.errstate(over="ignore", invalid="ignore"):
+        return TypedWindow(values, values * start[-1])
+
+
+def rule_answers(data: Dataset, window: TypedWindow) -> dict[str, float]:
+    """The naive rules' predictions for a window, on the scaled axis."""
+    scaled, original = window.scaled, window.original[None]
     answers = {"persistence": float(scaled[-1])}
     ar = autoregression(data)
-    answers[ar.name] = float(data.to_scaled(ar.predict(data.to_original(scaled))))
+    answers[ar.name] = float(data.answer_scaled(ar.predict(original), original)[0])
     if (known := period(data)) is not None:
         answers["seasonal naive"] = float(scaled[-known])
     return answers

@@ -1,5 +1,6 @@
-"""The Compare page's figures: scores, predictions and errors, the attention weights as they trained,
-and attention beside an importance measured another way; the Tutorial draws one window with them."""
+"""The Compare page's figures: scores, predictions and errors, forecasts many steps ahead and their errors,
+the attention weights as they trained, and attention beside an importance measured another way; the
+Tutorial draws one window with them."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from plotly.colors import hex_to_rgb
 from plotly.subplots import make_subplots
 
 from fibdash.analysis.explain import Explanation
+from fibdash.analysis.forecast import Forecasts
 from fibdash.config import MODEL_LABELS
 from fibdash.data import Dataset, step_labels
 from fibdash.figures.dataset import log_axis
@@ -67,7 +69,8 @@ def predictions_figure(
     figure.add_scatter(x=data.positions, y=truth, mode="lines", name="truth", line_color=TRUTH_COLOUR)
     hidden: Counter[str] = Counter()
     for name, values in predictions.items():
-        shown = drawable(values if scaled else data.to_original(values), hidden, log=log)
+        original = data.to_original(values, np.arange(len(data.y))) if not scaled else values
+        shown = drawable(original, hidden, log=log)
         for split, rows in (("train", data.train_idx), ("test", data.test_idx)):
             rows = np.sort(rows)
             figure.add_scatter(
@@ -94,7 +97,7 @@ def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative
     figure = new_figure(title, "index of the target in the series", y_title, log_y=True)
     hidden: Counter[str] = Counter()
     for name, scaled in predictions.items():
-        original = data.to_original(np.asarray(scaled)[rows])
+        original = data.to_original(np.asarray(scaled)[rows], rows)
         with np.errstate(over="ignore", invalid="ignore"):
             error = 100 * np.abs(original / truth - 1) if relative else np.abs(original - truth)
         figure.add_scatter(
@@ -306,3 +309,61 @@ def correlation_figure(explanation: Explanation) -> go.Figure:
         "1: the weights rank a window's steps as importance does; -1: in reverse",
         f"{unranked} of {e.windows} windows cannot be ranked" if unranked else "",
     )
+
+
+# --- many steps ahead ------------------------------------------------------------------------------
+
+
+def horizon_error_figure(errors: pd.DataFrame, measure: str, units: str) -> go.Figure:
+    """Each predictor's error by step ahead (an `error_by_step` table), in `measure` (of ERROR_MEASURES),
+    on a log axis; values it cannot draw (an MSE beyond float64, a 0) counted under the title."""
+    unit = "% of the true value" if measure.endswith("%") else units
+    figure = new_figure(
+        f"Forecast error by step ahead: {measure}", "steps ahead", f"{measure} ({unit})", True
+    )
+    hidden: Counter[str] = Counter()
+    steps = int(errors["step"].max())
+    for name, rows in errors.groupby("predictor", sort=False):
+        values = rows[measure].to_numpy(dtype=float)
+        figure.add_scatter(
+            x=rows["step"],
+            y=drawable(values, hidden),
+            customdata=values,
+            mode="lines+markers" if steps <= MARKED_STEPS else "lines",
+            name=name,
+            line_color=colour(name),
+            hovertemplate=f"step %{{x}}: {measure} %{{customdata:.3e}}<extra>%{{fullData.name}}</extra>",
+        )
+    figure.update_xaxes(dtick=max(1, steps // 10), rangemode="tozero")
+    return noted(figure, not_shown(hidden))
+
+
+def forecast_figure(data: Dataset, forecasts: Forecasts, origin: int) -> go.Figure:
+    """The forecasts from one test window (`origin`, an index of `forecasts`' origins): the window and the
+    truth after it, and each predictor's next values, in the series' units (on a log axis where the
+    series spans orders of magnitude)."""
+    position = int(forecasts.positions[origin])
+    steps, horizon = data.config.time_steps, forecasts.horizon
+    log = log_axis(data)
+    figure = new_figure(
+        f"Forecasts {horizon} steps ahead of value {position - 1}", "index in the series", data.units, log
+    )
+    hidden: Counter[str] = Counter()
+    known = np.arange(position - steps, min(position + horizon, data.config.n))
+    truth = drawable(data.series[known], hidden, log=log)
+    figure.add_scatter(
+        x=known, y=truth, mode="lines+markers", name="truth", line_color=TRUTH_COLOUR, marker_size=4
+    )
+    ahead = position + np.arange(horizon)
+    for name, values in forecasts.predicted.items():
+        figure.add_scatter(
+            x=ahead,
+            y=drawable(values[origin], hidden, log=log),
+            mode="lines+markers" if horizon <= MARKED_STEPS else "lines",
+            name=name,
+            line={"color": colour(name), "dash": "solid" if name in MODEL_LABELS.values() else "dot"},
+            marker_size=5,
+        )
+    figure.add_vline(x=position - 0.5, line_dash="dash", line_color=TRUTH_COLOUR, line_width=1)
+    past = "" if known[-1] >= ahead[-1] else f"the series ends at value {data.config.n - 1}"
+    return noted(figure, "dashed line: where the forecasts start", past, not_shown(hidden))

@@ -1,4 +1,5 @@
-"""The Dataset page's figures: the series, what scaling makes of it, the targets and the split."""
+"""The Dataset page's figures: the series, what scaling makes of it, the targets, the split and a backtest's
+folds."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import plotly.graph_objects as go
 
 from fibdash.data import Dataset, tiny_target_share
 from fibdash.figures.style import (
+    FOLD_COLOURS,
     SPLIT_COLOURS,
     TRUTH_COLOUR,
+    labelled_line,
     new_figure,
 )
 
@@ -34,11 +37,15 @@ def series_figure(data: Dataset) -> go.Figure:
 
 
 def scaled_series_figure(data: Dataset) -> go.Figure:
-    """The series after scaling: what the networks actually see."""
-    figure = new_figure(
-        f"Series after '{data.config.scaling}' scaling", "index in the series", "scaled value"
-    )
+    """The series after scaling: what the networks actually see; under window scaling, each value over the
+    one before it, as the windows' targets are. A line at 1, a tanh output's top, where values pass it."""
+    title = f"Series after '{data.config.scaling}' scaling"
+    if data.config.scaling == "window":
+        title = "Each value over the one before: window scaling's targets"
+    figure = new_figure(title, "index in the series", "scaled value")
     figure.add_scatter(x=np.arange(data.config.n), y=data.scaled, mode="lines", line_color=TRUTH_COLOUR)
+    if np.nanmax(data.scaled) > 1:
+        labelled_line(figure, 1.0, "tanh's<br>limit", line_dash="dash")
     return figure
 
 
@@ -67,4 +74,37 @@ def split_figure(data: Dataset) -> go.Figure:
             name=f"{split} ({len(rows)})",
         )
     figure.update_layout(height=260, showlegend=False)
+    return figure
+
+
+def folds_figure(data: Dataset) -> go.Figure:
+    """A backtest's folds, one row each, as sktime draws them: the windows each trains on (their targets'
+    span along the series), the block it tests on, and those it does not use."""
+    config = data.config
+    figure = new_figure(f"Backtest: {config.folds} expanding folds", "index of the target in the series", "")
+    first, last = int(data.positions[0]), int(data.positions[-1])
+    shown = set()
+    for fold in range(config.folds):
+        start, stop = config.fold_rows(fold)
+        label = f"fold {fold + 1}"
+        spans = [
+            ("train", first, int(data.positions[start - 1])),
+            ("test", int(data.positions[start]), int(data.positions[stop - 1])),
+        ]
+        if stop < len(data.positions):
+            spans.append(("not used", int(data.positions[stop]), last))
+        for split, low, high in spans:
+            figure.add_scatter(
+                x=[low - 0.5, high + 0.5],
+                y=[label, label],
+                mode="lines",
+                line={"color": FOLD_COLOURS[split], "width": 12},
+                name=split,
+                legendgroup=split,
+                showlegend=split not in shown,
+                hovertemplate=f"{label}, {split}: targets {low} to {high}<extra></extra>",
+            )
+            shown.add(split)
+    figure.update_yaxes(autorange="reversed", type="category")
+    figure.update_layout(height=180 + 28 * config.folds)
     return figure

@@ -26,6 +26,7 @@ BASELINE_COLOURS = {
     "seasonal naive": "#8c6d31",
 }
 SPLIT_COLOURS = {"train": "#8fb9d8", "test": "#f28e2b"}
+FOLD_COLOURS = {**SPLIT_COLOURS, "not used": "#e3e3e3"}
 TRUTH_COLOUR = "#222222"
 # Plotly's toolbar shows at the top right on hover (a tap on a phone): the title starts below it.
 TOOLBAR_BAND = 34

@@ -1,7 +1,8 @@
 """How long a job will take, estimated from its size before it starts, and whether a server runs it.
 
-A job trains both models over one seed (a pair) or many (a study; a sweep is a study per grid point).
-Its members share out over the worker's threads, so its time is that of its busiest thread, whose
+A job trains both models over one seed (a pair) or many (a study; a sweep is a study per grid point),
+once per fold under a backtest. Its members share out over the worker's threads, so its time is that
+of its busiest thread, whose
 members' optimizer steps, predictions and per-epoch work the estimate counts; a pair also measures
 what drives each model's predictions. The estimate is linear in those sizes, with coefficients fitted
 by `benchmarks/calibrate_budget.py` to jobs measured on this project's reference machine (2 cores, no
@@ -82,9 +83,14 @@ def coefficients() -> dict[str, float]:
 
 
 def estimate_seconds(config: TrainConfig, seeds: int = 1) -> float:
-    """Estimated seconds to train both models of `config` (over `seeds` seeds, for a study)."""
+    """Estimated seconds to train both models of `config` (over `seeds` seeds, for a study): under a
+    backtest, every fold's training, one after another."""
     weights = coefficients()
-    return sum(weights[name] * value for name, value in features(config, seeds).items())
+    return sum(
+        weights[name] * value
+        for fold in config.fold_configs()
+        for name, value in features(fold, seeds).items()
+    )
 
 
 def describe_seconds(seconds: float, limit: float | None = None) -> str:

@@ -17,6 +17,7 @@ from fibdash.analysis.study import study_result
 from fibdash.analysis.sweep import GridPoint, sweep_result
 from fibdash.config import FIELDS, TrainConfig
 from fibdash.data import Dataset
+from fibdash.engine.records import Windows
 from fibdash.serving import budget, tasks
 
 # A job still running at twice its estimate is ended; a short one gets this much more than its
@@ -57,25 +58,41 @@ def tutorials(key: Hashable) -> bool:
     return key in (("pair", TrainConfig()), ("study", TrainConfig(), FIELDS["seeds"].default))
 
 
-def pair(config: TrainConfig, data: Dataset, limit: float | None) -> Work:
-    """Both models of `config` (the Train page's), on a server that runs jobs of at most `limit` seconds."""
+def _folds(config: TrainConfig, datasets: Sequence[Dataset]) -> tuple[tuple[TrainConfig, Windows], ...]:
+    """Each fold's config and the windows it trains on (copies, made when the job starts)."""
+    return tuple((replace(config, data=data.config), data.windows()) for data in datasets)
+
+
+def _backtest(config: TrainConfig) -> str:
+    """How the job's trainings follow each other, for its live chart's title: "" but under a backtest."""
+    return f", fold after fold ({config.data.folds} folds)" if config.data.split == "backtest" else ""
+
+
+def pair(config: TrainConfig, datasets: Sequence[Dataset], limit: float | None) -> Work:
+    """Both models of `config` (the Train page's), on a server that runs jobs of at most `limit` seconds.
+    `datasets`: those of `config.data.fold_configs()`: its own, or a backtest's folds', each trained."""
+    if config.data.split == "backtest":
+        function, args = tasks.train_folds, lambda: (_folds(config, datasets),)
+    else:
+        function, args = tasks.train_pair, lambda: (config, datasets[0].windows())
     return Work(
         key=("pair", config),
         label=f"training {config.describe(public=True)}",
         button="Train both models",
         button_key="train",
         what="training",
-        function=tasks.train_pair,
-        args=lambda: (config, data.windows()),
+        function=function,
+        args=args,
         finish=None,
         seconds=budget.estimate_seconds(config),
         refusal=budget.refusal(config, limit),
-        progress="Loss per epoch",
+        progress=f"Loss per epoch{_backtest(config)}",
     )
 
 
-def study(config: TrainConfig, seeds: int, data: Dataset, limit: float | None) -> Work:
-    """Both models of `config` over seeds 0 .. seeds - 1 (the Robustness page's); its seed plays no part."""
+def study(config: TrainConfig, seeds: int, datasets: Sequence[Dataset], limit: float | None) -> Work:
+    """Both models of `config` over seeds 0 .. seeds - 1 (the Robustness page's); its seed plays no part.
+    `datasets` as for `pair`: a backtest's seeds are scored by their folds' mean."""
     shared = replace(config, seed=0)  # every seed's study is one key
     return Work(
         key=("study", shared, seeds),
@@ -83,12 +100,12 @@ def study(config: TrainConfig, seeds: int, data: Dataset, limit: float | None) -
         button="Run the study",
         button_key="run_study",
         what="study",
-        function=tasks.train_seeds,
-        args=lambda: (shared, data.windows(), seeds),
-        finish=lambda runs: study_result(shared, runs, data),
+        function=tasks.train_fold_seeds,
+        args=lambda: (_folds(shared, datasets), seeds),
+        finish=lambda runs: study_result(shared, runs, datasets),
         seconds=budget.estimate_seconds(config, seeds),
         refusal=budget.refusal(config, limit, seeds, what="study"),
-        progress=f"Median loss per epoch over the {seeds} seeds",
+        progress=f"Median loss per epoch over the {seeds} seeds{_backtest(config)}",
     )
 
 
@@ -96,10 +113,10 @@ def sweep(
     base: TrainConfig,
     vary: Mapping[str, Sequence[Any]],
     seeds: int,
-    points: Sequence[tuple[GridPoint, Dataset]],
+    points: Sequence[tuple[GridPoint, Sequence[Dataset]]],
     limit: float | None,
 ) -> Work:
-    """A study at every grid point (with its data) of a sweep over `vary`."""
+    """A study at every grid point (with its datasets, as for `study`) of a sweep over `vary`."""
     configs = [point.config for point, _ in points]
     swept = " and ".join(f"{name} ({len(values)} values)" for name, values in vary.items())
     return Work(
@@ -115,7 +132,7 @@ def sweep(
         what="sweep",
         function=tasks.train_sweep,
         args=lambda: (
-            tuple((point.describe(), point.config, data.windows()) for point, data in points),
+            tuple((point.describe(), _folds(point.config, datasets)) for point, datasets in points),
             seeds,
         ),
         finish=lambda runs: sweep_result(base, vary, seeds, points, runs),

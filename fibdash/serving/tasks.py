@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import platform
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -122,14 +122,41 @@ def train_seeds(
     }
 
 
-def train_sweep(
-    points: Sequence[tuple[str, TrainConfig, Windows]], seeds: int, report: Report
-) -> list[dict[str, list[Trained]]] | None:
-    """Both models over seeds 0 .. seeds - 1 at every grid point (its settings in words, config and
-    windows), one point after another, each finished point reported; None if stopped."""
+# A backtest trains each fold on its own windows: (the fold's config, its windows) per fold, in order;
+# any other split is one such fold.
+Folds = Sequence[tuple[TrainConfig, Windows]]
+
+
+def train_folds(folds: Folds, report: Report) -> tuple[dict[str, Trained], ...] | None:
+    """Both models of every fold of a backtest, one fold after another (`train_pair`); None if stopped."""
     done = []
-    for settings, config, windows in points:
+    for config, windows in folds:
+        pair = train_pair(config, windows, report)
+        if pair is None:
+            return None
+        done.append(pair)
+    return tuple(done)
+
+
+def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str, list[Trained]], ...] | None:
+    """Both models over seeds 0 .. seeds - 1 on every fold, one fold after another; None if stopped."""
+    done = []
+    for config, windows in folds:
         runs = train_seeds(config, windows, seeds, report)
+        if runs is None:
+            return None
+        done.append(runs)
+    return tuple(done)
+
+
+def train_sweep(
+    points: Sequence[tuple[str, Folds]], seeds: int, report: Report
+) -> list[tuple[dict[str, list[Trained]], ...]] | None:
+    """Both models over seeds 0 .. seeds - 1 at every grid point (its settings in words, and its folds: one
+    but under a backtest), one point after another, each finished point reported; None if stopped."""
+    done = []
+    for settings, folds in points:
+        runs = train_fold_seeds(folds, seeds, report)
         if runs is None:
             return None
         done.append(runs)
@@ -145,6 +172,20 @@ def what_if(
     from fibdash.engine.inference import predict
 
     return {kind: predict(config, kind, weights, windows) for kind, (config, weights) in models.items()}
+
+
+def predict_each(
+    requests: Mapping[Hashable, tuple[TrainConfig, str, Mapping[str, np.ndarray], np.ndarray]],
+) -> dict[Hashable, np.ndarray]:
+    """Each request's model (config, kind, trained weights) predicts its own windows (scaled, (samples,
+    time_steps)): {key: scaled predictions}. A forecast's step: each model's windows hold its own earlier
+    forecasts. A quick call: one thread, no training."""
+    from fibdash.engine.inference import predict
+
+    return {
+        key: predict(config, kind, weights, windows)[0]
+        for key, (config, kind, weights, windows) in requests.items()
+    }
 
 
 def attention_trace(
