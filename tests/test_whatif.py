@@ -61,9 +61,9 @@ def test_every_unedited_window_reads_back_even_at_float64s_ends(scaling):
     for row in range(len(data.test_idx)):
         inputs = window_inputs(data, row)
         window = data.X[data.test_idx[row], :, 0]
-        np.testing.assert_array_equal(parse_window(as_text(inputs), FIB, data), window)
+        np.testing.assert_array_equal(parse_window(as_text(inputs), FIB, data, inputs).scaled, window)
         scaled = data.to_scaled(inputs)
-        np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data), scaled)
+        np.testing.assert_array_equal(parse_window(as_text(scaled), SCALED, data, inputs).scaled, scaled)
 
 
 def test_log_minmax_refuses_zero_which_has_no_logarithm():
