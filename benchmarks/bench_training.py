@@ -3,7 +3,6 @@
 Each path runs in its own subprocess, round after round, and reports its training seconds (imports
 apart), optimizer steps, test MSEs and peak memory:
 - keras:  Keras' own `fit`, one model after the other (`fibdash.keras.reference`), the reference;
-- before: the XLA engine as it was before the Numba one (revision BEFORE, its own script, from a copy);
 - engine: `train_pair`, both models at once, with its compiled code in the cache;
 - floor:  benchmarks/floor.c, both networks as one fused C loop written for this configuration only,
           compiled with the system's C compiler (`cc -O2`) and fed the same windows, order and
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
+from benchmarks import ROOT, median, run_process
 
 
 def measure(path: str) -> dict:
@@ -136,9 +135,9 @@ def main() -> None:
         print(json.dumps(measure(sys.argv[1])))
         return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
-    runs: dict[str, list[dict]] = {"keras": [], "before": [], "engine": [], "floor": []}
+    runs: dict[str, list[dict]] = {"keras": [], "engine": [], "floor": []}
     compiler = shutil.which("cc") or shutil.which("gcc")
-    with revision_tree() as before_tree, tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:
         program = Path(folder) / "floor"
         if compiler:
             subprocess.run(
@@ -148,9 +147,6 @@ def main() -> None:
         for _ in range(rounds):
             out = run_process([sys.executable, "-m", "benchmarks.bench_training", "keras"], ROOT)
             runs["keras"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
-            # that revision's own script: its "pair" path times its train_pair, as "engine" here
-            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "pair"], before_tree)
-            runs["before"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
             out = run_process([sys.executable, "-m", "benchmarks.bench_training", "engine"], ROOT)
             runs["engine"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
             if compiler:
@@ -168,7 +164,6 @@ def main() -> None:
         steps, speed_up = label_runs[-1]["steps"], seconds["keras"] / seconds[label]
         print(f"{label:<7} {seconds[label]:>8.3f} {steps:>7} {rss:>12.0f} {speed_up:>7.0f}x  {mses}")
     print(f"engine vs Keras fit: {seconds['keras'] / seconds['engine']:.0f}x (target: at least 500x)")
-    print(f"engine vs revision {BEFORE}'s XLA engine: {seconds['before'] / seconds['engine']:.1f}x faster")
     if "floor" in seconds:
         print(f"engine / C floor: {seconds['engine'] / seconds['floor']:.2f} (target: within 2)")
     first, cached = compile_seconds()
