@@ -11,19 +11,17 @@ import numpy as np
 from numba import njit, prange
 
 from fibdash.config import TrainConfig, check_choice
+from fibdash.engine.cpu import flush_denormals, restore, threads_for
 from fibdash.engine.network import (
     ATTENTION,
     LAST,
     ONE,
     Network,
     backward,
-    flush_denormals,
     forward,
     own,
     predict_rows,
-    restore,
     scratch,
-    threads_for,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionTrace

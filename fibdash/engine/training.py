@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from fibdash.config import MODEL_KINDS, TrainConfig, check_choice, check_seeds
+from fibdash.engine.cpu import claim, flush_denormals, padded, restore, threads_for
 from fibdash.engine.initial import initial_weights
 from fibdash.engine.loss import mse
 from fibdash.engine.network import (
@@ -36,15 +37,10 @@ from fibdash.engine.network import (
     ZERO,
     Network,
     backward,
-    claim,
-    flush_denormals,
     forward,
     own,
-    padded,
     predict_rows,
-    restore,
     scratch,
-    threads_for,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionHistory, EpochLog, Trained, Windows
