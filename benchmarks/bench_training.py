@@ -72,13 +72,13 @@ def floor_input() -> bytes:
 
     config = TrainConfig()
     data = make_dataset(config.data)
-    c = config.data
+    n_train, n_test, steps = config.data.n_train, config.data.n_test, config.data.time_steps
     rng = np.random.default_rng(config.seed)
-    rows = np.concatenate([data.train_idx[rng.permutation(c.n_train)] for _ in range(config.epochs)])
-    layout = Layout(config.cell, config.hidden_units, c.time_steps)
-    head = np.array([len(data.y), c.time_steps, config.hidden_units, c.n_train, config.epochs, c.n_test])
+    rows = np.concatenate([data.train_idx[rng.permutation(n_train)] for _ in range(config.epochs)])
+    layout = Layout.of(config)
+    header = np.array([len(data.y), steps, config.hidden_units, n_train, config.epochs, n_test])
     parts = [
-        head.astype(np.int32),
+        header.astype(np.int32),
         data.X[..., 0].astype(np.float32),
         data.y.astype(np.float32),
         rows.astype(np.int32),
