@@ -1,12 +1,11 @@
-"""Benchmark: a seed study, both models over 10 seeds of the tutorial config, three ways, before and after.
+"""Benchmark: a seed study, both models over 10 seeds of the tutorial config, three ways.
 
 - plain: Keras' own `fit`, one run at a time. At about a minute a run, it measures one run per
   model (seed 0) and scales the time to the study's 20 runs, and says so.
 - fast:  the engine's `train`, one model and one seed at a time, all 20 runs.
 - many:  `run_study`: every seed of both models at once.
-`fast` and `many` run twice: as they were with the XLA engine (revision BEFORE, its own script, from
-a copy) and as they are. Each run is a subprocess of its own (so each gets its own peak memory
-figure); the runs take turns, round after round. Prints median wall time (training only, imports
+Each run is a subprocess of its own (so each gets its own peak memory figure); the runs take turns,
+round after round. Prints median wall time (training only, imports
 apart), optimizer steps, throughput and peak resident memory per path, the speed-ups, and how far
 each path's test MSEs are from those of this tree's study.
 
@@ -20,7 +19,7 @@ import resource
 import sys
 import time
 
-from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
+from benchmarks import ROOT, median, run_process
 
 SEEDS = 10
 PLAIN_SEEDS = 1  # seeds the plain loop runs per model: about a minute each
@@ -81,20 +80,12 @@ def main() -> None:
         print(json.dumps(measure(sys.argv[1])))
         return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
-    paths = [
-        ("plain", "plain"),
-        ("before fast", "fast"),
-        ("fast", "fast"),
-        ("before many", "many"),
-        ("many", "many"),
-    ]
-    runs: dict[str, list[dict]] = {label: [] for label, _ in paths}
-    with revision_tree() as before_tree:
-        for _ in range(rounds):
-            for label, path in paths:  # that revision's own script has the same interface
-                tree = before_tree if label.startswith("before") else ROOT
-                out = run_process([sys.executable, "-m", "benchmarks.bench_study", path], tree)
-                runs[label].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+    paths = ("plain", "fast", "many")
+    runs: dict[str, list[dict]] = {path: [] for path in paths}
+    for _ in range(rounds):
+        for path in paths:
+            out = run_process([sys.executable, "-m", "benchmarks.bench_study", path], ROOT)
+            runs[path].append(json.loads(out["stdout"].strip().splitlines()[-1]))
     rows = {
         label: {
             **label_runs[-1],
@@ -106,14 +97,14 @@ def main() -> None:
     }
     study_runs = 2 * SEEDS
     print(f"Study: 2 models x {SEEDS} seeds of the tutorial config (n=1200, time_steps=20, 30 epochs)")
-    print(f"median of {rounds} rounds; 'before' is revision {BEFORE}")
-    header = f"{'path':<12} {'runs':>5} {'seconds':>8} {'20 runs, s':>11} {'steps/s':>9} {'peak RSS MB':>12}"
+    print(f"median of {rounds} rounds")
+    header = f"{'path':<6} {'runs':>5} {'seconds':>8} {'20 runs, s':>11} {'steps/s':>9} {'peak RSS MB':>12}"
     print(f"{header}  largest test MSE difference to 'many'")
     for label, row in rows.items():
         throughput = row["steps"] / row["seconds"]
         difference = "" if label == "many" else f"{largest_relative_difference(row, rows['many']):.1e}"
         print(
-            f"{label:<12} {row['runs']:>5} {row['seconds']:>8.1f} {row['study_seconds']:>11.1f} "
+            f"{label:<6} {row['runs']:>5} {row['seconds']:>8.1f} {row['study_seconds']:>11.1f} "
             f"{throughput:>9.0f} {row['peak_rss_mb']:>12.0f}  {difference}"
         )
     plain = rows["plain"]
@@ -123,15 +114,11 @@ def main() -> None:
             f"and scaled its time to {study_runs} runs"
         )
     print(f"optimizer steps of the whole study: {rows['many']['steps']}")
-    for label in ("before fast", "fast", "before many", "many"):
+    for label in ("fast", "many"):
         print(
             f"speed-up of the study, plain / {label}: "
             f"{plain['study_seconds'] / rows[label]['study_seconds']:.0f}x"
         )
-    print(
-        f"before / after: fast {rows['before fast']['seconds'] / rows['fast']['seconds']:.2f}x, "
-        f"many {rows['before many']['seconds'] / rows['many']['seconds']:.2f}x (above 1: faster than before)"
-    )
 
 
 if __name__ == "__main__":

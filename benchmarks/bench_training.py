@@ -3,7 +3,6 @@
 Each path runs in its own subprocess, round after round, and reports its training seconds (imports
 apart), optimizer steps, test MSEs and peak memory:
 - keras:  Keras' own `fit`, one model after the other (`fibdash.keras.reference`), the reference;
-- before: the XLA engine as it was before the Numba one (revision BEFORE, its own script, from a copy);
 - engine: `train_pair`, both models at once, with its compiled code in the cache;
 - chrono: the same, the windows split in time (`--split chronological`, issue 25);
 - floor:  benchmarks/floor.c, both networks as one fused C loop written for this configuration only,
@@ -29,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks import BEFORE, ROOT, median, revision_tree, run_process
+from benchmarks import ROOT, median, run_process
 
 
 def measure(path: str) -> dict:
@@ -82,13 +81,13 @@ def floor_input() -> bytes:
 
     config = TrainConfig()
     data = make_dataset(config.data)
-    c = config.data
+    n_train, n_test, steps = config.data.n_train, config.data.n_test, config.data.time_steps
     rng = np.random.default_rng(config.seed)
-    rows = np.concatenate([data.train_idx[rng.permutation(c.n_train)] for _ in range(config.epochs)])
-    layout = Layout(config.cell, config.hidden_units, c.time_steps)
-    head = np.array([len(data.y), c.time_steps, config.hidden_units, c.n_train, config.epochs, c.n_test])
+    rows = np.concatenate([data.train_idx[rng.permutation(n_train)] for _ in range(config.epochs)])
+    layout = Layout.of(config)
+    header = np.array([len(data.y), steps, config.hidden_units, n_train, config.epochs, n_test])
     parts = [
-        head.astype(np.int32),
+        header.astype(np.int32),
         data.X[..., 0].astype(np.float32),
         data.y.astype(np.float32),
         rows.astype(np.int32),
@@ -145,9 +144,9 @@ def main() -> None:
         print(json.dumps(measure(sys.argv[1])))
         return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
-    runs: dict[str, list[dict]] = {"keras": [], "before": [], "engine": [], "chrono": [], "floor": []}
+    runs: dict[str, list[dict]] = {"keras": [], "engine": [], "chrono": [], "floor": []}
     compiler = shutil.which("cc") or shutil.which("gcc")
-    with revision_tree() as before_tree, tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder:
         program = Path(folder) / "floor"
         if compiler:
             subprocess.run(
@@ -157,9 +156,6 @@ def main() -> None:
         for _ in range(rounds):
             out = run_process([sys.executable, "-m", "benchmarks.bench_training", "keras"], ROOT)
             runs["keras"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
-            # that revision's own script: its "pair" path times its train_pair, as "engine" here
-            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "pair"], before_tree)
-            runs["before"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
             for path in ("engine", "chrono"):
                 out = run_process([sys.executable, "-m", "benchmarks.bench_training", path], ROOT)
                 runs[path].append(json.loads(out["stdout"].strip().splitlines()[-1]))
@@ -178,7 +174,6 @@ def main() -> None:
         steps, speed_up = label_runs[-1]["steps"], seconds["keras"] / seconds[label]
         print(f"{label:<7} {seconds[label]:>8.3f} {steps:>7} {rss:>12.0f} {speed_up:>7.0f}x  {mses}")
     print(f"engine vs Keras fit: {seconds['keras'] / seconds['engine']:.0f}x (target: at least 500x)")
-    print(f"engine vs revision {BEFORE}'s XLA engine: {seconds['before'] / seconds['engine']:.1f}x faster")
     print(f"split in time / the tutorial's shuffle: {seconds['chrono'] / seconds['engine']:.2f} (target: 1)")
     if "floor" in seconds:
         print(f"engine / C floor: {seconds['engine'] / seconds['floor']:.2f} (target: within 2)")

@@ -9,7 +9,8 @@ import pytest
 from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.engine.inference import importance, predict
-from fibdash.engine.network import Network
+from fibdash.engine.layout import Layout
+from fibdash.engine.network import Architecture
 from fibdash.engine.summary import summary_rows
 from fibdash.engine.training import (
     MAX_ATTENTION_SNAPSHOTS,
@@ -370,17 +371,67 @@ def test_both_loop_forms_of_a_simple_rnn_step_give_the_same_numbers():
     from fibdash.engine.network import simple_rnn_backward, simple_rnn_backward_wide, transpose_recurrent
 
     units, rng = 3, np.random.default_rng(0)
-    layout = Network.of(TrainConfig(DataConfig(n=40, time_steps=4), hidden_units=units)).layout
-    p = rng.standard_normal(layout.size("rnn")).astype(np.float32)
+    config = TrainConfig(DataConfig(n=40, time_steps=4), hidden_units=units)
+    layout, architecture = Layout.of(config), Architecture.of(config)
+    weights = rng.standard_normal(layout.size("rnn")).astype(np.float32)
     h_prev, h, dh = (np.tanh(rng.standard_normal(units)).astype(np.float32) for _ in range(3))
-    rt = np.zeros(4 * units * units, np.float32)
-    transpose_recurrent(p, layout.offsets, units, units, rt)
+    transposed = np.zeros(4 * units * units, np.float32)
+    transpose_recurrent(weights, layout.offsets, architecture, transposed)
     answers = []
     for step in (simple_rnn_backward, simple_rnn_backward_wide):
-        grad, dh_prev, dz = np.zeros_like(p), np.zeros(units, np.float32), np.zeros(6 * units, np.float32)
-        dx = step(p, layout.offsets, 0, units, np.float32(0.7), h_prev, h, dh, grad, dh_prev, dz, rt)
+        grad, dh_prev = np.zeros_like(weights), np.zeros(units, np.float32)
+        dz = np.zeros(6 * units, np.float32)
+        x, tanh = np.float32(0.7), architecture.activation
+        dx = step(weights, layout.offsets, tanh, units, x, h_prev, h, dh, grad, dh_prev, dz, transposed)
         answers.append((dx, grad, dh_prev))
     (dx, grad, dh_prev), (wide_dx, wide_grad, wide_dh_prev) = answers
     assert dx == wide_dx and grad.any()
     np.testing.assert_array_equal(grad, wide_grad)
     np.testing.assert_array_equal(dh_prev, wide_dh_prev)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_offsets_name_where_each_weight_lies(cell):
+    """Reading a weight through its named offset finds that weight in the member's vector, for every
+    weight of every head, and each head's weights follow the dense layer's."""
+    config = TrainConfig(DataConfig(n=40, time_steps=5), hidden_units=3, cell=cell)
+    layout = Layout.of(config)
+    offsets = layout.offsets
+    for kind in MODEL_KINDS:
+        shapes = layout.shapes(kind)
+        numbered, first = {}, 0.0  # every weight its own numbers: 1, 2, 3, ... across the vector
+        for name, shape in shapes.items():
+            numbered[name] = first + 1 + np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+            first = float(numbered[name].max())
+        vector = layout.flat(numbered, kind)
+        assert len(vector) == layout.size(kind) <= layout.largest_size
+        for weight in layout.weights(kind):
+            start = getattr(offsets, weight.field)
+            size = int(np.prod(weight.shape))
+            np.testing.assert_array_equal(vector[start : start + size], numbered[weight.name].ravel())
+        for name, value in layout.unflat(vector, kind).items():
+            np.testing.assert_array_equal(value, numbered[name])
+        head = layout.head_weights(kind)
+        if head:
+            assert getattr(offsets, head[0].field) == offsets.dense_bias + 1
+
+
+def test_a_threads_memory_is_its_own_and_shaped_as_said():
+    """`own` cuts a thread's row into the buffers `buffer_shapes` names, none overlapping another, within
+    its own row, with a gradient as long as the largest member's weights."""
+    from fibdash.engine.network import Gradients, Trace, buffer_shapes, own, scratch
+
+    config = TrainConfig(DataConfig(n=40, time_steps=5), hidden_units=3, cell="GRU")
+    layout, architecture = Layout.of(config), Architecture.of(config)
+    arena = scratch(3, layout)
+    shapes = buffer_shapes(layout.time_steps, layout.hidden_units)
+    assert [*shapes, "grad"] == [*Trace._fields, *Gradients._fields]
+    trace, gradients = own(arena, 1, architecture)
+    buffers = {**trace._asdict(), **gradients._asdict()}
+    for number, (name, buffer) in enumerate(buffers.items(), start=1):
+        assert buffer.shape == shapes.get(name, buffer.shape), name
+        buffer[...] = number
+    assert len(gradients.grad) >= layout.largest_size
+    for number, (name, buffer) in enumerate(buffers.items(), start=1):
+        assert (buffer == number).all(), f"{name} was overwritten by another buffer"
+    assert not arena[0].any() and not arena[2].any()  # the other threads' rows are untouched

@@ -158,6 +158,6 @@ def test_the_server_loads_no_compiled_engine():
     compiled modules: those live in the worker process (some 60 MB and 0.2 s the server does without).
     The tasks the server hands the worker import the engine inside their functions, which run there."""
     server = ["app", *under("app_pages", "streamlit_glue")]
-    engine = ("fibdash.engine.network", "fibdash.engine.training", "fibdash.engine.inference")
+    engine = tuple(f"fibdash.engine.{name}" for name in ("cpu", "network", "training", "inference"))
     compiled = ("numba", "llvmlite", *engine)
     assert crossings(server, compiled, at_load=True) == {}

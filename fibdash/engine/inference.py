@@ -11,19 +11,18 @@ import numpy as np
 from numba import njit, prange
 
 from fibdash.config import TrainConfig, check_choice
+from fibdash.engine.cpu import flush_denormals, restore, threads_for
+from fibdash.engine.layout import Layout, Offsets
 from fibdash.engine.network import (
     ATTENTION,
-    LAST,
     ONE,
-    Network,
+    Architecture,
     backward,
-    flush_denormals,
     forward,
+    head_of,
     own,
     predict_rows,
-    restore,
     scratch,
-    threads_for,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionTrace
@@ -36,9 +35,11 @@ OCCLUDED_VALUE = 0.0
 
 def _member(
     config: TrainConfig, kind: str, weights: dict[str, np.ndarray]
-) -> tuple[Network, np.ndarray, int]:
-    network = Network.of(config)
-    return network, network.layout.flat(weights, kind), ATTENTION if kind == "attention" else LAST
+) -> tuple[Layout, np.ndarray, Offsets, Architecture, int]:
+    """One model as the compiled functions take it: its layout (to size memory by), its weights as one
+    vector, their offsets, its architecture and its head."""
+    layout = Layout.of(config)
+    return layout, layout.flat(weights, kind), layout.offsets, Architecture.of(config), head_of(kind)
 
 
 def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
@@ -58,12 +59,12 @@ def predict(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's scaled predictions for `windows` (float64, (samples,)), and for the attention model
     its attention weights (samples, time_steps). One thread: it answers beside a running training."""
-    network, p, head = _member(config, kind, weights)
+    layout, vector, offsets, architecture, head = _member(config, kind, weights)
     X = _windows(windows, config.data.time_steps)
     rows = np.arange(len(X), dtype=np.int64)
     out = np.zeros(len(X), np.float32)
     alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
-    _predict(p, *network.member_args(head), X, rows, out, alpha, scratch(1, network.layout))
+    _predict(vector, offsets, architecture, head, X, rows, out, alpha, scratch(1, layout))
     return out.astype(np.float64), alpha if head == ATTENTION else None
 
 
@@ -71,7 +72,7 @@ def attention_trace(
     config: TrainConfig, weights: dict[str, np.ndarray], window: np.ndarray
 ) -> AttentionTrace:
     """What the attention model of `config` with `weights` computes for one window, step by step."""
-    network, p, head = _member(config, "attention", weights)
+    layout, vector, offsets, architecture, head = _member(config, "attention", weights)
     X = _windows(np.asarray(window).reshape(1, -1), config.data.time_steps)
     steps, units = config.data.time_steps, config.hidden_units
     states, scores, alpha = (
@@ -80,71 +81,78 @@ def attention_trace(
         np.zeros(steps, np.float32),
     )
     context = np.zeros(units, np.float32)
-    prediction = _trace(
-        p, *network.member_args(head), X[0], scratch(1, network.layout), states, scores, alpha, context
+    arena = scratch(1, layout)
+    prediction = _attention_trace(
+        vector, offsets, architecture, head, X[0], arena, states, scores, alpha, context
     )
     return AttentionTrace(states, scores, alpha, context, float(prediction))
 
 
+# The compiled functions below take a model as `network`'s functions do (weights, offsets, architecture,
+# head: see its docstring), windows X (samples, T) float32, and an `arena` of every thread's memory
+# (`network.scratch`).
+
+
 @njit(cache=True)
-def _trace(p, lay, cell, act, head, steps, units, x, arena, states, scores, alpha, context):
-    """`forward` for one window, keeping its states and its attention layer's steps."""
+def _attention_trace(weights, offsets, architecture, head, x, arena, states, scores, alpha, context):
+    """`forward` for one window `x`, keeping its states (T, H), and its attention layer's scores (T,),
+    weights (T,) and context (H,)."""
     flags = flush_denormals()
-    buf = own(arena, 0, steps, units, lay[8])
-    hs, cs, gates, aux = buf[0], buf[1], buf[2], buf[3]
-    prediction = forward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, buf[4], buf[5], buf[6])
-    states[:, :] = hs[1:]
-    scores[:] = buf[4]
-    alpha[:] = buf[5]
-    context[:] = buf[6]
+    trace, _ = own(arena, 0, architecture)
+    prediction = forward(weights, offsets, architecture, head, x, trace)
+    states[:, :] = trace.hs[1:]
+    scores[:] = trace.scores
+    alpha[:] = trace.alpha
+    context[:] = trace.features
     restore(flags)
     return prediction
 
 
 @njit(cache=True)
-def _predict(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, arena):
+def _predict(weights, offsets, architecture, head, X, rows, out, alpha_out, arena):
     """`predict_rows` in this thread, with denormals flushed as in training."""
     flags = flush_denormals()
-    buf = own(arena, 0, steps, units, lay[8])[:7]
-    predict_rows(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf)
+    trace, _ = own(arena, 0, architecture)
+    predict_rows(weights, offsets, architecture, head, X, rows, out, alpha_out, trace)
     restore(flags)
 
 
 @njit(cache=True, parallel=True)
-def _occlusion(p, lay, cell, act, head, steps, units, X, value, out, arena):
-    """|f(x) - f(x with step t set to `value`)| for every window and step; 0 where the step holds `value`."""
+def _occlusion(weights, offsets, architecture, head, X, value, out, arena):
+    """|f(x) - f(x with step t set to `value`)| for every window and step into `out` (samples, T); 0 where
+    the step holds `value`."""
     threads = arena.shape[0]
-    for c in prange(threads):
-        buf = own(arena, c, steps, units, lay[8])
-        x = buf[8]  # dx's buffer, unused without a backward pass: the window with one step occluded
+    for thread in prange(threads):
+        trace, _ = own(arena, thread, architecture)
+        window = np.empty(architecture.time_steps, np.float32)  # the window with one step occluded
         flags = flush_denormals()
-        for w in range(c, X.shape[0], threads):
-            x[:] = X[w]
-            base = forward(p, lay, cell, act, head, steps, units, x, *buf[:7])
-            for t in range(steps):
-                if x[t] == value:
+        for row in range(thread, X.shape[0], threads):
+            window[:] = X[row]
+            base = forward(weights, offsets, architecture, head, window, trace)
+            for t in range(architecture.time_steps):
+                if window[t] == value:
                     continue
-                x[t] = value
-                out[w, t] = abs(forward(p, lay, cell, act, head, steps, units, x, *buf[:7]) - base)
-                x[t] = X[w, t]
+                window[t] = value
+                out[row, t] = abs(forward(weights, offsets, architecture, head, window, trace) - base)
+                window[t] = X[row, t]
         restore(flags)
 
 
 @njit(cache=True, parallel=True)
-def _gradient_x_input(p, lay, cell, act, head, steps, units, X, out, arena):
-    """|df/dx_t * x_t| for every window and step."""
+def _gradient_x_input(weights, offsets, architecture, head, X, out, arena):
+    """|df/dx_t * x_t| for every window and step into `out` (samples, T)."""
     threads = arena.shape[0]
-    for c in prange(threads):
-        buf = own(arena, c, steps, units, lay[8])
-        dx = buf[8]
-        transpose_recurrent(p, lay, units, (lay[2] - lay[1]) // units, buf[14])
+    for thread in prange(threads):
+        trace, gradients = own(arena, thread, architecture)
+        dx, transposed = gradients.dx, gradients.recurrent_transposed  # local names: see `network.Trace`
+        transpose_recurrent(weights, offsets, architecture, transposed)
         flags = flush_denormals()
-        for w in range(c, X.shape[0], threads):
-            x = X[w]
-            prediction = forward(p, lay, cell, act, head, steps, units, x, *buf[:7])
-            backward(p, lay, cell, act, head, steps, units, x, *buf[:7], prediction, ONE, *buf[7:])
-            for t in range(steps):
-                out[w, t] = abs(dx[t] * x[t])
+        for row in range(thread, X.shape[0], threads):
+            x = X[row]
+            prediction = forward(weights, offsets, architecture, head, x, trace)
+            backward(weights, offsets, architecture, head, x, trace, prediction, ONE, gradients)
+            for t in range(architecture.time_steps):
+                out[row, t] = abs(dx[t] * x[t])
         restore(flags)
 
 
@@ -172,13 +180,13 @@ def importance(
     makes most of a long series' windows all 0 in float32.
     """
     check_choice("importance method", method, METHODS)
-    network, p, head = _member(config, kind, weights)
+    layout, vector, offsets, architecture, head = _member(config, kind, weights)
     distinct, inverse = np.unique(_windows(windows, config.data.time_steps), axis=0, return_inverse=True)
     X = np.ascontiguousarray(distinct)
     out = np.zeros(X.shape, np.float32)
-    arena = scratch(threads_for(len(X)), network.layout)
+    arena = scratch(threads_for(len(X)), layout)
     if method == "occlusion":
-        _occlusion(p, *network.member_args(head), X, np.float32(OCCLUDED_VALUE), out, arena)
+        _occlusion(vector, offsets, architecture, head, X, np.float32(OCCLUDED_VALUE), out, arena)
     else:
-        _gradient_x_input(p, *network.member_args(head), X, out, arena)
+        _gradient_x_input(vector, offsets, architecture, head, X, out, arena)
     return out.astype(np.float64)[inverse.reshape(-1)]

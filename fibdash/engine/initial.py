@@ -99,15 +99,15 @@ def _normal(seed: int, shape: tuple[int, ...], stddev: float) -> np.ndarray:
     bits = _random_bits(seed, n + n % 2).reshape(-1, 2)
     u = np.maximum(_unit_floats(bits[:, 0]), F32(1e-7))  # kept away from log(0)
     angle = (2 * np.pi * _unit_floats(bits[:, 1]).astype(np.float64)).astype(F32)  # 2.0f * M_PI: a double
-    libm, s, c = _libm(), ctypes.c_float(), ctypes.c_float()
+    libm, sine, cosine = _libm(), ctypes.c_float(), ctypes.c_float()  # sincosf's two answers
     if libm is None:
         log, sin, cos = np.log(u), np.sin(angle), np.cos(angle)
     else:
         log = np.array([libm.logf(x) for x in u.tolist()], F32)
         sin, cos = np.empty_like(angle), np.empty_like(angle)
         for i, x in enumerate(angle.tolist()):
-            libm.sincosf(x, ctypes.byref(s), ctypes.byref(c))
-            sin[i], cos[i] = s.value, c.value
+            libm.sincosf(x, ctypes.byref(sine), ctypes.byref(cosine))
+            sin[i], cos[i] = sine.value, cosine.value
     radius = np.sqrt(F32(-2) * log)
     return (np.stack([sin * radius, cos * radius], axis=1).reshape(-1)[:n] * F32(stddev)).reshape(shape)
 

@@ -1,66 +1,118 @@
-"""Where each weight of a network lies in its flat vector of weights: plain Python, no Numba, so that
-the server can describe a model (`summary.py`) without loading the compiled engine."""
+"""Where each weight of a network lies in its flat vector of weights, by name: plain Python, no Numba, so
+that the server can describe a model (`summary.py`) without loading the compiled engine.
+
+A member's vector holds its cell's weights, then the dense layer's, then its head's: the RNN model's
+head (the last state into Dense) has none, the attention model's has two. Every head's weights start
+at the same place, after the dense bias, since a member has one head; so one `Offsets` serves every
+member of a training, and the RNN's vector is a prefix of the attention model's.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
-from fibdash.config import GATES
+from fibdash.config import GATES, MODEL_KINDS, TrainConfig
+
+
+class Offsets(NamedTuple):
+    """Where each weight starts in a member's vector, by name: the compiled code reads the kernel's
+    column j as weights[offsets.kernel + j]. A field for every weight of every head (`Layout.weights`)."""
+
+    kernel: int  # "rnn/kernel", (1, width)
+    recurrent_kernel: int  # "rnn/recurrent_kernel", (units, width)
+    bias: int  # "rnn/bias", (width,); GRU: (2, width), the input bias then the recurrent one
+    dense_kernel: int  # "dense/kernel", (units, 1)
+    dense_bias: int  # "dense/bias", (1,)
+    attention_weight: int  # "attention/attention_weight", (units, 1): the attention head's W
+    attention_bias: int  # "attention/attention_bias", (time_steps, 1): its b, one per time step
+
+
+class Weight(NamedTuple):
+    """One weight of a network: its field in `Offsets`, its "layer/weight" name in the Keras models
+    (`fibdash.keras.models.named_weights`) and its Keras shape."""
+
+    field: str
+    name: str
+    shape: tuple[int, ...]
 
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each weight lies in a member's flat vector; the attention weights come last, so the
-    RNN's members use a prefix of it. Shapes are Keras' (see `shapes`)."""
+    """Where each weight lies in a member's flat vector, for the networks of one architecture."""
 
     cell: str
     hidden_units: int
     time_steps: int
+
+    @classmethod
+    def of(cls, config: TrainConfig) -> Layout:
+        return cls(config.cell, config.hidden_units, config.data.time_steps)
 
     @property
     def width(self) -> int:
         """Columns of the cell's kernels: its gates side by side."""
         return GATES[self.cell] * self.hidden_units
 
-    @property
-    def shapes(self) -> dict[str, tuple[int, ...]]:
-        """Each weight's shape, by "layer/weight" as the Keras models name them, in layout order."""
-        units, width = self.hidden_units, self.width
-        return {
-            "rnn/kernel": (1, width),
-            "rnn/recurrent_kernel": (units, width),
-            "rnn/bias": (2, width) if self.cell == "GRU" else (width,),  # GRU: input and recurrent bias
-            "dense/kernel": (units, 1),
-            "dense/bias": (1,),
-            "attention/attention_weight": (units, 1),
-            "attention/attention_bias": (self.time_steps, 1),
+    def head_weights(self, kind: str) -> tuple[Weight, ...]:
+        """The weights of `kind`'s head, which follow the dense layer's: a new head adds its own here."""
+        units, steps = self.hidden_units, self.time_steps
+        heads = {
+            "rnn": (),  # the last hidden state straight into Dense
+            "attention": (
+                Weight("attention_weight", "attention/attention_weight", (units, 1)),
+                Weight("attention_bias", "attention/attention_bias", (steps, 1)),
+            ),
         }
+        return heads[kind]
+
+    def weights(self, kind: str) -> tuple[Weight, ...]:
+        """Every weight of a `kind` network, in the order of its vector."""
+        units, width = self.hidden_units, self.width
+        return (
+            Weight("kernel", "rnn/kernel", (1, width)),
+            Weight("recurrent_kernel", "rnn/recurrent_kernel", (units, width)),
+            Weight("bias", "rnn/bias", (2, width) if self.cell == "GRU" else (width,)),
+            Weight("dense_kernel", "dense/kernel", (units, 1)),
+            Weight("dense_bias", "dense/bias", (1,)),
+            *self.head_weights(kind),
+        )
+
+    def shapes(self, kind: str) -> dict[str, tuple[int, ...]]:
+        """Each weight's shape, by "layer/weight" as the Keras models name them, in layout order."""
+        return {weight.name: weight.shape for weight in self.weights(kind)}
 
     @property
-    def offsets(self) -> np.ndarray:
-        """The start of each weight in `shapes`' order, then the RNN's and the attention model's sizes."""
-        sizes = [math.prod(shape) for shape in self.shapes.values()]
-        starts = np.cumsum([0, *sizes])
-        return np.array([*starts[:-1], starts[5], starts[-1]], dtype=np.int64)
+    def offsets(self) -> Offsets:
+        """The start of every weight of every head's network."""
+        starts: dict[str, int] = {}
+        for kind in MODEL_KINDS:
+            start = 0
+            for weight in self.weights(kind):
+                starts.setdefault(weight.field, start)
+                start += math.prod(weight.shape)
+        return Offsets(**starts)
 
     def size(self, kind: str) -> int:
-        """The number of weights of `kind` ("rnn" or "attention")."""
-        return int(self.offsets[7 if kind == "rnn" else 8])
+        """The number of weights of a `kind` network."""
+        return sum(math.prod(shape) for shape in self.shapes(kind).values())
+
+    @property
+    def largest_size(self) -> int:
+        """The number of weights of the largest network: the length of a gradient for any member."""
+        return max(self.size(kind) for kind in MODEL_KINDS)
 
     def flat(self, weights: dict[str, np.ndarray], kind: str) -> np.ndarray:
         """`weights` by "layer/weight" as one float32 vector of this layout."""
-        names = [name for name in self.shapes if kind == "attention" or not name.startswith("attention")]
-        return np.concatenate([np.asarray(weights[name], np.float32).ravel() for name in names])
+        return np.concatenate([np.asarray(weights[name], np.float32).ravel() for name in self.shapes(kind)])
 
     def unflat(self, vector: np.ndarray, kind: str) -> dict[str, np.ndarray]:
         """The inverse of `flat`: each weight by name, in its Keras shape."""
         weights, start = {}, 0
-        for name, shape in self.shapes.items():
-            if kind == "rnn" and name.startswith("attention"):
-                break
+        for name, shape in self.shapes(kind).items():
             size = math.prod(shape)
             weights[name] = vector[start : start + size].reshape(shape).copy()
             start += size

@@ -1,200 +1,211 @@
 """Both networks of the tutorial, one window at a time: every equation's forward and backward side by side.
 
-A member is one network (either model, one seed) as a flat float32 vector of its weights, laid out
-by `Layout`. The equations are those of Keras 3 (`SimpleRNNCell`, `LSTMCell` and `GRUCell` with
-`reset_after=True`, implementation 2, and fibdash's `Attention` layer), in float32, in the order
-Keras adds their terms; the tests hold them to Keras' own `fit`. A window's forward pass keeps what
-its backward pass needs in caller-owned buffers, so nothing here allocates:
+The equations are those of Keras 3 (`SimpleRNNCell`, `LSTMCell` and `GRUCell` with `reset_after=True`,
+implementation 2, `Dense`, and fibdash's `Attention` layer), in float32, in the order Keras adds their
+terms; the tests hold them to Keras' own `fit` (tests/test_engine.py). A network is one cell run over
+the window's time steps, a head that turns the cell's states into the features the dense layer reads,
+and that dense layer. Contents, in order:
 
-    hs     (T + 1, H)  hidden states, hs[0] = 0 and hs[t + 1] after input t
-    cs     (T + 1, H)  LSTM: cell states, likewise
-    gates  (T, 4H)     LSTM: i, f, g, o after their activations; GRU: z, r, h~ (the first 3H)
-    aux    (T, H)      LSTM: activation(c_t); GRU: the recurrent matmul's candidate part, h W_h + b_h
-    scores (T,)        attention: e_t = tanh(h_t W + b_t)
-    alpha  (T,)        attention: softmax of the scores over time
-    ctx    (H,)        attention: the context, sum over t of alpha_t h_t
+    codes            cells SIMPLE_RNN, LSTM, GRU; activations TANH, SIGMOID, RELU, LINEAR; heads
+                     LAST_STATE (the RNN model's), ATTENTION; `head_of(kind)`
+    Architecture     the codes and sizes every function branches and loops on
+    Trace, Gradients a thread's working memory: what a window's forward pass keeps, and its backward
+                     pass's; `scratch` allocates both for every thread, `own` cuts out one thread's
+    activations      `activate`, and its `slope` for the backward passes
+    recurrent kernel `times_recurrent`, `transpose_recurrent`, `recurrent_backward`: its products
+    cells            `simple_rnn_forward`/`_backward`, `lstm_forward`/`_backward`, `gru_forward`/`_backward`
+    heads            `last_state_forward`/`_backward`, `attention_forward`/`_backward`, and the dispatch
+                     on a head's code: `head_forward`, `head_backward`
+    a window         `forward` (cell over time, head, dense), `backward`, `predict_rows`
 
-Gradients are added into a flat vector of the same layout as the weights.
+A member is one network (one kind of model, one seed) as a flat float32 vector of its weights, laid out
+by `Layout` (layout.py) and read by name through its `Offsets`: weights[offsets.kernel + j]. Training
+(training.py) and answers for given windows (inference.py) call `forward` and `backward`; the CPU's
+side of it (threads, the float flags) is cpu.py's.
+
+To add a head:
+1. layout.py: its weights in `Layout.head_weights` under its kind, each with a field in `Offsets`; its
+   kind in `fibdash.config.MODEL_KINDS`, and its Keras twin in `fibdash/keras` (the definition) whose
+   initial weights `initial.py` replays.
+2. here, in the heads section: its code, `head_of(kind)`; `<head>_forward(weights, offsets,
+   architecture, trace)`, which reads the states `trace.hs` and writes the features the dense layer
+   reads into `trace.features` (its attention weights into `trace.alpha`); and `<head>_backward(weights,
+   offsets, architecture, trace, gradients)`, which reads dL/dfeatures in `gradients.d_features`,
+   writes dL/dh_t into `gradients.d_states` (zeros on entry) and adds its weights' gradients into
+   `gradients.grad`. Memory it needs beyond theirs is a new field of `Trace` or `Gradients` (and of
+   `buffer_shapes` and `own`).
+3. one branch each in `head_forward` and `head_backward`.
+The parity test with Keras' `fit` then holds it to its definition at the usual tolerances.
+
+The arguments, described once (T time steps, H hidden units, W the cell's width, GATES * H):
+
+    weights : (size,) float32
+        A member's weights in `Layout` order; a row of a training's weights (longer: padding).
+    offsets : Offsets
+        Where each weight starts in `weights`, by name (layout.py).
+    architecture : Architecture
+        The codes and sizes of the network (below); `activation` and `units` alone where a cell's
+        step needs only them.
+    head : int
+        The member's head: LAST_STATE or ATTENTION.
+    trace : Trace
+        What `forward` keeps of a window for `backward` (below), in the thread's memory.
+    gradients : Gradients
+        What `backward` works in (below), in the thread's memory. Nothing here allocates.
+    x : (T,) float32
+        One window; a cell's step takes its input x_t alone, a float32.
+    h_prev, h, c_prev, c : (H,) float32
+        A cell step's states before (h_{t-1}, c_{t-1}) and after it (h_t, c_t): rows of `trace.hs`
+        and `trace.cs`.
+    dh, dh_prev, dc, dz, grad, recurrent_transposed
+        A cell's backward step: the fields of `Gradients` of those names.
 """
 
 from __future__ import annotations
 
 import math
-import platform
-from dataclasses import dataclass
+from typing import NamedTuple
 
-import numba
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic
+from numba import njit
 
-from fibdash.config import ACTIVATIONS, CELLS, TrainConfig
+from fibdash.config import ACTIVATIONS, CELLS, MODEL_KINDS, TrainConfig
+from fibdash.engine.cpu import padded
 from fibdash.engine.layout import Layout
 
-# Codes the compiled functions branch on (one compiled program serves every architecture).
+# --- codes the compiled functions branch on (one compiled program serves every architecture)
 SIMPLE_RNN, LSTM, GRU = (CELLS.index(cell) for cell in ("SimpleRNN", "LSTM", "GRU"))
 TANH, SIGMOID, RELU, LINEAR = (ACTIVATIONS.index(name) for name in ("tanh", "sigmoid", "relu", "linear"))
-LAST, ATTENTION = 0, 1  # heads: the last hidden state into Dense (the RNN), or attention into Dense
+# heads: a kind of model's code is its place in MODEL_KINDS
+LAST_STATE, ATTENTION = (MODEL_KINDS.index(kind) for kind in ("rnn", "attention"))
 
 ZERO, ONE, TWO = np.float32(0.0), np.float32(1.0), np.float32(2.0)
 
 
-@dataclass(frozen=True)
-class Network:
-    """What the compiled functions need to know of an architecture, as the codes they branch on."""
+def head_of(kind: str) -> int:
+    """The code of a `kind` model's head, as `head_forward` and `head_backward` branch on it."""
+    return MODEL_KINDS.index(kind)
 
-    layout: Layout
-    cell: int
-    activation: int
+
+class Architecture(NamedTuple):
+    """What the compiled functions know of a network: the codes they branch on, the sizes they loop over."""
+
+    cell: int  # SIMPLE_RNN, LSTM or GRU
+    activation: int  # TANH, SIGMOID, RELU or LINEAR: the cell's and the dense layer's
+    time_steps: int  # T, steps of a window
+    units: int  # H, hidden units
+    width: int  # W, the cell kernels' columns, its gates side by side: H, 4H (LSTM) or 3H (GRU)
 
     @classmethod
-    def of(cls, config: TrainConfig) -> Network:
-        layout = Layout(config.cell, config.hidden_units, config.data.time_steps)
-        return cls(layout, CELLS.index(config.cell), ACTIVATIONS.index(config.activation))
-
-    def args(self) -> tuple:
-        """The architecture as the compiled functions take it: offsets, cell, activation, T, H."""
-        layout = self.layout
-        return layout.offsets, self.cell, self.activation, layout.time_steps, layout.hidden_units
-
-    def member_args(self, head: int) -> tuple:
-        """The same for one member, as `forward` takes them: offsets, cell, activation, head, T, H."""
-        layout = self.layout
-        return layout.offsets, self.cell, self.activation, head, layout.time_steps, layout.hidden_units
+    def of(cls, config: TrainConfig) -> Architecture:
+        layout = Layout.of(config)
+        cell, activation = CELLS.index(config.cell), ACTIVATIONS.index(config.activation)
+        return cls(cell, activation, layout.time_steps, layout.hidden_units, layout.width)
 
 
-def threads_for(tasks: int) -> int:
-    """Threads for `tasks` independent pieces of work (members, windows): no more than there are."""
-    return max(1, min(tasks, numba.get_num_threads()))
+class Trace(NamedTuple):
+    """What a window's forward pass keeps for its backward pass: one thread's, in its row of a `scratch`
+    arena (`own`).
+
+    Inside a `prange` loop Numba loses writes made through a named tuple's field, `gradients.grad[:n] = 0`
+    (numba issues 7135 and 10338, open in 0.68): there the parallel functions take the fields they
+    write into local names first, `grad = gradients.grad`, or hand the tuple to a compiled function (not
+    one inlined with inline="always"), as `forward(..., trace)`; so do they with training's `Members`.
+    """
+
+    hs: np.ndarray  # (T + 1, H) hidden states: hs[0] = 0, hs[t + 1] after input t
+    cs: np.ndarray  # (T + 1, H) LSTM: cell states, likewise
+    gates: np.ndarray  # (T, 4H) LSTM: i, f, g, o after their activations; GRU: z, r, h~ (the first 3H)
+    aux: np.ndarray  # (T, H) LSTM: activation(c_t); GRU: the recurrent matmul's candidate part, h W_h + b_h
+    scores: np.ndarray  # (T,) attention: e_t = tanh(h_t W + b_t)
+    alpha: np.ndarray  # (T,) attention: its weights, the softmax of the scores over time
+    features: np.ndarray  # (H,) what the dense layer reads: the last state, or attention's context
 
 
-# Rows that different threads write are padded to whole cache lines of 64 bytes and one more, so
-# that no two threads ever write into one line: on two cores such false sharing had a study's
-# threads wait on each other, 1.3 times faster than one thread instead of 2.
-LINE = 16  # float32 numbers in a 64-byte cache line
+class Gradients(NamedTuple):
+    """What a window's backward pass works in: one thread's, after its `Trace` in its row (`own`)."""
+
+    d_states: np.ndarray  # (T, H) dL/dh_t from the head, before the cell's backward pass adds its own
+    dx: np.ndarray  # (T,) dL/dx_t, the window's gradient
+    d_features: np.ndarray  # (H,) dL/d(features)
+    d_alpha: np.ndarray  # (T,) attention: dL/dalpha_t
+    dh: np.ndarray  # (H,) dL/dh_t as the cell's backward pass goes back in time
+    dh_prev: np.ndarray  # (H,) dL/dh_{t-1}: a cell's backward step's answer
+    dc: np.ndarray  # (H,) LSTM: dL/dc_t, then dL/dc_{t-1}
+    dz: np.ndarray  # (6H,) a cell's backward step: gradients of its gates' inputs
+    recurrent_transposed: np.ndarray  # (4H * H,) the recurrent kernel transposed (`transpose_recurrent`)
+    grad: np.ndarray  # (at least the largest member's size,) dL/dweights in `Layout` order: the row's rest
 
 
-def padded(floats: int) -> int:
-    """A row's length for `floats` numbers, in whole cache lines and a line apart from the next row."""
-    return -(-floats // LINE) * LINE + LINE
+def buffer_shapes(time_steps: int, units: int) -> dict[str, tuple[int, ...]]:
+    """The shape of each field of `Trace`, then of `Gradients` but `grad`, in the order `own` cuts them,
+    for T `time_steps` and H `units`."""
+    return {
+        "hs": (time_steps + 1, units),
+        "cs": (time_steps + 1, units),
+        "gates": (time_steps, 4 * units),
+        "aux": (time_steps, units),
+        "scores": (time_steps,),
+        "alpha": (time_steps,),
+        "features": (units,),
+        "d_states": (time_steps, units),
+        "dx": (time_steps,),
+        "d_features": (units,),
+        "d_alpha": (time_steps,),
+        "dh": (units,),
+        "dh_prev": (units,),
+        "dc": (units,),
+        "dz": (6 * units,),
+        "recurrent_transposed": (4 * units * units,),
+    }
 
 
 def scratch(threads: int, layout: Layout) -> np.ndarray:
-    """Every buffer a thread's forward and backward passes write into, a row of one arena per thread;
-    `own` cuts a row into them."""
-    steps, units = layout.time_steps, layout.hidden_units
-    floats = 2 * (steps + 1) * units + 7 * steps * units + 3 * steps + 10 * units + 4 * units**2
-    floats += layout.size("attention")
+    """Every thread's `Trace` and `Gradients` in one arena, a row per thread, cache lines apart; `own`
+    cuts a row."""
+    shapes = buffer_shapes(layout.time_steps, layout.hidden_units)
+    floats = sum(math.prod(shape) for shape in shapes.values()) + layout.largest_size
     return np.zeros((threads, padded(floats)), np.float32)
 
 
 @njit(cache=True)
-def _take(row, start, rows, columns):
+def _matrix(row, start, rows, columns):
     """The (rows, columns) block of `row` from `start`, and where the next block starts."""
     return row[start : start + rows * columns].reshape(rows, columns), start + rows * columns
 
 
 @njit(cache=True)
-def own(arena, thread, steps, units, size):
-    """Thread `thread`'s buffers in its row of a `scratch` arena: forward's hs (T + 1, H), cs (T + 1, H),
-    gates (T, 4H), aux (T, H), scores (T,), alpha (T,), ctx (H,), then backward's grad (size,), dx (T,),
-    d_states (T, H), dh, dh_prev, dc (H,), dz (6H,) and rt (4H * H: the recurrent kernel transposed)."""
+def _vector(row, start, length):
+    """The `length` numbers of `row` from `start`, and where the next block starts."""
+    return row[start : start + length], start + length
+
+
+@njit(cache=True)
+def own(arena, thread, architecture):
+    """Thread `thread`'s `Trace` and `Gradients`: its row of a `scratch` arena, cut as `buffer_shapes`
+    says."""
     row = arena[thread]
-    hs, at = _take(row, 0, steps + 1, units)
-    cs, at = _take(row, at, steps + 1, units)
-    gates, at = _take(row, at, steps, 4 * units)
-    aux, at = _take(row, at, steps, units)
-    d_states, at = _take(row, at, steps, units)
-    vectors, _ = _take(row, at, 1, 3 * steps + 10 * units + size + 4 * units * units)
-    v = vectors[0]
-    scores, alpha, dx = v[:steps], v[steps : 2 * steps], v[2 * steps : 3 * steps]
-    at = 3 * steps
-    ctx, dh = v[at : at + units], v[at + units : at + 2 * units]
-    dh_prev, dc = v[at + 2 * units : at + 3 * units], v[at + 3 * units : at + 4 * units]
-    dz = v[at + 4 * units : at + 10 * units]
-    grad = v[at + 10 * units : at + 10 * units + size]
-    rt = v[at + 10 * units + size : at + 10 * units + size + 4 * units * units]
-    return hs, cs, gates, aux, scores, alpha, ctx, grad, dx, d_states, dh, dh_prev, dc, dz, rt
-
-
-# --- denormals: TensorFlow runs its kernels with denormal numbers flushed to zero (FTZ and DAZ, its
-# `port::ScopedFlushDenormal`), so must we. It matters: under MinMax most inputs and targets are tiny,
-# the gradients of the first steps are denormals or exactly zero, and Adam, which scales a step by the
-# gradient's own size, turns a denormal gradient into a full step of the learning rate where Keras
-# takes none. The compiled functions set the CPU's flags on entry and restore them on exit.
-
-_MACHINE = platform.machine().lower()
-_BYTE_POINTER = ir.IntType(8).as_pointer()
-
-
-def _call(builder: ir.IRBuilder, name: str, result: ir.Type, arguments: list) -> ir.Value:
-    function = cgutils.get_or_insert_function(
-        builder.module, ir.FunctionType(result, [argument.type for argument in arguments]), name
-    )
-    return builder.call(function, arguments)
-
-
-@intrinsic
-def _float_flags(typingctx):
-    """The CPU's floating-point control flags: x86's MXCSR, ARM's FPCR; 0 elsewhere."""
-
-    def codegen(context, builder, signature, args):
-        if _MACHINE in ("x86_64", "amd64"):
-            slot = cgutils.alloca_once(builder, ir.IntType(32))
-            _call(builder, "llvm.x86.sse.stmxcsr", ir.VoidType(), [builder.bitcast(slot, _BYTE_POINTER)])
-            return builder.zext(builder.load(slot), ir.IntType(64))
-        if _MACHINE in ("aarch64", "arm64"):
-            return _call(builder, "llvm.aarch64.get.fpcr", ir.IntType(64), [])
-        return ir.Constant(ir.IntType(64), 0)
-
-    return types.int64(), codegen
-
-
-@intrinsic
-def _set_float_flags(typingctx, flags):
-    def codegen(context, builder, signature, args):
-        if _MACHINE in ("x86_64", "amd64"):
-            slot = cgutils.alloca_once(builder, ir.IntType(32))
-            builder.store(builder.trunc(args[0], ir.IntType(32)), slot)
-            _call(builder, "llvm.x86.sse.ldmxcsr", ir.VoidType(), [builder.bitcast(slot, _BYTE_POINTER)])
-        elif _MACHINE in ("aarch64", "arm64"):
-            _call(builder, "llvm.aarch64.set.fpcr", ir.VoidType(), [args[0]])
-        return context.get_dummy_value()
-
-    return types.void(types.int64), codegen
-
-
-# x86: flush-to-zero (bit 15) and denormals-are-zero (bit 6); ARM: flush-to-zero (bit 24) does both
-_FLUSH = (1 << 24) if _MACHINE in ("aarch64", "arm64") else (1 << 15) | (1 << 6)
-
-
-@njit(cache=True)
-def flush_denormals():
-    """Flush denormals to zero from here on, in this thread; the flags as they were, for `restore`."""
-    flags = _float_flags()
-    _set_float_flags(flags | _FLUSH)
-    return flags
-
-
-@njit(cache=True)
-def restore(flags):
-    _set_float_flags(flags)
-
-
-@intrinsic
-def claim(typingctx, counter):
-    """counter[0] += 1 atomically, in one step for all threads; the value before: the next piece of work."""
-
-    def codegen(context, builder, signature, args):
-        array = context.make_array(signature.args[0])(context, builder, args[0])
-        slot = cgutils.get_item_pointer(
-            context, builder, signature.args[0], array, [context.get_constant(types.intp, 0)]
-        )
-        return builder.atomic_rmw("add", slot, ir.Constant(ir.IntType(64), 1), "seq_cst")
-
-    return types.int64(counter), codegen
+    steps, units = architecture.time_steps, architecture.units
+    hs, at = _matrix(row, 0, steps + 1, units)
+    cs, at = _matrix(row, at, steps + 1, units)
+    gates, at = _matrix(row, at, steps, 4 * units)
+    aux, at = _matrix(row, at, steps, units)
+    scores, at = _vector(row, at, steps)
+    alpha, at = _vector(row, at, steps)
+    features, at = _vector(row, at, units)
+    d_states, at = _matrix(row, at, steps, units)
+    dx, at = _vector(row, at, steps)
+    d_features, at = _vector(row, at, units)
+    d_alpha, at = _vector(row, at, steps)
+    dh, at = _vector(row, at, units)
+    dh_prev, at = _vector(row, at, units)
+    dc, at = _vector(row, at, units)
+    dz, at = _vector(row, at, 6 * units)
+    recurrent_transposed, at = _vector(row, at, 4 * units * units)
+    grad = row[at:]
+    trace = Trace(hs, cs, gates, aux, scores, alpha, features)
+    gradients = Gradients(d_states, dx, d_features, d_alpha, dh, dh_prev, dc, dz, recurrent_transposed, grad)
+    return trace, gradients
 
 
 # --- activations: each with its slope, read from the activation's output, as TensorFlow's gradients do
@@ -231,59 +242,60 @@ def slope(code, y):
 # --- the recurrent kernel's products. Each sum adds its terms in one fixed order (forward: over the rows
 # i of R, as a dot product would; backward: over the columns, as each column's gradient comes), in one
 # of two loop forms that give the same numbers bit for bit. A large kernel is read along contiguous
-# rows of R, or of its transpose RT (width, units) made once an optimizer step, loops the compiler
-# vectorises: for 64 units three times faster than one multiply-add at a time. A small one (the
-# tutorial's 2 units) is read element by element, as slicing out rows would cost more than its sums.
+# rows of R, or of its transpose (W, H) made once an optimizer step, loops the compiler vectorises:
+# for 64 units three times faster than one multiply-add at a time. A small one (the tutorial's 2
+# units) is read element by element, as slicing out rows would cost more than its sums.
 SMALL_KERNEL = 64  # weights
 
 
 @njit(cache=True, inline="always")
-def times_recurrent(p, start, units, width, h, out):
-    """out[col] = sum over i of h[i] R[i, col], for R (units, width) at p[start]."""
+def times_recurrent(weights, start, units, width, h, out):
+    """out[col] = sum over i of h[i] R[i, col], for R (units, width) at weights[start]."""
     if units * width <= SMALL_KERNEL:
         for col in range(width):
             total = ZERO
             for i in range(units):
-                total += h[i] * p[start + i * width + col]
+                total += h[i] * weights[start + i * width + col]
             out[col] = total
         return
     for col in range(width):
         out[col] = ZERO
     for i in range(units):
-        row, value = p[start + i * width : start + (i + 1) * width], h[i]
+        row, value = weights[start + i * width : start + (i + 1) * width], h[i]
         for col in range(width):
             out[col] += value * row[col]
 
 
-@njit(cache=True, inline="always")
-def transpose_recurrent(p, lay, units, width, rt):
-    """RT = R^T into `rt` (width * units floats) for the backward passes of a large kernel; once per
-    optimizer step, as the weights change."""
+@njit(cache=True)
+def transpose_recurrent(weights, offsets, architecture, recurrent_transposed):
+    """R^T into `recurrent_transposed` (W * H floats) for the backward passes of a large kernel; once
+    per optimizer step, as the weights change."""
+    units, width = architecture.units, architecture.width
     if units * width <= SMALL_KERNEL:
         return
-    start = lay[1]
+    start = offsets.recurrent_kernel
     for i in range(units):
-        row = p[start + i * width : start + (i + 1) * width]
+        row = weights[start + i * width : start + (i + 1) * width]
         for col in range(width):
-            rt[col * units + i] = row[col]
+            recurrent_transposed[col * units + i] = row[col]
 
 
 @njit(cache=True, inline="always")
-def recurrent_backward(p, grad, start, units, width, h_prev, dz, dh_prev, rt):
+def recurrent_backward(weights, grad, start, units, width, h_prev, dz, dh_prev, recurrent_transposed):
     """For out = h_prev R: add dL/dR = h_prev^T dz into `grad`, and dL/dh_prev = R dz to `dh_prev`."""
     if units * width <= SMALL_KERNEL:
         for col in range(width):
             value = dz[col]
             for i in range(units):
                 grad[start + i * width + col] += h_prev[i] * value
-                dh_prev[i] += p[start + i * width + col] * value
+                dh_prev[i] += weights[start + i * width + col] * value
         return
     for i in range(units):
         row, value = grad[start + i * width : start + (i + 1) * width], h_prev[i]
         for col in range(width):
             row[col] += value * dz[col]
     for col in range(width):
-        column, value = rt[col * units : (col + 1) * units], dz[col]
+        column, value = recurrent_transposed[col * units : (col + 1) * units], dz[col]
         for i in range(units):
             dh_prev[i] += column[i] * value
 
@@ -292,46 +304,52 @@ def recurrent_backward(p, grad, start, units, width, h_prev, dz, dh_prev, rt):
 
 
 @njit(cache=True)
-def simple_rnn_forward(p, lay, act, units, x, h_prev, h):
-    kernel, recurrent, bias = lay[0], lay[1], lay[2]
-    times_recurrent(p, recurrent, units, units, h_prev, h)
+def simple_rnn_forward(weights, offsets, activation, units, x, h_prev, h):
+    kernel, bias = offsets.kernel, offsets.bias
+    times_recurrent(weights, offsets.recurrent_kernel, units, units, h_prev, h)
     for j in range(units):
-        h[j] = activate(act, (x * p[kernel + j] + p[bias + j]) + h[j])
+        h[j] = activate(activation, (x * weights[kernel + j] + weights[bias + j]) + h[j])
 
 
 @njit(cache=True)
-def simple_rnn_backward(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev, dz, rt):
+def simple_rnn_backward(
+    weights, offsets, activation, units, x, h_prev, h, dh, grad, dh_prev, dz, recurrent_transposed
+):
     """Add this step's gradients into `grad`, given dL/dh_t in `dh`; dL/dh_{t-1} into `dh_prev`, and
-    dL/dx_t returned; `dz` is scratch, `rt` the recurrent kernel transposed (`transpose_recurrent`)."""
-    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+    dL/dx_t returned; `dz` is scratch, `recurrent_transposed` as `transpose_recurrent` leaves it."""
+    kernel, recurrent, bias = offsets.kernel, offsets.recurrent_kernel, offsets.bias
     dx = ZERO
     for i in range(units):
         dh_prev[i] = ZERO
     for j in range(units):
-        d = dh[j] * slope(act, h[j])
+        d = dh[j] * slope(activation, h[j])
         grad[kernel + j] += x * d
         grad[bias + j] += d
-        dx += p[kernel + j] * d
+        dx += weights[kernel + j] * d
         for i in range(units):
             grad[recurrent + i * units + j] += h_prev[i] * d
-            dh_prev[i] += p[recurrent + i * units + j] * d
+            dh_prev[i] += weights[recurrent + i * units + j] * d
     return dx
 
 
 @njit(cache=True)
-def simple_rnn_backward_wide(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev, dz, rt):
+def simple_rnn_backward_wide(
+    weights, offsets, activation, units, x, h_prev, h, dh, grad, dh_prev, dz, recurrent_transposed
+):
     """`simple_rnn_backward` for a large kernel: the same sums in the same order, along rows the compiler
     vectorises. (One function with both loop forms ran the tutorial's 2 units 25% slower: `backward`
     chooses between the two, so that the small one stays small.)"""
-    kernel, bias = lay[0], lay[2]
+    kernel, bias = offsets.kernel, offsets.bias
     dx = ZERO
     for j in range(units):
-        dz[j] = dh[j] * slope(act, h[j])
+        dz[j] = dh[j] * slope(activation, h[j])
         grad[kernel + j] += x * dz[j]
         grad[bias + j] += dz[j]
-        dx += p[kernel + j] * dz[j]
+        dx += weights[kernel + j] * dz[j]
         dh_prev[j] = ZERO
-    recurrent_backward(p, grad, lay[1], units, units, h_prev, dz, dh_prev, rt)
+    recurrent_backward(
+        weights, grad, offsets.recurrent_kernel, units, units, h_prev, dz, dh_prev, recurrent_transposed
+    )
     return dx
 
 
@@ -339,39 +357,43 @@ def simple_rnn_backward_wide(p, lay, act, units, x, h_prev, h, dh, grad, dh_prev
 
 
 @njit(cache=True)
-def lstm_forward(p, lay, act, units, x, h_prev, c_prev, h, c, gates, ac):
-    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+def lstm_forward(weights, offsets, activation, units, x, h_prev, c_prev, h, c, gates, activated_c):
+    """One step; `gates` (4H) and `activated_c` (H), activation(c_t), are kept for the backward step."""
+    kernel, bias = offsets.kernel, offsets.bias
     width = 4 * units
-    times_recurrent(p, recurrent, units, width, h_prev, gates)
+    times_recurrent(weights, offsets.recurrent_kernel, units, width, h_prev, gates)
     for col in range(width):
-        z = (x * p[kernel + col] + gates[col]) + p[bias + col]
-        gates[col] = activate(act, z) if units * 2 <= col < units * 3 else sigmoid(z)
+        z = (x * weights[kernel + col] + gates[col]) + weights[bias + col]
+        gates[col] = activate(activation, z) if units * 2 <= col < units * 3 else sigmoid(z)
     for j in range(units):
         i_, f, g, o = gates[j], gates[units + j], gates[2 * units + j], gates[3 * units + j]
         c[j] = f * c_prev[j] + i_ * g
-        ac[j] = activate(act, c[j])
-        h[j] = o * ac[j]
+        activated_c[j] = activate(activation, c[j])
+        h[j] = o * activated_c[j]
 
 
 @njit(cache=True)
-def lstm_backward(p, lay, act, units, x, h_prev, c_prev, gates, ac, dh, dc, grad, dh_prev, dz, rt):
+def lstm_backward(weights, offsets, activation, units, x, h_prev, c_prev, gates, activated_c, dh, dc, grad,
+                  dh_prev, dz, recurrent_transposed):  # fmt: skip
     """As `simple_rnn_backward`; `dc` holds dL/dc_t on entry and dL/dc_{t-1} on return."""
-    kernel, bias = lay[0], lay[2]
+    kernel, bias = offsets.kernel, offsets.bias
     for j in range(units):
         i_, f, g, o = gates[j], gates[units + j], gates[2 * units + j], gates[3 * units + j]
-        dc_j = dc[j] + dh[j] * o * slope(act, ac[j])
+        dc_j = dc[j] + dh[j] * o * slope(activation, activated_c[j])
         dz[j] = dc_j * g * i_ * (ONE - i_)
         dz[units + j] = dc_j * c_prev[j] * f * (ONE - f)
-        dz[2 * units + j] = dc_j * i_ * slope(act, g)
-        dz[3 * units + j] = dh[j] * ac[j] * o * (ONE - o)
+        dz[2 * units + j] = dc_j * i_ * slope(activation, g)
+        dz[3 * units + j] = dh[j] * activated_c[j] * o * (ONE - o)
         dc[j] = dc_j * f
         dh_prev[j] = ZERO
     dx = ZERO
     for col in range(4 * units):
         grad[kernel + col] += x * dz[col]
         grad[bias + col] += dz[col]
-        dx += p[kernel + col] * dz[col]
-    recurrent_backward(p, grad, lay[1], units, 4 * units, h_prev, dz, dh_prev, rt)
+        dx += weights[kernel + col] * dz[col]
+    recurrent_backward(
+        weights, grad, offsets.recurrent_kernel, units, 4 * units, h_prev, dz, dh_prev, recurrent_transposed
+    )
     return dx
 
 
@@ -380,35 +402,38 @@ def lstm_backward(p, lay, act, units, x, h_prev, c_prev, gates, ac, dh, dc, grad
 
 
 @njit(cache=True)
-def gru_forward(p, lay, act, units, x, h_prev, h, gates, inner_h):
-    kernel, recurrent, bias = lay[0], lay[1], lay[2]
+def gru_forward(weights, offsets, activation, units, x, h_prev, h, gates, inner_h):
+    """One step; `gates` (3H) and `inner_h` (H), the recurrent candidate part, are kept for the backward
+    step."""
+    kernel, bias = offsets.kernel, offsets.bias
     width = 3 * units
-    times_recurrent(p, recurrent, units, width, h_prev, gates)
+    times_recurrent(weights, offsets.recurrent_kernel, units, width, h_prev, gates)
     for col in range(width):
-        mx = x * p[kernel + col] + p[bias + col]
-        inner = gates[col] + p[bias + width + col]
+        mx = x * weights[kernel + col] + weights[bias + col]
+        inner = gates[col] + weights[bias + width + col]
         if col < 2 * units:
             gates[col] = sigmoid(mx + inner)
         else:
             inner_h[col - 2 * units] = inner
             gates[col] = mx  # h~ needs r first: finished below
     for j in range(units):
-        candidate = activate(act, gates[2 * units + j] + gates[units + j] * inner_h[j])
+        candidate = activate(activation, gates[2 * units + j] + gates[units + j] * inner_h[j])
         gates[2 * units + j] = candidate
         z = gates[j]
         h[j] = z * h_prev[j] + (ONE - z) * candidate
 
 
 @njit(cache=True)
-def gru_backward(p, lay, act, units, x, h_prev, gates, inner_h, dh, grad, dh_prev, dz, rt):
+def gru_backward(weights, offsets, activation, units, x, h_prev, gates, inner_h, dh, grad, dh_prev, dz,
+                 recurrent_transposed):  # fmt: skip
     """As `simple_rnn_backward`; `dz` (at least 6H) holds the input side's gradients (3H), then the
     recurrent side's (3H)."""
-    kernel, bias = lay[0], lay[2]
+    kernel, bias = offsets.kernel, offsets.bias
     width = 3 * units
     for j in range(units):
         z, r, candidate = gates[j], gates[units + j], gates[2 * units + j]
         dh_prev[j] = dh[j] * z
-        a = dh[j] * (ONE - z) * slope(act, candidate)  # dL/d(x'_h + r inner_h)
+        a = dh[j] * (ONE - z) * slope(activation, candidate)  # dL/d(x'_h + r inner_h)
         dz[j] = dz[width + j] = dh[j] * (h_prev[j] - candidate) * z * (ONE - z)
         dz[units + j] = dz[width + units + j] = a * inner_h[j] * r * (ONE - r)
         dz[2 * units + j] = a
@@ -418,94 +443,159 @@ def gru_backward(p, lay, act, units, x, h_prev, gates, inner_h, dh, grad, dh_pre
         grad[kernel + col] += x * dz[col]
         grad[bias + col] += dz[col]
         grad[bias + width + col] += dz[width + col]
-        dx += p[kernel + col] * dz[col]
-    recurrent_backward(p, grad, lay[1], units, width, h_prev, dz[width:], dh_prev, rt)
+        dx += weights[kernel + col] * dz[col]
+    recurrent_backward(
+        weights,
+        grad,
+        offsets.recurrent_kernel,
+        units,
+        width,
+        h_prev,
+        dz[width:],
+        dh_prev,
+        recurrent_transposed,
+    )
     return dx
 
 
-# --- a whole window: the cell over time, then the head
+# --- heads: from the cell's states trace.hs to the features the dense layer reads, trace.features;
+# backward, from dL/dfeatures (gradients.d_features) to dL/dh_t (gradients.d_states, zeros on entry) and
+# the head's weights' gradients (gradients.grad). Inlined into `forward` and `backward`.
+
+
+@njit(cache=True, inline="always")
+def last_state_forward(weights, offsets, architecture, trace):
+    """The RNN model's head: the last hidden state, h_T, into Dense. No weights."""
+    last = architecture.time_steps
+    for j in range(architecture.units):
+        trace.features[j] = trace.hs[last, j]
+
+
+@njit(cache=True, inline="always")
+def last_state_backward(weights, offsets, architecture, trace, gradients):
+    last = architecture.time_steps - 1
+    for j in range(architecture.units):
+        gradients.d_states[last, j] = gradients.d_features[j]
+
+
+@njit(cache=True, inline="always")
+def attention_forward(weights, offsets, architecture, trace):
+    """fibdash's `Attention`: e = tanh(h W + b), alpha = softmax(e) over time, context = sum alpha_t h_t."""
+    steps, units = architecture.time_steps, architecture.units
+    hs, scores, alpha, context = trace.hs, trace.scores, trace.alpha, trace.features
+    weight, bias = offsets.attention_weight, offsets.attention_bias
+    top = -np.inf
+    for t in range(steps):
+        u = ZERO
+        for j in range(units):
+            u += hs[t + 1, j] * weights[weight + j]
+        scores[t] = math.tanh(u + weights[bias + t])
+        top = max(top, scores[t])
+    total = ZERO
+    for t in range(steps):
+        alpha[t] = math.exp(scores[t] - top)
+        total += alpha[t]
+    for t in range(steps):
+        alpha[t] = alpha[t] / total
+    for j in range(units):
+        context[j] = ZERO
+    for t in range(steps):
+        for j in range(units):
+            context[j] += hs[t + 1, j] * alpha[t]
+
+
+@njit(cache=True, inline="always")
+def attention_backward(weights, offsets, architecture, trace, gradients):
+    steps, units = architecture.time_steps, architecture.units
+    hs, scores, alpha, grad = trace.hs, trace.scores, trace.alpha, gradients.grad
+    d_states, d_context, d_alpha = gradients.d_states, gradients.d_features, gradients.d_alpha
+    weight, bias = offsets.attention_weight, offsets.attention_bias
+    # the context: dL/dh_t = alpha_t dL/dcontext and dL/dalpha_t = h_t . dL/dcontext, while the
+    # softmax's weighted mean of the latter adds up
+    mean = ZERO
+    for t in range(steps):
+        d_alpha_t = ZERO
+        for j in range(units):
+            d_states[t, j] = alpha[t] * d_context[j]
+            d_alpha_t += hs[t + 1, j] * d_context[j]
+        d_alpha[t] = d_alpha_t
+        mean += alpha[t] * d_alpha_t
+    for t in range(steps):  # softmax, then tanh, then h_t W + b_t
+        du = alpha[t] * (d_alpha[t] - mean) * (ONE - scores[t] * scores[t])
+        grad[bias + t] += du
+        for j in range(units):
+            grad[weight + j] += hs[t + 1, j] * du
+            d_states[t, j] += weights[weight + j] * du
+
+
+@njit(cache=True, inline="always")
+def head_forward(weights, offsets, architecture, head, trace):
+    """The member's head: `trace.features` from the states `trace.hs`."""
+    if head == LAST_STATE:
+        last_state_forward(weights, offsets, architecture, trace)
+    else:
+        attention_forward(weights, offsets, architecture, trace)
+
+
+@njit(cache=True, inline="always")
+def head_backward(weights, offsets, architecture, head, trace, gradients):
+    """The member's head backward: `gradients.d_states` (zeros on entry) from `gradients.d_features`."""
+    if head == LAST_STATE:
+        last_state_backward(weights, offsets, architecture, trace, gradients)
+    else:
+        attention_backward(weights, offsets, architecture, trace, gradients)
+
+
+# --- a whole window: the cell over time, the head, the dense layer
 
 
 @njit(cache=True)
-def forward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx):
-    """The member's prediction for window `x` (steps,), keeping what `backward` needs."""
+def forward(weights, offsets, architecture, head, x, trace):
+    """The member's prediction for window `x`, keeping in `trace` what `backward` needs."""
+    cell, activation = architecture.cell, architecture.activation
+    steps, units = architecture.time_steps, architecture.units
+    hs, cs, gates, aux = trace.hs, trace.cs, trace.gates, trace.aux
     for j in range(units):
         hs[0, j] = ZERO
         cs[0, j] = ZERO
     for t in range(steps):
         if cell == SIMPLE_RNN:
-            simple_rnn_forward(p, lay, act, units, x[t], hs[t], hs[t + 1])
+            simple_rnn_forward(weights, offsets, activation, units, x[t], hs[t], hs[t + 1])
         elif cell == LSTM:
-            lstm_forward(p, lay, act, units, x[t], hs[t], cs[t], hs[t + 1], cs[t + 1], gates[t], aux[t])
+            lstm_forward(weights, offsets, activation, units, x[t], hs[t], cs[t], hs[t + 1], cs[t + 1],
+                         gates[t], aux[t])  # fmt: skip
         else:
-            gru_forward(p, lay, act, units, x[t], hs[t], hs[t + 1], gates[t], aux[t])
-    dense, dense_bias = lay[3], lay[4]
-    if head == LAST:
-        features = hs[steps]
-    else:  # Attention: e = tanh(h W + b), alpha = softmax(e) over time, context = sum alpha_t h_t
-        weight, bias = lay[5], lay[6]
-        top = -np.inf
-        for t in range(steps):
-            u = ZERO
-            for j in range(units):
-                u += hs[t + 1, j] * p[weight + j]
-            scores[t] = math.tanh(u + p[bias + t])
-            top = max(top, scores[t])
-        total = ZERO
-        for t in range(steps):
-            alpha[t] = math.exp(scores[t] - top)
-            total += alpha[t]
-        for t in range(steps):
-            alpha[t] = alpha[t] / total
-        for j in range(units):
-            ctx[j] = ZERO
-        for t in range(steps):
-            for j in range(units):
-                ctx[j] += hs[t + 1, j] * alpha[t]
-        features = ctx
+            gru_forward(weights, offsets, activation, units, x[t], hs[t], hs[t + 1], gates[t], aux[t])
+    head_forward(weights, offsets, architecture, head, trace)
+    features, dense = trace.features, offsets.dense_kernel
     s = ZERO
     for j in range(units):
-        s += features[j] * p[dense + j]
-    return activate(act, s + p[dense_bias])
+        s += features[j] * weights[dense + j]
+    return activate(activation, s + weights[offsets.dense_bias])
 
 
 @njit(cache=True)
-def backward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, scores, alpha, ctx, prediction,
-             d_prediction, grad, dx, d_states, dh, dh_prev, dc, dz, rt):  # fmt: skip
-    """Add dL/dweights into `grad` and write dL/dx into `dx` (steps,), given dL/d(prediction) and
-    `forward`'s buffers; `d_states` (steps, H), `dh`, `dh_prev`, `dc` (H) and `dz` (6H) are scratch,
-    `rt` the recurrent kernel transposed (`transpose_recurrent`, after every change of the weights)."""
-    dense, dense_bias = lay[3], lay[4]
-    ds = d_prediction * slope(act, prediction)
-    grad[dense_bias] += ds
+def backward(weights, offsets, architecture, head, x, trace, prediction, d_prediction, gradients):
+    """Add dL/dweights into `gradients.grad` and write dL/dx into `gradients.dx`, given `prediction`, the
+    value `forward` returned for `x` with this `trace`, and dL/d(prediction) `d_prediction`.
+    `gradients.recurrent_transposed` must be as `transpose_recurrent` leaves it after the weights' last
+    change."""
+    cell, activation = architecture.cell, architecture.activation
+    steps, units = architecture.time_steps, architecture.units
+    hs, cs, gates, aux = trace.hs, trace.cs, trace.gates, trace.aux
+    grad, dx, d_states, d_features = gradients.grad, gradients.dx, gradients.d_states, gradients.d_features
+    dh, dh_prev, dc, dz = gradients.dh, gradients.dh_prev, gradients.dc, gradients.dz
+    transposed = gradients.recurrent_transposed
+    dense = offsets.dense_kernel
+    ds = d_prediction * slope(activation, prediction)  # dL/d(the dense layer's sum)
+    grad[offsets.dense_bias] += ds
+    for j in range(units):
+        grad[dense + j] += trace.features[j] * ds
+        d_features[j] = weights[dense + j] * ds
     for t in range(steps):
         for j in range(units):
             d_states[t, j] = ZERO
-    if head == LAST:
-        for j in range(units):
-            grad[dense + j] += hs[steps, j] * ds
-            d_states[steps - 1, j] = p[dense + j] * ds
-    else:
-        weight, bias = lay[5], lay[6]
-        for j in range(units):  # the dense layer reads the context
-            grad[dense + j] += ctx[j] * ds
-        # context: dL/dh_t = alpha_t dL/dctx and dL/dalpha_t = h_t . dL/dctx, kept in dx (free until the
-        # cell's backward pass) while the softmax's weighted mean of them adds up
-        mean = ZERO
-        for t in range(steps):
-            d_alpha = ZERO
-            for j in range(units):
-                d_ctx = p[dense + j] * ds
-                d_states[t, j] = alpha[t] * d_ctx
-                d_alpha += hs[t + 1, j] * d_ctx
-            dx[t] = d_alpha
-            mean += alpha[t] * d_alpha
-        for t in range(steps):  # softmax, then tanh, then h_t W + b_t
-            du = alpha[t] * (dx[t] - mean) * (ONE - scores[t] * scores[t])
-            grad[bias + t] += du
-            for j in range(units):
-                grad[weight + j] += hs[t + 1, j] * du
-                d_states[t, j] += p[weight + j] * du
+    head_backward(weights, offsets, architecture, head, trace, gradients)
     for j in range(units):
         dh[j] = ZERO
         dc[j] = ZERO
@@ -513,30 +603,39 @@ def backward(p, lay, cell, act, head, steps, units, x, hs, cs, gates, aux, score
         for j in range(units):
             dh[j] += d_states[t, j]
         if cell == SIMPLE_RNN and units * units <= SMALL_KERNEL:
-            dx[t] = simple_rnn_backward(p, lay, act, units, x[t], hs[t], hs[t + 1], dh, grad, dh_prev, dz, rt)
+            dx[t] = simple_rnn_backward(weights, offsets, activation, units, x[t], hs[t], hs[t + 1], dh, grad,
+                                        dh_prev, dz, transposed)  # fmt: skip
         elif cell == SIMPLE_RNN:
-            dx[t] = simple_rnn_backward_wide(
-                p, lay, act, units, x[t], hs[t], hs[t + 1], dh, grad, dh_prev, dz, rt
-            )
+            dx[t] = simple_rnn_backward_wide(weights, offsets, activation, units, x[t], hs[t], hs[t + 1], dh,
+                                             grad, dh_prev, dz, transposed)  # fmt: skip
         elif cell == LSTM:
-            dx[t] = lstm_backward(
-                p, lay, act, units, x[t], hs[t], cs[t], gates[t], aux[t], dh, dc, grad, dh_prev, dz, rt
-            )
+            dx[t] = lstm_backward(weights, offsets, activation, units, x[t], hs[t], cs[t], gates[t], aux[t],
+                                  dh, dc, grad, dh_prev, dz, transposed)  # fmt: skip
         else:
-            dx[t] = gru_backward(p, lay, act, units, x[t], hs[t], gates[t], aux[t], dh, grad, dh_prev, dz, rt)
+            dx[t] = gru_backward(weights, offsets, activation, units, x[t], hs[t], gates[t], aux[t], dh, grad,
+                                 dh_prev, dz, transposed)  # fmt: skip
         for j in range(units):
             dh[j] = dh_prev[j]
 
 
 @njit(cache=True)
-def predict_rows(p, lay, cell, act, head, steps, units, X, rows, out, alpha_out, buf):
-    """The member's predictions for windows `rows` of X into `out`; with an attention head and a
-    non-empty `alpha_out` (len(rows), steps), their attention weights too."""
-    hs, cs, gates, aux, scores, alpha, ctx = buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6]
-    keep = head == ATTENTION and alpha_out.shape[0] > 0
-    for k in range(len(rows)):
-        out[k] = forward(
-            p, lay, cell, act, head, steps, units, X[rows[k]], hs, cs, gates, aux, scores, alpha, ctx
-        )
+def predict_rows(weights, offsets, architecture, head, X, rows, out, alpha_out, trace):
+    """The member's predictions for windows `rows` of X into `out`; their attention weights into
+    `alpha_out` too, unless it is empty.
+
+    Parameters
+    ----------
+    X : (samples, T) float32
+        Windows.
+    rows : (n,) int64
+        The windows of X to predict.
+    out : (n,) float32
+        The predictions, written.
+    alpha_out : (n, T) or (0, T) float32
+        The attention weights of each window, written; or nothing to write.
+    """
+    keep = alpha_out.shape[0] > 0
+    for i in range(len(rows)):
+        out[i] = forward(weights, offsets, architecture, head, X[rows[i]], trace)
         if keep:
-            alpha_out[k, :] = alpha
+            alpha_out[i, :] = trace.alpha

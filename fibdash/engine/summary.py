@@ -14,8 +14,7 @@ from fibdash.engine.layout import Layout
 def summary_rows(config: TrainConfig, kind: str) -> list[dict[str, object]]:
     """The model's layers as rows of `model.summary()`: name, type, output shape, parameters."""
     check_choice("model", kind, MODEL_KINDS)
-    layout = Layout(config.cell, config.hidden_units, config.data.time_steps)
-    params = {name: math.prod(shape) for name, shape in layout.shapes.items()}
+    params = {name: math.prod(shape) for name, shape in Layout.of(config).shapes(kind).items()}
     units, steps = config.hidden_units, config.data.time_steps
 
     def count(layer: str) -> int:

@@ -6,10 +6,10 @@ Python and graph overhead that dwarfs an 11-parameter network's arithmetic. Here
 the same loss and the same Adam as Keras 3, from the same initial weights (`fibdash.engine.initial`).
 
 A training is M members (each kind of model once per seed), each a flat weight vector with its own
-Adam state. They are independent, so the CPU's threads share them out, each thread with its own
-scratch buffers, allocated once per training: a thread that is done takes the next member not yet
-taken (attention's, the dearer, first), so that a thread slowed by other work on the machine does
-not hold the rest back.
+Adam state (`Members`). They are independent, so the CPU's threads share them out, each thread with
+its own memory (`network.Trace` and `Gradients`), allocated once per training: a thread that is done takes the
+next member not yet taken (the larger networks, attention's, first), so that a thread slowed by other
+work on the machine does not hold the rest back.
 
 A call flows so: `train_many` -> one `_epoch` per epoch (steps, then the test windows' predictions
 and, after the epochs that keep them, their attention weights) -> `on_epoch` -> `_predict` of every
@@ -21,30 +21,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from fibdash.config import MODEL_KINDS, TrainConfig, check_choice, check_seeds
+from fibdash.engine.cpu import claim, flush_denormals, padded, restore, threads_for
 from fibdash.engine.initial import initial_weights
+from fibdash.engine.layout import Layout
 from fibdash.engine.loss import mse
 from fibdash.engine.network import (
-    ATTENTION,
-    LAST,
     ONE,
     TWO,
     ZERO,
-    Network,
+    Architecture,
     backward,
-    claim,
-    flush_denormals,
     forward,
+    head_of,
     own,
-    padded,
     predict_rows,
-    restore,
     scratch,
-    threads_for,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionHistory, EpochLog, Trained, Windows
@@ -59,107 +56,134 @@ MAX_ATTENTION_SNAPSHOTS = 50
 MAX_ATTENTION_VALUES = 4_000_000
 
 
+class Members(NamedTuple):
+    """The M members of a training as the compiled epochs read and write them: a row (or an entry) each.
+    The rows are cache lines apart (`cpu.padded`), since different threads write them."""
+
+    weights: np.ndarray  # (M, padded size) float32: each member's weights in `Layout` order
+    adam_m: np.ndarray  # (M, padded size) float32: Adam's first moment of each weight
+    adam_v: np.ndarray  # (M, padded size) float32: its second moment
+    steps: np.ndarray  # (M,) int64: optimizer steps taken
+    sizes: np.ndarray  # (M,) int64: how many weights each member has (`Layout.size` of its kind)
+    heads: np.ndarray  # (M,) int64: each member's head (`network.head_of` its kind)
+    order: np.ndarray  # (M,) int64: the order the threads take the members in, the dearer first
+
+
 @njit(cache=True)
-def _adam(p, grad, m, v, size, step, learning_rate):
+def _adam(weights, grad, adam_m, adam_v, size, step, learning_rate):
     """Keras 3's `Adam.update_step` for one member's `size` weights, at optimizer step `step` (from 1)."""
-    t = np.float32(step)
-    alpha = learning_rate * np.sqrt(ONE - BETA_2**t) / (ONE - BETA_1**t)
+    count = np.float32(step)
+    step_size = learning_rate * np.sqrt(ONE - BETA_2**count) / (ONE - BETA_1**count)
     for i in range(size):
         g = grad[i]
-        m[i] += (g - m[i]) * ONE_MINUS_BETA_1
-        v[i] += (g * g - v[i]) * ONE_MINUS_BETA_2
-        p[i] -= (m[i] * alpha) / (np.sqrt(v[i]) + EPSILON)
+        adam_m[i] += (g - adam_m[i]) * ONE_MINUS_BETA_1
+        adam_v[i] += (g * g - adam_v[i]) * ONE_MINUS_BETA_2
+        weights[i] -= (adam_m[i] * step_size) / (np.sqrt(adam_v[i]) + EPSILON)
 
 
 @njit(cache=True, parallel=True)
-def _epoch(
-    order,
-    taken,
-    params,
-    adam_m,
-    adam_v,
-    steps_taken,
-    sizes,
-    heads,
-    active,
-    lay,
-    cell,
-    act,
-    steps,
-    units,
-    X,
-    y,
-    rows,
-    batch,
-    learning_rate,
-    losses,
-    test_rows,
-    predictions,
-    alpha_members,
-    alpha_out,
-    arena,
-):
-    """One epoch of every active member: its optimizer steps on its `rows` (members, n_train) order,
-    its mean loss into `losses`, then its predictions of `test_rows`; the attention weights of those
-    windows go to `alpha_out[alpha_members[m]]` where that is not -1. The threads take the members in
-    `order`, each the next not yet taken (`taken`, a counter from 0)."""
+def _epoch(members, active, taken, offsets, architecture, X, y, rows, batch_size, learning_rate, test_rows,
+           losses, predictions, alpha_slots, alpha_out, arena):  # fmt: skip
+    """One epoch of every active member: its optimizer steps, its mean loss, then its predictions of the
+    test windows, and their attention weights where asked. The threads take the members in
+    `members.order`, each the next not yet taken. M members, T time steps, n_train training windows.
+
+    Parameters
+    ----------
+    members : Members
+        Every member's weights and Adam state (updated), steps taken (updated), size, head and order.
+    active : (M,) bool
+        The members to train; the others are left as they are.
+    taken : (1,) int64
+        How many members the threads have taken so far: 0 on entry (`cpu.claim`).
+    offsets : Offsets
+        Where each weight starts in a member's row (`Layout.offsets`).
+    architecture : Architecture
+        The network's codes and sizes (`network.Architecture`).
+    X : (samples, T) float32
+        Every window.
+    y : (samples,) float32
+        Every window's target.
+    rows : (M, n_train) int64
+        Each member's training windows (rows of X), in this epoch's order.
+    batch_size : int
+        Windows per optimizer step; the last batch may be shorter.
+    learning_rate : float32
+        Adam's.
+    test_rows : (n_test,) int64
+        The test windows (rows of X).
+    losses : (M,) float64
+        Each member's mean loss over the epoch, written (as Keras' `Mean` of the batch losses).
+    predictions : (M, n_test) float32
+        Each member's predictions of the test windows after the epoch, written.
+    alpha_slots : (M,) int64
+        Where each member's attention weights go in `alpha_out`; -1: nowhere.
+    alpha_out : (slots, n_test, T) float32
+        The attention weights of the test windows, written for members with a slot.
+    arena : (threads, row) float32
+        Every thread's `Trace` and `Gradients` (`network.scratch`); one thread per row.
+    """
     n_train = rows.shape[1]
-    for c in prange(arena.shape[0]):
-        buf = own(arena, c, steps, units, lay[8])  # forward's buffers are buf[:7], backward's buf[7:]
-        grad = buf[7]
+    # the members' arrays by local names, as the threads write them: see `network.Trace` on prange
+    all_weights, adam_m, adam_v = members.weights, members.adam_m, members.adam_v
+    steps, sizes, heads, order = members.steps, members.sizes, members.heads, members.order
+    for thread in prange(arena.shape[0]):
+        trace, gradients = own(arena, thread, architecture)
+        grad, transposed = gradients.grad, gradients.recurrent_transposed
         flags = flush_denormals()
         while True:
-            k = claim(taken)
-            if k >= len(order):
+            claimed = claim(taken)
+            if claimed >= len(order):
                 break
-            m = order[k]
+            m = order[claimed]
             if not active[m]:
                 continue
-            p, size, head, step = params[m], sizes[m], heads[m], steps_taken[m]
+            weights, size, head, step = all_weights[m], sizes[m], heads[m], steps[m]
             total = 0.0  # float64: the epoch's sum of batch losses times batch sizes, as Keras' Mean
-            for start in range(0, n_train, batch):
-                stop = min(start + batch, n_train)
+            for start in range(0, n_train, batch_size):
+                stop = min(start + batch_size, n_train)
                 count = np.float32(stop - start)
-                transpose_recurrent(p, lay, units, (lay[2] - lay[1]) // units, buf[14])
+                transpose_recurrent(weights, offsets, architecture, transposed)
                 grad[:size] = ZERO
                 squares = ZERO
-                for k in range(start, stop):
-                    x = X[rows[m, k]]
-                    prediction = forward(p, lay, cell, act, head, steps, units, x, *buf[:7])
-                    error = prediction - y[rows[m, k]]
+                for position in range(start, stop):
+                    row = rows[m, position]
+                    x = X[row]
+                    prediction = forward(weights, offsets, architecture, head, x, trace)
+                    error = prediction - y[row]
                     squares += error * error
                     d_prediction = TWO * error / count  # of the batch's mean squared error
                     backward(
-                        p, lay, cell, act, head, steps, units, x, *buf[:7], prediction, d_prediction, *buf[7:]
+                        weights, offsets, architecture, head, x, trace, prediction, d_prediction, gradients
                     )
                 total += (squares / count) * count
                 step += 1
-                _adam(p, grad, adam_m[m], adam_v[m], size, step, learning_rate)
-            steps_taken[m] = step  # written once an epoch: a shared array written every step is slow
+                _adam(weights, grad, adam_m[m], adam_v[m], size, step, learning_rate)
+            steps[m] = step  # written once an epoch: a shared array written every step is slow
             losses[m] = total / n_train
-            slot = alpha_members[m]
+            slot = alpha_slots[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
-            predict_rows(p, lay, cell, act, head, steps, units, X, test_rows, predictions[m], kept, buf[:7])
+            predict_rows(weights, offsets, architecture, head, X, test_rows, predictions[m], kept, trace)
         restore(flags)
 
 
 @njit(cache=True, parallel=True)
-def _predict(
-    order, taken, params, heads, lay, cell, act, steps, units, X, rows, out, alpha_members, alpha_out, arena
-):
-    """Every member's predictions of windows `rows` into `out` (members, len(rows)), and the attention
-    weights of members with `alpha_members[m]` >= 0 into that slot of `alpha_out`."""
-    for c in prange(arena.shape[0]):
-        buf = own(arena, c, steps, units, lay[8])[:7]
+def _predict(members, taken, offsets, architecture, X, rows, out, alpha_slots, alpha_out, arena):
+    """Every member's predictions of windows `rows` into `out` (M, len(rows)), and the attention weights
+    of members with a slot in `alpha_slots` into that slot of `alpha_out`; the other arguments as
+    `_epoch`'s."""
+    all_weights, heads, order = members.weights, members.heads, members.order
+    for thread in prange(arena.shape[0]):
+        trace, _ = own(arena, thread, architecture)
         flags = flush_denormals()
         while True:
-            k = claim(taken)
-            if k >= len(order):
+            claimed = claim(taken)
+            if claimed >= len(order):
                 break
-            m = order[k]
-            slot = alpha_members[m]
+            m = order[claimed]
+            slot = alpha_slots[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
-            predict_rows(params[m], lay, cell, act, heads[m], steps, units, X, rows, out[m], kept, buf)
+            predict_rows(all_weights[m], offsets, architecture, heads[m], X, rows, out[m], kept, trace)
         restore(flags)
 
 
@@ -188,39 +212,40 @@ class _Training:
     """The members of one training and every array the compiled epochs read and write.
 
     Members go seed by seed, the kinds of a seed side by side: member i * len(kinds) + j is kinds[j]
-    of seeds[i]. The attention members each have a slot in the attention arrays.
+    of seeds[i] (`roster`). The attention members each have a slot in the attention arrays.
     """
 
     def __init__(self, config: TrainConfig, kinds: tuple[str, ...], seeds: tuple[int, ...], data: Windows):
         self.config, self.kinds, self.seeds, self.data = config, kinds, seeds, data
-        self.network = Network.of(config)
-        layout = self.network.layout
-        self.members = [(kind, seed) for seed in seeds for kind in kinds]
-        count = len(self.members)
-        self.params = np.zeros((count, padded(layout.size("attention"))), np.float32)
-        for m, (kind, seed) in enumerate(self.members):
-            start = layout.flat(initial_weights(replace(config, seed=seed), kind), kind)
-            self.params[m, : len(start)] = start
-        self.adam_m, self.adam_v = np.zeros_like(self.params), np.zeros_like(self.params)
-        self.steps = np.zeros(count, np.int64)
-        self.sizes = np.array([layout.size(kind) for kind, _ in self.members], np.int64)
-        self.heads = np.array(
-            [ATTENTION if kind == "attention" else LAST for kind, _ in self.members], np.int64
+        self.layout, self.architecture = Layout.of(config), Architecture.of(config)
+        self.offsets = self.layout.offsets
+        self.roster = [(kind, seed) for seed in seeds for kind in kinds]  # member m's kind and seed
+        count = len(self.roster)
+        weights = np.zeros((count, padded(self.layout.largest_size)), np.float32)
+        for m, (kind, seed) in enumerate(self.roster):
+            start = self.layout.flat(initial_weights(replace(config, seed=seed), kind), kind)
+            weights[m, : len(start)] = start
+        sizes = np.array([self.layout.size(kind) for kind, _ in self.roster], np.int64)
+        self.members = Members(
+            weights=weights,
+            adam_m=np.zeros_like(weights),
+            adam_v=np.zeros_like(weights),
+            steps=np.zeros(count, np.int64),
+            sizes=sizes,
+            heads=np.array([head_of(kind) for kind, _ in self.roster], np.int64),
+            order=np.array(sorted(range(count), key=lambda m: -sizes[m]), np.int64),  # the dearer first
         )
-        # the order the threads take the members in: attention's, the dearer, first
-        self.order = np.array(sorted(range(count), key=lambda m: self.members[m][0] != "attention"))
-        self.arena = scratch(threads_for(count), layout)
-        self.attention_members = [m for m, (kind, _) in enumerate(self.members) if kind == "attention"]
+        self.arena = scratch(threads_for(count), self.layout)
+        self.attention_members = [m for m, (kind, _) in enumerate(self.roster) if kind == "attention"]
         self.slots = np.full(count, -1, np.int64)
         self.slots[self.attention_members] = np.arange(len(self.attention_members))
         self.no_slots = np.full(count, -1, np.int64)
         self.y = data.y.astype(np.float32)
         self.test_rows = data.test_idx.astype(np.int64)
+        steps = self.layout.time_steps
         # (attention members, at least one for the compiled code's sake, test windows, time steps)
-        self.alpha = np.zeros(
-            (max(1, len(self.attention_members)), len(self.test_rows), layout.time_steps), np.float32
-        )
-        self.no_alpha = np.zeros((1, 0, layout.time_steps), np.float32)
+        self.alpha = np.zeros((max(1, len(self.attention_members)), len(self.test_rows), steps), np.float32)
+        self.no_alpha = np.zeros((1, 0, steps), np.float32)
         self.active = np.ones(count, bool)  # members whose loss has been finite so far
         self.epochs_run = np.zeros(count, np.int64)
         self.rngs = [np.random.default_rng(seed) for seed in seeds]  # each seed's window order, by epoch
@@ -228,18 +253,18 @@ class _Training:
     def epoch(self, keep_attention: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Train one epoch of the active members: (members that trained, their losses, test MSEs);
         the others' are NaN. With `keep_attention`, `alpha` holds the test windows' weights after it."""
-        c, data = self.config, self.data
-        orders = [data.train_idx[rng.permutation(c.data.n_train)] for rng in self.rngs]
+        config, data = self.config, self.data
+        orders = [data.train_idx[rng.permutation(config.data.n_train)] for rng in self.rngs]
         rows = np.repeat(np.array(orders, np.int64), len(self.kinds), axis=0)  # a seed's order for its kinds
         trained = self.active.copy()
-        losses = np.zeros(len(self.members))
-        predictions = np.zeros((len(self.members), len(self.test_rows)), np.float32)
+        losses = np.zeros(len(self.roster))
+        predictions = np.zeros((len(self.roster), len(self.test_rows)), np.float32)
         taken = np.zeros(1, np.int64)  # how many members the threads have taken so far
+        slots, alpha = (self.slots, self.alpha) if keep_attention else (self.no_slots, self.no_alpha)
         _epoch(
-            self.order, taken, self.params, self.adam_m, self.adam_v, self.steps, self.sizes, self.heads,
-            trained, *self.network.args(), data.X, self.y, rows, c.batch_size, np.float32(c.learning_rate),
-            losses, self.test_rows, predictions, self.slots if keep_attention else self.no_slots,
-            self.alpha if keep_attention else self.no_alpha, self.arena,
+            self.members, trained, taken, self.offsets, self.architecture, data.X, self.y, rows,
+            config.batch_size, np.float32(config.learning_rate), self.test_rows, losses, predictions, slots,
+            alpha, self.arena,
         )  # fmt: skip
         self.epochs_run[trained] += 1
         self.active &= np.isfinite(losses)
@@ -250,11 +275,11 @@ class _Training:
     def predict(self, rows: np.ndarray, with_attention: bool) -> np.ndarray:
         """Every member's predictions of `rows` now, (members, rows); the attention weights of the test
         windows into `alpha` too, with `with_attention` (then `rows` must be the test windows)."""
-        out = np.zeros((len(self.members), len(rows)), np.float32)
+        out = np.zeros((len(self.roster), len(rows)), np.float32)
         slots, alpha = (self.slots, self.alpha) if with_attention else (self.no_slots, self.no_alpha)
-        network, X = self.network.args(), self.data.X
         taken = np.zeros(1, np.int64)
-        _predict(self.order, taken, self.params, self.heads, *network, X, rows, out, slots, alpha, self.arena)
+        X, arena = self.data.X, self.arena
+        _predict(self.members, taken, self.offsets, self.architecture, X, rows, out, slots, alpha, arena)
         return out
 
 
@@ -304,24 +329,24 @@ def train_many(
     seconds = time.perf_counter() - started
     losses_array, mses_array = np.array(losses), np.array(test_mses)
     runs: dict[str, list[Trained]] = {kind: [] for kind in run.kinds}
-    for m, (kind, seed) in enumerate(run.members):
-        ran, taken = int(run.epochs_run[m]), recorded.get(m, {})
+    for m, (kind, seed) in enumerate(run.roster):
+        ran, alphas = int(run.epochs_run[m]), recorded.get(m, {})  # attention weights by epoch
         runs[kind].append(
             Trained(
                 config=replace(config, seed=seed),
                 kind=kind,
-                weights=run.network.layout.unflat(run.params[m], kind),
+                weights=run.layout.unflat(run.members.weights[m], kind),
                 loss_history=tuple(losses_array[:ran, m].tolist()),
                 test_mse_history=tuple(mses_array[:ran, m].tolist()),
                 predictions=predictions[m],
                 train_mse=mse(predictions[m][data.train_idx], data.y[data.train_idx]),
                 test_mse=mse(predictions[m][data.test_idx], data.test_y),
-                steps=int(run.steps[m]),
+                steps=int(run.members.steps[m]),
                 stopped=stopped,
                 seconds=seconds,
                 attention=run.alpha[run.slots[m]].copy() if kind == "attention" else None,
-                attention_history=AttentionHistory(tuple(taken), np.stack(list(taken.values())))
-                if taken
+                attention_history=AttentionHistory(tuple(alphas), np.stack(list(alphas.values())))
+                if alphas
                 else None,
             )
         )
