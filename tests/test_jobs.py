@@ -105,13 +105,14 @@ def test_a_killed_worker_is_an_error_message_and_the_next_job_gets_a_fresh_one(r
     followers = [runner.submit("doomed", work.long_epoch, (60.0,), "doomed", s) for s in ("a", "b")]
     job = followers[0]
     wait_for(lambda: job.logs)
+    started = runner.workers_started
     os.kill(runner._worker.pid, signal.SIGKILL)
     assert job.wait(10) and job.state == FAILED
     assert "stopped unexpectedly" in job.error and "killed by signal 9" in job.error
     assert runner.result("doomed") is None
-    started = runner.workers_started
     assert runner.submit("next", work.count_epochs, (2, 0.01), "next", "a").wait(60)
-    assert runner.result("next") == 2 and runner.workers_started == started
+    # one fresh worker, whether the dispatcher replaced the dead one between the jobs or the next took it
+    assert runner.result("next") == 2 and runner.workers_started == started + 1
 
 
 def test_work_that_raises_fails_its_job_logs_the_traceback_and_releases_everyone(runner, caplog):

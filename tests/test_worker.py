@@ -42,7 +42,9 @@ def test_a_quick_call_runs_beside_a_long_job(worker):
 def test_stop_is_seen_at_the_next_report(worker):
     seen = []
     call_id, future = worker.submit(work.count_epochs, 1000, 0.02, on_progress=seen.append)
-    while not seen:
+    deadline = time.monotonic() + 30
+    while not seen:  # a worker that never reports fails here, not by hanging the suite
+        assert time.monotonic() < deadline, "no epoch reported within 30 s"
         time.sleep(0.01)
     worker.stop(call_id)
     assert future.result(30) is None and len(seen) < 1000
