@@ -20,7 +20,7 @@ from typing import Any
 
 import streamlit as st
 
-from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweepable
+from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, check_grid_size, sweepable
 from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, shortened
 from fibdash.config import train_config as config_from
 from fibdash.series import most_values
@@ -129,8 +129,11 @@ def _suggest(name_key: str, values_key: str) -> None:
 
 def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
     """Draw the Sweep page's settings; the one or two settings they vary and their values, parsed, and
-    what is wrong with them. `problems`: the link's, by the setting's key."""
-    vary, errors = {}, []
+    what is wrong with them. `problems`: the link's, by the setting's key.
+
+    A sweep larger than the dashboard takes is refused before its values are parsed (a link may carry
+    thousands), and before any grid point is made."""
+    vary, texts, errors = {}, {}, []
     for name_key, values_key in AXES:
         options = AXIS_CHOICES[name_key]
         name = st.selectbox(
@@ -151,8 +154,13 @@ def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
             disabled=name == NO_SECOND,
             bind="query-params",
         )
-        if name == NO_SECOND:
-            continue
+        if name != NO_SECOND:
+            texts[name_key, values_key] = (name, text)
+    try:
+        check_grid_size({name: text.count(",") + 1 for name, text in texts.values()})
+    except ValueError as error:
+        return {}, [str(error)]
+    for (name_key, values_key), (name, text) in texts.items():
         try:
             if name in vary:
                 raise ValueError(f"{name} is chosen twice: choose another second setting, or none")

@@ -109,10 +109,9 @@ def study(config: TrainConfig, seeds: int) -> Work:
 
 
 def sweep(base: TrainConfig, vary: dict[str, tuple], seeds: int, grid: list[GridPoint]) -> Work:
-    """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget."""
-    return kinds.sweep(
-        base, vary, seeds, [(point, dataset(point.config.data)) for point in grid], BUDGET_SECONDS
-    )
+    """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget; its
+    points' data is made only if it runs."""
+    return kinds.sweep(base, vary, seeds, grid, dataset, BUDGET_SECONDS)
 
 
 def result(work: Work) -> Any:

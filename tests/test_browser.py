@@ -10,6 +10,7 @@ import math
 import re
 import time
 
+import psutil
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -522,3 +523,21 @@ def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
     settled(page)
     assert any("steps are 1 to 7. Showing step 1." in text for text in alerts(page))
     assert "step=1" in page.url
+
+
+def test_a_sweep_link_of_40000_grid_points_is_refused_at_once_and_the_server_stays_small(browser, server):
+    """The issue's link took the server from 354 MB to 9.4 GB and 50 s of its processor, and kept them."""
+    epochs = ",".join(str(value) for value in range(1, 201))
+    rates = ",".join(f"{(i + 1) / 201:.6f}" for i in range(200))
+    new_tab(browser, f"{server.url}/Sweep").context.close()  # the server has loaded the page's code
+    serving = psutil.Process(server.process.pid)
+    before, cpu = serving.memory_info().rss, sum(serving.cpu_times()[:2])
+    link = f"{server.url}/Sweep?sweep=epochs&values={epochs}&sweep2=learning_rate&values2={rates}"
+    tab = new_tab(browser, link)
+    refusal = next(text for text in alerts(tab) if "a sweep here takes at most" in text)
+    assert refusal.startswith("epochs has 200 values, and a sweep here takes at most 20 values of a setting")
+    assert tab.get_by_role("button", name="Run the sweep").count() == 0
+    assert (serving.memory_info().rss - before) / 2**20 < 100
+    assert sum(serving.cpu_times()[:2]) - cpu < 10
+    shot(tab, "sweep_too_large")
+    tab.context.close()

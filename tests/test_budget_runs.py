@@ -45,17 +45,16 @@ def test_the_largest_sweep_of_each_kind_the_budget_accepts_finishes(runner, name
     base = TrainConfig()
     vary = {name: SUGGESTED[name]}
     grid = sweep_grid(base, vary)
-    points = [(point, make_dataset(point.config.data)) for point in grid]
-    seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, points, BUDGET).refusal is None)
-    run(runner, kinds.sweep(base, vary, seeds, points, BUDGET))
+    seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, grid, make_dataset, BUDGET).refusal is None)
+    run(runner, kinds.sweep(base, vary, seeds, grid, make_dataset, BUDGET))
 
 
 def test_the_sweep_pages_cell_by_hidden_units_grid_finishes(runner):
     """The grid that failed on memory with the TensorFlow engine: 3 cells x 3 sizes, as many seeds as fit."""
     base, vary = TrainConfig(), {"cell": SUGGESTED["cell"], "hidden_units": SUGGESTED["hidden_units"]}
-    points = [(point, make_dataset(point.config.data)) for point in sweep_grid(base, vary)]
-    seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, points, BUDGET).refusal is None)
-    run(runner, kinds.sweep(base, vary, seeds, points, BUDGET))
+    grid = sweep_grid(base, vary)
+    seeds = largest_seeds(lambda s: kinds.sweep(base, vary, s, grid, make_dataset, BUDGET).refusal is None)
+    run(runner, kinds.sweep(base, vary, seeds, grid, make_dataset, BUDGET))
 
 
 # The calibration's hostile jobs, refused: the largest the widgets allow along several settings.

@@ -15,7 +15,7 @@ from typing import Any
 
 from fibdash.analysis.study import study_result
 from fibdash.analysis.sweep import GridPoint, sweep_result
-from fibdash.config import FIELDS, TrainConfig
+from fibdash.config import FIELDS, DataConfig, TrainConfig
 from fibdash.data import Dataset
 from fibdash.serving import budget, tasks
 
@@ -96,12 +96,31 @@ def sweep(
     base: TrainConfig,
     vary: Mapping[str, Sequence[Any]],
     seeds: int,
-    points: Sequence[tuple[GridPoint, Dataset]],
+    grid: Sequence[GridPoint],
+    data: Callable[[DataConfig], Dataset],
     limit: float | None,
 ) -> Work:
-    """A study at every grid point (with its data) of a sweep over `vary`."""
-    configs = [point.config for point, _ in points]
+    """A study at every point of `grid`, a sweep over `vary`, on the data `data` makes of a config.
+
+    Priced from the configs alone: the data is made when the job is submitted, once per distinct
+    data config (a sweep over epochs trains every point on the same windows, sent once).
+    """
+    configs = [point.config for point in grid]
     swept = " and ".join(f"{name} ({len(values)} values)" for name, values in vary.items())
+    made: dict[DataConfig, Dataset] = {}
+
+    def points() -> list[tuple[GridPoint, Dataset]]:
+        for config in configs:
+            if config.data not in made:
+                made[config.data] = data(config.data)
+        return [(point, made[point.config.data]) for point in grid]
+
+    def args() -> tuple:
+        with_data = points()
+        windows = {config: dataset.windows() for config, dataset in made.items()}  # one copy each
+        sent = tuple((point.describe(), point.config, windows[point.config.data]) for point, _ in with_data)
+        return sent, seeds
+
     return Work(
         key=(
             "sweep",
@@ -109,18 +128,15 @@ def sweep(
             tuple((name, tuple(values)) for name, values in vary.items()),
             seeds,
         ),
-        label=f"a sweep over {swept}, {len(points)} studies of {seeds} seeds",
+        label=f"a sweep over {swept}, {len(grid)} studies of {seeds} seeds",
         button="Run the sweep",
         button_key="run_sweep",
         what="sweep",
         function=tasks.train_sweep,
-        args=lambda: (
-            tuple((point.describe(), point.config, data.windows()) for point, data in points),
-            seeds,
-        ),
-        finish=lambda runs: sweep_result(base, vary, seeds, points, runs),
+        args=args,
+        finish=lambda runs: sweep_result(base, vary, seeds, points(), runs),
         seconds=budget.sweep_seconds(configs, seeds),
         refusal=budget.sweep_refusal(configs, limit, seeds),
         progress="Median loss per epoch, this grid point",
-        points=len(points),
+        points=len(grid),
     )
