@@ -153,11 +153,8 @@ def _controls(work: Work, idle: str) -> None:
         st.error(work.refusal)
     if pressed and job is None:
         _notices().pop(work.key, None)
-        limit_seconds = None if BUDGET_SECONDS is None else work.limit_seconds
         try:
-            job = runner().submit(
-                work.key, work.function, work.args(), work.label, session_id(), limit_seconds, work.finish
-            )
+            job = work.submit(runner(), session_id(), limited=BUDGET_SECONDS is not None)
         except AlreadyQueuedError as queued:
             st.warning(
                 f"You already have a job waiting in the queue ({queued.job.label}). Stop it, or wait "

@@ -213,19 +213,37 @@ def test_a_queued_job_that_nobody_follows_any_more_is_dropped_before_it_starts()
         runner.close()
 
 
-def test_a_job_past_its_time_limit_is_ended_with_a_message(runner):
-    job = runner.submit("slow", work.count_epochs, (100, 0.1), "slow", "s", limit_seconds=1.0)
+def test_a_job_past_its_processor_time_limit_is_ended_with_a_message(runner):
+    job = runner.submit("hungry", work.burn, (60.0,), "hungry", "s", cpu_limit=1.0, wall_limit=60.0)
     assert job.wait(30) and job.state == FAILED
-    assert "more than 1 s, at least twice its estimated time" in job.error
+    assert "more than 1 s of processor time, at least twice its estimate" in job.error
+    assert 1.0 < job.cpu_seconds < 2.0 and job.seconds_running() < 30
+    assert runner.submit("next", work.count_epochs, (1, 0.01), "next", "s").wait(60)  # a fresh worker
+
+
+def test_a_job_slowed_by_other_work_on_the_machine_is_not_ended(runner):
+    """Wall time passing while the job gets no processor (the machine busy with other work) is not the
+    job's: 0.5 s of processor time over 3 s outlives a limit of 1.5 s, counted in wall time as before."""
+    job = runner.submit("slowed", work.burn_slowly, (0.5, 3.0), "slowed", "s", cpu_limit=1.5, wall_limit=30.0)
+    assert job.wait(30) and job.state == DONE, job.error
+    assert job.seconds_running() > 1.5 and job.cpu_seconds < 1.5
+
+
+def test_a_stuck_job_is_ended_by_the_wall_clock(runner):
+    job = runner.submit("stuck", work.count_epochs, (100, 0.1), "stuck", "s", cpu_limit=10.0, wall_limit=1.0)
+    assert job.wait(30) and job.state == FAILED
+    assert job.error.startswith("it was still running after 1 s, far longer than its estimate")
     assert 1.0 < job.seconds_running() < 3.0 and len(job.logs) < 30
     assert runner.submit("next", work.count_epochs, (1, 0.01), "next", "s").wait(60)  # a fresh worker
 
 
 def test_a_jobs_time_counts_from_when_the_worker_begins_it(runner):
-    first = runner.submit("first", work.long_epoch, (1.5,), "first", "a")
-    second = runner.submit("second", work.count_epochs, (1, 0.01), "second", "b", limit_seconds=1.0)
-    assert second.wait(30) and second.state == DONE  # its wait in the queue did not count
-    assert second.started_at >= first.ended_at - 0.05
+    first = runner.submit("first", work.burn, (1.5,), "first", "a")
+    second = runner.submit(
+        "second", work.burn, (0.3,), "second", "b", cpu_limit=1.0, wall_limit=30.0
+    )  # the first job's processor time and the time in the queue do not count
+    assert second.wait(30) and second.state == DONE, second.error
+    assert second.started_at >= first.ended_at - 0.05 and second.cpu_seconds < 1.0
 
 
 def test_the_server_finishes_what_the_worker_returns(runner):

@@ -18,10 +18,19 @@ from fibdash.analysis.sweep import GridPoint, sweep_result
 from fibdash.config import FIELDS, DataConfig, TrainConfig
 from fibdash.data import Dataset
 from fibdash.serving import budget, tasks
+from fibdash.serving.jobs import Job, JobRunner
+from fibdash.serving.worker import worker_threads
 
-# A job still running at twice its estimate is ended; a short one gets this much more than its
-# estimate at least, so that a busy moment of the machine does not end it.
+# What a job may consume before it is ended, so that every visitor gets a turn. Its estimate is in
+# seconds on the worker's threads beside another busy process (see budget), so as estimated it uses
+# at most threads x estimate of processor time, and less where it runs alone (1.2x to 2x faster).
+# It may use twice that, and a short job this many seconds more at least (a first compilation, a
+# busy moment): a job is ended for doing more work than its estimate, never for the load of other
+# processes on the machine, which lengthens its wall time but not its processor time.
 LEAST_SLACK_SECONDS = 10.0
+# A job that uses no processor time (stuck) or gets almost none (an overloaded machine) is ended
+# once it has run this many times its allowance in wall time.
+WALL_FACTOR = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,9 +56,33 @@ class Work:
         return self.key[0]
 
     @property
-    def limit_seconds(self) -> float:
-        """How long it may run before it is ended: twice its estimate, and at least a little more."""
+    def allowance(self) -> float:
+        """Twice its estimate, and at least a little more: seconds on each of the worker's threads."""
         return max(2 * self.seconds, self.seconds + LEAST_SLACK_SECONDS)
+
+    @property
+    def cpu_limit(self) -> float:
+        """The processor time it may use before it is ended: its allowance on every worker thread."""
+        return worker_threads() * self.allowance
+
+    @property
+    def wall_limit(self) -> float:
+        """How long it may run, whatever processor time it used, before it is ended as stuck."""
+        return WALL_FACTOR * self.allowance
+
+    def submit(self, runner: JobRunner, session: str, limited: bool = True) -> Job:
+        """Queue this work on `runner` for `session` (see `JobRunner.submit`): its data made now, and,
+        where `limited`, ended past its limits."""
+        return runner.submit(
+            self.key,
+            self.function,
+            self.args(),
+            self.label,
+            session,
+            self.finish,
+            cpu_limit=self.cpu_limit if limited else None,
+            wall_limit=self.wall_limit if limited else None,
+        )
 
 
 def tutorials(key: Hashable) -> bool:
