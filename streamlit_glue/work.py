@@ -252,7 +252,8 @@ def _follow(job: Job, work: Work) -> None:
         if position:
             ahead = "1 job" if position == 1 else f"{position} jobs"
             st.caption(
-                f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1})."
+                f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1}). "
+                f"It should start in {_wait(job)}; a shorter job queued after it may still go first."
             )
         else:
             logs = list(job.logs)
@@ -312,8 +313,17 @@ def background_jobs() -> None:
     load (12 sessions at once) Streamlit dropped that rerun's output, leaving pages stuck.
     """
     for job in runner().active():
-        where = "running" if job.state == RUNNING else f"queued, number {runner().position(job) + 1}"
+        where = (
+            "running"
+            if job.state == RUNNING
+            else f"queued, number {runner().position(job) + 1}, starts in {_wait(job)}"
+        )
         st.caption(f":material/hourglass_top: {job.label} ({where})")
+
+
+def _wait(job: Job) -> str:
+    """How long queued `job` should wait, in words: "about 2 min" (see `JobRunner.wait_seconds`)."""
+    return budget.describe_seconds(runner().wait_seconds(job))
 
 
 def clear_button() -> None:

@@ -541,3 +541,40 @@ def test_a_sweep_link_of_40000_grid_points_is_refused_at_once_and_the_server_sta
     assert sum(serving.cpu_times()[:2]) - cpu < 10
     shot(tab, "sweep_too_large")
     tab.context.close()
+
+
+def test_a_short_job_passes_a_queued_long_one_and_every_visitor_sees_their_wait(browser, server):
+    """The issue's hostile visitor, in three sessions: a long job runs, another is queued, and a third
+    visitor's short job goes next, each page saying where its job stands now and how long it should wait."""
+    running, long, short = (
+        new_tab(browser, f"{server.url}/Train?{settings}")
+        for settings in ("hidden_units=32&epochs=1000&seed=41", "hidden_units=32&epochs=900&seed=42",
+                         "n=60&epochs=2&seed=43")
+    )  # fmt: skip
+    running.get_by_role("button", name="Train both models").click()
+    running.get_by_text(re.compile("Running for")).wait_for()
+    long.get_by_role("button", name="Train both models").click()
+    second = re.compile(r"Queued: 1 job ahead of yours \(yours is number 2\)\. It should start in about")
+    long.get_by_text(second).wait_for()
+    short.get_by_role("button", name="Train both models").click()
+    said = short.get_by_text(second)  # a later, shorter job goes before the long one queued
+    said.wait_for()
+    wait = int(re.search(r"start in about (\d+) s", said.inner_text()).group(1))
+    assert 1 <= wait <= 60  # what remains of the running job's estimate
+    long.get_by_text(re.compile(r"Queued: 2 jobs ahead of yours \(yours is number 3\)")).wait_for()  # now
+    sidebar = short.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text(re.compile(r"seed 43 \(queued, number 2, starts in about \d+ s\)")).wait_for()
+    shot(short, "queued_short")
+    small = phone(browser)
+    small.goto(short.url)
+    settled(small)
+    small.get_by_text(re.compile(r"Queued: 1 job ahead of yours")).wait_for()  # followed there too
+    small.screenshot(path=str(ARTIFACTS / "queued_short_phone.png"), full_page=True)
+    small.context.close()
+    running.get_by_role("button", name="Stop the training").click()
+    short.get_by_text("Trained: results below").wait_for()  # next, before the long one
+    long.get_by_text(re.compile("Running for")).wait_for()
+    long.get_by_role("button", name="Stop the training").click()
+    long.get_by_text("Stopped: nothing of this job was kept.").wait_for()
+    for tab in (running, long, short):
+        tab.context.close()

@@ -8,7 +8,16 @@ import time
 import psutil
 import pytest
 
-from fibdash.serving.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner, result_bytes
+from fibdash.serving.jobs import (
+    DONE,
+    DUE_FACTOR,
+    FAILED,
+    RUNNING,
+    STOPPED,
+    AlreadyQueuedError,
+    JobRunner,
+    result_bytes,
+)
 from tests import work
 
 
@@ -51,6 +60,42 @@ def test_jobs_queue_and_know_their_place(runner):
     assert [runner.position(job) for job in (first, second, third)] == [0, 1, 2]
     assert [job.label for job in runner.active()] == ["first", "second", "third"]
     assert third.wait(30) and second.finished and first.finished
+
+
+def test_a_short_job_passes_the_long_jobs_six_sessions_queued_and_says_its_wait(runner):
+    """The issue's hostile visitor: six sessions each queue a 45-59 s job; a seventh visitor's 1 s job
+    runs as soon as the running one ends, and every queued job is told its wait as the queue stands."""
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0", seconds=50.0)
+    wait_for(lambda: running.state == RUNNING)
+    long = [
+        runner.submit(f"long{i}", work.count_epochs, (1, 0.01), f"long {i}", f"v{i}", seconds=45.0 + 2.8 * i)
+        for i in range(1, 7)
+    ]
+    assert [runner.position(job) for job in long] == [1, 2, 3, 4, 5, 6]
+    last_before = runner.wait_seconds(long[-1])
+    short = runner.submit("short", work.count_epochs, (1, 0.01), "short", "visitor", seconds=1.0)
+    assert runner.position(short) == 1 and [runner.position(job) for job in long] == [2, 3, 4, 5, 6, 7]
+    assert [job.label for job in runner.active()] == ["running", "short", *(job.label for job in long)]
+    left = 50.0 - running.seconds_running()
+    assert runner.wait_seconds(short) == pytest.approx(left, abs=0.5)  # the running job's remainder only
+    assert runner.wait_seconds(long[-1]) == pytest.approx(last_before + 1.0, abs=0.5)  # and the short one's
+    assert runner.wait_seconds(running) == 0.0
+    assert all(job.wait(30) for job in long)
+    assert short.started_at < min(job.started_at for job in long)
+
+
+def test_a_long_job_is_passed_by_shorter_ones_only_for_a_time(runner):
+    """Ageing: a job is due DUE_FACTOR times its estimate after it was queued, so that shorter jobs
+    queued later pass it only until then, and a steady stream of them cannot hold it back for ever."""
+    running = runner.submit("running", work.long_epoch, (2.5,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    long = runner.submit("long", work.count_epochs, (1, 0.01), "long", "v1", seconds=0.1)  # due in 0.8 s
+    early = runner.submit("early", work.count_epochs, (1, 0.01), "early", "v2", seconds=0.0)
+    time.sleep(0.1 * DUE_FACTOR + 0.2)
+    late = runner.submit("late", work.count_epochs, (1, 0.01), "late", "v3", seconds=0.0)
+    assert [runner.position(job) for job in (early, long, late)] == [1, 2, 3]
+    assert running.state == RUNNING  # the order above is the queue's, not the jobs' speed
+    assert late.wait(30) and early.started_at < long.started_at < late.started_at
 
 
 def test_a_session_has_at_most_one_queued_job(runner):

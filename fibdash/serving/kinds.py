@@ -71,8 +71,8 @@ class Work:
         return WALL_FACTOR * self.allowance
 
     def submit(self, runner: JobRunner, session: str, limited: bool = True) -> Job:
-        """Queue this work on `runner` for `session` (see `JobRunner.submit`): its data made now, and,
-        where `limited`, ended past its limits."""
+        """Queue this work on `runner` for `session` (see `JobRunner.submit`): its data made now, its
+        place in the queue by its estimate, and, where `limited`, ended past its limits."""
         return runner.submit(
             self.key,
             self.function,
@@ -80,6 +80,7 @@ class Work:
             self.label,
             session,
             self.finish,
+            seconds=self.seconds,
             cpu_limit=self.cpu_limit if limited else None,
             wall_limit=self.wall_limit if limited else None,
         )
