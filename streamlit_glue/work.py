@@ -29,7 +29,7 @@ from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig
 from fibdash.engine.records import AttentionTrace, EpochLog, Trained
 from fibdash.figures import loss_figure
 from fibdash.serving import budget, kinds, tasks
-from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
+from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Ending, Job, JobRunner
 from fibdash.serving.kinds import Work
 from fibdash.serving.tasks import PointDone
 from fibdash.serving.worker import WorkerDiedError, WorkerError
@@ -138,6 +138,7 @@ def _controls(work: Work, idle: str) -> None:
         # pressed): drawn again, the page shows its result, not "not trained yet" and the button
         st.rerun()
     if job is None:
+        _settle(work.key)  # a job this session followed for it has ended, perhaps before it was drawn
         _notice(work.key)  # how this session's last job for it ended, if it ended badly
     limit = (
         "no limit here"
@@ -161,8 +162,9 @@ def _controls(work: Work, idle: str) -> None:
                 "for it to start, before you queue another."
             )
         else:
+            _followed()[work.key] = (job.id, work.what)
             # a short job (the tutorial's pair: 0.3 s) is shown done in the run that follows, not at
-            # the first redraw of its progress, up to LIVE_SECONDS later
+            # the first redraw of its progress, up to LIVE_SECONDS later; one that fails as fast, its error
             job.wait(QUICK_SECONDS)
             st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
@@ -170,6 +172,7 @@ def _controls(work: Work, idle: str) -> None:
     else:
         if job.id not in _stopped():
             runner().follow(job, session_id())
+        _followed()[work.key] = (job.id, work.what)
         _follow(job, work)
 
 
@@ -189,21 +192,38 @@ def _notice(key: Hashable) -> None:
         getattr(st, kind)(text)
 
 
-def _ended(job: Job, what: str) -> None:
-    """Keep how `job` ended for this session's next full run, which shows it (or the job's result)."""
-    if job.state == FAILED:
-        _notices()[job.key] = (
+def _followed() -> dict[Hashable, tuple[int, str]]:
+    """The job this session last pressed or followed for each key, by id, and what it is ("training")."""
+    return st.session_state.setdefault("followed_jobs", {})
+
+
+def _settle(key: Hashable) -> None:
+    """If the job this session followed for `key` has ended, keep how, for `_notice` to say.
+
+    Run on every full run of a page with the key's button, so that a job that ended before any view
+    of its progress was drawn (failed or killed within a press's QUICK_SECONDS), or while this session
+    was on another page, is said all the same.
+    """
+    followed = _followed().pop(key, None)
+    if followed is not None and (ending := runner().ending(followed[0])) is not None:
+        _ended(ending, followed[1])
+
+
+def _ended(ending: Ending, what: str) -> None:
+    """Keep how a job ended for this session's page, which shows it (or the job's result)."""
+    if ending.state == FAILED:
+        _notices()[ending.key] = (
             "error",
-            f"The {what} failed: {job.error}. Change the configuration or try again.",
+            f"The {what} failed: {ending.error}. Change the configuration or try again.",
         )
-    elif job.state == STOPPED:
-        if _notices().get(job.key) != ("warning", STOPPED_HERE):  # that says it: Stop here cancelled it
-            _notices()[job.key] = (
+    elif ending.state == STOPPED:
+        if _notices().get(ending.key) != ("warning", STOPPED_HERE):  # that says it: Stop here cancelled it
+            _notices()[ending.key] = (
                 "warning",
                 f"The {what} was stopped before it finished; nothing of it was kept.",
             )
     else:
-        _notices().pop(job.key, None)  # done: the page shows its result
+        _notices().pop(ending.key, None)  # done: the page shows its result
 
 
 def _stop(job: Job) -> None:
@@ -228,8 +248,7 @@ def _follow(job: Job, work: Work) -> None:
     @st.fragment(run_every=LIVE_SECONDS)
     def live() -> None:
         what = work.what
-        if job.finished:
-            _ended(job, what)
+        if job.finished:  # drawn again whole: it says how the job ended (see _settle), or its result
             st.rerun(scope="app")
         if job.id in _stopped():
             if job.cancelled:

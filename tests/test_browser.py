@@ -578,3 +578,17 @@ def test_a_short_job_passes_a_queued_long_one_and_every_visitor_sees_their_wait(
     long.get_by_text("Stopped: nothing of this job was kept.").wait_for()
     for tab in (running, long, short):
         tab.context.close()
+
+
+def test_a_job_killed_within_its_press_is_said(browser, tmp_path):
+    """The issue's job, ended by the memory ceiling 0.2 s after the press, left 'not trained yet' and no
+    word: on a server whose ceiling every job passes, each press is answered by the reason."""
+    with streamlit_server(tmp_path / "server.log", settings={"FIBDASH_MEMORY_CEILING_MB": "1"}) as tiny:
+        tab = new_tab(browser, f"{tiny.url}/Train?n=60&epochs=2")
+        tab.get_by_role("button", name="Train both models").click()
+        tab.get_by_text("The training failed: it needed more memory than this server allows").wait_for()
+        assert "job failed in 0." in tiny.log_text()
+        shot(tab, "killed_at_once")
+        go(tab, "Compare")  # every page that follows the same work says it
+        tab.get_by_text("The training failed: it needed more memory than this server allows").wait_for()
+        tab.context.close()

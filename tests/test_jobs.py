@@ -263,6 +263,8 @@ def test_a_job_past_its_processor_time_limit_is_ended_with_a_message(runner):
     assert job.wait(30) and job.state == FAILED
     assert "more than 1 s of processor time, at least twice its estimate" in job.error
     assert 1.0 < job.cpu_seconds < 2.0 and job.seconds_running() < 30
+    ending = runner.ending(job.id)
+    assert (ending.key, ending.state, ending.error) == ("hungry", FAILED, job.error)
     assert runner.submit("next", work.count_epochs, (1, 0.01), "next", "s").wait(60)  # a fresh worker
 
 

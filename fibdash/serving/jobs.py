@@ -5,7 +5,8 @@ bytes (least recently used dropped first; pinned results, such as the tutorial's
 A job started by one session goes on when that session reruns, leaves the page or reloads;
 any session asking for the same key follows the same job instead of starting another, and
 finds its result once it is done. Only complete results are kept: a job that fails, is
-stopped or loses its worker leaves nothing behind, so the next request starts afresh.
+stopped or loses its worker leaves nothing behind, so the next request starts afresh; how each
+job ended is kept a while by its id (`ending`), for the sessions that followed it.
 
 Sessions cannot undo each other: Stop ends a job only for the session that pressed it, and
 the job is cancelled when no session follows it any more. A session has at most one job
@@ -33,6 +34,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from typing import Any
 
 import psutil
@@ -49,6 +51,7 @@ POLL_SECONDS = 0.1  # how often a running job's stop requests, processor time an
 # visitor's 1 s job passes six 50 s jobs queued up to 6.5 min before it, and a long job waits at most
 # 8 times its estimate for the shorter ones queued after it (benchmarks/bench_hostile.py weighs 1 to 16).
 DUE_FACTOR = 8.0
+ENDINGS_KEPT = 1000  # how many ended jobs' outcomes are kept by id, for the sessions that followed them
 _job_ids = itertools.count(1)
 
 
@@ -63,6 +66,15 @@ class AlreadyQueuedError(Exception):
     def __init__(self, job: Job) -> None:
         super().__init__(f"you already have a job waiting: {job.label}")
         self.job = job
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a job ended: kept by the runner after the job itself is gone, for the sessions that followed it."""
+
+    key: Hashable
+    state: str  # DONE, FAILED or STOPPED
+    error: str | None  # why it failed, in words
 
 
 class Job:
@@ -157,6 +169,7 @@ class JobRunner:
         self._jobs: dict[Hashable, Job] = {}
         self._queue: list[Job] = []  # in the order they will run: by when they are due
         self._running: Job | None = None
+        self._endings: LRUCache = LRUCache(maxsize=ENDINGS_KEPT)
         self._lock = threading.Condition()
         self._warm_up = warm_up
         self.worker_memory_mb = worker_memory_mb
@@ -180,6 +193,11 @@ class JobRunner:
         """The queued or running job for `key`, or None."""
         with self._lock:
             return self._jobs.get(key)
+
+    def ending(self, job_id: int) -> Ending | None:
+        """How the job `job_id` ended; None while it is queued or running (or long forgotten)."""
+        with self._lock:
+            return self._endings.get(job_id)
 
     def active(self) -> list[Job]:
         """Queued and running jobs, the running one first, then the queue in the order it will run."""
@@ -461,6 +479,8 @@ class JobRunner:
             job.state, job.ended_at = state, time.time()
             if self._running is job:
                 self._running = None
+            self._endings[job.id] = Ending(job.key, state, job.error)
+            job.args, job.finish = (), None  # a sweep's windows and datasets are not kept by its followers
             if state == DONE:
                 self._store(job.key, job.result)
             else:
