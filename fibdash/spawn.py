@@ -4,10 +4,10 @@ the server's worker and a sweep's local processes both start this way."""
 from __future__ import annotations
 
 import contextlib
-import sys
 import threading
 from collections.abc import Iterator
-from importlib.machinery import ModuleSpec
+from multiprocessing import spawn
+from typing import Any
 
 _starting = threading.Lock()
 
@@ -16,15 +16,24 @@ _starting = threading.Lock()
 def main_script_left_alone() -> Iterator[None]:
     """While a child starts: keep "spawn" from running the server's main script again in it.
 
-    spawn imports the parent's `__main__` in the child unless it is some package's `__main__`
-    module. Under `streamlit run` that is Streamlit's command line (tens of MB the worker does
-    not need); from `python -c`, stdin or a notebook there is no file at all, and the child dies.
+    spawn imports the parent's `__main__` in the child, by its name or its path. Under `streamlit
+    run` that is Streamlit's command line (tens of MB the worker does not need), or the page script,
+    which Streamlit installs as a new `__main__` at the start of every run of a page, in any thread:
+    a worker started then ran the whole app again and died starting a worker of its own. From
+    `python -c`, stdin or a notebook there is no file at all, and the child dies. So whatever
+    `__main__` is when the child starts, what spawn sends it leaves it out.
     """
-    main = sys.modules["__main__"]
     with _starting:
-        saved = getattr(main, "__spec__", None)
-        main.__spec__ = ModuleSpec("fibdash.__main__", None)  # a package's __main__: left alone
+        prepared = spawn.get_preparation_data
+
+        def without_main(name: str) -> dict[str, Any]:
+            data = prepared(name)
+            data.pop("init_main_from_name", None)
+            data.pop("init_main_from_path", None)
+            return data
+
+        spawn.get_preparation_data = without_main
         try:
             yield
         finally:
-            main.__spec__ = saved
+            spawn.get_preparation_data = prepared

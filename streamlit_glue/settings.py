@@ -23,7 +23,7 @@ from typing import Any
 
 import streamlit as st
 
-from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, sweepable
+from fibdash.analysis.sweep import SUGGESTED, SWEEPABLE, check_grid_size, sweepable
 from fibdash.config import FIELDS, DataConfig, Field, TrainConfig, written
 from fibdash.quoting import markdown_literal, shortened
 from fibdash.series import most_values
@@ -177,8 +177,11 @@ def _suggest(name_key: str, values_key: str) -> None:
 
 def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
     """Draw the Sweep page's settings; the one or two settings they vary and their values, parsed, and
-    what is wrong with them. `problems`: the link's, by the setting's key."""
-    vary, errors = {}, []
+    what is wrong with them. `problems`: the link's, by the setting's key.
+
+    A sweep larger than the dashboard takes is refused before its values are parsed (a link may carry
+    thousands), and before any grid point is made."""
+    vary, texts, errors = {}, {}, []
     for name_key, values_key in AXES:
         options = AXIS_CHOICES[name_key]
         name = st.selectbox(
@@ -199,8 +202,13 @@ def _axes(problems: dict[str, str]) -> tuple[dict[str, tuple], list[str]]:
             disabled=name == NO_SECOND,
             bind="query-params",
         )
-        if name == NO_SECOND:
-            continue
+        if name != NO_SECOND:
+            texts[name_key, values_key] = (name, text)
+    try:
+        check_grid_size({name: text.count(",") + 1 for name, text in texts.values()})
+    except ValueError as error:
+        return {}, [str(error)]
+    for (name_key, values_key), (name, text) in texts.items():
         try:
             if name in vary:
                 raise ValueError(f"{name} is chosen twice: choose another second setting, or none")

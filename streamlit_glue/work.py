@@ -30,7 +30,7 @@ from fibdash.data import Dataset
 from fibdash.engine.records import AttentionTrace, EpochLog, Trained
 from fibdash.figures.training import loss_figure
 from fibdash.serving import budget, kinds, tasks
-from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Job, JobRunner
+from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Ending, Job, JobRunner
 from fibdash.serving.kinds import Work
 from fibdash.serving.tasks import PointDone
 from fibdash.serving.worker import WorkerDiedError, WorkerError
@@ -110,9 +110,9 @@ def study(config: TrainConfig, seeds: int) -> Work:
 
 
 def sweep(base: TrainConfig, vary: dict[str, tuple], seeds: int, grid: list[GridPoint]) -> Work:
-    """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget."""
-    points = [(point, datasets(point.config.data)) for point in grid]
-    return kinds.sweep(base, vary, seeds, points, BUDGET_SECONDS)
+    """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget; its
+    points' data is made only if it runs."""
+    return kinds.sweep(base, vary, seeds, grid, datasets, BUDGET_SECONDS)
 
 
 def datasets(config: DataConfig) -> list[Dataset]:
@@ -144,6 +144,7 @@ def _controls(work: Work, idle: str) -> None:
         # pressed): drawn again, the page shows its result, not "not trained yet" and the button
         st.rerun()
     if job is None:
+        _settle(work.key)  # a job this session followed for it has ended, perhaps before it was drawn
         _notice(work.key)  # how this session's last job for it ended, if it ended badly
     limit = (
         "no limit here"
@@ -159,19 +160,17 @@ def _controls(work: Work, idle: str) -> None:
         st.error(work.refusal)
     if pressed and job is None:
         _notices().pop(work.key, None)
-        limit_seconds = None if BUDGET_SECONDS is None else work.limit_seconds
         try:
-            job = runner().submit(
-                work.key, work.function, work.args(), work.label, session_id(), limit_seconds, work.finish
-            )
+            job = work.submit(runner(), session_id(), limited=BUDGET_SECONDS is not None)
         except AlreadyQueuedError as queued:
             st.warning(
                 f"You already have a job waiting in the queue ({queued.job.label}). Stop it, or wait "
                 "for it to start, before you queue another."
             )
         else:
+            _followed()[work.key] = (job.id, work.what)
             # a short job (the tutorial's pair: 0.3 s) is shown done in the run that follows, not at
-            # the first redraw of its progress, up to LIVE_SECONDS later
+            # the first redraw of its progress, up to LIVE_SECONDS later; one that fails as fast, its error
             job.wait(QUICK_SECONDS)
             st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
@@ -179,6 +178,7 @@ def _controls(work: Work, idle: str) -> None:
     else:
         if job.id not in _stopped():
             runner().follow(job, session_id())
+        _followed()[work.key] = (job.id, work.what)
         _follow(job, work)
 
 
@@ -198,21 +198,38 @@ def _notice(key: Hashable) -> None:
         getattr(st, kind)(text)
 
 
-def _ended(job: Job, what: str) -> None:
-    """Keep how `job` ended for this session's next full run, which shows it (or the job's result)."""
-    if job.state == FAILED:
-        _notices()[job.key] = (
+def _followed() -> dict[Hashable, tuple[int, str]]:
+    """The job this session last pressed or followed for each key, by id, and what it is ("training")."""
+    return st.session_state.setdefault("followed_jobs", {})
+
+
+def _settle(key: Hashable) -> None:
+    """If the job this session followed for `key` has ended, keep how, for `_notice` to say.
+
+    Run on every full run of a page with the key's button, so that a job that ended before any view
+    of its progress was drawn (failed or killed within a press's QUICK_SECONDS), or while this session
+    was on another page, is said all the same.
+    """
+    followed = _followed().pop(key, None)
+    if followed is not None and (ending := runner().ending(followed[0])) is not None:
+        _ended(ending, followed[1])
+
+
+def _ended(ending: Ending, what: str) -> None:
+    """Keep how a job ended for this session's page, which shows it (or the job's result)."""
+    if ending.state == FAILED:
+        _notices()[ending.key] = (
             "error",
-            f"The {what} failed: {job.error}. Change the configuration or try again.",
+            f"The {what} failed: {ending.error}. Change the configuration or try again.",
         )
-    elif job.state == STOPPED:
-        if _notices().get(job.key) != ("warning", STOPPED_HERE):  # that says it: Stop here cancelled it
-            _notices()[job.key] = (
+    elif ending.state == STOPPED:
+        if _notices().get(ending.key) != ("warning", STOPPED_HERE):  # that says it: Stop here cancelled it
+            _notices()[ending.key] = (
                 "warning",
                 f"The {what} was stopped before it finished; nothing of it was kept.",
             )
     else:
-        _notices().pop(job.key, None)  # done: the page shows its result
+        _notices().pop(ending.key, None)  # done: the page shows its result
 
 
 def _stop(job: Job) -> None:
@@ -237,8 +254,7 @@ def _follow(job: Job, work: Work) -> None:
     @st.fragment(run_every=LIVE_SECONDS)
     def live() -> None:
         what = work.what
-        if job.finished:
-            _ended(job, what)
+        if job.finished:  # drawn again whole: it says how the job ended (see _settle), or its result
             st.rerun(scope="app")
         if job.id in _stopped():
             if job.cancelled:
@@ -261,7 +277,8 @@ def _follow(job: Job, work: Work) -> None:
         if position:
             ahead = "1 job" if position == 1 else f"{position} jobs"
             st.caption(
-                f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1})."
+                f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1}). "
+                f"It should start in {_wait(job)}; a shorter job queued after it may still go first."
             )
         else:
             logs = list(job.logs)
@@ -321,8 +338,17 @@ def background_jobs() -> None:
     load (12 sessions at once) Streamlit dropped that rerun's output, leaving pages stuck.
     """
     for job in runner().active():
-        where = "running" if job.state == RUNNING else f"queued, number {runner().position(job) + 1}"
+        where = (
+            "running"
+            if job.state == RUNNING
+            else f"queued, number {runner().position(job) + 1}, starts in {_wait(job)}"
+        )
         st.caption(f":material/hourglass_top: {job.label} ({where})")
+
+
+def _wait(job: Job) -> str:
+    """How long queued `job` should wait, in words: "about 2 min" (see `JobRunner.wait_seconds`)."""
+    return budget.describe_seconds(runner().wait_seconds(job))
 
 
 def clear_button() -> None:

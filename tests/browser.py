@@ -7,6 +7,7 @@ app the way a user would see it.
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
@@ -61,13 +62,19 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log: Path, timeout: float = 60) -> Iterator[Server]:
-    """Start the app on a free port, wait until it answers its health check, stop it afterwards."""
+def streamlit_server(
+    log: Path, timeout: float = 60, settings: Mapping[str, str] | None = None
+) -> Iterator[Server]:
+    """Start the app on a free port, wait until it answers its health check, stop it afterwards.
+
+    `settings`: server settings (FIBDASH_...) for this server, on top of the environment's.
+    """
     port = free_port()
     command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port)]
     command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+    environment = {**os.environ, **(settings or {})}
     with log.open("w") as out:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=environment)
     server = Server(f"http://127.0.0.1:{port}", process, log)
     try:
         wait_until_up(server, timeout)

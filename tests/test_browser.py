@@ -10,6 +10,7 @@ import math
 import re
 import time
 
+import psutil
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -746,3 +747,72 @@ def test_every_lesson_step_at_desktop_and_phone_sizes(page, browser, server):
     settled(page)
     assert any("steps are 1 to 8. Showing step 1." in text for text in alerts(page))
     assert "step=1" in page.url
+
+
+def test_a_sweep_link_of_40000_grid_points_is_refused_at_once_and_the_server_stays_small(browser, server):
+    """The issue's link took the server from 354 MB to 9.4 GB and 50 s of its processor, and kept them."""
+    epochs = ",".join(str(value) for value in range(1, 201))
+    rates = ",".join(f"{(i + 1) / 201:.6f}" for i in range(200))
+    new_tab(browser, f"{server.url}/Sweep").context.close()  # the server has loaded the page's code
+    serving = psutil.Process(server.process.pid)
+    before, cpu = serving.memory_info().rss, sum(serving.cpu_times()[:2])
+    link = f"{server.url}/Sweep?sweep=epochs&values={epochs}&sweep2=learning_rate&values2={rates}"
+    tab = new_tab(browser, link)
+    refusal = next(text for text in alerts(tab) if "a sweep here takes at most" in text)
+    assert refusal.startswith("epochs has 200 values, and a sweep here takes at most 20 values of a setting")
+    assert tab.get_by_role("button", name="Run the sweep").count() == 0
+    assert (serving.memory_info().rss - before) / 2**20 < 100
+    assert sum(serving.cpu_times()[:2]) - cpu < 10
+    shot(tab, "sweep_too_large")
+    tab.context.close()
+
+
+def test_a_short_job_passes_a_queued_long_one_and_every_visitor_sees_their_wait(browser, server):
+    """The issue's hostile visitor, in three sessions: a long job runs, another is queued, and a third
+    visitor's short job goes next, each page saying where its job stands now and how long it should wait."""
+    running, long, short = (
+        new_tab(browser, f"{server.url}/Train?{settings}")
+        for settings in ("hidden_units=32&epochs=1000&seed=41", "hidden_units=32&epochs=900&seed=42",
+                         "n=60&epochs=2&seed=43")
+    )  # fmt: skip
+    running.get_by_role("button", name="Train both models").click()
+    running.get_by_text(re.compile("Running for")).wait_for()
+    long.get_by_role("button", name="Train both models").click()
+    second = re.compile(r"Queued: 1 job ahead of yours \(yours is number 2\)\. It should start in about")
+    long.get_by_text(second).wait_for()
+    short.get_by_role("button", name="Train both models").click()
+    said = short.get_by_text(second)  # a later, shorter job goes before the long one queued
+    said.wait_for()
+    wait = int(re.search(r"start in about (\d+) s", said.inner_text()).group(1))
+    assert 1 <= wait <= 60  # what remains of the running job's estimate
+    long.get_by_text(re.compile(r"Queued: 2 jobs ahead of yours \(yours is number 3\)")).wait_for()  # now
+    sidebar = short.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text(re.compile(r"seed 43 \(queued, number 2, starts in about \d+ s\)")).wait_for()
+    shot(short, "queued_short")
+    small = phone(browser)
+    small.goto(short.url)
+    settled(small)
+    small.get_by_text(re.compile(r"Queued: 1 job ahead of yours")).wait_for()  # followed there too
+    small.screenshot(path=str(ARTIFACTS / "queued_short_phone.png"), full_page=True)
+    small.context.close()
+    running.get_by_role("button", name="Stop the training").click()
+    short.get_by_text("Trained: results below").wait_for()  # next, before the long one
+    long.get_by_text(re.compile("Running for")).wait_for()
+    long.get_by_role("button", name="Stop the training").click()
+    long.get_by_text("Stopped: nothing of this job was kept.").wait_for()
+    for tab in (running, long, short):
+        tab.context.close()
+
+
+def test_a_job_killed_within_its_press_is_said(browser, tmp_path):
+    """The issue's job, ended by the memory ceiling 0.2 s after the press, left 'not trained yet' and no
+    word: on a server whose ceiling every job passes, each press is answered by the reason."""
+    with streamlit_server(tmp_path / "server.log", settings={"FIBDASH_MEMORY_CEILING_MB": "1"}) as tiny:
+        tab = new_tab(browser, f"{tiny.url}/Train?n=60&epochs=2")
+        tab.get_by_role("button", name="Train both models").click()
+        tab.get_by_text("The training failed: it needed more memory than this server allows").wait_for()
+        assert "job failed in 0." in tiny.log_text()
+        shot(tab, "killed_at_once")
+        go(tab, "Compare")  # every page that follows the same work says it
+        tab.get_by_text("The training failed: it needed more memory than this server allows").wait_for()
+        tab.context.close()

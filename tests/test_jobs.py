@@ -8,7 +8,16 @@ import time
 import psutil
 import pytest
 
-from fibdash.serving.jobs import DONE, FAILED, RUNNING, STOPPED, AlreadyQueuedError, JobRunner, result_bytes
+from fibdash.serving.jobs import (
+    DONE,
+    DUE_FACTOR,
+    FAILED,
+    RUNNING,
+    STOPPED,
+    AlreadyQueuedError,
+    JobRunner,
+    result_bytes,
+)
 from tests import work
 
 
@@ -51,6 +60,42 @@ def test_jobs_queue_and_know_their_place(runner):
     assert [runner.position(job) for job in (first, second, third)] == [0, 1, 2]
     assert [job.label for job in runner.active()] == ["first", "second", "third"]
     assert third.wait(30) and second.finished and first.finished
+
+
+def test_a_short_job_passes_the_long_jobs_six_sessions_queued_and_says_its_wait(runner):
+    """The issue's hostile visitor: six sessions each queue a 45-59 s job; a seventh visitor's 1 s job
+    runs as soon as the running one ends, and every queued job is told its wait as the queue stands."""
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0", seconds=50.0)
+    wait_for(lambda: running.state == RUNNING)
+    long = [
+        runner.submit(f"long{i}", work.count_epochs, (1, 0.01), f"long {i}", f"v{i}", seconds=45.0 + 2.8 * i)
+        for i in range(1, 7)
+    ]
+    assert [runner.position(job) for job in long] == [1, 2, 3, 4, 5, 6]
+    last_before = runner.wait_seconds(long[-1])
+    short = runner.submit("short", work.count_epochs, (1, 0.01), "short", "visitor", seconds=1.0)
+    assert runner.position(short) == 1 and [runner.position(job) for job in long] == [2, 3, 4, 5, 6, 7]
+    assert [job.label for job in runner.active()] == ["running", "short", *(job.label for job in long)]
+    left = 50.0 - running.seconds_running()
+    assert runner.wait_seconds(short) == pytest.approx(left, abs=0.5)  # the running job's remainder only
+    assert runner.wait_seconds(long[-1]) == pytest.approx(last_before + 1.0, abs=0.5)  # and the short one's
+    assert runner.wait_seconds(running) == 0.0
+    assert all(job.wait(30) for job in long)
+    assert short.started_at < min(job.started_at for job in long)
+
+
+def test_a_long_job_is_passed_by_shorter_ones_only_for_a_time(runner):
+    """Ageing: a job is due DUE_FACTOR times its estimate after it was queued, so that shorter jobs
+    queued later pass it only until then, and a steady stream of them cannot hold it back for ever."""
+    running = runner.submit("running", work.long_epoch, (2.5,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    long = runner.submit("long", work.count_epochs, (1, 0.01), "long", "v1", seconds=0.1)  # due in 0.8 s
+    early = runner.submit("early", work.count_epochs, (1, 0.01), "early", "v2", seconds=0.0)
+    time.sleep(0.1 * DUE_FACTOR + 0.2)
+    late = runner.submit("late", work.count_epochs, (1, 0.01), "late", "v3", seconds=0.0)
+    assert [runner.position(job) for job in (early, long, late)] == [1, 2, 3]
+    assert running.state == RUNNING  # the order above is the queue's, not the jobs' speed
+    assert late.wait(30) and early.started_at < long.started_at < late.started_at
 
 
 def test_a_session_has_at_most_one_queued_job(runner):
@@ -105,13 +150,14 @@ def test_a_killed_worker_is_an_error_message_and_the_next_job_gets_a_fresh_one(r
     followers = [runner.submit("doomed", work.long_epoch, (60.0,), "doomed", s) for s in ("a", "b")]
     job = followers[0]
     wait_for(lambda: job.logs)
+    started = runner.workers_started
     os.kill(runner._worker.pid, signal.SIGKILL)
     assert job.wait(10) and job.state == FAILED
     assert "stopped unexpectedly" in job.error and "killed by signal 9" in job.error
     assert runner.result("doomed") is None
-    started = runner.workers_started
     assert runner.submit("next", work.count_epochs, (2, 0.01), "next", "a").wait(60)
-    assert runner.result("next") == 2 and runner.workers_started == started
+    # one fresh worker, whether the dispatcher replaced the dead one between the jobs or the next took it
+    assert runner.result("next") == 2 and runner.workers_started == started + 1
 
 
 def test_work_that_raises_fails_its_job_logs_the_traceback_and_releases_everyone(runner, caplog):
@@ -212,19 +258,39 @@ def test_a_queued_job_that_nobody_follows_any_more_is_dropped_before_it_starts()
         runner.close()
 
 
-def test_a_job_past_its_time_limit_is_ended_with_a_message(runner):
-    job = runner.submit("slow", work.count_epochs, (100, 0.1), "slow", "s", limit_seconds=1.0)
+def test_a_job_past_its_processor_time_limit_is_ended_with_a_message(runner):
+    job = runner.submit("hungry", work.burn, (60.0,), "hungry", "s", cpu_limit=1.0, wall_limit=60.0)
     assert job.wait(30) and job.state == FAILED
-    assert "more than 1 s, at least twice its estimated time" in job.error
+    assert "more than 1 s of processor time, at least twice its estimate" in job.error
+    assert 1.0 < job.cpu_seconds < 2.0 and job.seconds_running() < 30
+    ending = runner.ending(job.id)
+    assert (ending.key, ending.state, ending.error) == ("hungry", FAILED, job.error)
+    assert runner.submit("next", work.count_epochs, (1, 0.01), "next", "s").wait(60)  # a fresh worker
+
+
+def test_a_job_slowed_by_other_work_on_the_machine_is_not_ended(runner):
+    """Wall time passing while the job gets no processor (the machine busy with other work) is not the
+    job's: 0.5 s of processor time over 3 s outlives a limit of 1.5 s, counted in wall time as before."""
+    job = runner.submit("slowed", work.burn_slowly, (0.5, 3.0), "slowed", "s", cpu_limit=1.5, wall_limit=30.0)
+    assert job.wait(30) and job.state == DONE, job.error
+    assert job.seconds_running() > 1.5 and job.cpu_seconds < 1.5
+
+
+def test_a_stuck_job_is_ended_by_the_wall_clock(runner):
+    job = runner.submit("stuck", work.count_epochs, (100, 0.1), "stuck", "s", cpu_limit=10.0, wall_limit=1.0)
+    assert job.wait(30) and job.state == FAILED
+    assert job.error.startswith("it was still running after 1 s, far longer than its estimate")
     assert 1.0 < job.seconds_running() < 3.0 and len(job.logs) < 30
     assert runner.submit("next", work.count_epochs, (1, 0.01), "next", "s").wait(60)  # a fresh worker
 
 
 def test_a_jobs_time_counts_from_when_the_worker_begins_it(runner):
-    first = runner.submit("first", work.long_epoch, (1.5,), "first", "a")
-    second = runner.submit("second", work.count_epochs, (1, 0.01), "second", "b", limit_seconds=1.0)
-    assert second.wait(30) and second.state == DONE  # its wait in the queue did not count
-    assert second.started_at >= first.ended_at - 0.05
+    first = runner.submit("first", work.burn, (1.5,), "first", "a")
+    second = runner.submit(
+        "second", work.burn, (0.3,), "second", "b", cpu_limit=1.0, wall_limit=30.0
+    )  # the first job's processor time and the time in the queue do not count
+    assert second.wait(30) and second.state == DONE, second.error
+    assert second.started_at >= first.ended_at - 0.05 and second.cpu_seconds < 1.0
 
 
 def test_the_server_finishes_what_the_worker_returns(runner):

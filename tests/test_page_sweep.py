@@ -1,5 +1,11 @@
+import time
+
+import psutil
 import pytest
 
+import fibdash.analysis.sweep as sweep_module
+from fibdash.analysis.sweep import MAX_POINTS, MAX_VALUES
+from streamlit_glue import show, work
 from tests.conftest import SMALL, open_page, press, said, table
 
 PAGE = "app_pages/5_Sweep.py"
@@ -126,3 +132,86 @@ def test_diverged_seeds_are_named_point_by_point(app):
     warnings = said(app, "verdicts", "warning")
     assert len(warnings) == 2, warnings
     assert all(warning.startswith("Training diverged for 3 of 3 seeds of the RNN") for warning in warnings)
+
+
+def hostile_link() -> dict[str, str]:
+    """The issue's link: epochs 1..200 x 200 learning rates in (0, 1), 40,000 grid points."""
+    return {
+        "sweep": "epochs",
+        "values": ",".join(str(epochs) for epochs in range(1, 201)),
+        "sweep2": "learning_rate",
+        "values2": ",".join(f"{(i + 1) / 201:.6f}" for i in range(200)),
+    }
+
+
+@pytest.fixture
+def nothing_made(monkeypatch):
+    """Fails the page if it makes a grid point or a dataset: the page drawn before anything runs."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("made before the sweep was run")
+
+    monkeypatch.setattr(sweep_module, "sweep_grid", refuse)
+    monkeypatch.setattr(work, "dataset", refuse)
+
+
+def test_a_link_of_40000_grid_points_is_refused_with_the_limit_before_anything_is_made(app, nothing_made):
+    """The issue's link held 9.4 GB and 50 s of the server's processor: a dataset per grid point."""
+    app.query_params.update(hostile_link())
+    server = psutil.Process()
+    before, cpu = server.memory_info().rss, time.process_time()
+    open_page(app, PAGE)
+    assert not app.exception and app.jobs() == 0
+    error = said(app, "problems", "error")[0]
+    assert error.startswith(
+        f"epochs has 200 values, and a sweep here takes at most {MAX_VALUES} values of a setting and "
+        f"{MAX_POINTS} grid points in all"
+    )
+    assert "python -m fibdash sweep" in error
+    assert (server.memory_info().rss - before) / 2**20 < 100 and time.process_time() - cpu < 10
+
+
+@pytest.mark.parametrize(
+    ("values", "values2", "limit"),
+    [
+        (21, 2, f"epochs has 21 values, and a sweep here takes at most {MAX_VALUES} values"),
+        (11, 10, f"the grid has 110 points (11 x 10 values), and a sweep here takes at most {MAX_POINTS}"),
+    ],
+)
+def test_the_largest_sweep_a_link_may_carry_is_said(app, nothing_made, values, values2, limit):
+    app.query_params.update(
+        {
+            "sweep": "epochs",
+            "values": ",".join(str(epochs) for epochs in range(1, values + 1)),
+            "sweep2": "hidden_units",
+            "values2": ",".join(str(units) for units in range(1, values2 + 1)),
+        }
+    )
+    open_page(app, PAGE)
+    assert said(app, "problems", "error")[0].startswith(limit) and app.jobs() == 0
+
+
+def test_a_sweep_is_priced_without_making_its_data_and_makes_it_once_a_config_when_run(app, monkeypatch):
+    """The issue's second link (the sine, n=5000, 200 time steps, 61 epochs) took 332 MB of datasets to be
+    refused: now 20 epochs, the most a link carries, are priced from their configs alone."""
+    made = []
+
+    def dataset(config):
+        made.append(config)
+        return show.dataset(config)
+
+    monkeypatch.setattr(work, "dataset", dataset)
+    values = ",".join(str(epochs) for epochs in range(1, MAX_VALUES + 1))
+    app.query_params.update(
+        {"series": "sine", "n": "5000", "time_steps": "200", "sweep": "epochs", "values": values}
+    )
+    open_page(app, PAGE)
+    assert "This sweep would take" in said(app, "job", "error")[0] and made == []
+    assert said(app, "grid")[0].startswith(f"{MAX_VALUES} grid points")
+
+    open_page(app, PAGE, n=60, time_steps=5)  # within the budget: 20 points on one dataset, made when run
+    app.select_slider(key="seeds").set_value(3).run()
+    assert made == []
+    press(app, "run_sweep")
+    assert f"{2 * 3 * MAX_VALUES} trainings in" in said(app, "done", "success")[0]
+    assert len(made) == 1

@@ -16,8 +16,11 @@ from fibdash.__main__ import main
 from fibdash.analysis.study import compare, run_study
 from fibdash.analysis.sweep import (
     COLUMNS,
+    MAX_POINTS,
+    MAX_VALUES,
     SUGGESTED,
     SWEEPABLE,
+    check_grid_size,
     finished_points,
     parse_vary,
     point_verdict,
@@ -145,6 +148,24 @@ def test_grid_has_every_combination_first_setting_outermost():
 def test_grid_refuses_what_cannot_be_trained_before_anything_trains(vary, message):
     with pytest.raises(ValueError, match=message):
         sweep_grid(BASE, vary)
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ({"epochs": MAX_VALUES}, None),
+        ({"epochs": 10, "learning_rate": 10}, None),
+        ({"epochs": MAX_VALUES + 1}, f"epochs has {MAX_VALUES + 1} values, and a sweep here takes at most"),
+        ({"epochs": 200, "learning_rate": 200}, "epochs has 200 values"),  # the first too large, by name
+        ({"epochs": 11, "learning_rate": 10}, rf"the grid has 110 points \(11 x 10 values\).* {MAX_POINTS}:"),
+    ],
+)
+def test_the_dashboards_largest_sweep_is_counted_before_its_values_are_read(counts, message):
+    if message is None:
+        check_grid_size(counts)
+    else:
+        with pytest.raises(ValueError, match=message):
+            check_grid_size(counts)
 
 
 def test_sweep_gives_a_row_per_point_model_and_seed_each_its_configs_study(tiny_sweep, studies):

@@ -1,14 +1,18 @@
 """The worker process: calls, progress, both lanes at once, failures and death."""
 
+import multiprocessing
 import os
 import signal
+import sys
 import time
+import types
 
 import numpy as np
 import pytest
 
 from fibdash.config import TrainConfig
 from fibdash.serving.worker import Worker, WorkerDiedError, WorkerError
+from fibdash.spawn import main_script_left_alone
 from tests import work
 
 
@@ -42,7 +46,9 @@ def test_a_quick_call_runs_beside_a_long_job(worker):
 def test_stop_is_seen_at_the_next_report(worker):
     seen = []
     call_id, future = worker.submit(work.count_epochs, 1000, 0.02, on_progress=seen.append)
-    while not seen:
+    deadline = time.monotonic() + 30
+    while not seen:  # a worker that never reports fails here, not by hanging the suite
+        assert time.monotonic() < deadline, "no epoch reported within 30 s"
         time.sleep(0.01)
     worker.stop(call_id)
     assert future.result(30) is None and len(seen) < 1000
@@ -96,3 +102,18 @@ def test_a_pair_trained_in_the_worker_is_the_pair_trained_in_this_process(worker
         assert there[kind].steps == result.steps
         assert set(there[kind].importance) == {"occlusion", "gradient"} and there[kind].versions
     np.testing.assert_array_equal(there["attention"].attention, here["attention"].attention)
+
+
+def test_a_child_started_while_a_page_installs_its_script_as_main_does_not_run_it(tmp_path, monkeypatch):
+    """Streamlit installs each page run's script as a new `__main__`, in any thread: a worker started
+    just then (the dispatcher replacing a dead one) ran the whole app again, and died (exit code 1)."""
+    script = tmp_path / "app.py"
+    script.write_text("raise SystemExit(7)  # the app, run again in the child\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    with main_script_left_alone():
+        monkeypatch.setitem(sys.modules, "__main__", page)  # a page's run starts meanwhile
+        child = multiprocessing.get_context("spawn").Process(target=os.getpid)
+        child.start()
+    child.join(60)
+    assert child.exitcode == 0

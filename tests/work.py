@@ -61,3 +61,38 @@ def return_megabytes(count: int, report) -> bytes:
     """A result of `count` MB."""
     report(count)
     return megabytes(count)
+
+
+def burn(seconds: float, report) -> float | None:
+    """Use `seconds` of processor time (one thread), reporting every tenth of a second of it."""
+    started = time.thread_time()
+    reported = 0.0
+    while (used := time.thread_time() - started) < seconds:
+        if used - reported >= 0.1:
+            reported = used
+            if report(used):
+                return None
+    return used
+
+
+def burn_slowly(seconds: float, wall_seconds: float, report) -> float:
+    """Use `seconds` of processor time spread over `wall_seconds`, as a job on a loaded machine does."""
+    steps = 10
+    for _ in range(steps):
+        burn(seconds / steps, report)
+        time.sleep((wall_seconds - seconds) / steps)
+    return seconds
+
+
+# In place of a page's training (`tasks.train_pair`, called with its config, windows and report): each
+# ends the job its own way as soon as it starts.
+def fails_at_once(*args) -> None:
+    raise RuntimeError("out of memory")
+
+
+def exits_at_once(*args) -> None:
+    os._exit(3)
+
+
+def burns_on(*args) -> float | None:
+    return burn(60.0, args[-1])

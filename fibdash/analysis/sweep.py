@@ -11,7 +11,9 @@ No TensorFlow here; the engine loads in `study_point`, where a point trains.
 from __future__ import annotations
 
 import itertools
+import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -34,6 +36,11 @@ SWEEPABLE = tuple(
     name for name, field in FIELDS.items() if field.section in ("data", "training") and name != "seed"
 )
 MAX_SWEPT = 2
+# The largest sweep the dashboard takes (the command line has no such limit): a link carries its values,
+# and every grid point is a config to check and price before the page is drawn. A 10 x 10 grid, or 20
+# values of one setting, is more than a public demo's one-minute budget trains at the tutorial's size.
+MAX_VALUES = 20  # of one swept setting
+MAX_POINTS = 100  # in the whole grid
 # The values to offer for each setting a sweep varies: a spread around the tutorial's value.
 SUGGESTED: dict[str, tuple] = {
     "n": (300, 600, 1200),
@@ -141,6 +148,24 @@ def parse_vary(text: str) -> tuple[str, tuple[Any, ...]]:
     return name, tuple(field.parse(value) for value in values.split(","))
 
 
+def check_grid_size(counts: Mapping[str, int]) -> None:
+    """ValueError naming the limit when a sweep with `counts` values of each setting is larger than the
+    dashboard takes (MAX_VALUES, MAX_POINTS); the values need not be parsed yet."""
+    larger = " Run larger sweeps with `python -m fibdash sweep` (see the README)"
+    for name, count in counts.items():
+        if count > MAX_VALUES:
+            raise ValueError(
+                f"{name} has {count:,} values, and a sweep here takes at most {MAX_VALUES} values of a "
+                f"setting and {MAX_POINTS} grid points in all: choose fewer.{larger}"
+            )
+    points = math.prod(counts.values())
+    if points > MAX_POINTS:
+        raise ValueError(
+            f"the grid has {points:,} points ({' x '.join(map(str, counts.values()))} values), and a sweep "
+            f"here takes at most {MAX_POINTS}: choose fewer values.{larger}"
+        )
+
+
 def _checked(field: Field, value: Any) -> Any:
     if isinstance(value, str):
         return field.parse(value)
@@ -192,7 +217,7 @@ def sweep_grid(
             )
         if not values:
             raise ValueError(f"{name} has no values to sweep over")
-        repeated = sorted({str(v) for v in values if values.count(v) > 1})
+        repeated = sorted(str(value) for value, count in Counter(values).items() if count > 1)
         if repeated:
             raise ValueError(f"the values of {name} must be distinct, but {', '.join(repeated)} repeat")
         axes.append([(name, value) for value in values])

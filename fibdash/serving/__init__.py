@@ -18,7 +18,8 @@ How a job flows, from a button to the numbers on every page that follows it:
 
 - `kinds`: each kind of work (a pair, a seed study, a sweep) defined once; `budget`: what a job
   will cost, from `calibration.json`, and the settings that would fit when it is refused.
-- `jobs`: the queue every session shares, followers, Stop, time limits, the bounded store.
+- `jobs`: the queue every session shares (shortest first, with ageing), followers, Stop, limits on
+  what a job consumes, the bounded store, how each job ended.
 - `worker`: the child process and its pipe, typed messages, two lanes (a job, and quick calls
   such as a what-if prediction beside it); a killed worker is a message, not a hang.
 - `tasks`: the module-level functions the worker runs (numpy and the Numba engine only).

@@ -15,14 +15,23 @@ from typing import Any
 
 from fibdash.analysis.study import study_result
 from fibdash.analysis.sweep import GridPoint, sweep_result
-from fibdash.config import FIELDS, TrainConfig
+from fibdash.config import FIELDS, DataConfig, TrainConfig
 from fibdash.data import Dataset
 from fibdash.engine.records import Windows
 from fibdash.serving import budget, tasks
+from fibdash.serving.jobs import Job, JobRunner
+from fibdash.serving.worker import worker_threads
 
-# A job still running at twice its estimate is ended; a short one gets this much more than its
-# estimate at least, so that a busy moment of the machine does not end it.
+# What a job may consume before it is ended, so that every visitor gets a turn. Its estimate is in
+# seconds on the worker's threads beside another busy process (see budget), so as estimated it uses
+# at most threads x estimate of processor time, and less where it runs alone (1.2x to 2x faster).
+# It may use twice that, and a short job this many seconds more at least (a first compilation, a
+# busy moment): a job is ended for doing more work than its estimate, never for the load of other
+# processes on the machine, which lengthens its wall time but not its processor time.
 LEAST_SLACK_SECONDS = 10.0
+# A job that uses no processor time (stuck) or gets almost none (an overloaded machine) is ended
+# once it has run this many times its allowance in wall time.
+WALL_FACTOR = 10
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,9 +57,34 @@ class Work:
         return self.key[0]
 
     @property
-    def limit_seconds(self) -> float:
-        """How long it may run before it is ended: twice its estimate, and at least a little more."""
+    def allowance(self) -> float:
+        """Twice its estimate, and at least a little more: seconds on each of the worker's threads."""
         return max(2 * self.seconds, self.seconds + LEAST_SLACK_SECONDS)
+
+    @property
+    def cpu_limit(self) -> float:
+        """The processor time it may use before it is ended: its allowance on every worker thread."""
+        return worker_threads() * self.allowance
+
+    @property
+    def wall_limit(self) -> float:
+        """How long it may run, whatever processor time it used, before it is ended as stuck."""
+        return WALL_FACTOR * self.allowance
+
+    def submit(self, runner: JobRunner, session: str, limited: bool = True) -> Job:
+        """Queue this work on `runner` for `session` (see `JobRunner.submit`): its data made now, its
+        place in the queue by its estimate, and, where `limited`, ended past its limits."""
+        return runner.submit(
+            self.key,
+            self.function,
+            self.args(),
+            self.label,
+            session,
+            self.finish,
+            seconds=self.seconds,
+            cpu_limit=self.cpu_limit if limited else None,
+            wall_limit=self.wall_limit if limited else None,
+        )
 
 
 def tutorials(key: Hashable) -> bool:
@@ -113,12 +147,41 @@ def sweep(
     base: TrainConfig,
     vary: Mapping[str, Sequence[Any]],
     seeds: int,
-    points: Sequence[tuple[GridPoint, Sequence[Dataset]]],
+    grid: Sequence[GridPoint],
+    datasets: Callable[[DataConfig], Sequence[Dataset]],
     limit: float | None,
 ) -> Work:
-    """A study at every grid point (with its datasets, as for `study`) of a sweep over `vary`."""
-    configs = [point.config for point, _ in points]
+    """A study at every point of `grid`, a sweep over `vary`, on the datasets `datasets` makes of a data
+    config (its own, or a backtest's folds', as for `study`).
+
+    Priced from the configs alone: the data is made when the job is submitted, once per distinct
+    data config (a sweep over epochs trains every point on the same windows, sent once).
+    """
+    configs = [point.config for point in grid]
     swept = " and ".join(f"{name} ({len(values)} values)" for name, values in vary.items())
+    made: dict[DataConfig, Sequence[Dataset]] = {}
+
+    def points() -> list[tuple[GridPoint, Sequence[Dataset]]]:
+        for config in configs:
+            if config.data not in made:
+                made[config.data] = datasets(config.data)
+        return [(point, made[point.config.data]) for point in grid]
+
+    def args() -> tuple:
+        with_data = points()
+        # each data config's folds and windows, one copy each however many points train on them
+        folds = {data: tuple((fold.config, fold.windows()) for fold in sets) for data, sets in made.items()}
+        sent = tuple(
+            (
+                point.describe(),
+                tuple(
+                    (replace(point.config, data=fold), windows) for fold, windows in folds[point.config.data]
+                ),
+            )
+            for point, _ in with_data
+        )
+        return sent, seeds
+
     return Work(
         key=(
             "sweep",
@@ -126,18 +189,15 @@ def sweep(
             tuple((name, tuple(values)) for name, values in vary.items()),
             seeds,
         ),
-        label=f"a sweep over {swept}, {len(points)} studies of {seeds} seeds",
+        label=f"a sweep over {swept}, {len(grid)} studies of {seeds} seeds",
         button="Run the sweep",
         button_key="run_sweep",
         what="sweep",
         function=tasks.train_sweep,
-        args=lambda: (
-            tuple((point.describe(), _folds(point.config, datasets)) for point, datasets in points),
-            seeds,
-        ),
-        finish=lambda runs: sweep_result(base, vary, seeds, points, runs),
+        args=args,
+        finish=lambda runs: sweep_result(base, vary, seeds, points(), runs),
         seconds=budget.sweep_seconds(configs, seeds),
         refusal=budget.sweep_refusal(configs, limit, seeds),
         progress="Median loss per epoch, this grid point",
-        points=len(points),
+        points=len(grid),
     )

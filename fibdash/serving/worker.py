@@ -185,6 +185,14 @@ class Worker:
         except (psutil.Error, TypeError):
             return 0.0
 
+    def cpu_seconds(self) -> float:
+        """The processor time (user and system, all its threads) the worker has used, or 0 once it is gone."""
+        try:
+            times = psutil.Process(self.process.pid).cpu_times()
+        except (psutil.Error, TypeError):
+            return 0.0
+        return times.user + times.system
+
     def kill(self) -> None:
         """End the process at once; calls in flight fail with WorkerDiedError."""
         self._killed = True
