@@ -7,25 +7,28 @@ step drives a prediction without asking attention: occlusion and gradient x inpu
 
 from __future__ import annotations
 
+from functools import cache
+from typing import NamedTuple
+
 import numpy as np
-from numba import njit, prange
 
 from fibdash.config import TrainConfig, check_choice
-from fibdash.engine.cpu import flush_denormals, restore, threads_for
-from fibdash.engine.layout import Layout, Offsets
+from fibdash.engine.cpu import claim, flush_denormals, on_threads, restore, threads_for
+from fibdash.engine.layout import Layout
 from fibdash.engine.network import (
     ATTENTION,
     ONE,
     Architecture,
     backward,
+    cell_of,
     forward,
     head_of,
     own,
-    predict_rows,
     scratch,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionTrace
+from fibdash.engine.specialised import compiled
 
 METHODS = ("occlusion", "gradient")
 # What occlusion puts in place of a step, on the scaled axis: 0, the smallest value MinMax leaves
@@ -33,13 +36,20 @@ METHODS = ("occlusion", "gradient")
 OCCLUDED_VALUE = 0.0
 
 
-def _member(
-    config: TrainConfig, kind: str, weights: dict[str, np.ndarray]
-) -> tuple[Layout, np.ndarray, Offsets, Architecture, int]:
-    """One model as the compiled functions take it: its layout (to size memory by), its weights as one
-    vector, their offsets, its architecture and its head."""
+class _Model(NamedTuple):
+    """One model as the compiled functions take it."""
+
+    layout: Layout  # its weights' places, and the sizes to allocate memory by
+    weights: np.ndarray  # (1, size) float32: its weights in `Layout` order, as a training's one member
+    architecture: Architecture
+    cell: int  # `network`'s codes
+    head: int
+
+
+def _model(config: TrainConfig, kind: str, weights: dict[str, np.ndarray]) -> _Model:
     layout = Layout.of(config)
-    return layout, layout.flat(weights, kind), layout.offsets, Architecture.of(config), head_of(kind)
+    vector = layout.flat(weights, kind)[None]
+    return _Model(layout, vector, Architecture.of(config), cell_of(config), head_of(kind))
 
 
 def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
@@ -54,106 +64,96 @@ def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
     return np.ascontiguousarray(windows)
 
 
+def _answer(
+    model: _Model,
+    X: np.ndarray,
+    arena: np.ndarray,
+    thread: int = 0,
+    alpha: bool = False,
+    gradient: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The model's predictions (float32) of every window of X, with `alpha` their attention weights (else
+    an empty array) and with `gradient` their gradient x input; in this thread, in its row of `arena`,
+    which holds the last window's trace after it."""
+    samples, steps = len(X), model.layout.time_steps
+    out = np.zeros((1, samples), np.float32)
+    alpha_out = np.zeros((1, samples if alpha else 0, steps), np.float32)
+    gradient_out = np.zeros((1, samples if gradient else 0, steps), np.float32)
+    slots = np.zeros(1, np.int64) if alpha else np.full(1, -1, np.int64)
+    rows, first, taken = np.arange(samples, dtype=np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    answers(model.cell, model.head)(
+        model.weights, first, taken, model.layout.offsets, model.architecture, X, rows, out, slots, alpha_out,
+        gradient_out, arena, thread,
+    )  # fmt: skip
+    return out[0], alpha_out[0], gradient_out[0]
+
+
 def predict(
     config: TrainConfig, kind: str, weights: dict[str, np.ndarray], windows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's scaled predictions for `windows` (float64, (samples,)), and for the attention model
     its attention weights (samples, time_steps). One thread: it answers beside a running training."""
-    layout, vector, offsets, architecture, head = _member(config, kind, weights)
+    model = _model(config, kind, weights)
     X = _windows(windows, config.data.time_steps)
-    rows = np.arange(len(X), dtype=np.int64)
-    out = np.zeros(len(X), np.float32)
-    alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
-    _predict(vector, offsets, architecture, head, X, rows, out, alpha, scratch(1, layout))
-    return out.astype(np.float64), alpha if head == ATTENTION else None
+    attention = model.head == ATTENTION
+    out, alpha, _ = _answer(model, X, scratch(1, model.layout), alpha=attention)
+    return out.astype(np.float64), alpha if attention else None
 
 
 def attention_trace(
     config: TrainConfig, weights: dict[str, np.ndarray], window: np.ndarray
 ) -> AttentionTrace:
     """What the attention model of `config` with `weights` computes for one window, step by step."""
-    layout, vector, offsets, architecture, head = _member(config, "attention", weights)
+    model = _model(config, "attention", weights)
     X = _windows(np.asarray(window).reshape(1, -1), config.data.time_steps)
-    steps, units = config.data.time_steps, config.hidden_units
-    states, scores, alpha = (
-        np.zeros((steps, units), np.float32),
-        np.zeros(steps, np.float32),
-        np.zeros(steps, np.float32),
+    arena = scratch(1, model.layout)
+    (prediction,), _, _ = _answer(model, X, arena)
+    trace, _ = own(arena, 0, model.architecture)  # what `forward` kept of the window
+    return AttentionTrace(
+        trace.hs[1:].copy(), trace.scores.copy(), trace.alpha.copy(), trace.features.copy(), float(prediction)
     )
-    context = np.zeros(units, np.float32)
-    arena = scratch(1, layout)
-    prediction = _attention_trace(
-        vector, offsets, architecture, head, X[0], arena, states, scores, alpha, context
-    )
-    return AttentionTrace(states, scores, alpha, context, float(prediction))
 
 
-# The compiled functions below take a model as `network`'s functions do (weights, offsets, architecture,
-# head: see its docstring), windows X (samples, T) float32, and an `arena` of every thread's memory
-# (`network.scratch`).
+@cache
+def answers(cell: int, head: int):
+    """The compiled answers of members of one `cell` and `head` (`network`'s codes, constants in its code):
+    training's final predictions too. Models as `network`'s functions take them (see its docstring),
+    windows X (samples, T) float32, and an `arena` of every thread's memory (`network.scratch`)."""
 
-
-@njit(cache=True)
-def _attention_trace(weights, offsets, architecture, head, x, arena, states, scores, alpha, context):
-    """`forward` for one window `x`, keeping its states (T, H), and its attention layer's scores (T,),
-    weights (T,) and context (H,)."""
-    flags = flush_denormals()
-    trace, _ = own(arena, 0, architecture)
-    prediction = forward(weights, offsets, architecture, head, x, trace)
-    states[:, :] = trace.hs[1:]
-    scores[:] = trace.scores
-    alpha[:] = trace.alpha
-    context[:] = trace.features
-    restore(flags)
-    return prediction
-
-
-@njit(cache=True)
-def _predict(weights, offsets, architecture, head, X, rows, out, alpha_out, arena):
-    """`predict_rows` in this thread, with denormals flushed as in training."""
-    flags = flush_denormals()
-    trace, _ = own(arena, 0, architecture)
-    predict_rows(weights, offsets, architecture, head, X, rows, out, alpha_out, trace)
-    restore(flags)
-
-
-@njit(cache=True, parallel=True)
-def _occlusion(weights, offsets, architecture, head, X, value, out, arena):
-    """|f(x) - f(x with step t set to `value`)| for every window and step into `out` (samples, T); 0 where
-    the step holds `value`."""
-    threads = arena.shape[0]
-    for thread in prange(threads):
-        trace, _ = own(arena, thread, architecture)
-        window = np.empty(architecture.time_steps, np.float32)  # the window with one step occluded
-        flags = flush_denormals()
-        for row in range(thread, X.shape[0], threads):
-            window[:] = X[row]
-            base = forward(weights, offsets, architecture, head, window, trace)
-            for t in range(architecture.time_steps):
-                if window[t] == value:
-                    continue
-                window[t] = value
-                out[row, t] = abs(forward(weights, offsets, architecture, head, window, trace) - base)
-                window[t] = X[row, t]
-        restore(flags)
-
-
-@njit(cache=True, parallel=True)
-def _gradient_x_input(weights, offsets, architecture, head, X, out, arena):
-    """|df/dx_t * x_t| for every window and step into `out` (samples, T)."""
-    threads = arena.shape[0]
-    for thread in prange(threads):
+    @compiled(nogil=True)
+    def answer(weights, order, taken, offsets, architecture, X, rows, out, alpha_slots, alpha_out,
+               gradient_out, arena, thread):  # fmt: skip
+        """For each member in `order` (rows of `weights`, M of them), the next not yet taken (`taken`, as
+        `cpu.claim` counts): its predictions of windows `rows` of X into its row of `out` (M, len(rows));
+        for a member with a slot in `alpha_slots` (M,), their attention weights into that slot of
+        `alpha_out` (slots, len(rows), T); and their gradient x input, |df/dx_t * x_t|, into its row of
+        `gradient_out` (M, len(rows), T), unless that is empty (M, 0, T). In thread `thread`'s row of
+        `arena`, which holds the last window's trace after it."""
         trace, gradients = own(arena, thread, architecture)
-        dx, transposed = gradients.dx, gradients.recurrent_transposed  # local names: see `network.Trace`
-        transpose_recurrent(weights, offsets, architecture, transposed)
+        steps, with_gradient = architecture.time_steps, gradient_out.shape[1] > 0
         flags = flush_denormals()
-        for row in range(thread, X.shape[0], threads):
-            x = X[row]
-            prediction = forward(weights, offsets, architecture, head, x, trace)
-            backward(weights, offsets, architecture, head, x, trace, prediction, ONE, gradients)
-            for t in range(architecture.time_steps):
-                out[row, t] = abs(dx[t] * x[t])
+        while True:
+            claimed = claim(taken)
+            if claimed >= len(order):
+                break
+            m = order[claimed]
+            member, slot = weights[m], alpha_slots[m]
+            if with_gradient:
+                transpose_recurrent(member, offsets, architecture, gradients.recurrent_transposed)
+            for i in range(len(rows)):
+                x = X[rows[i]]
+                prediction = forward(member, offsets, architecture, cell, head, x, trace)
+                out[m, i] = prediction
+                if slot >= 0:
+                    for t in range(steps):  # loops: a slice's assignment compiles its shape check's message
+                        alpha_out[slot, i, t] = trace.alpha[t]
+                if with_gradient:
+                    backward(member, offsets, architecture, cell, head, x, trace, prediction, ONE, gradients)
+                    for t in range(steps):
+                        gradient_out[m, i, t] = abs(gradients.dx[t] * x[t])
         restore(flags)
+
+    return answer
 
 
 def importance(
@@ -180,13 +180,26 @@ def importance(
     makes most of a long series' windows all 0 in float32.
     """
     check_choice("importance method", method, METHODS)
-    layout, vector, offsets, architecture, head = _member(config, kind, weights)
+    model = _model(config, kind, weights)
     distinct, inverse = np.unique(_windows(windows, config.data.time_steps), axis=0, return_inverse=True)
     X = np.ascontiguousarray(distinct)
     out = np.zeros(X.shape, np.float32)
-    arena = scratch(threads_for(len(X)), layout)
-    if method == "occlusion":
-        _occlusion(vector, offsets, architecture, head, X, np.float32(OCCLUDED_VALUE), out, arena)
-    else:
-        _gradient_x_input(vector, offsets, architecture, head, X, out, arena)
+    arena = scratch(threads_for(len(X)), model.layout)
+    value, windows_of = np.float32(OCCLUDED_VALUE), np.array_split(np.arange(len(X)), len(arena))
+
+    def measure(thread: int) -> None:
+        """The importances of this thread's share of the windows."""
+        rows = windows_of[thread]
+        if method == "gradient":
+            out[rows] = _answer(model, X[rows], arena, thread, gradient=True)[2]
+            return
+        occluded = X[rows]  # |f(x) - f(x with step t set to `value`)|, 0 where the step holds `value`
+        base = _answer(model, occluded, arena, thread)[0]
+        for t in range(model.layout.time_steps):
+            occluded[:, t] = value
+            moved = np.abs(_answer(model, occluded, arena, thread)[0] - base)
+            out[rows, t] = np.where(X[rows, t] == value, 0, moved)
+            occluded[:, t] = X[rows, t]
+
+    on_threads(measure, len(arena))
     return out.astype(np.float64)[inverse.reshape(-1)]
