@@ -12,6 +12,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from fibdash import config as config_module
 from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.engine.inference import importance, predict
@@ -467,6 +468,21 @@ def test_each_cell_and_head_compiles_only_its_own_code(tmp_path):
     assert {"forward", "backward", "simple_rnn_forward", "simple_rnn_backward"} <= set(compiled)
     assert not {"lstm_forward", "lstm_backward", "gru_forward", "gru_backward"} & set(compiled)
     assert heads == [f"Literal[int]({LAST_STATE})"] * 2  # the attention head's are not compiled
+
+
+def test_the_compile_cache_outlives_a_change_of_labels_but_not_of_codes(monkeypatch):
+    """The cache folder is named after what the compiled code is made of: the engine's sources and the
+    config's codes it compiles in; a setting's label is not part of it."""
+    import fibdash.engine as engine
+
+    sources = sorted(engine._HERE.glob("*.py"))
+    named = engine._compiled_constants(sources)
+    assert "'SimpleRNN', 'LSTM', 'GRU'" in named and "'tanh'" in named
+    monkeypatch.setattr(config_module, "MODEL_LABELS", {"rnn": "plain RNN", "attention": "with attention"})
+    monkeypatch.setattr(config_module, "FIELDS", ())
+    assert engine._compiled_constants(sources) == named
+    monkeypatch.setattr(config_module, "CELLS", ("SimpleRNN", "GRU", "LSTM"))
+    assert engine._compiled_constants(sources) != named
 
 
 def test_a_cache_index_is_saved_by_one_process_at_a_time(tmp_path):
