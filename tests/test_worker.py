@@ -4,6 +4,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import types
 
@@ -117,3 +118,31 @@ def test_a_child_started_while_a_page_installs_its_script_as_main_does_not_run_i
         child.start()
     child.join(60)
     assert child.exitcode == 0
+
+
+def test_the_warm_up_loads_the_tutorials_code_first_and_the_other_cells_between_jobs(monkeypatch):
+    """`warm_up` returns once the tutorial's cell is compiled (the first job of a fresh server); a thread
+    then compiles the other cells, a model at a time, and none while a job runs."""
+    from fibdash.serving import tasks
+
+    compiled, job_running, job_may_end = [], threading.Event(), threading.Event()
+    monkeypatch.setattr(tasks, "_compile", lambda config, kind: compiled.append((config.cell, kind)))
+
+    @tasks._job
+    def job() -> None:
+        job_running.set()
+        job_may_end.wait(30)
+
+    running = threading.Thread(target=job)
+    running.start()
+    assert job_running.wait(30)
+    tasks.warm_up()
+    assert compiled == [("SimpleRNN", "rnn"), ("SimpleRNN", "attention")]  # the tutorial's, whatever runs
+    time.sleep(0.3)
+    assert len(compiled) == 2  # the rest waits for the job
+    job_may_end.set()
+    running.join(30)
+    deadline = time.monotonic() + 30
+    while len(compiled) < 6 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert compiled[2:] == [(cell, kind) for cell in ("LSTM", "GRU") for kind in ("rnn", "attention")]

@@ -10,8 +10,10 @@ asked to stop, and the job then returns None at once.
 
 from __future__ import annotations
 
+import functools
 import platform
 import subprocess
+import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -20,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from fibdash.config import GATES, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import CELLS, GATES, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.engine.records import AttentionTrace, Trained, Windows
 
 Report = Callable[[Any], bool]
@@ -69,23 +71,67 @@ def versions() -> dict[str, str]:
             "fibdash": revision}  # fmt: skip
 
 
-def warm_up() -> None:
-    """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks."""
-    from fibdash.engine.inference import importance, predict
-    from fibdash.engine.training import train_pair
+# How many jobs (`_job`) run now: the warm-up's background compiles wait until none does.
+_jobs_running = 0
+_no_job = threading.Condition()
 
-    config = TrainConfig(data=DataConfig(n=40), epochs=1)
+
+def _job(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function` as a job: while it runs, the warm-up compiles nothing more."""
+
+    @functools.wraps(function)
+    def job(*args: Any) -> Any:
+        global _jobs_running
+        with _no_job:
+            _jobs_running += 1
+        try:
+            return function(*args)
+        finally:
+            with _no_job:
+                _jobs_running -= 1
+                _no_job.notify_all()
+
+    return job
+
+
+def _compile(config: TrainConfig, kind: str) -> None:
+    """Load the compiled code of a `kind` model of `config`'s cell (compiling it where no cache has it yet):
+    its training, predictions, attention weights and importances, on a few random windows."""
+    from fibdash.engine.inference import importance, predict
+    from fibdash.engine.training import train
+
     rng = np.random.default_rng(0)
     samples, steps = config.data.n_samples, config.data.time_steps
     windows = Windows(config.data, rng.random((samples, steps), dtype=np.float32), rng.random(samples),
                       np.arange(config.data.n_train), np.arange(config.data.n_train, samples))  # fmt: skip
-    for kind, trained in train_pair(config, windows).items():
-        predict(config, kind, trained.weights, windows.X[:1])
-        for method in ("occlusion", "gradient"):
-            importance(config, kind, trained.weights, windows.X[:2], method)
+    trained = train(config, kind, windows)
+    predict(config, kind, trained.weights, windows.X[:1])
+    for method in ("occlusion", "gradient"):
+        importance(config, kind, trained.weights, windows.X[:2], method)
+
+
+def _compile_the_rest(tutorial: TrainConfig) -> None:
+    """Every other cell's compiled code, a model at a time, each while no job runs."""
+    for cell in CELLS:
+        for kind in MODEL_KINDS if cell != tutorial.cell else ():
+            with _no_job:
+                _no_job.wait_for(lambda: _jobs_running == 0)
+            _compile(replace(tutorial, cell=cell), kind)
+
+
+def warm_up() -> None:
+    """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks:
+    what the tutorial's configuration needs, the first job of a fresh server, then returns; a thread goes
+    on with the other cells' between jobs. (Each cell and head compiles a program of its own:
+    `fibdash.engine.specialised`.)"""
+    tutorial = TrainConfig(data=DataConfig(n=40), epochs=1)
+    for kind in MODEL_KINDS:
+        _compile(tutorial, kind)
     versions()
+    threading.Thread(target=_compile_the_rest, args=(tutorial,), name="fibdash-warm-up", daemon=True).start()
 
 
+@_job
 def train_pair(config: TrainConfig, windows: Windows, report: Report) -> dict[str, Trained] | None:
     """Both models of `config`, trained together, with what drives each one's predictions; None if stopped."""
     from fibdash.engine.inference import importance
@@ -127,6 +173,7 @@ def train_seeds(
 Folds = Sequence[tuple[TrainConfig, Windows]]
 
 
+@_job
 def train_folds(folds: Folds, report: Report) -> tuple[dict[str, Trained], ...] | None:
     """Both models of every fold of a backtest, one fold after another (`train_pair`); None if stopped."""
     done = []
@@ -138,6 +185,7 @@ def train_folds(folds: Folds, report: Report) -> tuple[dict[str, Trained], ...] 
     return tuple(done)
 
 
+@_job
 def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str, list[Trained]], ...] | None:
     """Both models over seeds 0 .. seeds - 1 on every fold, one fold after another; None if stopped."""
     done = []
@@ -149,6 +197,7 @@ def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str
     return tuple(done)
 
 
+@_job
 def train_sweep(
     points: Sequence[tuple[str, Folds]], seeds: int, report: Report
 ) -> list[tuple[dict[str, list[Trained]], ...]] | None:
