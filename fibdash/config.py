@@ -103,7 +103,7 @@ class Field:
     name: str  # the config's field name; the command line's option is --name-with-dashes
     label: str  # the dashboard's label
     section: str  # "data", "training", "study" or "forecast"
-    kind: type  # int, float or str
+    value_type: type  # int, float or str
     default: Any  # the tutorial's value
     help: str  # one sentence
     low: float | None = None
@@ -118,7 +118,7 @@ class Field:
         """The values this field takes, in words: "a whole number from 3 to 1474"."""
         if self.choices:
             return f"one of {', '.join(map(str, self.choices))}"
-        if self.kind is int:
+        if self.value_type is int:
             if self.low is not None and self.high is not None:
                 return f"a whole number from {self.low} to {self.high}"
             return "a whole number" + (f" of at least {self.low}" if self.low is not None else "")
@@ -131,12 +131,12 @@ class Field:
 
     def check(self, value: Any, high: float | None = None, high_why: str = "") -> None:
         """Raise ValueError naming the limit unless `value` is valid; `high`: a tighter bound others set."""
-        if self.kind is str:
+        if self.value_type is str:
             check_choice(self.name, value, self.choices)
             return
         if high is None or (self.high is not None and self.high <= high):
             high, high_why = self.high, self.high_why
-        if self.kind is int:
+        if self.value_type is int:
             check_int(self.name, value, self.low, high, high_why)
             if self.choices and value not in self.choices:
                 raise ValueError(f"{self.name} must be {self.expects}, got {quoted(value)}")
@@ -157,13 +157,13 @@ class Field:
         text = text.strip()
         if not text:
             raise ValueError(
-                f"{self.name} is empty: {'choose' if self.kind is str else 'type'} {self.expects}"
+                f"{self.name} is empty: {'choose' if self.value_type is str else 'type'} {self.expects}"
             )
-        if self.kind is not str and foreign_number(text):
+        if self.value_type is not str and foreign_number(text):
             raise ValueError(f"{self.name} must be {self.expects}, {ASCII_DIGITS}, got {quoted(text)}")
-        if self.kind is str:
+        if self.value_type is str:
             value: Any = next((c for c in self.choices if c.lower() == text.lower()), text)
-        elif self.kind is int:
+        elif self.value_type is int:
             value = self._whole_number(text)
         else:
             try:

@@ -17,7 +17,7 @@ def other_value(name: str):
     field = FIELDS[name]
     if field.choices:
         return [choice for choice in field.choices if choice not in (field.default, "csv", "co2")][-1]
-    return field.default + 1 if field.kind is int else field.default / 2
+    return field.default + 1 if field.value_type is int else field.default / 2
 
 
 def command_of(name: str) -> list[str]:

@@ -296,7 +296,8 @@ def finished_points(
     expected = sorted((kind, seed) for kind in MODEL_KINDS for seed in range(seeds))
     finished = {}
     for values, rows in done.groupby(list(SWEEPABLE), sort=False):
-        settings = {name: FIELDS[name].kind(value) for name, value in zip(SWEEPABLE, values, strict=True)}
+        typed = zip(SWEEPABLE, values, strict=True)
+        settings = {name: FIELDS[name].value_type(value) for name, value in typed}
         point = by_settings.get(tuple(settings.values()))
         if point is None:
             raise ValueError(
