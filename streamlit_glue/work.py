@@ -42,6 +42,10 @@ from streamlit_glue.show import chart, dataset
 MAX_RESULT_BYTES = 256 * 2**20
 LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
 QUICK_SECONDS = 0.5  # how long a press of a job's button waits for it to end before drawing its progress
+# A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds trained in one call)
+# is waited for this long instead: shown done in the run that follows the press, without a view of its
+# progress, redrawn every LIVE_SECONDS, that the server would run for each of a class's sessions.
+SHORT_SECONDS, SHORT_WAIT_SECONDS = 1.0, 2.0
 OWN_JOBS_SECONDS = 10  # the longest a page of the tutorial's runs waits for a fresh server to queue them
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 STOPPED_HERE = "Stopped: nothing of this job was kept."  # said when this session's Stop cancelled a job
@@ -194,7 +198,7 @@ def _controls(work: Work, idle: str) -> None:
             _followed()[work.key] = (job.id, work.what)
             # a short job (the tutorial's pair: 0.3 s) is shown done in the run that follows, not at
             # the first redraw of its progress, up to LIVE_SECONDS later; one that fails as fast, its error
-            job.wait(QUICK_SECONDS)
+            job.wait(SHORT_WAIT_SECONDS if work.seconds <= SHORT_SECONDS else QUICK_SECONDS)
             st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
         st.info(idle)
