@@ -88,24 +88,42 @@ def warm_up() -> None:
 
 def train_pair(config: TrainConfig, windows: Windows, report: Report) -> dict[str, Trained] | None:
     """Both models of `config`, trained together, with what drives each one's predictions; None if stopped."""
-    from fibdash.engine.inference import importance
-    from fibdash.engine.training import train_pair
+    pairs = train_pairs(((config, windows),), report)
+    return None if pairs is None else pairs[0]
 
-    pair = train_pair(config, windows, report)
-    if pair["rnn"].stopped:
+
+def train_pairs(
+    each: Sequence[tuple[TrainConfig, Windows]], report: Report
+) -> list[dict[str, Trained]] | None:
+    """The pairs of several `train_pair` calls whose configs differ only in seed (the Train page's jobs of a
+    class, each its own seed), trained as one call of the engine: each as `train_pair` gives it alone, as
+    the engine trains seed k the same whatever trains beside it. In the order given; None if stopped."""
+    from fibdash.engine.inference import importance
+    from fibdash.engine.training import train_many
+
+    config, windows = each[0]
+    if any(replace(other, seed=config.seed) != config for other, _ in each):
+        raise ValueError("a batch of pairs must differ only in seed")
+    runs = train_many(
+        config, MODEL_KINDS, [other.seed for other, _ in each], windows, report, record_attention=True
+    )
+    if runs["rnn"][0].stopped:
         return None
     test = windows.X[windows.test_idx]
-    return {
-        kind: replace(
-            trained,
-            importance={
-                method: importance(config, kind, trained.weights, test, method)
-                for method in importance_methods(config)
-            },
-            versions=versions(),
-        )
-        for kind, trained in pair.items()
-    }
+    return [
+        {
+            kind: replace(
+                runs[kind][i],
+                importance={
+                    method: importance(config, kind, runs[kind][i].weights, test, method)
+                    for method in importance_methods(config)
+                },
+                versions=versions(),
+            )
+            for kind in MODEL_KINDS
+        }
+        for i in range(len(each))
+    ]
 
 
 def train_seeds(
@@ -147,6 +165,22 @@ def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str
             return None
         done.append(runs)
     return tuple(done)
+
+
+def train_studies(
+    each: Sequence[tuple[Folds, int]], report: Report
+) -> list[tuple[dict[str, list[Trained]], ...]] | None:
+    """The studies of several `train_fold_seeds` calls on the same folds over different numbers of seeds (the
+    tutorial's 30 and the Robustness page's 10), as one: the most seeds once, each study its first seeds,
+    as the engine trains seed k the same whatever trains beside it. In the order given; None if stopped."""
+    folds = each[0][0]
+    runs = train_fold_seeds(folds, max(seeds for _, seeds in each), report)
+    if runs is None:
+        return None
+    return [
+        tuple({kind: kind_runs[:seeds] for kind, kind_runs in fold.items()} for fold in runs)
+        for _, seeds in each
+    ]
 
 
 def train_sweep(
