@@ -41,7 +41,10 @@ CELLS = ("SimpleRNN", "LSTM", "GRU")
 GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in each cell's kernels
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 MODEL_KINDS = ("rnn", "attention")  # the tutorial's two networks: without and with attention
-MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
+MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}  # whatever the attention model's head
+# The attention model's head: the tutorial's layer, or a textbook attention over the RNN's states
+# (fibdash.keras.models builds each from Keras' own layers; the engine's network.py holds their equations).
+ATTENTIONS = ("tutorial", "additive", "dot", "self", "uniform")
 # Bounds of the settings anyone may ask for (the command line too); a server's work budget refuses
 # what would hold its one worker too long.
 MAX_HIDDEN_UNITS = 128
@@ -333,6 +336,21 @@ FIELDS: dict[str, Field] = {
             choices=ACTIVATIONS,
         ),
         Field(
+            "attention",
+            "Attention (second model)",
+            "training",
+            str,
+            "tutorial",
+            "The RNN + attention model's head, its weights alpha_t over the RNN's states h_t giving the "
+            "context sum alpha_t h_t that Dense reads. tutorial: the tutorial's layer, softmax of "
+            "tanh(h_t W + b_t), no query, a learned bias per position (feed-forward attention, Raffel & "
+            "Ellis 2015). additive: Bahdanau's, the query q the last state, softmax of v . tanh(q W_q + "
+            "h_t W_k). dot: Luong's, softmax of s (q . h_t). self: one-head self-attention (projected "
+            "queries, keys and values, Keras' MultiHeadAttention), the last position's output into Dense. "
+            "uniform: alpha_t = 1/T, no weights: the mean of the states, the control.",
+            choices=ATTENTIONS,
+        ),
+        Field(
             "seed",
             "Seed",
             "training",
@@ -545,12 +563,13 @@ class TrainConfig:
     learning_rate: float = FIELDS["learning_rate"].default
     cell: str = FIELDS["cell"].default
     activation: str = FIELDS["activation"].default
+    attention: str = FIELDS["attention"].default  # the attention model's head
     seed: int = FIELDS["seed"].default
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, DataConfig):
             raise ValueError(f"data must be a DataConfig, got {type(self.data).__name__}")
-        for name in ("hidden_units", "epochs", "learning_rate", "cell", "activation", "seed"):
+        for name in ("hidden_units", "epochs", "learning_rate", "cell", "activation", "attention", "seed"):
             FIELDS[name].check(getattr(self, name))
         n_train = self.data.n_train
         FIELDS["batch_size"].check(self.batch_size, n_train, f"there are {n_train} training windows")
@@ -592,8 +611,9 @@ class TrainConfig:
     def describe(self, with_seed: bool = True, public: bool = False) -> str:
         """The config in words; without the seed, what every seed of a study shares; `public`, for
         every visitor of a server (a file is not named)."""
+        head = "" if self.attention == FIELDS["attention"].default else f"{self.attention} attention, "
         return (
-            f"{self.data.describe(public)}; {self.cell}({self.hidden_units}), {self.activation}, "
+            f"{self.data.describe(public)}; {self.cell}({self.hidden_units}), {self.activation}, {head}"
             f"{counted(self.epochs, 'epoch')}, batch {self.batch_size}, learning rate {self.learning_rate:g}"
             + (f", seed {self.seed}" if with_seed else "")
         )

@@ -171,11 +171,12 @@ def test_train_through_the_ui_then_compare(page):
     shot(page, "compare")
 
     # attention through training: the slider takes the heatmap back to epoch 1
-    heatmap = "() => JSON.stringify(document.querySelector('.st-key-attention .js-plotly-plot').data[0].z)"
+    chart = "document.querySelector('.st-key-attention_weights .js-plotly-plot')"
+    heatmap = f"() => JSON.stringify({chart}.data[0].z)"
     last = page.evaluate(heatmap)
     set_slider(page, "After epoch", 1)
     page.get_by_text("After epoch 1: training loss").wait_for()
-    titles = page.locator(".st-key-attention .js-plotly-plot .gtitle").all_text_contents()
+    titles = page.locator(".st-key-attention_weights .js-plotly-plot .gtitle").all_text_contents()
     assert "Attention weights of the test windowsafter epoch 1" in titles
     assert page.evaluate(heatmap) != last
 

@@ -1,6 +1,7 @@
 """A trained model's answers for any windows, from the same equations it trained with (`network`).
 
-Predictions and attention weights for windows a user edits (the what-if), and how much each input
+Predictions and attention weights for windows a user edits (the what-if), one window through the attention
+model step by step (with self-attention's whole T x T map of weights), and how much each input
 step drives a prediction without asking attention: occlusion and gradient x input (see
 `fibdash.analysis.explain`). Each model is given by its config, kind and trained weights (a `Trained`'s).
 """
@@ -14,8 +15,9 @@ from fibdash.config import TrainConfig, check_choice
 from fibdash.engine.cpu import flush_denormals, restore, threads_for
 from fibdash.engine.layout import Layout, Offsets
 from fibdash.engine.network import (
-    ATTENTION,
+    LAST_STATE,
     ONE,
+    SELF_ATTENTION,
     Architecture,
     backward,
     forward,
@@ -23,6 +25,7 @@ from fibdash.engine.network import (
     own,
     predict_rows,
     scratch,
+    self_attention_map,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionTrace
@@ -39,7 +42,8 @@ def _member(
     """One model as the compiled functions take it: its layout (to size memory by), its weights as one
     vector, their offsets, its architecture and its head."""
     layout = Layout.of(config)
-    return layout, layout.flat(weights, kind), layout.offsets, Architecture.of(config), head_of(kind)
+    head = head_of(kind, config.attention)
+    return layout, layout.flat(weights, kind), layout.offsets, Architecture.of(config), head
 
 
 def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
@@ -58,20 +62,23 @@ def predict(
     config: TrainConfig, kind: str, weights: dict[str, np.ndarray], windows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's scaled predictions for `windows` (float64, (samples,)), and for the attention model
-    its attention weights (samples, time_steps). One thread: it answers beside a running training."""
+    its attention weights (samples, time_steps), whatever its head (uniform: 1/T; self-attention: the last
+    position's query's). One thread: it answers beside a running training."""
     layout, vector, offsets, architecture, head = _member(config, kind, weights)
     X = _windows(windows, config.data.time_steps)
     rows = np.arange(len(X), dtype=np.int64)
     out = np.zeros(len(X), np.float32)
-    alpha = np.zeros((len(X) if head == ATTENTION else 0, config.data.time_steps), np.float32)
+    attends = head != LAST_STATE
+    alpha = np.zeros((len(X) if attends else 0, config.data.time_steps), np.float32)
     _predict(vector, offsets, architecture, head, X, rows, out, alpha, scratch(1, layout))
-    return out.astype(np.float64), alpha if head == ATTENTION else None
+    return out.astype(np.float64), alpha if attends else None
 
 
 def attention_trace(
     config: TrainConfig, weights: dict[str, np.ndarray], window: np.ndarray
 ) -> AttentionTrace:
-    """What the attention model of `config` with `weights` computes for one window, step by step."""
+    """What the attention model of `config` with `weights` computes for one window, step by step; with
+    self-attention, every position's weights too (`AttentionTrace.weight_map`)."""
     layout, vector, offsets, architecture, head = _member(config, "attention", weights)
     X = _windows(np.asarray(window).reshape(1, -1), config.data.time_steps)
     steps, units = config.data.time_steps, config.hidden_units
@@ -81,11 +88,14 @@ def attention_trace(
         np.zeros(steps, np.float32),
     )
     context = np.zeros(units, np.float32)
+    weight_map = np.zeros((steps, steps) if head == SELF_ATTENTION else (0, steps), np.float32)
     arena = scratch(1, layout)
     prediction = _attention_trace(
-        vector, offsets, architecture, head, X[0], arena, states, scores, alpha, context
+        vector, offsets, architecture, head, X[0], arena, states, scores, alpha, context, weight_map
     )
-    return AttentionTrace(states, scores, alpha, context, float(prediction))
+    return AttentionTrace(
+        states, scores, alpha, context, float(prediction), weight_map if head == SELF_ATTENTION else None
+    )
 
 
 # The compiled functions below take a model as `network`'s functions do (weights, offsets, architecture,
@@ -94,9 +104,11 @@ def attention_trace(
 
 
 @njit(cache=True)
-def _attention_trace(weights, offsets, architecture, head, x, arena, states, scores, alpha, context):
-    """`forward` for one window `x`, keeping its states (T, H), and its attention layer's scores (T,),
-    weights (T,) and context (H,)."""
+def _attention_trace(weights, offsets, architecture, head, x, arena, states, scores, alpha, context,
+                     weight_map):  # fmt: skip
+    """`forward` for one window `x`, keeping its states (T, H), and its attention head's scores (T,),
+    weights (T,), the features Dense reads (H,) and, where `weight_map` is (T, T), self-attention's weights
+    of every position."""
     flags = flush_denormals()
     trace, _ = own(arena, 0, architecture)
     prediction = forward(weights, offsets, architecture, head, x, trace)
@@ -104,6 +116,8 @@ def _attention_trace(weights, offsets, architecture, head, x, arena, states, sco
     scores[:] = trace.scores
     alpha[:] = trace.alpha
     context[:] = trace.features
+    if weight_map.shape[0] > 0:
+        self_attention_map(weights, offsets, architecture, trace, weight_map)
     restore(flags)
     return prediction
 

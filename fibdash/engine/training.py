@@ -32,6 +32,7 @@ from fibdash.engine.initial import initial_weights
 from fibdash.engine.layout import Layout
 from fibdash.engine.loss import mse
 from fibdash.engine.network import (
+    LAST_STATE,
     ONE,
     TWO,
     ZERO,
@@ -65,7 +66,7 @@ class Members(NamedTuple):
     adam_v: np.ndarray  # (M, padded size) float32: its second moment
     steps: np.ndarray  # (M,) int64: optimizer steps taken
     sizes: np.ndarray  # (M,) int64: how many weights each member has (`Layout.size` of its kind)
-    heads: np.ndarray  # (M,) int64: each member's head (`network.head_of` its kind)
+    heads: np.ndarray  # (M,) int64: each member's head (`network.head_of` its kind and the attention)
     order: np.ndarray  # (M,) int64: the order the threads take the members in, the dearer first
 
 
@@ -212,7 +213,8 @@ class _Training:
     """The members of one training and every array the compiled epochs read and write.
 
     Members go seed by seed, the kinds of a seed side by side: member i * len(kinds) + j is kinds[j]
-    of seeds[i] (`roster`). The attention members each have a slot in the attention arrays.
+    of seeds[i] (`roster`). The attention members, whatever their head, each have a slot in the attention
+    arrays.
     """
 
     def __init__(self, config: TrainConfig, kinds: tuple[str, ...], seeds: tuple[int, ...], data: Windows):
@@ -232,11 +234,11 @@ class _Training:
             adam_v=np.zeros_like(weights),
             steps=np.zeros(count, np.int64),
             sizes=sizes,
-            heads=np.array([head_of(kind) for kind, _ in self.roster], np.int64),
+            heads=np.array([head_of(kind, config.attention) for kind, _ in self.roster], np.int64),
             order=np.array(sorted(range(count), key=lambda m: -sizes[m]), np.int64),  # the dearer first
         )
         self.arena = scratch(threads_for(count), self.layout)
-        self.attention_members = [m for m, (kind, _) in enumerate(self.roster) if kind == "attention"]
+        self.attention_members = [m for m in range(count) if self.members.heads[m] != LAST_STATE]
         self.slots = np.full(count, -1, np.int64)
         self.slots[self.attention_members] = np.arange(len(self.attention_members))
         self.no_slots = np.full(count, -1, np.int64)
@@ -344,7 +346,7 @@ def train_many(
                 steps=int(run.members.steps[m]),
                 stopped=stopped,
                 seconds=seconds,
-                attention=run.alpha[run.slots[m]].copy() if kind == "attention" else None,
+                attention=run.alpha[run.slots[m]].copy() if m in run.attention_members else None,
                 attention_history=AttentionHistory(tuple(alphas), np.stack(list(alphas.values())))
                 if alphas
                 else None,

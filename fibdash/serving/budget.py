@@ -21,7 +21,8 @@ from functools import cache
 from pathlib import Path
 
 from fibdash.config import GATES, MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, SEED_COUNTS, TrainConfig
-from fibdash.serving.tasks import importance_methods, occlusion_work
+from fibdash.engine.layout import Layout
+from fibdash.serving.tasks import head_work, importance_methods, occlusion_work
 from fibdash.serving.worker import worker_threads
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -61,6 +62,9 @@ def features(
     passes = windows * steps * (attention + rnn)
     exponentials = units * (_SIGMOIDS[c.cell] + _ACTIVATIONS[c.cell] * (c.activation in _TRANSCENDENTAL))
     cell = gates * units * (units + 2)  # multiply-adds of a step in the cell's kernels
+    head, head_steps = head_work(c), windows * steps * attention  # the attention model's head, where it runs
+    layout = Layout.of(c)
+    head_weights = layout.size("attention") - layout.size("rnn")
     batches = -(-c.data.n_train // c.batch_size)  # optimizer steps of an epoch, a short last batch included
     explained = (1 if seeds == 1 else 0) if explained is None else explained
     return {
@@ -69,12 +73,12 @@ def features(
         "member_epochs": float(c.epochs * 2 * seeds),  # each epoch's Python work for each member
         "initial_weights": 2 * seeds * gates * units**2,  # Keras' orthogonal initializer, replayed
         "steps": passes,
-        "exponentials": passes * exponentials,
-        "arithmetic": passes * cell,
-        "attention": windows * steps * attention * (units + 2),  # its scores, softmax and context
+        "exponentials": passes * exponentials + head_steps * head.exponentials,
+        "arithmetic": passes * cell + head_steps * head.projections,
+        "attention": head_steps * head.steps,  # its scores, softmax and context
         # Adam updates every weight once an optimizer step, whatever the time steps: with few of them and
         # many units (time_steps 4, 128 units) it outweighs the forward and backward passes
-        "optimizer": c.epochs * batches * (attention + rnn) * cell,
+        "optimizer": c.epochs * batches * ((attention + rnn) * cell + attention * head_weights),
         "occlusion": explained * occlusion_work(c) / 2 if "occlusion" in importance_methods(c) else 0.0,
         "gradient_x_input": explained * TRAINING * c.data.n_test * steps * cell,
     }

@@ -16,7 +16,7 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,10 +29,33 @@ Report = Callable[[Any], bool]
 OCCLUSION_WORK = 2e10
 
 
+class HeadWork(NamedTuple):
+    """The attention model's head's work in a forward pass, per time step of a window, beside its cell's."""
+
+    projections: float  # multiply-adds of its projections (additive's h_t W_k, self-attention's k_t and v_t)
+    exponentials: float  # tanh of its projections (additive's)
+    steps: float  # its scores, softmax and context, counted as the tutorial's H + 2
+
+
+def head_work(config: TrainConfig) -> HeadWork:
+    """The work of `config`'s attention head per time step (`fibdash.config.ATTENTIONS`): a query's
+    projections, made once a window, are spread over its steps."""
+    units, steps = config.hidden_units, config.data.time_steps
+    softmax = units + 2.0  # the tutorial's: h_t . W, tanh, exp, alpha_t h_t
+    return {
+        "tutorial": HeadWork(0.0, 0.0, softmax),
+        "additive": HeadWork(units * units * (1 + 1 / steps), float(units), softmax),  # h_t W_k, q W_q
+        "dot": HeadWork(0.0, 0.0, softmax),
+        "self": HeadWork(2 * units * units * (1 + 1 / steps), 0.0, softmax),  # k_t, v_t; q, the output
+        "uniform": HeadWork(0.0, 0.0, units / 2),  # a sum of the states: no score, no exponential
+    }[config.attention]
+
+
 def occlusion_work(config: TrainConfig) -> float:
     """The multiply-adds occlusion of `config`'s test windows takes, both models together."""
     steps, units = config.data.time_steps, config.hidden_units
-    return 2 * config.data.n_test * (steps + 1) * steps * GATES[config.cell] * units * (units + 2)
+    cells = 2 * GATES[config.cell] * units * (units + 2)
+    return config.data.n_test * (steps + 1) * steps * (cells + sum(head_work(config)))
 
 
 def importance_methods(config: TrainConfig) -> tuple[str, ...]:
