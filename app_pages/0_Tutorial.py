@@ -72,7 +72,7 @@ def trained_pair() -> dict | None:
     return pair
 
 
-def study_result():
+def trained_study():
     """The tutorial configuration's study over 30 seeds from the cache, or its button (and None)."""
     study = work.study(TUTORIAL, STUDY_SEEDS)
     result = work.result(study)
@@ -101,7 +101,7 @@ def printed_beside(kind: str) -> dict | None:
 
 
 def the_spread(kind: str) -> None:
-    result = study_result()
+    result = trained_study()
     if result is None:
         return
     tests = result.table[result.table["model"] == kind]["test MSE"].to_numpy(dtype=float)
@@ -221,7 +221,7 @@ def conclusion_step() -> None:
     )
     if (pair := printed_beside("attention")) is None:
         return
-    result = study_result()
+    result = trained_study()
     if result is None:
         return
     this_run = {kind: trained.test_mse for kind, trained in pair.items()}

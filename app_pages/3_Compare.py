@@ -392,7 +392,7 @@ if len(pairs) > 1:
         f"From here on, the last fold's models: trained on every window before its block (targets "
         f"{targets.min()} to {targets.max()}), the one a forecaster would keep."
     )
-with st.container(key="attention"):
+with st.container(key="attention_weights"):  # not "attention": the setting's widget has that key
     attention_section(data, results["attention"])
 with st.container(key="explanation"):
     explanation_section(config, data, results)

@@ -8,8 +8,12 @@ apart), optimizer steps, test MSEs and peak memory:
 - floor:  benchmarks/floor.c, both networks as one fused C loop written for this configuration only,
           compiled with the system's C compiler (`cc -O2`) and fed the same windows, order and
           initial weights: the physical floor of this training on this machine.
-Then the compile cost: the engine's first training in a fresh process with an empty Numba cache (as
-on a new Streamlit Community Cloud container), and in the next process, with that cache present.
+Then each other attention head (issue 26): the same pair with `--attention additive`, dot, self and
+uniform, the engine's rounds beside the tutorial head's (the target: each within 2x of it) and one
+round of Keras' `fit` (each takes minutes); and the engine's pairs of every head at 32 hidden units,
+where the projections of additive and self-attention weigh. Then the compile cost: the engine's first
+training in a fresh process with an empty Numba cache (as on a new Streamlit Community Cloud
+container), and in the next process, with that cache present.
 
     python -m benchmarks.bench_training [rounds]      (from the repository root; 3 rounds by default)
 """
@@ -30,15 +34,25 @@ import numpy as np
 
 from benchmarks import ROOT, median, run_process
 
+# The other heads, and the larger size at which their pairs are timed besides the tutorial's
+HEADS = ("additive", "dot", "self", "uniform")
+LARGER = {"hidden_units": 32, "epochs": 3}
+
 
 def measure(path: str) -> dict:
-    """Train both models one way; report seconds (training only), steps, test MSEs and peak RSS."""
+    """Train both models one way; report seconds (training only), steps, test MSEs and peak RSS. A path
+    "engine:self" or "keras:self" trains with that attention head, "large:self" the engine at LARGER."""
+    from dataclasses import replace
+
     from fibdash.config import MODEL_KINDS, TrainConfig
     from fibdash.data import make_dataset
 
-    config = TrainConfig()
+    path, _, attention = path.partition(":")
+    config = TrainConfig(attention=attention or "tutorial")
     if path == "chrono":
         config = replace_split(config, "chronological")
+    if path == "large":
+        config, path = replace(config, **LARGER), "engine"
     data = make_dataset(config.data)
     if path == "keras":
         from fibdash.keras.reference import fit_many
@@ -110,6 +124,45 @@ def floor(program: Path, data: bytes) -> dict:
     }
 
 
+def measured(path: str) -> dict:
+    """`measure(path)` in a process of its own."""
+    out = run_process([sys.executable, "-m", "benchmarks.bench_training", path], ROOT)
+    return json.loads(out["stdout"].strip().splitlines()[-1])
+
+
+def head_round(heads: dict[str, dict[str, list[dict]]]) -> None:
+    """One round of each head's engine runs, at the tutorial's size and at LARGER, into `heads`."""
+    for head, runs in heads.items():
+        for path in ("engine", "large") if head != "tutorial" else ("large",):
+            runs[path].append(measured(f"{path}:{head}"))
+
+
+def print_heads(heads: dict[str, dict[str, list[dict]]], seconds: dict[str, float], rounds: int) -> None:
+    """Each head's pair beside the tutorial head's (the rounds above) and beside Keras' fit."""
+    print(
+        f"\nEach attention head's pair, the tutorial's settings otherwise, engine: median of {rounds} rounds"
+    )
+    header = f"{'head':<9} {'engine s':>8} {'x tutorial':>10} {'Keras fit s':>11} {'x keras':>8}"
+    print(f"{header}  test MSE (rnn, attention)")
+    worst = 0.0
+    for head, runs in heads.items():
+        if head == "tutorial":
+            engine, keras, mses = seconds["engine"], seconds["keras"], ""
+        else:
+            engine, keras = median([run["seconds"] for run in runs["engine"]]), runs["keras"][0]["seconds"]
+            mses = ", ".join(f"{m:.4e}" for m in runs["engine"][-1]["test_mse"])
+            worst = max(worst, engine / seconds["engine"])
+        ratio = engine / seconds["engine"]
+        print(f"{head:<9} {engine:>8.3f} {ratio:>10.2f} {keras:>11.1f} {keras / engine:>7.0f}x  {mses}")
+    print(f"slowest head / the tutorial's: {worst:.2f} (target: within 2)")
+    larger = ", ".join(f"{name} {value}" for name, value in LARGER.items())
+    tutorial = median([run["seconds"] for run in heads["tutorial"]["large"]])
+    print(f"\nat {larger}: engine seconds (x the tutorial head's)")
+    for head, runs in heads.items():
+        large = median([run["seconds"] for run in runs["large"]])
+        print(f"{head:<9} {large:>8.3f} {large / tutorial:>10.2f}")
+
+
 def compile_seconds() -> tuple[float, float]:
     """The engine's first tutorial pair in a fresh process: with an empty Numba cache, then with it."""
     script = (
@@ -145,6 +198,9 @@ def main() -> None:
         return
     rounds = int(sys.argv[1]) if sys.argv[1:] else 3
     runs: dict[str, list[dict]] = {"keras": [], "engine": [], "chrono": [], "floor": []}
+    heads: dict[str, dict[str, list[dict]]] = {
+        head: {"engine": [], "large": []} for head in ("tutorial", *HEADS)
+    }
     compiler = shutil.which("cc") or shutil.which("gcc")
     with tempfile.TemporaryDirectory() as folder:
         program = Path(folder) / "floor"
@@ -154,13 +210,13 @@ def main() -> None:
             )
             data = floor_input()
         for _ in range(rounds):
-            out = run_process([sys.executable, "-m", "benchmarks.bench_training", "keras"], ROOT)
-            runs["keras"].append(json.loads(out["stdout"].strip().splitlines()[-1]))
-            for path in ("engine", "chrono"):
-                out = run_process([sys.executable, "-m", "benchmarks.bench_training", path], ROOT)
-                runs[path].append(json.loads(out["stdout"].strip().splitlines()[-1]))
+            for path in ("keras", "engine", "chrono"):
+                runs[path].append(measured(path))
             if compiler:
                 runs["floor"].append(floor(program, data))
+            head_round(heads)
+    for head in HEADS:  # minutes each: one round
+        heads[head]["keras"] = [measured(f"keras:{head}")]
     if not runs["floor"]:
         del runs["floor"]
         print("no C compiler (cc, gcc): the floor is not measured")
@@ -177,6 +233,7 @@ def main() -> None:
     print(f"split in time / the tutorial's shuffle: {seconds['chrono'] / seconds['engine']:.2f} (target: 1)")
     if "floor" in seconds:
         print(f"engine / C floor: {seconds['engine'] / seconds['floor']:.2f} (target: within 2)")
+    print_heads(heads, seconds, rounds)
     first, cached = compile_seconds()
     print(
         f"the first tutorial pair in a fresh process: {first:.1f} s with an empty compile cache, "

@@ -14,6 +14,9 @@ target is 0.7 to 1.5.
 
     python -m benchmarks.calibrate_budget             (measure, fit, write and check; about 40 minutes)
     python -m benchmarks.calibrate_budget --refit     (fit the jobs measured last anew, then check)
+    python -m benchmarks.calibrate_budget --heads     (measure the attention heads' jobs, HEAD_JOBS, and
+                                                       print each one's estimate / measured and its time
+                                                       beside the tutorial head's; a few minutes)
     python -m benchmarks.calibrate_budget --check     (check the stored calibration only)
 """
 
@@ -32,7 +35,7 @@ import numpy as np
 from scipy.optimize import nnls
 
 from fibdash.analysis.sweep import sweep_grid
-from fibdash.config import TrainConfig
+from fibdash.config import ATTENTIONS, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.serving import budget, tasks
 from fibdash.serving.jobs import DONE, JobRunner
@@ -94,6 +97,16 @@ JOBS: list[tuple[dict, int]] = [
     ({"cell": "GRU", "hidden_units": 8, "epochs": 30}, 10),
     ({"time_steps": 100, "epochs": 20}, 50),
 ]
+# The attention model's heads (`fibdash.config.ATTENTIONS`), each at the tutorial's size, with larger
+# kernels (whose projections self-attention and additive attention add), longer windows, and as a study.
+HEAD_SIZES: list[tuple[dict, int]] = [
+    ({}, 1),
+    ({"hidden_units": 32, "epochs": 10}, 1),
+    ({"hidden_units": 128, "epochs": 2}, 1),
+    ({"time_steps": 100}, 1),
+    ({}, 10),
+]
+HEAD_JOBS = [({**changes, "attention": head}, seeds) for head in ATTENTIONS for changes, seeds in HEAD_SIZES]
 
 # Hostile jobs, all refused by a 60 s budget: each of their refusals' suggestions is checked.
 HOSTILE: list[tuple[dict, int]] = [
@@ -157,10 +170,12 @@ def run_job(runner: JobRunner, changes: dict, seeds: int, loaded: bool) -> float
         return measure(runner, ("study", config, seeds, loaded), tasks.train_seeds, (config, windows, seeds))
 
 
-def measure_jobs(runner: JobRunner) -> list[tuple[dict, int, bool, float]]:
-    """Every job of JOBS, quiet and then beside a busy process: (changes, seeds, beside, seconds)."""
+def measure_jobs(
+    runner: JobRunner, jobs: list[tuple[dict, int]] = JOBS + HEAD_JOBS
+) -> list[tuple[dict, int, bool, float]]:
+    """Every job of `jobs`, quiet and then beside a busy process: (changes, seeds, beside, seconds)."""
     rows = []
-    for changes, seeds in JOBS:
+    for changes, seeds in jobs:
         for loaded in (False, True):
             seconds = run_job(runner, changes, seeds, loaded)
             rows.append((changes, seeds, loaded, seconds))
@@ -203,6 +218,32 @@ def stored_rows() -> list[tuple[dict, int, bool, float]]:
     return [(job["changes"], job["seeds"], job["beside_busy_process"], job["seconds"]) for job in jobs]
 
 
+def check_heads(runner: JobRunner) -> None:
+    """Each head's jobs of HEAD_SIZES beside the tutorial head's, one after another, quiet and beside a
+    busy process: estimate / measured, and the head's time over the tutorial head's, estimated and
+    measured (which the machine's other work changes less, as it slows both alike)."""
+    print(
+        f"{'head':<9} {'job':<44} {'estimate / measured':>19} {'x tutorial: estimated':>22} {'measured':>9}"
+    )
+    for changes, seeds in HEAD_SIZES:
+        for loaded in (False, True):
+            measured = {
+                head: run_job(runner, {**changes, "attention": head}, seeds, loaded) for head in ATTENTIONS
+            }
+            estimated = {
+                head: budget.estimate_seconds(TrainConfig.from_values({**changes, "attention": head}), seeds)
+                for head in ATTENTIONS
+            }
+            job = f"{changes} x {seeds} seeds{', busy' * loaded}"
+            for head in ATTENTIONS:
+                ratio, relative = estimated[head] / measured[head], measured[head] / measured["tutorial"]
+                print(
+                    f"{head:<9} {job:<44} {ratio:>19.2f} {estimated[head] / estimated['tutorial']:>22.2f} "
+                    f"{relative:>9.2f}",
+                    flush=True,
+                )
+
+
 def check(runner: JobRunner) -> list[float]:
     """Every suggestion of the hostile jobs' refusals, and the hostile sweep, run beside a busy process."""
     ratios = []
@@ -241,6 +282,9 @@ def check(runner: JobRunner) -> list[float]:
 def main() -> None:
     runner = JobRunner(max_bytes=2**30, warm_up=tasks.warm_up)
     try:
+        if sys.argv[1:] == ["--heads"]:
+            check_heads(runner)
+            return
         if sys.argv[1:] != ["--check"]:  # --refit: the estimate's features changed, fit the stored jobs
             calibration = fit(stored_rows() if sys.argv[1:] == ["--refit"] else measure_jobs(runner))
             budget.CALIBRATION.write_text(json.dumps(calibration, indent=1) + "\n")

@@ -41,7 +41,10 @@ CELLS = ("SimpleRNN", "LSTM", "GRU")
 GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}  # weight matrices side by side in each cell's kernels
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
 MODEL_KINDS = ("rnn", "attention")  # the tutorial's two networks: without and with attention
-MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}
+MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}  # whatever the attention model's head
+# The attention model's head: the tutorial's layer, or a textbook attention over the RNN's states
+# (fibdash.keras.models builds each from Keras' own layers; the engine's network.py holds their equations).
+ATTENTIONS = ("tutorial", "additive", "dot", "self", "uniform")
 # Bounds of the settings anyone may ask for (the command line too); a server's work budget refuses
 # what would hold its one worker too long.
 MAX_HIDDEN_UNITS = 128
@@ -103,7 +106,7 @@ class Field:
     name: str  # the config's field name; the command line's option is --name-with-dashes
     label: str  # the dashboard's label
     section: str  # "data", "training", "study" or "forecast"
-    kind: type  # int, float or str
+    value_type: type  # int, float or str
     default: Any  # the tutorial's value
     help: str  # one sentence
     low: float | None = None
@@ -118,7 +121,7 @@ class Field:
         """The values this field takes, in words: "a whole number from 3 to 1474"."""
         if self.choices:
             return f"one of {', '.join(map(str, self.choices))}"
-        if self.kind is int:
+        if self.value_type is int:
             if self.low is not None and self.high is not None:
                 return f"a whole number from {self.low} to {self.high}"
             return "a whole number" + (f" of at least {self.low}" if self.low is not None else "")
@@ -131,12 +134,12 @@ class Field:
 
     def check(self, value: Any, high: float | None = None, high_why: str = "") -> None:
         """Raise ValueError naming the limit unless `value` is valid; `high`: a tighter bound others set."""
-        if self.kind is str:
+        if self.value_type is str:
             check_choice(self.name, value, self.choices)
             return
         if high is None or (self.high is not None and self.high <= high):
             high, high_why = self.high, self.high_why
-        if self.kind is int:
+        if self.value_type is int:
             check_int(self.name, value, self.low, high, high_why)
             if self.choices and value not in self.choices:
                 raise ValueError(f"{self.name} must be {self.expects}, got {quoted(value)}")
@@ -157,13 +160,13 @@ class Field:
         text = text.strip()
         if not text:
             raise ValueError(
-                f"{self.name} is empty: {'choose' if self.kind is str else 'type'} {self.expects}"
+                f"{self.name} is empty: {'choose' if self.value_type is str else 'type'} {self.expects}"
             )
-        if self.kind is not str and foreign_number(text):
+        if self.value_type is not str and foreign_number(text):
             raise ValueError(f"{self.name} must be {self.expects}, {ASCII_DIGITS}, got {quoted(text)}")
-        if self.kind is str:
+        if self.value_type is str:
             value: Any = next((c for c in self.choices if c.lower() == text.lower()), text)
-        elif self.kind is int:
+        elif self.value_type is int:
             value = self._whole_number(text)
         else:
             try:
@@ -331,6 +334,21 @@ FIELDS: dict[str, Field] = {
             "tanh",
             "The recurrent layer's activation.",
             choices=ACTIVATIONS,
+        ),
+        Field(
+            "attention",
+            "Attention (second model)",
+            "training",
+            str,
+            "tutorial",
+            "The RNN + attention model's head, its weights alpha_t over the RNN's states h_t giving the "
+            "context sum alpha_t h_t that Dense reads. tutorial: the tutorial's layer, softmax of "
+            "tanh(h_t W + b_t), no query, a learned bias per position (feed-forward attention, Raffel & "
+            "Ellis 2015). additive: Bahdanau's, the query q the last state, softmax of v . tanh(q W_q + "
+            "h_t W_k). dot: Luong's, softmax of s (q . h_t). self: one-head self-attention (projected "
+            "queries, keys and values, Keras' MultiHeadAttention), the last position's output into Dense. "
+            "uniform: alpha_t = 1/T, no weights: the mean of the states, the control.",
+            choices=ATTENTIONS,
         ),
         Field(
             "seed",
@@ -545,12 +563,13 @@ class TrainConfig:
     learning_rate: float = FIELDS["learning_rate"].default
     cell: str = FIELDS["cell"].default
     activation: str = FIELDS["activation"].default
+    attention: str = FIELDS["attention"].default  # the attention model's head
     seed: int = FIELDS["seed"].default
 
     def __post_init__(self) -> None:
         if not isinstance(self.data, DataConfig):
             raise ValueError(f"data must be a DataConfig, got {type(self.data).__name__}")
-        for name in ("hidden_units", "epochs", "learning_rate", "cell", "activation", "seed"):
+        for name in ("hidden_units", "epochs", "learning_rate", "cell", "activation", "attention", "seed"):
             FIELDS[name].check(getattr(self, name))
         n_train = self.data.n_train
         FIELDS["batch_size"].check(self.batch_size, n_train, f"there are {n_train} training windows")
@@ -592,8 +611,9 @@ class TrainConfig:
     def describe(self, with_seed: bool = True, public: bool = False) -> str:
         """The config in words; without the seed, what every seed of a study shares; `public`, for
         every visitor of a server (a file is not named)."""
+        head = "" if self.attention == FIELDS["attention"].default else f"{self.attention} attention, "
         return (
-            f"{self.data.describe(public)}; {self.cell}({self.hidden_units}), {self.activation}, "
+            f"{self.data.describe(public)}; {self.cell}({self.hidden_units}), {self.activation}, {head}"
             f"{counted(self.epochs, 'epoch')}, batch {self.batch_size}, learning rate {self.learning_rate:g}"
             + (f", seed {self.seed}" if with_seed else "")
         )

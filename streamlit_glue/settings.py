@@ -151,7 +151,7 @@ def _series_chosen() -> None:
 def _widget(field: Field) -> Any:
     """Draw the widget of `field`, keyed and bound to the URL by its name; its value as typed or chosen."""
     common = {"key": _bound(field.name), "help": field.help, "bind": "query-params"}
-    if field.kind is str:
+    if field.value_type is str:
         chosen = {"on_change": _series_chosen} if field.name == "series" else {}
         return st.selectbox(
             field.label, field.choices, index=field.choices.index(field.default), **common, **chosen
@@ -297,7 +297,7 @@ def configure(changes: dict[str, Any]) -> None:
     """Set every setting to the tutorial's but `changes` (the Sweep page's too): widgets, address follow."""
     for field in FIELDS.values():
         value = changes.get(field.name, field.default)
-        st.session_state[field.name] = value if field.kind is str or field.choices else written(value)
+        st.session_state[field.name] = value if field.value_type is str or field.choices else written(value)
     for key, value in SWEEP_DEFAULTS.items():
         st.session_state[key] = changes.get(key, value)
 

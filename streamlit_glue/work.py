@@ -30,7 +30,7 @@ from fibdash.data import Dataset
 from fibdash.engine.records import AttentionTrace, EpochLog, Trained
 from fibdash.figures.training import loss_figure
 from fibdash.serving import budget, kinds, tasks
-from fibdash.serving.jobs import FAILED, RUNNING, STOPPED, AlreadyQueuedError, Ending, Job, JobRunner
+from fibdash.serving.jobs import FAILED, RUNNING, SERVER, STOPPED, AlreadyQueuedError, Ending, Job, JobRunner
 from fibdash.serving.kinds import Work
 from fibdash.serving.tasks import PointDone
 from fibdash.serving.worker import WorkerDiedError, WorkerError
@@ -42,6 +42,11 @@ from streamlit_glue.show import chart, dataset
 MAX_RESULT_BYTES = 256 * 2**20
 LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
 QUICK_SECONDS = 0.5  # how long a press of a job's button waits for it to end before drawing its progress
+# A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds trained in one call)
+# is waited for this long instead: shown done in the run that follows the press, without a view of its
+# progress, redrawn every LIVE_SECONDS, that the server would run for each of a class's sessions.
+SHORT_SECONDS, SHORT_WAIT_SECONDS = 1.0, 2.0
+OWN_JOBS_SECONDS = 10  # the longest a page of the tutorial's runs waits for a fresh server to queue them
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 STOPPED_HERE = "Stopped: nothing of this job was kept."  # said when this session's Stop cancelled a job
 
@@ -74,6 +79,11 @@ def runner() -> JobRunner:
     Not `st.cache_resource` on a training function itself: that can neither tell whether a
     config is trained without training it, nor let a second session watch the first's progress,
     and a rerun would throw the half-done training away.
+
+    Made by the server's first page run, with its worker, which starts loading the engine at once (and
+    compiling it where no cache has it: a fresh container). The tutorial's own runs are then queued as
+    the server's jobs, beside that page rather than in it, so that a class that opens the Tutorial, Compare
+    or Robustness finds them trained, or training, without anybody pressing a button.
     """
     get_logger("fibdash")  # the engine's log lines (jobs started, ended, failed) join the server's log
     return JobRunner(
@@ -83,7 +93,15 @@ def runner() -> JobRunner:
         is_alive=_connected,
         worker_memory_mb=WORKER_MEMORY_MB,
         memory_ceiling_mb=MEMORY_CEILING_MB,
+        own_jobs=_train_the_tutorial,
     )
+
+
+def _train_the_tutorial(runner: JobRunner) -> None:
+    """Queue the tutorial's own runs that this server's budget allows as its jobs, followed by SERVER."""
+    for work in kinds.tutorial_runs(BUDGET_SECONDS):
+        if work.refusal is None:
+            work.submit(runner, SERVER, limited=BUDGET_SECONDS is not None)
 
 
 def session_id() -> str:
@@ -139,6 +157,10 @@ def button(work: Work, idle: str) -> None:
 
 def _controls(work: Work, idle: str) -> None:
     job = runner().job(work.key)
+    if job is None and kinds.tutorials(work.key) and not runner().own_jobs_queued.is_set():
+        # the first page of a fresh server, as it queues the tutorial's runs: a fraction of a second
+        runner().own_jobs_queued.wait(OWN_JOBS_SECONDS)
+        job = runner().job(work.key)
     if job is None and result(work) is not None:
         # done between the page's look at the cache and now (a job of a tenth of a second, just
         # pressed): drawn again, the page shows its result, not "not trained yet" and the button
@@ -146,6 +168,11 @@ def _controls(work: Work, idle: str) -> None:
     if job is None:
         _settle(work.key)  # a job this session followed for it has ended, perhaps before it was drawn
         _notice(work.key)  # how this session's last job for it ended, if it ended badly
+    elif job.owned_by_server:  # the tutorial's runs, training for everyone: nothing to press
+        runner().follow(job, session_id())
+        _followed()[work.key] = (job.id, work.what)
+        _follow(job, work)
+        return
     limit = (
         "no limit here"
         if BUDGET_SECONDS is None
@@ -171,7 +198,7 @@ def _controls(work: Work, idle: str) -> None:
             _followed()[work.key] = (job.id, work.what)
             # a short job (the tutorial's pair: 0.3 s) is shown done in the run that follows, not at
             # the first redraw of its progress, up to LIVE_SECONDS later; one that fails as fast, its error
-            job.wait(QUICK_SECONDS)
+            job.wait(SHORT_WAIT_SECONDS if work.seconds <= SHORT_SECONDS else QUICK_SECONDS)
             st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
         st.info(idle)
@@ -256,6 +283,9 @@ def _follow(job: Job, work: Work) -> None:
         what = work.what
         if job.finished:  # drawn again whole: it says how the job ended (see _settle), or its result
             st.rerun(scope="app")
+        if job.owned_by_server:
+            _server_job(job, work)
+            return
         if job.id in _stopped():
             if job.cancelled:
                 st.caption(f":material/hourglass_top: Stopping the {what}...")
@@ -284,10 +314,44 @@ def _follow(job: Job, work: Work) -> None:
             logs = list(job.logs)
             waiting = not logs and not runner().worker_ready()
             doing = ", starting the training process (it loads the engine)" if waiting else ""
-            st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}.")
+            st.caption(
+                f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}{_together(job)}."
+            )
             _draw(work, logs)
 
     live()
+
+
+def _server_job(job: Job, work: Work) -> None:
+    """One of the tutorial's runs, which the server queued for everyone as it started: when it will be
+    ready, and its progress. No Stop: nobody here asked for it."""
+    ready = runner().wait_seconds(job) + max(job.seconds - job.seconds_running(), 0.0)
+    loading = (
+        ", once the training process has loaded the engine (a fresh server compiles it first, which takes "
+        "longer)"
+        if not runner().worker_ready()
+        else ""
+    )
+    with st.container(key="server_job"):
+        st.info(
+            f"Training the tutorial's runs on this server for everyone, as it started: this {work.what} is "
+            f"ready in {budget.describe_seconds(ready)}{loading}. Nothing to press; it shows here when done."
+        )
+    if position := runner().position(job):
+        st.caption(
+            f":material/hourglass_top: Queued: {'1 job' if position == 1 else f'{position} jobs'} ahead."
+        )
+    else:
+        st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{_together(job)}.")
+        _draw(work, list(job.logs))
+
+
+def _together(job: Job) -> str:
+    """What else `job` trains beside, in one call (a batch): ", in one call with N other jobs ...", or ""."""
+    if job.together == 1:
+        return ""
+    others = "1 other job" if job.together == 2 else f"{job.together - 1} other jobs"
+    return f", in one call with {others} that differ only in seed (the progress shown is all of theirs)"
 
 
 def _draw(work: Work, logs: list[Any]) -> None:

@@ -33,6 +33,7 @@ def app():
     from streamlit_glue import show, work
 
     runner = work.runner()
+    settled_server(runner)
     runner.clear()
     show.dataset.clear()
     started = runner.jobs_started
@@ -40,6 +41,16 @@ def app():
     at.jobs = lambda: runner.jobs_started - started
     yield at
     runner.clear()
+
+
+def settled_server(runner, timeout: float = 300) -> None:
+    """Wait until `runner` has queued and trained the server's own jobs: a fresh server's runner trains the
+    tutorial's runs as it starts (`work.runner`), and a test then starts from a store it clears."""
+    assert runner.own_jobs_queued.wait(timeout)
+    deadline = time.monotonic() + timeout
+    while runner.active():
+        assert time.monotonic() < deadline, "the server's own jobs did not finish in time"
+        time.sleep(0.05)
 
 
 def open_page(at, page: str, **widgets):

@@ -171,11 +171,12 @@ def test_train_through_the_ui_then_compare(page):
     shot(page, "compare")
 
     # attention through training: the slider takes the heatmap back to epoch 1
-    heatmap = "() => JSON.stringify(document.querySelector('.st-key-attention .js-plotly-plot').data[0].z)"
+    chart = "document.querySelector('.st-key-attention_weights .js-plotly-plot')"
+    heatmap = f"() => JSON.stringify({chart}.data[0].z)"
     last = page.evaluate(heatmap)
     set_slider(page, "After epoch", 1)
     page.get_by_text("After epoch 1: training loss").wait_for()
-    titles = page.locator(".st-key-attention .js-plotly-plot .gtitle").all_text_contents()
+    titles = page.locator(".st-key-attention_weights .js-plotly-plot .gtitle").all_text_contents()
     assert "Attention weights of the test windowsafter epoch 1" in titles
     assert page.evaluate(heatmap) != last
 
@@ -815,4 +816,41 @@ def test_a_job_killed_within_its_press_is_said(browser, tmp_path):
         shot(tab, "killed_at_once")
         go(tab, "Compare")  # every page that follows the same work says it
         tab.get_by_text("The training failed: it needed more memory than this server allows").wait_for()
+        tab.context.close()
+
+
+def test_a_first_visit_to_the_lesson_on_a_fresh_server_fills_it_without_a_press(browser, tmp_path):
+    """A class opens step 3 on a server that has just started (issue 27): the tutorial's printed figures at
+    once, a word that the server is training its runs for everyone and no button, then this app's figures
+    and the spread over 30 seeds, nobody having pressed anything (screenshots: training, then done, at
+    1400 px and 390 px)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with streamlit_server(tmp_path / "server.log") as fresh:
+        tab = new_tab(browser, f"{fresh.url}/Tutorial?step=3")
+        figures = tab.locator('.st-key-figures_rnn [data-testid="stMetricValue"]')
+        assert figures.count() >= 2  # the tutorial's own, whatever the server holds
+        training = tab.get_by_text("Training the tutorial's runs on this server for everyone")
+        spread = tab.locator(".st-key-spread_rnn")
+        training.or_(spread).first.wait_for()
+        if training.count():  # as it trains: nothing to press
+            assert tab.get_by_role("button", name="Train both models").count() == 0
+            shot(tab, "fresh_server_lesson_training")
+        spread.wait_for()
+        settled(tab)
+        assert figures.count() == 4 and "falls at the" in spread.inner_text()
+        for name in ("Train both models", "Run the study"):
+            assert tab.get_by_role("button", name=name).count() == 0
+        shot(tab, "fresh_server_lesson")
+        small = phone(browser)
+        small.goto(f"{fresh.url}/Tutorial?step=3")
+        settled(small)
+        small.locator(".st-key-spread_rnn").wait_for()
+        small.locator(".js-plotly-plot").first.wait_for()
+        small.locator('.st-key-figures_rnn [data-testid="stMetricValue"]').nth(3).wait_for()
+        small.locator(".st-key-step_3").screenshot(path=str(ARTIFACTS / "fresh_server_lesson_phone.png"))
+        small.context.close()
+        assert (
+            started_jobs(fresh, r"training n=1200, time_steps=20, train fraction 0.7, minmax .*seed 0$") == 1
+        )
+        assert started_jobs(fresh, "a study over 30 seeds") == 1
         tab.context.close()

@@ -131,3 +131,18 @@ def test_a_refusal_just_over_a_minute_says_it_is_over():
     message = budget.refusal(config, 60.0)
     said = re.search(r"would take about (\d+) s on this server, which runs jobs of at most 1 min", message)
     assert said and int(said.group(1)) > 60, message
+
+
+def test_each_attention_head_is_priced_by_its_work():
+    """Self-attention's and additive attention's projections are H x H multiply-adds a step, which weigh
+    at 32 units; dot-product attention does the tutorial's work without its per-step bias, and uniform
+    weights only sum the states. At the tutorial's 2 units none costs twice the tutorial's head."""
+
+    def seconds(attention: str, **changes) -> float:
+        return budget.estimate_seconds(TrainConfig.from_values({**changes, "attention": attention}))
+
+    large = {"hidden_units": 32, "epochs": 10}
+    assert seconds("self", **large) > seconds("additive", **large) > 1.3 * seconds("tutorial", **large)
+    assert seconds("uniform", **large) < seconds("dot", **large) <= seconds("tutorial", **large)
+    for attention in ("additive", "dot", "self", "uniform"):
+        assert 0.5 < seconds(attention) / seconds("tutorial") < 2

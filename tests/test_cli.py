@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from fibdash.__main__ import config_from_args, main, study_parser, train_parser
-from fibdash.command import option
-from fibdash.config import FIELDS
+from fibdash.command import command_line, option
+from fibdash.config import FIELDS, TrainConfig
 from tests.conftest import ROOT
 
 
@@ -17,7 +17,7 @@ def other_value(name: str):
     field = FIELDS[name]
     if field.choices:
         return [choice for choice in field.choices if choice not in (field.default, "csv", "co2")][-1]
-    return field.default + 1 if field.kind is int else field.default / 2
+    return field.default + 1 if field.value_type is int else field.default / 2
 
 
 def command_of(name: str) -> list[str]:
@@ -284,3 +284,27 @@ def test_window_scaling_of_a_file_that_touches_zero_is_refused_with_the_reason(c
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     assert "window scaling divides each window by its last value, but value 12 of the csv series" in error
+
+
+def test_the_attention_head_is_an_option_said_in_the_description_and_the_reproduce_command(capsys):
+    main(["--n", "60", "--epochs", "2", "--attention", "additive"])
+    out = capsys.readouterr().out
+    assert "RNN: 11 parameters" in out
+    assert "RNN + attention: 21 parameters" in out  # 8 + W_q, W_k and v (2 x 2 x 2 + 2) + 3
+    assert "SimpleRNN(2), tanh, additive attention, 2 epochs" in out
+    config = config_from_args(train_parser().parse_args(["--attention", "self"]))
+    assert command_line(config) == "python -m fibdash --attention self"
+    assert command_line(TrainConfig()) == "python -m fibdash"  # the tutorial's head is not named
+
+
+def test_a_sweep_over_every_attention_head(capsys, tmp_path):
+    out_file = tmp_path / "heads.csv"
+    vary = "attention=tutorial,additive,dot,self,uniform"
+    main(["sweep", "--vary", vary, "--seeds", "3", "--epochs", "2", "--n", "60", "--out", str(out_file)])
+    table = pd.read_csv(out_file)
+    assert list(table["attention"].unique()) == ["tutorial", "additive", "dot", "self", "uniform"]
+    assert len(table) == 5 * 2 * 3 and table["test MSE"].gt(0).all()
+    rnn = table[table["model"] == "rnn"].groupby("attention", sort=False)["test MSE"].apply(list)
+    assert all(mses == rnn.iloc[0] for mses in rnn)  # the head is the attention model's alone
+    attention = table[table["model"] == "attention"].groupby("attention", sort=False)["test MSE"].apply(list)
+    assert len({tuple(mses) for mses in attention}) == 5

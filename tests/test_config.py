@@ -137,7 +137,7 @@ def test_field_defaults_are_the_configs_and_parse_back():
 def test_parse_reads_typed_text(name, text, value):
     parsed = FIELDS[name].parse(text)
     assert parsed == value
-    assert type(parsed) is FIELDS[name].kind
+    assert type(parsed) is FIELDS[name].value_type
 
 
 @pytest.mark.parametrize(

@@ -13,11 +13,12 @@ import numpy as np
 import pytest
 
 from fibdash import config as config_module
-from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import ATTENTIONS, CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
-from fibdash.engine.inference import importance, predict
+from fibdash.engine.inference import attention_trace, importance, predict
+from fibdash.engine.initial import initial_weights
 from fibdash.engine.layout import Layout
-from fibdash.engine.network import LAST_STATE, Architecture
+from fibdash.engine.network import ADDITIVE, LAST_STATE, Architecture
 from fibdash.engine.summary import summary_rows
 from fibdash.engine.training import (
     MAX_ATTENTION_SNAPSHOTS,
@@ -45,23 +46,45 @@ TINY = DataConfig(n=36, time_steps=4, scaling="log-minmax")
 # Against Keras' own `fit`: every cell, both models (a pair trains both), each activation, and
 # each cell with a batch size of 1 and with one that leaves a short last batch; an odd number of
 # time steps too. The seeds are ones whose networks all learn: relu's can start dead, and then
-# nothing would be compared.
+# nothing would be compared. Then each other attention head (its model alone: the RNN does not
+# change with it), with SimpleRNN and tanh and with another cell, every cell and activation among
+# them; the largest part of that matrix is slow.
+SLOW = pytest.mark.slow
+PARITY = [
+    ("tutorial", "SimpleRNN", "tanh", 1, 4, 0, 2),
+    ("tutorial", "SimpleRNN", "linear", 5, 4, 0, 2),
+    ("tutorial", "LSTM", "relu", 5, 4, 2, 2),
+    ("tutorial", "LSTM", "sigmoid", 1, 4, 0, 2),
+    ("tutorial", "GRU", "tanh", 5, 4, 0, 2),
+    ("tutorial", "GRU", "sigmoid", 1, 5, 0, 2),
+    # kernels past SMALL_KERNEL weights, which the engine reads along rows instead
+    ("tutorial", "SimpleRNN", "tanh", 5, 4, 0, 9),
+    ("tutorial", "LSTM", "tanh", 1, 4, 0, 5),
+    ("tutorial", "GRU", "sigmoid", 5, 5, 1, 6),
+    ("additive", "SimpleRNN", "tanh", 1, 4, 0, 2),
+    ("dot", "GRU", "sigmoid", 1, 5, 0, 2),
+    ("self", "LSTM", "tanh", 5, 4, 0, 3),
+    ("uniform", "GRU", "linear", 5, 4, 0, 2),
+    pytest.param("additive", "LSTM", "relu", 5, 5, 2, 3, marks=SLOW),
+    pytest.param("additive", "GRU", "sigmoid", 5, 4, 0, 6, marks=SLOW),
+    pytest.param("dot", "SimpleRNN", "tanh", 5, 4, 0, 2, marks=SLOW),
+    pytest.param("dot", "LSTM", "linear", 1, 4, 0, 3, marks=SLOW),
+    pytest.param("self", "SimpleRNN", "tanh", 1, 5, 0, 9, marks=SLOW),
+    pytest.param("self", "GRU", "relu", 5, 4, 1, 4, marks=SLOW),
+    pytest.param("self", "SimpleRNN", "sigmoid", 5, 4, 0, 2, marks=SLOW),
+    pytest.param("uniform", "SimpleRNN", "tanh", 1, 4, 0, 2, marks=SLOW),
+    pytest.param("uniform", "LSTM", "sigmoid", 5, 5, 0, 3, marks=SLOW),
+]
+# Self-attention's key bias adds q . b_k to every score alike, which the softmax takes off again: its
+# gradient is 0 but for rounding, and Adam, which divides a gradient by its own size, turns that rounding
+# into steps. No two implementations round alike, so it is compared by what it does: nothing.
+NO_GRADIENT = {"attention/key/bias"}
+
+
 @pytest.mark.parametrize(
-    ("cell", "activation", "batch_size", "time_steps", "seed", "hidden_units"),
-    [
-        ("SimpleRNN", "tanh", 1, 4, 0, 2),
-        ("SimpleRNN", "linear", 5, 4, 0, 2),
-        ("LSTM", "relu", 5, 4, 2, 2),
-        ("LSTM", "sigmoid", 1, 4, 0, 2),
-        ("GRU", "tanh", 5, 4, 0, 2),
-        ("GRU", "sigmoid", 1, 5, 0, 2),
-        # kernels past SMALL_KERNEL weights, which the engine reads along rows instead
-        ("SimpleRNN", "tanh", 5, 4, 0, 9),
-        ("LSTM", "tanh", 1, 4, 0, 5),
-        ("GRU", "sigmoid", 5, 5, 1, 6),
-    ],
+    ("attention", "cell", "activation", "batch_size", "time_steps", "seed", "hidden_units"), PARITY
 )
-def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed, hidden_units):
+def test_engine_is_keras_fit(attention, cell, activation, batch_size, time_steps, seed, hidden_units):
     data_config = replace(TINY, time_steps=time_steps)
     config = TrainConfig(
         data_config,
@@ -71,12 +94,14 @@ def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed, hid
         learning_rate=0.02,
         cell=cell,
         activation=activation,
+        attention=attention,
         seed=seed,
     )
     data = make_dataset(data_config)
     engine = train_pair(config, data.windows())
-    keras_fit = fit_many(config, MODEL_KINDS, [seed], data)
-    for kind in MODEL_KINDS:
+    kinds = MODEL_KINDS if attention == "tutorial" else ("attention",)
+    keras_fit = fit_many(config, kinds, [seed], data)
+    for kind in kinds:
         e, k = engine[kind], keras_fit[kind][0]
         np.testing.assert_allclose(e.loss_history, k.loss_history, rtol=1e-5)
         np.testing.assert_allclose(e.test_mse_history, k.test_mse_history, rtol=1e-5)
@@ -84,17 +109,49 @@ def test_engine_is_keras_fit(cell, activation, batch_size, time_steps, seed, hid
         initial = models.named_weights(models.build_model(config, kind))
         assert e.weights.keys() == k.weights.keys() == initial.keys()
         for name, start in initial.items():
+            if name in NO_GRADIENT:
+                continue
             np.testing.assert_allclose(e.weights[name], k.weights[name], rtol=1e-4, atol=1e-5)  # Adam scales
             assert not np.allclose(k.weights[name], start, rtol=0, atol=1e-4), name  # it moved: teeth
         # the same optimizer steps: one per batch, the short one included, per epoch
         assert e.steps == k.steps == 2 * -(-data_config.n_train // batch_size)
 
 
-@pytest.mark.parametrize("cell", CELLS)
-def test_trained_weights_predict_in_keras_what_they_predict_here(cell):
+def test_self_attentions_key_bias_changes_nothing():
+    """What NO_GRADIENT says: any key bias gives the same predictions and weights, so its gradient is 0."""
+    config = TrainConfig(
+        DataConfig(n=40, time_steps=6, scaling="log-minmax"), hidden_units=3, attention="self"
+    )
+    data = make_dataset(config.data)
+    weights = initial_weights(config, "attention")
+    bias = np.array([[0.7, -1.3, 2.1]], np.float32)
+    base, alpha = predict(config, "attention", weights, data.X)
+    moved, moved_alpha = predict(config, "attention", {**weights, "attention/key/bias": bias}, data.X)
+    np.testing.assert_allclose(moved, base, rtol=1e-6)
+    np.testing.assert_allclose(moved_alpha, alpha, rtol=1e-5)
+    other = predict(config, "attention", {**weights, "attention/query/bias": bias}, data.X)[0]
+    assert not np.allclose(other, base, rtol=1e-3)  # the query's bias does change them: teeth
+
+
+# each cell with the tutorial's head, and each other head with a cell
+HEADS = [
+    *((cell, "tutorial") for cell in CELLS),
+    ("SimpleRNN", "additive"),
+    ("GRU", "dot"),
+    ("LSTM", "self"),
+    ("SimpleRNN", "uniform"),
+]
+
+
+@pytest.mark.parametrize(("cell", "attention"), HEADS)
+def test_trained_weights_predict_in_keras_what_they_predict_here(cell, attention):
     """A trained model's weights, put into the Keras model, give the engine's predictions and attention."""
     config = TrainConfig(
-        DataConfig(n=50, time_steps=7, scaling="log-minmax"), hidden_units=3, epochs=3, cell=cell
+        DataConfig(n=50, time_steps=7, scaling="log-minmax"),
+        hidden_units=3,
+        epochs=3,
+        cell=cell,
+        attention=attention,
     )
     data = make_dataset(config.data)
     pair = train_pair(config, data.windows())
@@ -113,11 +170,36 @@ def test_trained_weights_predict_in_keras_what_they_predict_here(cell):
             assert alpha is None and trained.attention is None
 
 
+def test_self_attentions_whole_map_is_keras_own():
+    """Every position's weights of one window, beside the Keras layer's own T x T scores: its last row is
+    the weights training records."""
+    config = TrainConfig(
+        DataConfig(n=50, time_steps=7, scaling="log-minmax"), hidden_units=4, attention="self"
+    )
+    data = make_dataset(config.data)
+    trained = train(replace(config, epochs=3), "attention", data.windows())
+    model = models.build_model(config, "attention", trained.weights)
+    windows = data.test_X[:5]
+    expected = models.attention_map(model, windows)
+    for window, keras_map in zip(windows, expected, strict=True):
+        traced = attention_trace(config, trained.weights, window)
+        assert traced.weight_map.shape == (7, 7)
+        np.testing.assert_allclose(traced.weight_map, keras_map, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(traced.weight_map.sum(axis=1), 1, rtol=1e-6)
+        np.testing.assert_array_equal(traced.weight_map[-1], traced.weights)
+    assert not np.allclose(expected[0][0], expected[0][-1], atol=1e-3)  # the rows differ: teeth
+    dot = replace(config, attention="dot")
+    assert attention_trace(dot, initial_weights(dot, "attention"), windows[0]).weight_map is None
+
+
 @pytest.mark.parametrize(
     ("cell", "hidden_units", "time_steps"), [("SimpleRNN", 2, 20), ("LSTM", 3, 5), ("GRU", 64, 1)]
 )
-def test_summary_is_keras_own(cell, hidden_units, time_steps):
-    config = TrainConfig(DataConfig(n=80, time_steps=time_steps), hidden_units=hidden_units, cell=cell)
+@pytest.mark.parametrize("attention", ATTENTIONS)
+def test_summary_is_keras_own(cell, hidden_units, time_steps, attention):
+    config = TrainConfig(
+        DataConfig(n=80, time_steps=time_steps), hidden_units=hidden_units, cell=cell, attention=attention
+    )
     for kind in MODEL_KINDS:
         assert summary_rows(config, kind) == models.summary_rows(models.build_model(config, kind))
 
@@ -134,6 +216,18 @@ def test_summary_of_the_tutorials_models():
         ("Attention", "(None, 2)", 22),
         ("Dense", "(None, 1)", 3),
     ]
+
+
+@pytest.mark.parametrize(
+    ("attention", "head_parameters"),
+    # H = 2 units, T = 20 steps: W and b_t (H + T); W_q, W_k and v (2 H^2 + H); s (1); the projections'
+    # kernels and biases (4 H^2 + 4 H); none
+    [("tutorial", 22), ("additive", 10), ("dot", 1), ("self", 24), ("uniform", 0)],
+)
+def test_each_heads_parameters_at_the_tutorials_size(attention, head_parameters):
+    config = TrainConfig(attention=attention)
+    assert sum(row["Params"] for row in summary_rows(config, "attention")) == 8 + head_parameters + 3
+    assert Layout.of(config).size("attention") == 11 + head_parameters
 
 
 def test_occluding_a_step_the_network_cannot_see_changes_nothing():
@@ -398,11 +492,12 @@ def test_both_loop_forms_of_a_simple_rnn_step_give_the_same_numbers():
     np.testing.assert_array_equal(dh_prev, wide_dh_prev)
 
 
+@pytest.mark.parametrize("attention", ATTENTIONS)
 @pytest.mark.parametrize("cell", CELLS)
-def test_offsets_name_where_each_weight_lies(cell):
+def test_offsets_name_where_each_weight_lies(cell, attention):
     """Reading a weight through its named offset finds that weight in the member's vector, for every
     weight of every head, and each head's weights follow the dense layer's."""
-    config = TrainConfig(DataConfig(n=40, time_steps=5), hidden_units=3, cell=cell)
+    config = TrainConfig(DataConfig(n=40, time_steps=5), hidden_units=3, cell=cell, attention=attention)
     layout = Layout.of(config)
     offsets = layout.offsets
     for kind in MODEL_KINDS:
@@ -422,6 +517,7 @@ def test_offsets_name_where_each_weight_lies(cell):
         head = layout.head_weights(kind)
         if head:
             assert getattr(offsets, head[0].field) == offsets.dense_bias + 1
+    assert Layout.of(replace(config, attention="tutorial")).offsets == offsets  # one Offsets for every head
 
 
 def test_a_threads_memory_is_its_own_and_shaped_as_said():
@@ -446,8 +542,9 @@ def test_a_threads_memory_is_its_own_and_shaped_as_said():
 
 
 def test_each_cell_and_head_compiles_only_its_own_code(tmp_path):
-    """On an empty compile cache, answering with a SimpleRNN model compiles SimpleRNN's equations and its
-    head's, and no other cell's or head's: the first job of a fresh server compiles only its own."""
+    """On an empty compile cache, answering with a SimpleRNN pair of additive attention compiles SimpleRNN's
+    equations, the RNN's head and additive attention's, and no other cell's or head's: the first job of a
+    fresh server compiles only its own."""
     code = (
         "import json\n"
         "import numpy as np\n"
@@ -455,8 +552,10 @@ def test_each_cell_and_head_compiles_only_its_own_code(tmp_path):
         "from fibdash.engine import network\n"
         "from fibdash.engine.inference import importance\n"
         "from fibdash.engine.initial import initial_weights\n"
-        "config = TrainConfig(DataConfig(n=40, time_steps=4))\n"
-        "importance(config, 'rnn', initial_weights(config, 'rnn'), np.ones((3, 4), np.float32), 'gradient')\n"
+        "config = TrainConfig(DataConfig(n=40, time_steps=4), attention='additive')\n"
+        "for kind in ('rnn', 'attention'):\n"
+        "    weights = initial_weights(config, kind)\n"
+        "    importance(config, kind, weights, np.ones((3, 4), np.float32), 'gradient')\n"
         "functions = {name: getattr(network, name) for name in dir(network)}\n"
         "compiled = [name for name, function in functions.items() if getattr(function, 'signatures', None)]\n"
         "heads = [str(s[4]) for f in (network.forward, network.backward) for s in f.signatures]\n"
@@ -466,8 +565,14 @@ def test_each_cell_and_head_compiles_only_its_own_code(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True)
     compiled, heads = json.loads(out.stdout)
     assert {"forward", "backward", "simple_rnn_forward", "simple_rnn_backward"} <= set(compiled)
-    assert not {"lstm_forward", "lstm_backward", "gru_forward", "gru_backward"} & set(compiled)
-    assert heads == [f"Literal[int]({LAST_STATE})"] * 2  # the attention head's are not compiled
+    sides = ("forward", "backward")
+    assert {"additive_forward", "additive_backward"} <= set(compiled)
+    others = {
+        f"{code}_{side}" for code in ("lstm", "gru", "dot", "self_attention", "uniform") for side in sides
+    }
+    assert not others & set(compiled)
+    # forward and backward, each once for the RNN's head and once for additive attention's: not the tutorial's
+    assert sorted(heads) == sorted([f"Literal[int]({LAST_STATE})", f"Literal[int]({ADDITIVE})"] * 2)
 
 
 def test_the_compile_cache_outlives_a_change_of_labels_but_not_of_codes(monkeypatch):

@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,48 @@ def test_a_downloaded_model_loads_without_warnings_and_predicts_as_trained(expor
 
 def test_the_readme_shows_the_snippet():
     assert fibdash.LOAD_MODEL_SNIPPET in (ROOT / "README.md").read_text()
+
+
+# Every other head's model, downloaded, loaded in one fresh process by the snippet the app shows
+HEADS = ("additive", "dot", "self", "uniform")
+HEADS_LOADER = """
+import json, logging, sys, warnings
+import numpy as np
+
+windows, files = np.load(sys.argv[1]), sys.argv[2:]
+records = []
+handler = logging.Handler(logging.WARNING)
+handler.emit = records.append
+logging.getLogger().addHandler(handler)
+predictions = {}
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for file in files:
+        scope = {}
+        exec(SNIPPET.replace("attention_model.keras", file), scope)
+        predictions[file] = scope["model"].predict(windows, verbose=0)[:, 0].tolist()
+print(json.dumps({
+    "warnings": [str(w.message) for w in caught],
+    "logs": [record.getMessage() for record in records],
+    "predictions": predictions,
+}))
+"""
+
+
+def test_every_heads_downloaded_model_loads_and_predicts_as_trained(tmp_path):
+    from fibdash.engine.training import train
+    from fibdash.serving.downloads import keras_files
+
+    data = make_dataset(CONFIG.data)
+    np.save(tmp_path / "windows.npy", data.test_X.astype(np.float32))
+    models = [train(replace(CONFIG, attention=attention), "attention", data.windows()) for attention in HEADS]
+    for attention, file in zip(HEADS, keras_files(models), strict=True):
+        (tmp_path / f"{attention}.keras").write_bytes(file)
+    code = HEADS_LOADER.replace("SNIPPET", repr(fibdash.LOAD_MODEL_SNIPPET))
+    files = [f"{attention}.keras" for attention in HEADS]
+    loaded = json.loads(fresh_python(code, str(tmp_path / "windows.npy"), *files, cwd=tmp_path))
+    assert loaded["warnings"] == [] and loaded["logs"] == []
+    for file, trained in zip(files, models, strict=True):
+        np.testing.assert_allclose(  # the engine's
+            loaded["predictions"][file], trained.predictions[data.test_idx], rtol=1e-6, atol=1e-7
+        )

@@ -175,6 +175,8 @@ def test_every_figure_shares_the_look(data):
     built = [dataset.series_figure(data), training.loss_figure({"RNN": ([1.0], [1.0])})]
     assert all(isinstance(f, go.Figure) for f in built)
     assert {f.layout.font.family for f in built} == {style.LAYOUT["font"]["family"]}
+    white = go.Figure(layout={"template": "plotly_white"}).layout.template
+    assert all(f.layout.template == white for f in built)  # the process's default, taken as each is made
 
 
 def test_study_figures():

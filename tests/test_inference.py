@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fibdash.config import DataConfig, TrainConfig
+from fibdash.config import ATTENTIONS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.engine.inference import METHODS, importance, predict
 from fibdash.engine.initial import initial_weights
@@ -120,13 +120,19 @@ def _keras_importance(model, windows: np.ndarray, method: str) -> np.ndarray:
     return out
 
 
+@pytest.mark.parametrize("attention", ATTENTIONS)
 @pytest.mark.parametrize("method", METHODS)
-def test_importance_is_what_the_keras_model_says(method):
+def test_importance_is_what_the_keras_model_says(method, attention):
     config = TrainConfig(
-        DataConfig(n=60, time_steps=6, scaling="log-minmax"), hidden_units=3, epochs=3, cell="GRU"
+        DataConfig(n=60, time_steps=6, scaling="log-minmax"),
+        hidden_units=3,
+        epochs=3,
+        cell="GRU",
+        attention=attention,
     )
     data = make_dataset(config.data)
-    for kind, trained in train_pair(config, data.windows()).items():
+    pair = train_pair(config, data.windows())
+    for kind, trained in pair.items() if attention == "tutorial" else [("attention", pair["attention"])]:
         ours = importance(config, kind, trained.weights, data.test_X, method)
         theirs = _keras_importance(models.build_model(config, kind, trained.weights), data.test_X, method)
         assert ours.shape == (config.data.n_test, 6) and (ours >= 0).all()
@@ -144,3 +150,18 @@ def test_predictions_of_any_window_are_the_trained_ones_and_seed_free():
         other_seed = predict(replace(config, seed=9), kind, trained.weights, data.X)[0]
         np.testing.assert_array_equal(other_seed, predictions)  # the weights decide, not the config's seed
         assert (alpha is None) == (kind == "rnn")
+
+
+@pytest.mark.parametrize("attention", ATTENTIONS)
+def test_every_heads_weights_sum_to_one_over_time_and_uniforms_are_one_over_t(attention):
+    config = TrainConfig(DataConfig(n=60, time_steps=T, scaling="log-minmax"), epochs=3, attention=attention)
+    data = make_dataset(config.data)
+    trained = train_pair(config, data.windows())["attention"]
+    _, alpha = predict(config, "attention", trained.weights, windows())
+    for weights in (alpha, trained.attention, *trained.attention_history.weights):
+        assert weights.shape[1] == T and (weights > 0).all()
+        np.testing.assert_allclose(weights.sum(axis=1), 1, rtol=1e-5)
+    if attention == "uniform":
+        assert (alpha == np.float32(1) / np.float32(T)).all() and (trained.attention == alpha[0]).all()
+    else:  # they depend on the window
+        assert alpha.std(axis=0).max() > 1e-6

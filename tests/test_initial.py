@@ -11,7 +11,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fibdash.config import CELLS, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import ATTENTIONS, CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.engine.initial import initial_weights
 from fibdash.keras.models import build_model, named_weights
 from tests.conftest import ROOT
@@ -46,13 +46,31 @@ def test_initial_weights_are_keras_initial_weights(cell, units):
                 np.testing.assert_array_equal(weight, expected[name], err_msg=where)
 
 
+@pytest.mark.parametrize("attention", [name for name in ATTENTIONS if name != "tutorial"])
+@pytest.mark.parametrize("cell", CELLS)
+def test_every_heads_initial_weights_are_keras_initial_weights(cell, attention):
+    """The heads' draws (Dense and AdditiveAttention's glorot, MultiHeadAttention's copies of its
+    initializer) in the order Keras makes them, and the dense kernel's after them."""
+    for (seed, time_steps), units in itertools.product(list(SEEDS.items())[:2], (1, 3)):
+        config = TrainConfig(
+            DataConfig(time_steps=time_steps), hidden_units=units, cell=cell, seed=seed, attention=attention
+        )
+        expected, weights = keras_weights(config, "attention"), initial_weights(config, "attention")
+        assert list(weights) == list(expected)
+        for name, weight in weights.items():
+            where = f"{name}, {config.describe()}"
+            assert weight.dtype == np.float32 and weight.shape == expected[name].shape, where
+            np.testing.assert_array_equal(weight, expected[name], err_msg=where)
+
+
 def test_the_next_seed_gives_other_weights():
     """The comparison above can fail: a seed off by one changes every random weight."""
-    config = TrainConfig(cell="LSTM", hidden_units=3, seed=12345)
-    expected = keras_weights(config, "attention")
-    for name, weight in initial_weights(replace(config, seed=config.seed + 1), "attention").items():
-        if not name.endswith("bias"):
-            assert not np.allclose(weight, expected[name], rtol=0, atol=1e-3), name
+    for attention in ("tutorial", "additive", "self"):
+        config = TrainConfig(cell="LSTM", hidden_units=3, seed=12345, attention=attention)
+        expected = keras_weights(config, "attention")
+        for name, weight in initial_weights(replace(config, seed=config.seed + 1), "attention").items():
+            if not name.endswith("bias"):
+                assert not np.allclose(weight, expected[name], rtol=0, atol=1e-3), name
 
 
 def test_it_leaves_pythons_random_alone():

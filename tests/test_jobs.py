@@ -4,17 +4,24 @@ import logging
 import os
 import signal
 import time
+from dataclasses import replace
 
+import numpy as np
 import psutil
 import pytest
 
+from fibdash.config import TrainConfig
+from fibdash.data import make_dataset
+from fibdash.serving import kinds
 from fibdash.serving.jobs import (
     DONE,
     DUE_FACTOR,
     FAILED,
     RUNNING,
+    SERVER,
     STOPPED,
     AlreadyQueuedError,
+    Batch,
     JobRunner,
     result_bytes,
 )
@@ -300,3 +307,169 @@ def test_the_server_finishes_what_the_worker_returns(runner):
     broken = runner.submit("b", work.count_epochs, (1, 0.01), "broken", "s", finish=lambda count: 1 / 0)
     assert broken.wait(30) and broken.state == FAILED and "internal error" in broken.error
     assert runner.result("b") is None
+
+
+def seeds_batch(most: int = 100, seconds: float = 7.0) -> Batch:
+    """Jobs of `work.seed_alone` run together by `work.seeds_together`, priced `seconds` a job."""
+    return Batch("seeds", work.seeds_together, lambda each: seconds * len(each), lambda _: (60.0, 60.0), most)
+
+
+def queue_seeds(runner, seeds, seconds=0.05, batch=None, session="s"):
+    """A job per seed (estimated 1 s), each its own session's, as a class's sessions press Train with their
+    own seeds."""
+    batch = batch or seeds_batch()
+    return [
+        runner.submit(
+            ("seed", seed),
+            work.seed_alone,
+            (seed, seconds),
+            f"seed {seed}",
+            f"{session}{seed}",
+            seconds=1.0,
+            batch=batch,
+        )
+        for seed in seeds
+    ]
+
+
+def test_queued_jobs_that_differ_only_in_seed_run_as_one_call_each_with_its_own_result(runner):
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    jobs = queue_seeds(runner, range(5))
+    other = runner.submit("other", work.count_epochs, (1, 0.01), "other", "v1")  # not of the batch
+    assert all(job.wait(30) for job in [*jobs, other])
+    assert [job.result for job in jobs] == [0, 10, 20, 30, 40]  # each its own, as alone
+    assert [runner.result(("seed", seed)) for seed in range(5)] == [0, 10, 20, 30, 40]
+    assert all(job.state == DONE and job.together == 5 for job in jobs) and other.together == 1
+    assert len({job.started_at for job in jobs}) == 1 and len(jobs[0].logs) == 1  # one call, its progress
+    assert all(job.logs == jobs[0].logs for job in jobs)
+    assert all(job.seconds == 35.0 and job.cpu_limit == 60.0 for job in jobs)  # the call's estimate, limits
+    assert runner.jobs_started == 7
+
+
+def test_a_job_of_one_seed_due_first_takes_the_others_along_and_a_call_takes_at_most_its_most(runner):
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    alone = queue_seeds(runner, [0])
+    later = runner.submit("short", work.count_epochs, (1, 0.01), "short", "v1", seconds=0.0)  # due first
+    batch = seeds_batch(most=3)
+    jobs = alone + queue_seeds(runner, range(1, 5), batch=batch)  # the first job's batch allows 100
+    assert all(job.wait(30) for job in [*jobs, later])
+    assert later.started_at < jobs[0].started_at  # the short job was due before the first of the seeds
+    assert [job.together for job in jobs] == [5] * 5
+    runner.clear()
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    jobs = queue_seeds(runner, range(5), batch=batch, session="t")
+    assert all(job.wait(30) for job in jobs)
+    assert [job.together for job in jobs] == [3, 3, 3, 2, 2] and [job.result for job in jobs] == [
+        0,
+        10,
+        20,
+        30,
+        40,
+    ]
+
+
+def test_a_stop_in_a_batch_ends_that_job_alone_and_the_call_is_stopped_once_all_its_jobs_are(runner):
+    running = runner.submit("running", work.long_epoch, (0.5,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    jobs = queue_seeds(runner, range(3), seconds=2.0)
+    runner.follow(jobs[1], "another tab")
+    wait_for(lambda: jobs[0].state == RUNNING and jobs[0].logs)
+    assert runner.stop(jobs[0], "s0") is True  # its only follower: it ends now, its result is not kept
+    assert jobs[0].finished and jobs[0].state == STOPPED and runner.ending(jobs[0].id).state == STOPPED
+    assert runner.stop(jobs[1], "s1") is False  # another tab still waits for it
+    assert jobs[1].wait(30) and jobs[2].wait(30)
+    assert [job.state for job in jobs] == [STOPPED, DONE, DONE] and [job.result for job in jobs] == [
+        None,
+        10,
+        20,
+    ]
+    assert runner.result(("seed", 0)) is None and runner.result(("seed", 2)) == 20
+
+    jobs = queue_seeds(runner, range(3, 5), seconds=30.0, session="t")
+    wait_for(lambda: jobs[0].logs)
+    assert runner.stop(jobs[0], "t3") and not jobs[1].cancelled
+    assert jobs[0].finished and not jobs[1].finished  # the call goes on for the other
+    stopped_at = time.monotonic()
+    assert runner.stop(jobs[1], "t4")  # the last: the call itself is stopped
+    assert (
+        jobs[1].wait(10)
+        and jobs[1].state == STOPPED
+        and time.monotonic() - stopped_at < runner.stop_grace + 1
+    )
+    assert runner.result(("seed", 3)) is None and runner.result(("seed", 4)) is None
+
+
+def test_the_servers_own_jobs_are_never_dropped_nor_count_as_a_visitors_queued_job():
+    runner = JobRunner(max_bytes=2**20, is_alive=lambda session: False)  # every visitor has gone
+    try:
+        running = runner.submit("running", work.long_epoch, (1.0,), "running", SERVER)
+        queued = [runner.submit(key, work.count_epochs, (1, 0.01), key, SERVER) for key in ("a", "b")]
+        runner.follow(queued[0], "visitor")  # a visitor opens a page of the server's queued job
+        mine = runner.submit("mine", work.count_epochs, (1, 0.01), "mine", "visitor")  # not refused
+        assert all(job.wait(30) for job in [running, *queued]) and runner.result("b") == 1
+        assert mine.wait(30) and mine.state == STOPPED  # the visitor's own job: nobody follows it any more
+    finally:
+        runner.close()
+
+
+def assert_same_runs(together, alone) -> None:
+    """Two trainings of a model, bit for bit: the engine trains seed k the same whatever trains beside it."""
+    assert together.config == alone.config and together.loss_history == alone.loss_history
+    assert together.test_mse_history == alone.test_mse_history and together.steps == alone.steps
+    np.testing.assert_array_equal(together.predictions, alone.predictions)
+    for name, weights in alone.weights.items():
+        np.testing.assert_array_equal(together.weights[name], weights)
+    for method, importance in (alone.importance or {}).items():
+        np.testing.assert_array_equal(together.importance[method], importance)
+    if alone.attention_history is not None:
+        np.testing.assert_array_equal(together.attention, alone.attention)
+        assert together.attention_history.epochs == alone.attention_history.epochs
+        np.testing.assert_array_equal(together.attention_history.weights, alone.attention_history.weights)
+
+
+def test_twelve_sessions_seeds_train_as_one_call_each_as_its_job_alone(runner):
+    """A class's 12 sessions press Train at once, each its own seed: their jobs train as one call of the
+    engine, and each session's pair is the pair its job trains alone."""
+    config = TrainConfig.from_values({"n": 100, "epochs": 3})
+    data = [make_dataset(config.data)]
+    pairs = [kinds.pair(replace(config, seed=seed), data, 60.0) for seed in range(12)]
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    jobs = [pair.submit(runner, f"student {seed}") for seed, pair in enumerate(pairs)]
+    assert all(job.wait(120) for job in jobs) and all(job.state == DONE for job in jobs)
+    assert [job.together for job in jobs] == [12] * 12
+    together = [job.result for job in jobs]
+    runner.clear()
+    for seed, pair in enumerate(pairs):
+        alone = pair.submit(runner, f"student {seed}")
+        assert alone.wait(120) and alone.together == 1
+        for kind, trained in alone.result.items():
+            assert_same_runs(together[seed][kind], trained)
+
+
+def test_studies_of_one_configuration_train_their_seeds_once(runner):
+    """Studies over 3 and 5 seeds of one configuration (the tutorial's 30 and the Robustness page's 10 are
+    two such) train as one study of 5 seeds; each is the study its job gives alone."""
+    config = TrainConfig.from_values({"n": 100, "epochs": 3})
+    data = [make_dataset(config.data)]
+    studies = [kinds.study(config, seeds, data, 60.0) for seeds in (3, 5)]
+    running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
+    wait_for(lambda: running.state == RUNNING)
+    jobs = [study.submit(runner, f"s{i}") for i, study in enumerate(studies)]
+    assert all(job.wait(120) and job.state == DONE and job.together == 2 for job in jobs)
+    assert jobs[0].logs == jobs[1].logs and len(jobs[0].logs) == 2 * 3  # one training, seen by both
+    together = [job.result for job in jobs]
+    runner.clear()
+    for study, shared in zip(studies, together, strict=True):
+        alone = study.submit(runner, "s")
+        assert alone.wait(120) and alone.together == 1
+        assert alone.result.seeds == shared.seeds == tuple(range(len(shared.seeds)))
+        columns = [column for column in alone.result.table.columns if column != "seconds"]
+        assert alone.result.table[columns].equals(shared.table[columns])
+        assert alone.result.comparison == shared.comparison
+        for kind, runs in alone.result.runs.items():
+            for trained, in_batch in zip(runs, shared.runs[kind], strict=True):
+                assert_same_runs(in_batch, trained)

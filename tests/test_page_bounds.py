@@ -25,7 +25,7 @@ def typed(field, value) -> str:
 
 def cases(field):
     """(value, allowed) at and just past each fixed bound of a numeric field."""
-    step = 1 if field.kind is int else 0.5
+    step = 1 if field.value_type is int else 0.5
     return [
         (field.low, field.low_included),
         (field.low - step, False),

@@ -60,13 +60,13 @@ def titles(block) -> list[str]:
 
 def test_the_attention_epoch_slider_moves_the_heatmap_through_training(app):
     trained_compare(app, epochs=6)
-    section = app.get_by_key("attention")
+    section = app.get_by_key("attention_weights")
     slider = app.select_slider(key="attention_epoch")
     assert slider.options == ["1", "2", "3", "4", "5", "6"] and slider.value == 6
     last = titles(section)
     assert "Attention weights of the test windows after epoch 6" in last
     slider.set_value(2).run()
-    section = app.get_by_key("attention")
+    section = app.get_by_key("attention_weights")
     assert "Attention weights of the test windows after epoch 2" in titles(section)
     assert section.caption[0].value.startswith("After epoch 2: training loss ")
     assert not app.exception

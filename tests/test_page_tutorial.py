@@ -8,6 +8,7 @@ from fibdash.analysis.lesson import NEXT, PRINTED, STEPS, STUDY_SEEDS, TUTORIAL
 from fibdash.analysis.study import run_study
 from fibdash.data import make_dataset
 from fibdash.engine.training import train_pair
+from fibdash.serving import kinds
 from tests.conftest import ROOT, finish_jobs, metrics, said, table
 
 PAGE = "app_pages/0_Tutorial.py"
@@ -78,6 +79,38 @@ def test_the_tutorials_printed_figures_show_before_anything_is_trained(app):
             "Tutorial: test MSE": f"{PRINTED[kind][1]:.3e}",
         }, step
     assert app.jobs() == 0
+
+
+def test_a_fresh_server_trains_the_tutorials_runs_before_anyone_presses_anything(app, tutorial_run):
+    """A class opens step 3 on a server that has just started (issue 27): the page says the tutorial's runs
+    are training for everyone and offers no button; once done, the tutorial's figures and this app's show,
+    and so do Compare and Robustness, nobody having pressed anything."""
+    from streamlit_glue import work
+
+    pair, study = tutorial_run
+    work.runner().close()
+    work.runner.clear()  # the next page run makes the server's runner and worker, as a fresh server's first
+    app = open_step(app, 3)
+    assert not app.exception
+    training = said(app, "server_job", "info")[0]
+    assert training.startswith("Training the tutorial's runs on this server for everyone, as it started")
+    assert "Nothing to press" in training and not [button for button in app.button if button.key == "train"]
+    runner = work.runner()
+    finish_jobs(app)
+    shown = metrics(app, "figures_rnn")
+    assert shown["Tutorial: test MSE"] == f"{PRINTED['rnn'][1]:.3e}"
+    assert shown["This app, seed 0: test MSE"] == f"{pair['rnn'].test_mse:.3e}"
+    tests = study.table[study.table["model"] == "rnn"]["test MSE"].to_numpy()
+    share = 100 * np.mean(tests <= PRINTED["rnn"][1])
+    assert (
+        f"falls at the {share:.0f}th percentile of this app's 30 seeds" in said(app, "spread_rnn", "info")[0]
+    )
+    assert all(runner.result(run.key) is not None for run in kinds.tutorial_runs(None))
+    app.switch_page("app_pages/3_Compare.py").run()
+    assert said(app, "scores", "info") and not [button for button in app.button if button.key == "train"]
+    app.switch_page("app_pages/4_Robustness.py").run()
+    assert metrics(app, "comparison")["Attention wins"].endswith("of 10 seeds")
+    assert runner.jobs_started == len(kinds.tutorial_runs(None)) and not runner.active()  # the server's own
 
 
 def test_training_steps_show_the_tutorials_figures_beside_this_apps(app, tutorial_run):

@@ -120,13 +120,16 @@ def test_a_child_started_while_a_page_installs_its_script_as_main_does_not_run_i
     assert child.exitcode == 0
 
 
-def test_the_warm_up_loads_the_tutorials_code_first_and_the_other_cells_between_jobs(monkeypatch):
-    """`warm_up` returns once the tutorial's cell is compiled (the first job of a fresh server); a thread
-    then compiles the other cells, a model at a time, and none while a job runs."""
+def test_the_warm_up_loads_the_tutorials_code_first_and_the_other_cells_and_heads_between_jobs(monkeypatch):
+    """`warm_up` returns once the tutorial's cell and head are compiled (the first job of a fresh server); a
+    thread then compiles the other heads and cells, a model at a time, those one setting away from the
+    tutorial's first, and none while a job runs."""
     from fibdash.serving import tasks
 
     compiled, job_running, job_may_end = [], threading.Event(), threading.Event()
-    monkeypatch.setattr(tasks, "_compile", lambda config, kind: compiled.append((config.cell, kind)))
+    monkeypatch.setattr(
+        tasks, "_compile", lambda config, kind: compiled.append((config.cell, kind, config.attention))
+    )
 
     @tasks._job
     def job() -> None:
@@ -137,12 +140,17 @@ def test_the_warm_up_loads_the_tutorials_code_first_and_the_other_cells_between_
     running.start()
     assert job_running.wait(30)
     tasks.warm_up()
-    assert compiled == [("SimpleRNN", "rnn"), ("SimpleRNN", "attention")]  # the tutorial's, whatever runs
+    tutorial = [("SimpleRNN", "rnn", "tutorial"), ("SimpleRNN", "attention", "tutorial")]
+    assert compiled == tutorial  # whatever runs
     time.sleep(0.3)
     assert len(compiled) == 2  # the rest waits for the job
     job_may_end.set()
     running.join(30)
+    others = ("additive", "dot", "self", "uniform")
+    one_away = [("SimpleRNN", "attention", head) for head in others]
+    one_away += [(cell, kind, "tutorial") for cell in ("LSTM", "GRU") for kind in ("rnn", "attention")]
+    two_away = [(cell, "attention", head) for cell in ("LSTM", "GRU") for head in others]
     deadline = time.monotonic() + 30
-    while len(compiled) < 6 and time.monotonic() < deadline:
+    while len(compiled) < 2 + len(one_away) + len(two_away) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert compiled[2:] == [(cell, kind) for cell in ("LSTM", "GRU") for kind in ("rnn", "attention")]
+    assert compiled == tutorial + one_away + two_away  # every cell's and head's models, each once

@@ -96,3 +96,19 @@ def exits_at_once(*args) -> None:
 
 def burns_on(*args) -> float | None:
     return burn(60.0, args[-1])
+
+
+# A job of one seed (its args: the seed and how long it trains), and its batch: the jobs' seeds in one call,
+# each job's result as its own function would give it alone.
+def seed_alone(seed: int, seconds: float, report) -> int | None:
+    return seeds_together(((seed, seconds),), report)[0]
+
+
+def seeds_together(each, report) -> list[int] | None:
+    """Train for the longest of the jobs' seconds, reporting every 0.05 s; each job's seed times 10."""
+    steps = max(round(seconds / 0.05) for _, seconds in each)
+    for step in range(steps):
+        time.sleep(0.05)
+        if report(step):
+            return None
+    return [seed * 10 for seed, _ in each]

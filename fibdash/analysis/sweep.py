@@ -50,7 +50,7 @@ SUGGESTED: dict[str, tuple] = {
     "epochs": (10, 30, 100),
     "batch_size": (1, 4, 16),
     "learning_rate": (0.0001, 0.001, 0.01),
-    **{name: FIELDS[name].choices for name in ("cell", "activation")},
+    **{name: FIELDS[name].choices for name in ("cell", "activation", "attention")},
     # what trains at the tutorial's other settings: scaling none needs n <= 185, the CO2 record n <= 444,
     # and a csv is a file, not a value
     "scaling": ("minmax", "log-minmax", "window"),
@@ -296,7 +296,8 @@ def finished_points(
     expected = sorted((kind, seed) for kind in MODEL_KINDS for seed in range(seeds))
     finished = {}
     for values, rows in done.groupby(list(SWEEPABLE), sort=False):
-        settings = {name: FIELDS[name].kind(value) for name, value in zip(SWEEPABLE, values, strict=True)}
+        typed = zip(SWEEPABLE, values, strict=True)
+        settings = {name: FIELDS[name].value_type(value) for name, value in typed}
         point = by_settings.get(tuple(settings.values()))
         if point is None:
             raise ValueError(

@@ -1,6 +1,7 @@
 """A trained model's answers for any windows, from the same equations it trained with (`network`).
 
-Predictions and attention weights for windows a user edits (the what-if), and how much each input
+Predictions and attention weights for windows a user edits (the what-if), one window through the attention
+model step by step (with self-attention's whole T x T map of weights), and how much each input
 step drives a prediction without asking attention: occlusion and gradient x input (see
 `fibdash.analysis.explain`). Each model is given by its config, kind and trained weights (a `Trained`'s).
 """
@@ -16,8 +17,9 @@ from fibdash.config import TrainConfig, check_choice
 from fibdash.engine.cpu import claim, flush_denormals, on_threads, restore, threads_for
 from fibdash.engine.layout import Layout
 from fibdash.engine.network import (
-    ATTENTION,
+    LAST_STATE,
     ONE,
+    SELF_ATTENTION,
     Architecture,
     backward,
     cell_of,
@@ -25,6 +27,7 @@ from fibdash.engine.network import (
     head_of,
     own,
     scratch,
+    self_attention_map,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionTrace
@@ -49,7 +52,7 @@ class _Model(NamedTuple):
 def _model(config: TrainConfig, kind: str, weights: dict[str, np.ndarray]) -> _Model:
     layout = Layout.of(config)
     vector = layout.flat(weights, kind)[None]
-    return _Model(layout, vector, Architecture.of(config), cell_of(config), head_of(kind))
+    return _Model(layout, vector, Architecture.of(config), cell_of(config), head_of(kind, config.attention))
 
 
 def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
@@ -92,26 +95,43 @@ def predict(
     config: TrainConfig, kind: str, weights: dict[str, np.ndarray], windows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's scaled predictions for `windows` (float64, (samples,)), and for the attention model
-    its attention weights (samples, time_steps). One thread: it answers beside a running training."""
+    its attention weights (samples, time_steps), whatever its head (uniform: 1/T; self-attention: the last
+    position's query's). One thread: it answers beside a running training."""
     model = _model(config, kind, weights)
     X = _windows(windows, config.data.time_steps)
-    attention = model.head == ATTENTION
-    out, alpha, _ = _answer(model, X, scratch(1, model.layout), alpha=attention)
-    return out.astype(np.float64), alpha if attention else None
+    attends = model.head != LAST_STATE
+    out, alpha, _ = _answer(model, X, scratch(1, model.layout), alpha=attends)
+    return out.astype(np.float64), alpha if attends else None
 
 
 def attention_trace(
     config: TrainConfig, weights: dict[str, np.ndarray], window: np.ndarray
 ) -> AttentionTrace:
-    """What the attention model of `config` with `weights` computes for one window, step by step."""
+    """What the attention model of `config` with `weights` computes for one window, step by step; with
+    self-attention, every position's weights too (`AttentionTrace.weight_map`)."""
     model = _model(config, "attention", weights)
     X = _windows(np.asarray(window).reshape(1, -1), config.data.time_steps)
     arena = scratch(1, model.layout)
     (prediction,), _, _ = _answer(model, X, arena)
+    weight_map = None
+    if model.head == SELF_ATTENTION:
+        weight_map = np.zeros((config.data.time_steps, config.data.time_steps), np.float32)
+        _self_attention_map(model.weights[0], model.layout.offsets, model.architecture, arena, weight_map)
     trace, _ = own(arena, 0, model.architecture)  # what `forward` kept of the window
-    return AttentionTrace(
-        trace.hs[1:].copy(), trace.scores.copy(), trace.alpha.copy(), trace.features.copy(), float(prediction)
+    states, scores, alpha, context = (
+        part.copy() for part in (trace.hs[1:], trace.scores, trace.alpha, trace.features)
     )
+    return AttentionTrace(states, scores, alpha, context, float(prediction), weight_map)
+
+
+@compiled()
+def _self_attention_map(weights, offsets, architecture, arena, out):
+    """`network.self_attention_map` of the window thread 0 of `arena` last ran `forward` on, into `out`
+    (T, T), with denormals flushed as in training."""
+    flags = flush_denormals()
+    trace, _ = own(arena, 0, architecture)
+    self_attention_map(weights, offsets, architecture, trace, out)
+    restore(flags)
 
 
 @cache

@@ -3,11 +3,20 @@
 `build_model` seeds Python's `random` (`keras.utils.set_random_seed`, keras/src/utils/rng_utils.py)
 and builds the model. Each layer constructor that makes a random initializer or a dropout
 `SeedGenerator` draws one seed from it, `random.randint(1, 10**9)` (keras/src/random/seed_generator.py
-`make_default_seed`), in the order the constructors run:
+`make_default_seed`), in the order the constructors run (a layer that makes its initializer when it is
+built, called in the model at once, draws then):
 
     SimpleRNN   dropout SeedGenerator, kernel (glorot_uniform), recurrent kernel (orthogonal)
     LSTM, GRU   kernel, recurrent kernel, dropout SeedGenerator
-    then        attention W (random_normal, stddev 0.05; attention model only), dense kernel (glorot_uniform)
+    then the attention model's head (`_head_weights`), as `fibdash.keras.models._attention_head` makes it:
+      tutorial  W (random_normal, stddev 0.05)
+      additive  Dense "query" kernel, Dense "key" kernel (glorot_uniform), AdditiveAttention's scale v
+                (glorot_uniform of a vector: fans H and H), made when it is built
+      self      MultiHeadAttention's own kernel initializer (never used), then one copy of it per
+                projection as the layer builds them, query, key, value and output (glorot_uniform over
+                the EinsumDense's input and output axes: fans H and H)
+      dot, uniform  none (dot's scale starts at 1)
+    then        the dense kernel (glorot_uniform)
 
 Biases are zeros, but for the ones in LSTM's forget gate (`unit_forget_bias`). The initializers
 (keras/src/initializers/random_initializers.py `VarianceScaling`, `Orthogonal`, `RandomNormal`) call
@@ -191,8 +200,10 @@ def _householder_qr(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return q, np.diag(a).copy()
 
 
-def _glorot_uniform(seed: int, shape: tuple[int, int]) -> np.ndarray:
-    scale = 1.0 / max(1.0, sum(shape) / 2.0)  # fan_avg of (fan_in, fan_out), in Python floats as Keras
+def _glorot_uniform(seed: int, shape: tuple[int, ...], fans: tuple[int, int] | None = None) -> np.ndarray:
+    """Keras' GlorotUniform of `shape`, whose (fan_in, fan_out) are its two axes unless given."""
+    fan_in, fan_out = shape if fans is None else fans
+    scale = 1.0 / max(1.0, (fan_in + fan_out) / 2.0)  # fan_avg, in Python floats as Keras
     return _uniform(seed, shape, math.sqrt(3.0 * scale))
 
 
@@ -204,17 +215,51 @@ def _orthogonal(seed: int, shape: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(q.T if rows < cols else q)
 
 
+def _head_weights(config: TrainConfig, seed: Callable[[], int]) -> dict[str, np.ndarray]:
+    """The attention model's head's initial weights, drawing each random initializer's `seed()` in the
+    order Keras does (see this module's docstring), by "layer/weight" in the Keras model's order."""
+    units, steps, attention = config.hidden_units, config.data.time_steps, config.attention
+    if attention == "tutorial":
+        return {
+            "attention/attention_weight": _normal(seed(), (units, 1), 0.05),
+            "attention/attention_bias": np.zeros((steps, 1), F32),
+        }
+    if attention == "additive":
+        return {
+            "query/kernel": _glorot_uniform(seed(), (units, units)),
+            "key/kernel": _glorot_uniform(seed(), (units, units)),
+            "attention/scale": _glorot_uniform(seed(), (units,), (units, units)),
+        }
+    if attention == "dot":
+        return {"attention/scale": np.ones((), F32)}
+    if attention == "self":
+        seed()  # MultiHeadAttention's own kernel initializer: each projection gets a fresh copy instead
+        weights = {}
+        for part in ("query", "key", "value"):
+            weights[f"attention/{part}/kernel"] = _glorot_uniform(seed(), (units, 1, units), (units, units))
+            weights[f"attention/{part}/bias"] = np.zeros((1, units), F32)
+        weights["attention/attention_output/kernel"] = _glorot_uniform(
+            seed(), (1, units, units), (units, units)
+        )
+        weights["attention/attention_output/bias"] = np.zeros(units, F32)
+        return weights
+    return {}  # uniform
+
+
 def initial_weights(config: TrainConfig, kind: str) -> dict[str, np.ndarray]:
     """The weights `build_model(config, kind)` starts from under Keras 3 on TensorFlow, by "layer/weight",
     float32, computed without TensorFlow or Keras."""
     check_choice("model", kind, MODEL_KINDS)
     units, width = config.hidden_units, GATES[config.cell] * config.hidden_units
     draws = random.Random(config.seed)  # set_random_seed's random.seed, leaving the global generator alone
-    seeds = [draws.randint(1, 10**9) for _ in range(5 if kind == "attention" else 4)]
+
+    def seed() -> int:
+        return draws.randint(1, 10**9)
+
     if config.cell == "SimpleRNN":  # SimpleRNNCell makes its dropout SeedGenerator before its initializers
-        _, kernel, recurrent, *rest = seeds
+        _, kernel, recurrent = seed(), seed(), seed()
     else:
-        kernel, recurrent, _, *rest = seeds
+        kernel, recurrent, _ = seed(), seed(), seed()
     bias = np.zeros((2, width) if config.cell == "GRU" else width, F32)  # GRU: input and recurrent biases
     if config.cell == "LSTM":
         bias[units : 2 * units] = 1  # gates i, f, c, o: unit_forget_bias
@@ -224,8 +269,7 @@ def initial_weights(config: TrainConfig, kind: str) -> dict[str, np.ndarray]:
         "rnn/bias": bias,
     }
     if kind == "attention":
-        weights["attention/attention_weight"] = _normal(rest.pop(0), (units, 1), 0.05)
-        weights["attention/attention_bias"] = np.zeros((config.data.time_steps, 1), F32)
-    weights["dense/kernel"] = _glorot_uniform(rest.pop(0), (units, 1))
+        weights.update(_head_weights(config, seed))
+    weights["dense/kernel"] = _glorot_uniform(seed(), (units, 1))
     weights["dense/bias"] = np.zeros(1, F32)
     return weights

@@ -2,20 +2,22 @@
 that the server can describe a model (`summary.py`) without loading the compiled engine.
 
 A member's vector holds its cell's weights, then the dense layer's, then its head's: the RNN model's
-head (the last state into Dense) has none, the attention model's has two. Every head's weights start
-at the same place, after the dense bias, since a member has one head; so one `Offsets` serves every
-member of a training, and the RNN's vector is a prefix of the attention model's.
+head (the last state into Dense) has none, the attention model's those of its `attention` variant
+(`fibdash.config.ATTENTIONS`): the tutorial's layer two, additive attention three, dot-product
+attention one, self-attention eight, uniform none. Every head's weights start at the same place, after
+the dense bias, since a member has one head; so one `Offsets` serves every member of a training, and
+the RNN's vector is a prefix of the attention model's.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
 
-from fibdash.config import GATES, MODEL_KINDS, TrainConfig
+from fibdash.config import ATTENTIONS, GATES, MODEL_KINDS, TrainConfig
 
 
 class Offsets(NamedTuple):
@@ -27,8 +29,24 @@ class Offsets(NamedTuple):
     bias: int  # "rnn/bias", (width,); GRU: (2, width), the input bias then the recurrent one
     dense_kernel: int  # "dense/kernel", (units, 1)
     dense_bias: int  # "dense/bias", (1,)
-    attention_weight: int  # "attention/attention_weight", (units, 1): the attention head's W
-    attention_bias: int  # "attention/attention_bias", (time_steps, 1): its b, one per time step
+    # the tutorial's attention: e_t = tanh(h_t W + b_t)
+    attention_weight: int  # "attention/attention_weight", (units, 1): W
+    attention_bias: int  # "attention/attention_bias", (time_steps, 1): b, one per time step
+    # additive (Bahdanau): score_t = v . tanh(q W_q + h_t W_k), q the last state
+    additive_query_kernel: int  # "query/kernel", (units, units): W_q
+    additive_key_kernel: int  # "key/kernel", (units, units): W_k
+    additive_scale: int  # "attention/scale", (units,): v
+    # dot (Luong): score_t = s (q . h_t)
+    dot_scale: int  # "attention/scale", (): s
+    # self-attention, one head of key_dim units: query, key and value projections, then the output's
+    self_query_kernel: int  # "attention/query/kernel", (units, 1, units)
+    self_query_bias: int  # "attention/query/bias", (1, units)
+    self_key_kernel: int  # "attention/key/kernel", (units, 1, units)
+    self_key_bias: int  # "attention/key/bias", (1, units)
+    self_value_kernel: int  # "attention/value/kernel", (units, 1, units)
+    self_value_bias: int  # "attention/value/bias", (1, units)
+    self_output_kernel: int  # "attention/attention_output/kernel", (1, units, units)
+    self_output_bias: int  # "attention/attention_output/bias", (units,)
 
 
 class Weight(NamedTuple):
@@ -47,10 +65,11 @@ class Layout:
     cell: str
     hidden_units: int
     time_steps: int
+    attention: str  # the attention model's head, one of ATTENTIONS
 
     @classmethod
     def of(cls, config: TrainConfig) -> Layout:
-        return cls(config.cell, config.hidden_units, config.data.time_steps)
+        return cls(config.cell, config.hidden_units, config.data.time_steps, config.attention)
 
     @property
     def width(self) -> int:
@@ -58,16 +77,39 @@ class Layout:
         return GATES[self.cell] * self.hidden_units
 
     def head_weights(self, kind: str) -> tuple[Weight, ...]:
-        """The weights of `kind`'s head, which follow the dense layer's: a new head adds its own here."""
+        """The weights of `kind`'s head, which follow the dense layer's, in the order of the Keras model's
+        `trainable_weights`: a new head adds its own here."""
+        if kind == "rnn":
+            return ()  # the last hidden state straight into Dense
         units, steps = self.hidden_units, self.time_steps
+
+        def projection(part: str) -> tuple[Weight, Weight]:  # self-attention's EinsumDense of one head
+            return (
+                Weight(f"self_{part}_kernel", f"attention/{part}/kernel", (units, 1, units)),
+                Weight(f"self_{part}_bias", f"attention/{part}/bias", (1, units)),
+            )
+
         heads = {
-            "rnn": (),  # the last hidden state straight into Dense
-            "attention": (
+            "tutorial": (
                 Weight("attention_weight", "attention/attention_weight", (units, 1)),
                 Weight("attention_bias", "attention/attention_bias", (steps, 1)),
             ),
+            "additive": (
+                Weight("additive_query_kernel", "query/kernel", (units, units)),
+                Weight("additive_key_kernel", "key/kernel", (units, units)),
+                Weight("additive_scale", "attention/scale", (units,)),
+            ),
+            "dot": (Weight("dot_scale", "attention/scale", ()),),
+            "self": (
+                *projection("query"),
+                *projection("key"),
+                *projection("value"),
+                Weight("self_output_kernel", "attention/attention_output/kernel", (1, units, units)),
+                Weight("self_output_bias", "attention/attention_output/bias", (units,)),
+            ),
+            "uniform": (),  # alpha_t = 1/T
         }
-        return heads[kind]
+        return heads[self.attention]
 
     def weights(self, kind: str) -> tuple[Weight, ...]:
         """Every weight of a `kind` network, in the order of its vector."""
@@ -87,13 +129,14 @@ class Layout:
 
     @property
     def offsets(self) -> Offsets:
-        """The start of every weight of every head's network."""
+        """The start of every weight of every head's network, whichever attention this layout's is."""
         starts: dict[str, int] = {}
-        for kind in MODEL_KINDS:
-            start = 0
-            for weight in self.weights(kind):
-                starts.setdefault(weight.field, start)
-                start += math.prod(weight.shape)
+        for layout in (replace(self, attention=attention) for attention in ATTENTIONS):
+            for kind in MODEL_KINDS:
+                start = 0
+                for weight in layout.weights(kind):
+                    starts.setdefault(weight.field, start)
+                    start += math.prod(weight.shape)
         return Offsets(**starts)
 
     def size(self, kind: str) -> int:

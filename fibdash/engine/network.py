@@ -1,21 +1,27 @@
 """Both networks of the tutorial, one window at a time: every equation's forward and backward side by side.
 
 The equations are those of Keras 3 (`SimpleRNNCell`, `LSTMCell` and `GRUCell` with `reset_after=True`,
-implementation 2, `Dense`, and fibdash's `Attention` layer), in float32, in the order Keras adds their
-terms; the tests hold them to Keras' own `fit` (tests/test_engine.py). A network is one cell run over
-the window's time steps, a head that turns the cell's states into the features the dense layer reads,
-and that dense layer. Contents, in order:
+implementation 2, `Dense`, fibdash's `Attention` layer and the attention heads of
+`fibdash.keras.models`), in float32, in the order Keras adds their terms; the tests hold them to Keras'
+own `fit` (tests/test_engine.py). A network is one cell run over the window's time steps, a head that
+turns the cell's states into the features the dense layer reads, and that dense layer. Contents, in
+order:
 
     codes            cells SIMPLE_RNN, LSTM, GRU; activations TANH, SIGMOID, RELU, LINEAR; heads
-                     LAST_STATE (the RNN model's), ATTENTION; `head_of(kind)`, `cell_of(config)`
+                     LAST_STATE (the RNN model's), then the attention model's, one per
+                     `fibdash.config.ATTENTIONS`: TUTORIAL, ADDITIVE, DOT, SELF_ATTENTION, UNIFORM;
+                     `head_of(kind, attention)`, `cell_of(config)`
     Architecture     the activation and sizes every function branches and loops on
     Trace, Gradients a thread's working memory: what a window's forward pass keeps, and its backward
                      pass's; `scratch` allocates both for every thread, `own` cuts out one thread's
     activations      `activate`, and its `slope` for the backward passes
     recurrent kernel `times_recurrent`, `transpose_recurrent`, `recurrent_backward`: its products
     cells            `simple_rnn_forward`/`_backward`, `lstm_forward`/`_backward`, `gru_forward`/`_backward`
-    heads            `last_state_forward`/`_backward`, `attention_forward`/`_backward`, and the dispatch
-                     on a head's code: `head_forward`, `head_backward`
+    heads            `last_state_forward`/`_backward`, `attention_forward`/`_backward` (the tutorial's),
+                     `additive_forward`/`_backward`, `dot_forward`/`_backward`, `self_attention_forward`/
+                     `_backward` (its last query's row; `self_attention_map`, every row, for inference),
+                     `uniform_forward`/`_backward`, and the dispatch on a head's code: `head_forward`,
+                     `head_backward`
     a window         `forward` (cell over time, head, dense), `backward`
 
 A member is one network (one kind of model, one seed) as a flat float32 vector of its weights, laid out
@@ -25,10 +31,10 @@ member's cell and head codes as constants: each cell and head compiles only its 
 (specialised.py); the CPU's side of it (threads, the float flags) is cpu.py's.
 
 To add a head:
-1. layout.py: its weights in `Layout.head_weights` under its kind, each with a field in `Offsets`; its
-   kind in `fibdash.config.MODEL_KINDS`, and its Keras twin in `fibdash/keras` (the definition) whose
-   initial weights `initial.py` replays.
-2. here, in the heads section: its code, `head_of(kind)`; `<head>_forward(weights, offsets,
+1. layout.py: its weights in `Layout.head_weights` under its name, each with a field in `Offsets`; its
+   name in `fibdash.config.ATTENTIONS` (an attention head; the setting `attention` chooses it), and its
+   Keras twin in `fibdash/keras` (the definition) whose initial weights `initial.py` replays.
+2. here, in the heads section: its code, `head_of`; `<head>_forward(weights, offsets,
    architecture, trace)`, which reads the states `trace.hs` and writes the features the dense layer
    reads into `trace.features` (its attention weights into `trace.alpha`); and `<head>_backward(weights,
    offsets, architecture, trace, gradients)`, which reads dL/dfeatures in `gradients.d_features`,
@@ -50,7 +56,7 @@ The arguments, described once (T time steps, H hidden units, W the cell's width,
     cell : int
         The member's cell: SIMPLE_RNN, LSTM or GRU, a constant of the caller's compiled code.
     head : int
-        The member's head: LAST_STATE or ATTENTION, likewise.
+        The member's head: LAST_STATE, or an attention head's code (`head_of`), likewise.
     trace : Trace
         What `forward` keeps of a window for `backward` (below), in the thread's memory.
     gradients : Gradients
@@ -72,23 +78,27 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from fibdash.config import ACTIVATIONS, CELLS, MODEL_KINDS, TrainConfig
+from fibdash.config import ACTIVATIONS, ATTENTIONS, CELLS, MODEL_KINDS, TrainConfig, check_choice
 from fibdash.engine.cpu import padded
 from fibdash.engine.layout import Layout
 from fibdash.engine.specialised import specialised
 
-# --- codes the compiled functions branch on (one compiled program serves every architecture)
+# --- codes the compiled functions branch on (each cell and head compiles a program of its own)
 SIMPLE_RNN, LSTM, GRU = (CELLS.index(cell) for cell in ("SimpleRNN", "LSTM", "GRU"))
 TANH, SIGMOID, RELU, LINEAR = (ACTIVATIONS.index(name) for name in ("tanh", "sigmoid", "relu", "linear"))
-# heads: a kind of model's code is its place in MODEL_KINDS
-LAST_STATE, ATTENTION = (MODEL_KINDS.index(kind) for kind in ("rnn", "attention"))
+# heads: the RNN model's, then the attention model's, 1 + its place in ATTENTIONS
+LAST_STATE = 0
+TUTORIAL, ADDITIVE, DOT, SELF_ATTENTION, UNIFORM = (1 + ATTENTIONS.index(name) for name in ATTENTIONS)
 
 ZERO, ONE, TWO = np.float32(0.0), np.float32(1.0), np.float32(2.0)
 
 
-def head_of(kind: str) -> int:
-    """The code of a `kind` model's head, as `head_forward` and `head_backward` branch on it."""
-    return MODEL_KINDS.index(kind)
+def head_of(kind: str, attention: str) -> int:
+    """The code of a `kind` model's head, as `head_forward` and `head_backward` branch on it: the RNN's
+    last state, or the attention model's `attention` head."""
+    check_choice("model", kind, MODEL_KINDS)
+    check_choice("attention", attention, ATTENTIONS)
+    return LAST_STATE if kind == "rnn" else 1 + ATTENTIONS.index(attention)
 
 
 def cell_of(config: TrainConfig) -> int:
@@ -119,8 +129,12 @@ class Trace(NamedTuple):
     cs: np.ndarray  # (T + 1, H) LSTM: cell states, likewise
     gates: np.ndarray  # (T, 4H) LSTM: i, f, g, o after their activations; GRU: z, r, h~ (the first 3H)
     aux: np.ndarray  # (T, H) LSTM: activation(c_t); GRU: the recurrent matmul's candidate part, h W_h + b_h
-    scores: np.ndarray  # (T,) attention: e_t = tanh(h_t W + b_t)
+    scores: np.ndarray  # (T,) attention: alpha's scores before the softmax; the tutorial's tanh(h_t W + b_t)
     alpha: np.ndarray  # (T,) attention: its weights, the softmax of the scores over time
+    query: np.ndarray  # (H,) additive: q W_q; self-attention: the last position's query, h_T W_q + b_q
+    keys: np.ndarray  # (T, H) additive: tanh(q W_q + h_t W_k); self-attention: the keys h_t W_k + b_k
+    values: np.ndarray  # (T, H) self-attention: the values h_t W_v + b_v
+    context: np.ndarray  # (H,) self-attention: sum over t of alpha_t v_t, before the output projection
     features: np.ndarray  # (H,) what the dense layer reads: the last state, or attention's context
 
 
@@ -131,6 +145,10 @@ class Gradients(NamedTuple):
     dx: np.ndarray  # (T,) dL/dx_t, the window's gradient
     d_features: np.ndarray  # (H,) dL/d(features)
     d_alpha: np.ndarray  # (T,) attention: dL/dalpha_t
+    d_query: np.ndarray  # (H,) dL/d(the query): additive, q W_q; dot, h_T; self-attention, h_T W_q + b_q
+    d_context: np.ndarray  # (H,) self-attention: dL/d(`Trace.context`)
+    d_key: np.ndarray  # (H,) of the step at hand: additive, dL/d(h_t W_k); self-attention, dL/dk_t
+    d_value: np.ndarray  # (H,) self-attention: dL/dv_t, of the step at hand
     dh: np.ndarray  # (H,) dL/dh_t as the cell's backward pass goes back in time
     dh_prev: np.ndarray  # (H,) dL/dh_{t-1}: a cell's backward step's answer
     dc: np.ndarray  # (H,) LSTM: dL/dc_t, then dL/dc_{t-1}
@@ -149,11 +167,19 @@ def buffer_shapes(time_steps: int, units: int) -> dict[str, tuple[int, ...]]:
         "aux": (time_steps, units),
         "scores": (time_steps,),
         "alpha": (time_steps,),
+        "query": (units,),
+        "keys": (time_steps, units),
+        "values": (time_steps, units),
+        "context": (units,),
         "features": (units,),
         "d_states": (time_steps, units),
         "dx": (time_steps,),
         "d_features": (units,),
         "d_alpha": (time_steps,),
+        "d_query": (units,),
+        "d_context": (units,),
+        "d_key": (units,),
+        "d_value": (units,),
         "dh": (units,),
         "dh_prev": (units,),
         "dc": (units,),
@@ -194,19 +220,28 @@ def own(arena, thread, architecture):
     aux, at = _matrix(row, at, steps, units)
     scores, at = _vector(row, at, steps)
     alpha, at = _vector(row, at, steps)
+    query, at = _vector(row, at, units)
+    keys, at = _matrix(row, at, steps, units)
+    values, at = _matrix(row, at, steps, units)
+    context, at = _vector(row, at, units)
     features, at = _vector(row, at, units)
     d_states, at = _matrix(row, at, steps, units)
     dx, at = _vector(row, at, steps)
     d_features, at = _vector(row, at, units)
     d_alpha, at = _vector(row, at, steps)
+    d_query, at = _vector(row, at, units)
+    d_context, at = _vector(row, at, units)
+    d_key, at = _vector(row, at, units)
+    d_value, at = _vector(row, at, units)
     dh, at = _vector(row, at, units)
     dh_prev, at = _vector(row, at, units)
     dc, at = _vector(row, at, units)
     dz, at = _vector(row, at, 6 * units)
     recurrent_transposed, at = _vector(row, at, 4 * units * units)
     grad = row[at:]
-    trace = Trace(hs, cs, gates, aux, scores, alpha, features)
-    gradients = Gradients(d_states, dx, d_features, d_alpha, dh, dh_prev, dc, dz, recurrent_transposed, grad)
+    trace = Trace(hs, cs, gates, aux, scores, alpha, query, keys, values, context, features)
+    gradients = Gradients(d_states, dx, d_features, d_alpha, d_query, d_context, d_key, d_value, dh, dh_prev,
+                          dc, dz, recurrent_transposed, grad)  # fmt: skip
     return trace, gradients
 
 
@@ -462,8 +497,9 @@ def gru_backward(weights, offsets, activation, units, x, h_prev, gates, inner_h,
 
 # --- heads: from the cell's states trace.hs to the features the dense layer reads, trace.features;
 # backward, from dL/dfeatures (gradients.d_features) to dL/dh_t (gradients.d_states, zeros on entry) and
-# the head's weights' gradients (gradients.grad). Inlined into `forward` and `backward`, where the head's
-# code is a constant: each head compiles only its own branch (specialised.py).
+# the head's weights' gradients (gradients.grad). The RNN's and the tutorial's are inlined into `forward`
+# and `backward`; the others are compiled functions of their own (below). The dispatch on the head's code
+# is inlined too, where the code is a constant: each head compiles only its own branch (specialised.py).
 
 
 @njit(cache=True, inline="always")
@@ -483,7 +519,8 @@ def last_state_backward(weights, offsets, architecture, trace, gradients):
 
 @njit(cache=True, inline="always")
 def attention_forward(weights, offsets, architecture, trace):
-    """fibdash's `Attention`: e = tanh(h W + b), alpha = softmax(e) over time, context = sum alpha_t h_t."""
+    """The tutorial's head, fibdash's `Attention`: e = tanh(h W + b), alpha = softmax(e) over time, context =
+    sum alpha_t h_t."""
     steps, units = architecture.time_steps, architecture.units
     hs, scores, alpha, context = trace.hs, trace.scores, trace.alpha, trace.features
     weight, bias = offsets.attention_weight, offsets.attention_bias
@@ -531,13 +568,290 @@ def attention_backward(weights, offsets, architecture, trace, gradients):
             d_states[t, j] += weights[weight + j] * du
 
 
+# The other attention heads share the softmax over time, weighted sums over time, projections x K + b
+# (`times_recurrent`'s sums, for any (H, H) matrix at weights[start]) and their gradients. They are
+# compiled functions of their own rather than inlined into `forward` and `backward`: each does O(T H)
+# work a window or more, beside which a call costs nothing, and `forward` stays small to compile.
+
+
+@njit(cache=True, inline="always")
+def _softmax_over_time(steps, scores, alpha):
+    """alpha = softmax(scores) over the window's steps, the largest score taken off first; `alpha` may be
+    `scores`."""
+    top = -np.inf
+    for t in range(steps):
+        top = max(top, scores[t])
+    total = ZERO
+    for t in range(steps):
+        alpha[t] = math.exp(scores[t] - top)
+        total += alpha[t]
+    for t in range(steps):
+        alpha[t] = alpha[t] / total
+
+
+@njit(cache=True, inline="always")
+def _softmax_backward(steps, alpha, d_alpha):
+    """dL/dalpha_t in `d_alpha` made dL/dscore_t, in place: alpha_t (dL/dalpha_t - sum_s alpha_s
+    dL/dalpha_s)."""
+    mean = ZERO
+    for t in range(steps):
+        mean += alpha[t] * d_alpha[t]
+    for t in range(steps):
+        d_alpha[t] = alpha[t] * (d_alpha[t] - mean)
+
+
+@njit(cache=True, inline="always")
+def _weighted_sum(steps, units, rows, alpha, out):
+    """out = sum over t of alpha_t rows[t], rows (T, H)."""
+    for j in range(units):
+        out[j] = ZERO
+    for t in range(steps):
+        for j in range(units):
+            out[j] += rows[t, j] * alpha[t]
+
+
+@njit(cache=True, inline="always")
+def _weighted_sum_backward(steps, units, rows, alpha, d_out, d_rows, d_alpha):
+    """For out = `_weighted_sum`: dL/drows[t] = alpha_t dL/dout into `d_rows` (written), and dL/dalpha_t =
+    rows[t] . dL/dout into `d_alpha`."""
+    for t in range(steps):
+        total = ZERO
+        for j in range(units):
+            d_rows[t, j] = alpha[t] * d_out[j]
+            total += rows[t, j] * d_out[j]
+        d_alpha[t] = total
+
+
+@njit(cache=True, inline="always")
+def _projection(weights, kernel, bias, units, x, out):
+    """out = x K + b, K (units, units) at weights[kernel] and b (units,) at weights[bias]; no bias where
+    `bias` is negative."""
+    times_recurrent(weights, kernel, units, units, x, out)
+    if bias >= 0:
+        for j in range(units):
+            out[j] += weights[bias + j]
+
+
+@njit(cache=True, inline="always")
+def _projection_backward(weights, grad, kernel, bias, units, x, d_out, d_x):
+    """For out = `_projection`: add dL/dK = x^T dL/dout and dL/db into `grad`, and dL/dx = K dL/dout to `d_x`,
+    along the kernel's rows."""
+    for i in range(units):
+        start, value = kernel + i * units, x[i]
+        row, gradient_row = weights[start : start + units], grad[start : start + units]
+        total = ZERO
+        for j in range(units):
+            gradient_row[j] += value * d_out[j]
+            total += row[j] * d_out[j]
+        d_x[i] += total
+    if bias >= 0:
+        for j in range(units):
+            grad[bias + j] += d_out[j]
+
+
+@njit(cache=True)
+def additive_forward(weights, offsets, architecture, trace):
+    """Bahdanau's attention, the query q the last state h_T: score_t = v . tanh(q W_q + h_t W_k), alpha =
+    softmax(score) over time, context = sum alpha_t h_t (Keras' Dense projections without biases and
+    `AdditiveAttention`)."""
+    steps, units = architecture.time_steps, architecture.units
+    hs, scores, alpha, query, activated = trace.hs, trace.scores, trace.alpha, trace.query, trace.keys
+    scale = offsets.additive_scale
+    _projection(weights, offsets.additive_query_kernel, -1, units, hs[steps], query)
+    for t in range(steps):
+        key = activated[t]
+        _projection(weights, offsets.additive_key_kernel, -1, units, hs[t + 1], key)
+        score = ZERO
+        for j in range(units):
+            key[j] = math.tanh(query[j] + key[j])
+            score += weights[scale + j] * key[j]
+        scores[t] = score
+    _softmax_over_time(steps, scores, alpha)
+    _weighted_sum(steps, units, hs[1:], alpha, trace.features)
+
+
+@njit(cache=True)
+def additive_backward(weights, offsets, architecture, trace, gradients):
+    steps, units = architecture.time_steps, architecture.units
+    hs, alpha, activated, grad = trace.hs, trace.alpha, trace.keys, gradients.grad
+    d_states, d_alpha = gradients.d_states, gradients.d_alpha
+    d_query, d_key = gradients.d_query, gradients.d_key
+    query_kernel, key_kernel = offsets.additive_query_kernel, offsets.additive_key_kernel
+    scale = offsets.additive_scale
+    _weighted_sum_backward(steps, units, hs[1:], alpha, gradients.d_features, d_states, d_alpha)
+    _softmax_backward(steps, alpha, d_alpha)
+    for j in range(units):
+        d_query[j] = ZERO
+    for t in range(steps):  # score_t = v . tanh(q W_q + h_t W_k)
+        for j in range(units):
+            a = activated[t, j]
+            grad[scale + j] += d_alpha[t] * a
+            d_key[j] = d_alpha[t] * weights[scale + j] * (ONE - a * a)
+            d_query[j] += d_key[j]
+        _projection_backward(weights, grad, key_kernel, -1, units, hs[t + 1], d_key, d_states[t])
+    _projection_backward(weights, grad, query_kernel, -1, units, hs[steps], d_query, d_states[steps - 1])
+
+
+@njit(cache=True)
+def dot_forward(weights, offsets, architecture, trace):
+    """Luong's attention, the query q the last state h_T: score_t = s (q . h_t), alpha = softmax(score) over
+    time, context = sum alpha_t h_t (Keras' `Attention(use_scale=True)`)."""
+    steps, units = architecture.time_steps, architecture.units
+    hs, scores = trace.hs, trace.scores
+    s = weights[offsets.dot_scale]
+    for t in range(steps):
+        u = ZERO
+        for j in range(units):
+            u += hs[steps, j] * hs[t + 1, j]
+        scores[t] = u * s
+    _softmax_over_time(steps, scores, trace.alpha)
+    _weighted_sum(steps, units, hs[1:], trace.alpha, trace.features)
+
+
+@njit(cache=True)
+def dot_backward(weights, offsets, architecture, trace, gradients):
+    steps, units = architecture.time_steps, architecture.units
+    hs, alpha, grad = trace.hs, trace.alpha, gradients.grad
+    d_states, d_alpha, d_query = gradients.d_states, gradients.d_alpha, gradients.d_query
+    scale = offsets.dot_scale
+    _weighted_sum_backward(steps, units, hs[1:], alpha, gradients.d_features, d_states, d_alpha)
+    _softmax_backward(steps, alpha, d_alpha)
+    for j in range(units):
+        d_query[j] = ZERO
+    for t in range(steps):  # score_t = s u_t, u_t = q . h_t
+        u = ZERO
+        for j in range(units):
+            u += hs[steps, j] * hs[t + 1, j]
+        grad[scale] += d_alpha[t] * u
+        du = d_alpha[t] * weights[scale]
+        for j in range(units):
+            d_states[t, j] += du * hs[steps, j]
+            d_query[j] += du * hs[t + 1, j]
+    for j in range(units):
+        d_states[steps - 1, j] += d_query[j]
+
+
+@njit(cache=True)
+def self_attention_forward(weights, offsets, architecture, trace):
+    """One-head self-attention (Keras' `MultiHeadAttention`), of which Dense reads the last position's
+    output: that position's query q = h_T W_q + b_q over the keys k_t = h_t W_k + b_k, score_t =
+    (q . k_t) / sqrt(H), alpha = softmax(score) over time, context = sum alpha_t v_t of the values v_t =
+    h_t W_v + b_v, and the features context W_o + b_o. No other position's output reaches Dense, so none
+    is computed (`self_attention_map` gives their weights)."""
+    steps, units = architecture.time_steps, architecture.units
+    hs, scores, query, keys, values = trace.hs, trace.scores, trace.query, trace.keys, trace.values
+    inverse_sqrt = np.float32(1.0 / math.sqrt(units))  # Keras' float, cast to float32 as it multiplies
+    _projection(weights, offsets.self_query_kernel, offsets.self_query_bias, units, hs[steps], query)
+    for t in range(steps):
+        _projection(weights, offsets.self_key_kernel, offsets.self_key_bias, units, hs[t + 1], keys[t])
+        _projection(weights, offsets.self_value_kernel, offsets.self_value_bias, units, hs[t + 1], values[t])
+        u = ZERO
+        for j in range(units):
+            u += query[j] * keys[t, j]
+        scores[t] = u * inverse_sqrt  # as Keras' dot_product_attention scales the products
+    _softmax_over_time(steps, scores, trace.alpha)
+    _weighted_sum(steps, units, values, trace.alpha, trace.context)
+    _projection(weights, offsets.self_output_kernel, offsets.self_output_bias, units, trace.context,
+                trace.features)  # fmt: skip
+
+
+@njit(cache=True)
+def self_attention_backward(weights, offsets, architecture, trace, gradients):
+    steps, units = architecture.time_steps, architecture.units
+    hs, alpha, query, keys, values = trace.hs, trace.alpha, trace.query, trace.keys, trace.values
+    grad = gradients.grad
+    d_states, d_alpha, d_context = gradients.d_states, gradients.d_alpha, gradients.d_context
+    d_query, d_key, d_value = gradients.d_query, gradients.d_key, gradients.d_value
+    query_kernel, query_bias = offsets.self_query_kernel, offsets.self_query_bias
+    key_kernel, key_bias = offsets.self_key_kernel, offsets.self_key_bias
+    value_kernel, value_bias = offsets.self_value_kernel, offsets.self_value_bias
+    output_kernel, output_bias = offsets.self_output_kernel, offsets.self_output_bias
+    inverse_sqrt = np.float32(1.0 / math.sqrt(units))
+    for j in range(units):
+        d_context[j] = ZERO
+        d_query[j] = ZERO
+    _projection_backward(
+        weights, grad, output_kernel, output_bias, units, trace.context, gradients.d_features, d_context
+    )
+    for t in range(steps):  # context = sum alpha_t v_t
+        total = ZERO
+        for j in range(units):
+            total += values[t, j] * d_context[j]
+        d_alpha[t] = total
+    _softmax_backward(steps, alpha, d_alpha)
+    for t in range(steps):  # score_t = (q . k_t) / sqrt(H); then the projections of h_t
+        d_product = d_alpha[t] * inverse_sqrt
+        for j in range(units):
+            d_value[j] = alpha[t] * d_context[j]
+            d_key[j] = d_product * query[j]
+            d_query[j] += d_product * keys[t, j]
+        _projection_backward(weights, grad, key_kernel, key_bias, units, hs[t + 1], d_key, d_states[t])
+        _projection_backward(weights, grad, value_kernel, value_bias, units, hs[t + 1], d_value, d_states[t])
+    _projection_backward(
+        weights, grad, query_kernel, query_bias, units, hs[steps], d_query, d_states[steps - 1]
+    )
+
+
+@njit(cache=True)
+def self_attention_map(weights, offsets, architecture, trace, out):
+    """Every position's self-attention weights for the window `forward` last ran in `trace`, into `out`
+    (T, T): row i the softmax over t of (q_i . k_t) / sqrt(H), q_i = h_i W_q + b_q. Its last row is the
+    one Dense reads the output of, `trace.alpha`. For inference: it allocates."""
+    steps, units = architecture.time_steps, architecture.units
+    hs, keys = trace.hs, trace.keys
+    inverse_sqrt = np.float32(1.0 / math.sqrt(units))
+    query = np.empty(units, np.float32)
+    for i in range(steps):
+        _projection(weights, offsets.self_query_kernel, offsets.self_query_bias, units, hs[i + 1], query)
+        for t in range(steps):
+            u = ZERO
+            for j in range(units):
+                u += query[j] * keys[t, j]
+            out[i, t] = u * inverse_sqrt
+        _softmax_over_time(steps, out[i], out[i])
+
+
+@njit(cache=True)
+def uniform_forward(weights, offsets, architecture, trace):
+    """The control: the states' mean (Keras' `GlobalAveragePooling1D`), alpha_t = 1/T, no weights; its scores
+    are 0, of which 1/T is the softmax."""
+    steps, units = architecture.time_steps, architecture.units
+    hs, features = trace.hs, trace.features
+    count = np.float32(steps)
+    for j in range(units):
+        features[j] = ZERO
+    for t in range(steps):
+        for j in range(units):
+            features[j] += hs[t + 1, j]
+        trace.scores[t] = ZERO
+        trace.alpha[t] = ONE / count
+    for j in range(units):
+        features[j] = features[j] / count
+
+
+@njit(cache=True)
+def uniform_backward(weights, offsets, architecture, trace, gradients):
+    count = np.float32(architecture.time_steps)
+    for t in range(architecture.time_steps):
+        for j in range(architecture.units):
+            gradients.d_states[t, j] = gradients.d_features[j] / count
+
+
 @njit(cache=True, inline="always")
 def head_forward(weights, offsets, architecture, head, trace):
     """The member's head: `trace.features` from the states `trace.hs`."""
     if head == LAST_STATE:
         last_state_forward(weights, offsets, architecture, trace)
-    else:
+    elif head == TUTORIAL:
         attention_forward(weights, offsets, architecture, trace)
+    elif head == ADDITIVE:
+        additive_forward(weights, offsets, architecture, trace)
+    elif head == DOT:
+        dot_forward(weights, offsets, architecture, trace)
+    elif head == SELF_ATTENTION:
+        self_attention_forward(weights, offsets, architecture, trace)
+    else:
+        uniform_forward(weights, offsets, architecture, trace)
 
 
 @njit(cache=True, inline="always")
@@ -545,8 +859,16 @@ def head_backward(weights, offsets, architecture, head, trace, gradients):
     """The member's head backward: `gradients.d_states` (zeros on entry) from `gradients.d_features`."""
     if head == LAST_STATE:
         last_state_backward(weights, offsets, architecture, trace, gradients)
-    else:
+    elif head == TUTORIAL:
         attention_backward(weights, offsets, architecture, trace, gradients)
+    elif head == ADDITIVE:
+        additive_backward(weights, offsets, architecture, trace, gradients)
+    elif head == DOT:
+        dot_backward(weights, offsets, architecture, trace, gradients)
+    elif head == SELF_ATTENTION:
+        self_attention_backward(weights, offsets, architecture, trace, gradients)
+    else:
+        uniform_backward(weights, offsets, architecture, trace, gradients)
 
 
 # --- a whole window: the cell over time, the head, the dense layer

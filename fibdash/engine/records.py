@@ -56,7 +56,7 @@ class Trained:
     """
 
     config: TrainConfig  # its seed is this model's
-    kind: str  # "rnn" or "attention"
+    kind: str  # "rnn" or "attention" (its head: config.attention)
     weights: dict[str, np.ndarray]  # trained, by "layer/weight" in the Keras models' names and shapes
     loss_history: tuple[float, ...]  # training loss (MSE on scaled values) per epoch
     test_mse_history: tuple[float, ...]
@@ -87,11 +87,15 @@ class Trained:
 
 @dataclass(frozen=True)
 class AttentionTrace:
-    """One window through the attention model: the recurrent layer's states, the attention layer's three
-    steps, and the prediction, on the scaled axis, as the model computes them (float32)."""
+    """One window through the attention model: the recurrent layer's states, the attention head's three
+    steps (scores, weights, context), and the prediction, on the scaled axis, as the model computes them
+    (float32). Each head scores in its own way (`fibdash.config.ATTENTIONS`)."""
 
     states: np.ndarray  # h, (time_steps, hidden_units): the recurrent layer's output at every step
-    scores: np.ndarray  # e = tanh(h W + b), (time_steps,)
-    weights: np.ndarray  # alpha = softmax(e) over time, (time_steps,)
-    context: np.ndarray  # sum over time of alpha_t h_t, (hidden_units,)
+    scores: np.ndarray  # (time_steps,): e = tanh(h W + b) for the tutorial's head; 0 for uniform
+    weights: np.ndarray  # alpha = softmax(scores) over time, (time_steps,); self-attention: the last query's
+    context: np.ndarray  # what Dense reads, (hidden_units,): sum over time of alpha_t h_t (self-attention:
+    # of its values, then its output projection; uniform: the states' mean)
     prediction: float  # the dense layer on the context
+    weight_map: np.ndarray | None = None  # self-attention only: (time_steps, time_steps), row i the weights
+    # of position i's query; its last row is `weights`

@@ -26,9 +26,28 @@ def summary_rows(config: TrainConfig, kind: str) -> list[dict[str, object]]:
     dense = row("dense", "Dense", (None, 1), count("dense"))
     if kind == "rnn":  # a Sequential model: Keras lists no input layer
         return [row("rnn", config.cell, (None, units), count("rnn")), dense]
+    last = row("last", "Cropping1D", (None, 1, units), 0)  # the last step, of the states or the outputs
+    context = row("context", "Flatten", (None, units), 0)
+    heads = {  # the layers of each head (`fibdash.keras.models._attention_head`)
+        "tutorial": [row("attention", "Attention", (None, units), count("attention"))],
+        "additive": [
+            last,
+            row("query", "Dense", (None, 1, units), count("query")),
+            row("key", "Dense", (None, steps, units), count("key")),
+            row("attention", "AdditiveAttention", (None, 1, units), count("attention")),
+            context,
+        ],
+        "dot": [last, row("attention", "Attention", (None, 1, units), count("attention")), context],
+        "self": [
+            row("attention", "MultiHeadAttention", (None, steps, units), count("attention")),
+            last,
+            context,
+        ],
+        "uniform": [row("attention", "GlobalAveragePooling1D", (None, units), 0)],
+    }
     return [
         row("input", "InputLayer", (None, steps, 1), 0),
         row("rnn", config.cell, (None, steps, units), count("rnn")),
-        row("attention", "Attention", (None, units), count("attention")),
+        *heads[config.attention],
         dense,
     ]

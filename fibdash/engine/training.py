@@ -37,6 +37,7 @@ from fibdash.engine.initial import initial_weights
 from fibdash.engine.layout import Layout
 from fibdash.engine.loss import mse
 from fibdash.engine.network import (
+    LAST_STATE,
     ONE,
     TWO,
     ZERO,
@@ -207,7 +208,8 @@ class _Training:
     """The members of one training and every array the compiled epochs read and write.
 
     Members go seed by seed, the kinds of a seed side by side: member i * len(kinds) + j is kinds[j]
-    of seeds[i] (`roster`). The attention members each have a slot in the attention arrays.
+    of seeds[i] (`roster`). The attention members, whatever their head, each have a slot in the attention
+    arrays.
     """
 
     def __init__(self, config: TrainConfig, kinds: tuple[str, ...], seeds: tuple[int, ...], data: Windows):
@@ -230,12 +232,13 @@ class _Training:
         )
         # The members by head, in the order the threads take them (the dearer first): each head's are
         # trained by the compiled code of their cell and head, `_epoch(cell, head)`.
+        heads = [head_of(kind, config.attention) for kind, _ in self.roster]
         self.cell, by_head = cell_of(config), {}
         for m in sorted(range(count), key=lambda m: -sizes[m]):
-            by_head.setdefault(head_of(self.roster[m][0]), []).append(m)
+            by_head.setdefault(heads[m], []).append(m)
         self.heads = [(head, np.array(members, np.int64)) for head, members in by_head.items()]
         self.arena = scratch(threads_for(count), self.layout)
-        self.attention_members = [m for m, (kind, _) in enumerate(self.roster) if kind == "attention"]
+        self.attention_members = [m for m in range(count) if heads[m] != LAST_STATE]
         self.slots = np.full(count, -1, np.int64)
         self.slots[self.attention_members] = np.arange(len(self.attention_members))
         self.no_slots = np.full(count, -1, np.int64)
@@ -355,7 +358,7 @@ def train_many(
                 steps=int(run.members.steps[m]),
                 stopped=stopped,
                 seconds=seconds,
-                attention=run.alpha[run.slots[m]].copy() if kind == "attention" else None,
+                attention=run.alpha[run.slots[m]].copy() if m in run.attention_members else None,
                 attention_history=AttentionHistory(tuple(alphas), np.stack(list(alphas.values())))
                 if alphas
                 else None,

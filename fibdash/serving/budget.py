@@ -21,7 +21,8 @@ from functools import cache
 from pathlib import Path
 
 from fibdash.config import GATES, MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, SEED_COUNTS, TrainConfig
-from fibdash.serving.tasks import importance_methods, occlusion_work
+from fibdash.engine.layout import Layout
+from fibdash.serving.tasks import head_work, importance_methods, occlusion_work
 from fibdash.serving.worker import worker_threads
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
@@ -45,9 +46,13 @@ _TRANSCENDENTAL = ("tanh", "sigmoid")  # an exponential each; relu and linear ar
 TRAINING = 3.0
 
 
-def features(config: TrainConfig, seeds: int = 1, threads: int | None = None) -> dict[str, float]:
+def features(
+    config: TrainConfig, seeds: int = 1, threads: int | None = None, explained: int | None = None
+) -> dict[str, float]:
     """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds on `threads`
-    threads (the worker's by default): work is counted in forward passes of one window step."""
+    threads (the worker's by default): work is counted in forward passes of one window step. `explained`:
+    how many of the seeds' pairs also measure what drives their predictions, as a pair does (a batch of
+    pairs, each of its seeds); by default the one seed of a pair, none of a study's."""
     c = config
     attention, rnn = busiest_thread(seeds, threads or worker_threads())
     steps, units, gates = c.data.time_steps, c.hidden_units, GATES[c.cell]
@@ -57,22 +62,25 @@ def features(config: TrainConfig, seeds: int = 1, threads: int | None = None) ->
     passes = windows * steps * (attention + rnn)
     exponentials = units * (_SIGMOIDS[c.cell] + _ACTIVATIONS[c.cell] * (c.activation in _TRANSCENDENTAL))
     cell = gates * units * (units + 2)  # multiply-adds of a step in the cell's kernels
+    head, head_steps = head_work(c), windows * steps * attention  # the attention model's head, where it runs
+    layout = Layout.of(c)
+    head_weights = layout.size("attention") - layout.size("rnn")
     batches = -(-c.data.n_train // c.batch_size)  # optimizer steps of an epoch, a short last batch included
-    pair = seeds == 1
+    explained = (1 if seeds == 1 else 0) if explained is None else explained
     return {
         "job": 1.0,
         "epochs": float(c.epochs),
         "member_epochs": float(c.epochs * 2 * seeds),  # each epoch's Python work for each member
         "initial_weights": 2 * seeds * gates * units**2,  # Keras' orthogonal initializer, replayed
         "steps": passes,
-        "exponentials": passes * exponentials,
-        "arithmetic": passes * cell,
-        "attention": windows * steps * attention * (units + 2),  # its scores, softmax and context
+        "exponentials": passes * exponentials + head_steps * head.exponentials,
+        "arithmetic": passes * cell + head_steps * head.projections,
+        "attention": head_steps * head.steps,  # its scores, softmax and context
         # Adam updates every weight once an optimizer step, whatever the time steps: with few of them and
         # many units (time_steps 4, 128 units) it outweighs the forward and backward passes
-        "optimizer": c.epochs * batches * (attention + rnn) * cell,
-        "occlusion": occlusion_work(c) / 2 if pair and "occlusion" in importance_methods(c) else 0.0,
-        "gradient_x_input": TRAINING * c.data.n_test * steps * cell if pair else 0.0,
+        "optimizer": c.epochs * batches * ((attention + rnn) * cell + attention * head_weights),
+        "occlusion": explained * occlusion_work(c) / 2 if "occlusion" in importance_methods(c) else 0.0,
+        "gradient_x_input": explained * TRAINING * c.data.n_test * steps * cell,
     }
 
 
@@ -82,15 +90,34 @@ def coefficients() -> dict[str, float]:
     return json.loads(CALIBRATION.read_text())["coefficients"]
 
 
-def estimate_seconds(config: TrainConfig, seeds: int = 1) -> float:
-    """Estimated seconds to train both models of `config` (over `seeds` seeds, for a study): under a
-    backtest, every fold's training, one after another."""
+def estimate_seconds(config: TrainConfig, seeds: int = 1, explained: int | None = None) -> float:
+    """Estimated seconds to train both models of `config` (over `seeds` seeds, for a study; `explained` as
+    `features` takes it): under a backtest, every fold's training, one after another."""
     weights = coefficients()
     return sum(
         weights[name] * value
         for fold in config.fold_configs()
-        for name, value in features(fold, seeds).items()
+        for name, value in features(fold, seeds, explained=explained).items()
     )
+
+
+def pairs_seconds(config: TrainConfig, pairs: int) -> float:
+    """Estimated seconds to train `pairs` pairs of `config` that differ only in seed as one call, each as
+    a pair alone would be (a batch of the Train page's jobs): a study of that many seeds, each explained."""
+    return estimate_seconds(config, pairs, explained=pairs)
+
+
+def most_pairs(config: TrainConfig, budget: float | None) -> int:
+    """The most pairs of `config` one call trains (see `pairs_seconds`): as many as fit `budget` together,
+    at least one, and at most as many seeds as the largest study."""
+    low, high = 1, SEED_COUNTS[-1]
+    while budget is not None and low < high:  # the estimate grows with the pairs: bisect
+        middle = (low + high + 1) // 2
+        if pairs_seconds(config, middle) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return high if budget is None else low
 
 
 def describe_seconds(seconds: float, limit: float | None = None) -> str:

@@ -16,6 +16,10 @@ with ageing, so that a visitor's short job is not stuck behind another's long on
 one is passed only for a time. A job that uses more processor time than its limit, or, making
 no progress, runs far past its time, is ended with a message: its own consumption is counted,
 not the wall clock, so that a job is not ended for the load of other work on the machine.
+Queued jobs that differ only in seed (`Batch`: a class's sessions each pressing Train with its own
+seed, or studies of one configuration over different numbers of seeds) run as one call of the engine
+when the first of them is due, and each gets its own result, as it would alone. The server's own jobs
+(the tutorial's runs, queued when it starts) are followed by `SERVER`, a session that never leaves.
 Between jobs the worker is replaced when it has died, or has grown past its memory limit: it
 grows with each cell whose compiled code it loads and with the heap that large jobs' arrays leave
 behind (222 MB idle, 250 MB after studies of LSTM-64, GRU-128 and 300 time steps), so the limit
@@ -52,6 +56,7 @@ POLL_SECONDS = 0.1  # how often a running job's stop requests, processor time an
 # 8 times its estimate for the shorter ones queued after it (benchmarks/bench_hostile.py weighs 1 to 16).
 DUE_FACTOR = 8.0
 ENDINGS_KEPT = 1000  # how many ended jobs' outcomes are kept by id, for the sessions that followed them
+SERVER = "server"  # the session that follows the server's own jobs: always connected, never stops them
 _job_ids = itertools.count(1)
 
 
@@ -66,6 +71,24 @@ class AlreadyQueuedError(Exception):
     def __init__(self, job: Job) -> None:
         super().__init__(f"you already have a job waiting: {job.label}")
         self.job = job
+
+
+@dataclass(frozen=True)
+class Batch:
+    """How a job runs in one call with the queued jobs of the same `key`: work that differs only in seed.
+
+    The call is `function(each job's args, in order, report)`, which returns each job's result in that
+    order (what the job's own function would have returned alone), or None once stopped. Its estimate is
+    `seconds(each job's args)`, and it is ended past `limits(its estimate)`: (processor time, wall time),
+    None where there is no limit. A call takes at most `most` jobs (its estimate within the server's
+    budget), the first due and the others in the order they are due.
+    """
+
+    key: Hashable
+    function: Callable[..., Any]
+    seconds: Callable[[tuple], float]
+    limits: Callable[[float], tuple[float | None, float | None]]
+    most: int
 
 
 @dataclass(frozen=True)
@@ -90,6 +113,7 @@ class Job:
         seconds: float = 0.0,
         cpu_limit: float | None = None,
         wall_limit: float | None = None,
+        batch: Batch | None = None,
     ) -> None:
         self.id = next(_job_ids)
         self.key = key
@@ -100,6 +124,8 @@ class Job:
         self.seconds = seconds  # estimated: its place in the queue, and the waits of those behind it
         self.cpu_limit = cpu_limit  # it is ended once the worker has spent this much processor time on it
         self.wall_limit = wall_limit  # or once it has run this long, whatever it spent: it is stuck
+        self.batch = batch  # how it may run with other queued jobs that differ only in seed; None: alone
+        self.together = 1  # how many jobs its call runs, itself included, once it runs
         self.logs: list[Any] = []  # appended by the worker's reader thread, read by any session
         self.state = QUEUED
         self.result: Any = None
@@ -120,6 +146,11 @@ class Job:
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    @property
+    def owned_by_server(self) -> bool:
+        """Whether it is one of the server's own jobs, queued for everyone (followed by SERVER)."""
+        return SERVER in self.followers
 
     def seconds_running(self) -> float:
         if self.started_at is None:
@@ -146,10 +177,13 @@ class JobRunner:
         warm_up: run by each new worker before its first call (imports, first compilation).
         pinned: keys whose results are kept for good, whatever the store holds besides.
         is_alive: whether a follower's session is still connected; a queued job with none left
-            is dropped before it starts.
+            is dropped before it starts. SERVER always is.
         worker_memory_mb: between jobs, a worker larger than this is replaced by a fresh one.
         memory_ceiling_mb: server plus worker; a job that takes them past it is ended.
         stop_grace: seconds a job has to obey a Stop before its worker is killed.
+        own_jobs: queues the server's own jobs (`submit` them for SERVER) on the runner it is given: run
+            in a thread of its own as the runner starts, so that whoever made the runner does not wait
+            for it; `own_jobs_queued` is set once it has returned.
     """
 
     def __init__(
@@ -161,14 +195,15 @@ class JobRunner:
         worker_memory_mb: float | None = None,
         memory_ceiling_mb: float | None = None,
         stop_grace: float = 1.0,
+        own_jobs: Callable[[JobRunner], None] | None = None,
     ) -> None:
         self._results: LRUCache = LRUCache(maxsize=max_bytes, getsizeof=result_bytes)
         self._pinned: dict[Hashable, Any] = {}
         self._is_pinned = pinned
-        self._is_alive = is_alive
+        self._is_alive = lambda session: session == SERVER or is_alive(session)
         self._jobs: dict[Hashable, Job] = {}
         self._queue: list[Job] = []  # in the order they will run: by when they are due
-        self._running: Job | None = None
+        self._running: list[Job] = []  # the jobs of the call the worker runs: one, or a batch's
         self._endings: LRUCache = LRUCache(maxsize=ENDINGS_KEPT)
         self._lock = threading.Condition()
         self._warm_up = warm_up
@@ -181,6 +216,21 @@ class JobRunner:
         self._closed = False
         self._thread = threading.Thread(target=self._dispatch, name="fibdash-jobs", daemon=True)
         self._thread.start()
+        self.own_jobs_queued = threading.Event()
+        if own_jobs is None:
+            self.own_jobs_queued.set()
+        else:
+            threading.Thread(
+                target=self._queue_own, args=(own_jobs,), name="fibdash-own", daemon=True
+            ).start()
+
+    def _queue_own(self, own_jobs: Callable[[JobRunner], None]) -> None:
+        try:
+            own_jobs(self)
+        except Exception:  # the pages offer their buttons, as for any other work
+            log.exception("could not queue the server's own jobs")
+        finally:
+            self.own_jobs_queued.set()
 
     # --- what sessions ask ------------------------------------------------------------------
 
@@ -200,9 +250,9 @@ class JobRunner:
             return self._endings.get(job_id)
 
     def active(self) -> list[Job]:
-        """Queued and running jobs, the running one first, then the queue in the order it will run."""
+        """Queued and running jobs, the running ones first, then the queue in the order it will run."""
         with self._lock:
-            return ([self._running] if self._running is not None else []) + list(self._queue)
+            return self._running + self._queue
 
     def position(self, job: Job) -> int:
         """0 while `job` runs (or has ended), else its place in the queue from 1, as the queue stands now."""
@@ -217,8 +267,8 @@ class JobRunner:
             position = next((i for i, queued in enumerate(self._queue) if queued is job), None)
             if position is None:
                 return 0.0
-            running = self._running
-            left = 0.0 if running is None else max(running.seconds - running.seconds_running(), 0.0)
+            # the jobs running share one call, and its estimate (see _next_jobs)
+            left = max((max(job.seconds - job.seconds_running(), 0.0) for job in self._running), default=0.0)
             return left + sum(ahead.seconds for ahead in self._queue[:position])
 
     def submit(
@@ -232,6 +282,7 @@ class JobRunner:
         seconds: float = 0.0,
         cpu_limit: float | None = None,
         wall_limit: float | None = None,
+        batch: Batch | None = None,
     ) -> Job:
         """Queue `function(*args, report)` for `key` unless it is queued or running; `session` follows it.
 
@@ -240,7 +291,10 @@ class JobRunner:
         where given, makes the result in this process of what the worker returned (the worker
         stays small: tables and statistics are made here). `seconds`, the job's estimate, sets
         its place in the queue (`due`). A job is ended with a message once the worker has spent
-        `cpu_limit` seconds of processor time on it, or once it has run `wall_limit` seconds.
+        `cpu_limit` seconds of processor time on it, or once it has run `wall_limit` seconds. With a
+        `batch`, it may run in one call with other queued jobs of the same batch key (see `Batch`).
+
+        SERVER may queue any number of jobs: they are the server's own.
         """
         with self._lock:
             if key in self._jobs:
@@ -253,10 +307,13 @@ class JobRunner:
                 job.state, job.result = DONE, done
                 job._done.set()
                 return job
-            waiting = next((job for job in self._queue if session in job.followers), None)
-            if waiting is not None:
+            # a server's job a session follows (opening the tutorial as it trains) is not the session's own
+            waiting = next(
+                (job for job in self._queue if session in job.followers and not job.owned_by_server), None
+            )
+            if waiting is not None and session != SERVER:
                 raise AlreadyQueuedError(waiting)
-            job = Job(key, function, args, label, finish, seconds, cpu_limit, wall_limit)
+            job = Job(key, function, args, label, finish, seconds, cpu_limit, wall_limit, batch)
             job.followers.add(session)
             self._jobs[key] = job
             bisect.insort(self._queue, job, key=lambda queued: (queued.due, queued.id))
@@ -275,15 +332,21 @@ class JobRunner:
 
         `is_alive` tells whether a follower's session is still connected: one that reloaded
         or closed its tab does not keep a job going that everyone still here stopped.
+
+        A job running in one call with others (a batch) that some session still waits for ends here,
+        its result not kept when the call returns; the call goes on for them, and is stopped once each
+        of its jobs is cancelled.
         """
         with self._lock:
             job.followers.discard(session)
-            job.followers = {follower for follower in job.followers if is_alive(follower)}
+            job.followers = {f for f in job.followers if f == SERVER or is_alive(f)}
             if job.followers or job.finished:
                 return False
             job._cancel.set()
             if job.state == QUEUED:  # never started: it ends here
                 self._queue.remove(job)
+                self._end(job, STOPPED)
+            elif any(not other.cancelled for other in self._running):  # its call goes on for them
                 self._end(job, STOPPED)
         log.info("job cancelled: %s", job.label)
         return True
@@ -343,122 +406,180 @@ class JobRunner:
                 self._worker = self._new_worker()
             return self._worker
 
-    def _next_job(self) -> Job | None:
-        """The next queued job someone still follows, now running; queued jobs nobody follows are dropped.
+    def _next_jobs(self) -> list[Job]:
+        """The jobs of the next call, now running: the queued job due first that someone still follows,
+        and the queued jobs of its batch (see `Batch`); queued jobs nobody follows are dropped.
 
-        None once closed. Called with the lock held.
+        Empty once closed. Called with the lock held.
         """
         while True:
             while not self._queue and not self._closed:
                 self._lock.wait()
             if self._closed:
-                return None
-            job = self._queue.pop(0)
-            job.followers = {follower for follower in job.followers if self._is_alive(follower)}
-            if job.followers:
-                job.state = RUNNING
-                self._running = job
-                self.jobs_started += 1
-                return job
+                return []
+            queued = [job for job in list(self._queue) if self._followed(job)]  # the others are dropped
+            if not queued:
+                continue
+            first, batch = queued[0], queued[0].batch
+            wanted = [first]
+            if batch is not None:
+                same = [job for job in queued[1:] if job.batch is not None and job.batch.key == batch.key]
+                wanted += same[: batch.most - 1]
+            if len(wanted) > 1:  # one call: its estimate and limits are each job's
+                seconds = batch.seconds(tuple(job.args for job in wanted))
+                cpu_limit, wall_limit = batch.limits(seconds)
+                for job in wanted:
+                    job.seconds, job.cpu_limit, job.wall_limit = seconds, cpu_limit, wall_limit
+            for job in wanted:
+                self._queue.remove(job)
+                job.state, job.together = RUNNING, len(wanted)
+            self._running = list(wanted)  # ended ones leave it (see _end); the call keeps `wanted`
+            self.jobs_started += len(wanted)
+            return wanted
+
+    def _followed(self, job: Job) -> bool:
+        """Whether a session still follows queued `job`; one that nobody follows is dropped, never to start.
+        Called with the lock held."""
+        job.followers = {follower for follower in job.followers if self._is_alive(follower)}
+        if not job.followers:
             log.info("job dropped before it started, nobody follows it any more: %s", job.label)
+            self._queue.remove(job)
             job._cancel.set()
             self._end(job, STOPPED)
+        return bool(job.followers)
 
     def _dispatch(self) -> None:
         while True:
             with self._lock:
-                job = self._next_job()
-            if job is None:
+                jobs = self._next_jobs()
+            if not jobs:
                 return
-            log.info("job started: %s", job.label)
-            state = FAILED
+            for job in jobs:
+                log.info("job started: %s", job.label)
+            if len(jobs) > 1:
+                log.info("%d jobs that differ only in seed run as one call, estimated %.1f s", len(jobs),
+                         jobs[0].seconds)  # fmt: skip
+            states = dict.fromkeys(jobs, FAILED)
             try:
-                state = self._run(job)
-            except Exception:  # a bug of ours: the job fails, the queue goes on
-                log.exception("job crashed: %s", job.label)
-                job.error = "an internal error; the details are in the server log"
+                states = self._run(jobs)
+            except Exception:  # a bug of ours: the jobs fail, the queue goes on
+                log.exception("job crashed: %s", jobs[0].label)
+                for job in jobs:
+                    job.error = "an internal error; the details are in the server log"
             finally:
-                try:
-                    with self._lock:
-                        self._end(job, state)
-                except Exception:  # followers are released all the same (see _end)
-                    log.exception("could not record the end of job %s", job.label)
+                for job in jobs:
+                    try:
+                        with self._lock:
+                            if not job.finished:  # one stopped in a batch has ended already
+                                self._end(job, states[job])
+                    except Exception:  # followers are released all the same (see _end)
+                        log.exception("could not record the end of job %s", job.label)
             try:
                 self._recycle()
             except Exception:  # the next job finds the worker dead and starts one
                 log.exception("could not replace the worker")
 
-    def _run(self, job: Job) -> str:
-        """Run `job` in the worker until it ends; its final state."""
+    def _run(self, jobs: list[Job]) -> dict[Job, str]:
+        """Run `jobs` (one, or a batch's) as one call in the worker until it ends; each job's final state."""
         worker = self._live_worker()
         cpu_at_start: float | None = None
+        first = jobs[0]  # its limits are the call's
 
         def started() -> None:
             nonlocal cpu_at_start
-            job.started_at, cpu_at_start = time.time(), worker.cpu_seconds()
+            now, cpu_at_start = time.time(), worker.cpu_seconds()
+            for job in jobs:
+                job.started_at = now
 
-        call_id, future = worker.submit(
-            job.function, *job.args, on_progress=job.logs.append, on_start=started
-        )
+        def progress(item: Any) -> None:
+            for job in jobs:
+                job.logs.append(item)
+
+        if len(jobs) == 1:
+            function, args = first.function, first.args
+        else:
+            function, args = first.batch.function, (tuple(job.args for job in jobs),)
+        call_id, future = worker.submit(function, *args, on_progress=progress, on_start=started)
         asked_to_stop: float | None = None
+
+        def failed(error: str) -> dict[Job, str]:
+            for job in jobs:
+                job.error = error
+            return dict.fromkeys(jobs, FAILED)
+
         while True:
             if cpu_at_start is not None:
-                job.cpu_seconds = max(worker.cpu_seconds() - cpu_at_start, job.cpu_seconds)
+                used = max(worker.cpu_seconds() - cpu_at_start, first.cpu_seconds)
+                for job in jobs:
+                    job.cpu_seconds = used
             try:
-                job.result = future.result(POLL_SECONDS)
+                result = future.result(POLL_SECONDS)
             except FutureTimeout:
                 pass
             except WorkerDiedError as died:
                 if asked_to_stop is not None:
-                    return STOPPED
-                job.error = self._died_message(job, str(died))
-                return FAILED
+                    return dict.fromkeys(jobs, STOPPED)
+                return failed(self._died_message(first, str(died)))
             except WorkerError as error:
-                log.error("job failed: %s\n%s", job.label, error.remote_traceback)
-                job.error = str(error)
-                return FAILED
+                log.error("job failed: %s\n%s", first.label, error.remote_traceback)
+                return failed(str(error))
             else:
-                if job.cancelled or job.result is None:  # the work returns None when it was stopped
-                    job.result = None
-                    return STOPPED
-                if job.finish is not None:
-                    job.result = job.finish(job.result)  # a failure here is a bug of ours: see _dispatch
-                return DONE
-            if job.cancelled and asked_to_stop is None:
+                if result is None or all(job.cancelled for job in jobs):  # the work returns None when stopped
+                    return dict.fromkeys(jobs, STOPPED)
+                return self._finish(jobs, result if len(jobs) > 1 else [result])
+            if all(job.cancelled for job in jobs) and asked_to_stop is None:
                 worker.stop(call_id)
                 asked_to_stop = time.monotonic()
             elif asked_to_stop is not None and time.monotonic() - asked_to_stop > self.stop_grace:
-                log.info("job did not stop within %.1f s, killing the worker: %s", self.stop_grace, job.label)
+                log.info(
+                    "job did not stop within %.1f s, killing the worker: %s", self.stop_grace, first.label
+                )
                 worker.kill()
-            elif job.cpu_limit is not None and job.cpu_seconds > job.cpu_limit:
-                job.error = (
-                    f"it needed more than {job.cpu_limit:.0f} s of processor time, at least twice its "
+            elif first.cpu_limit is not None and first.cpu_seconds > first.cpu_limit:
+                log.warning("job past its processor time limit, killing the worker: %s", first.label)
+                worker.kill()
+                future.exception()  # wait for the reader to fail the call
+                return failed(
+                    f"it needed more than {first.cpu_limit:.0f} s of processor time, at least twice its "
                     "estimate, and was ended so that every visitor gets a turn: choose a smaller "
                     "configuration"
                 )
-                log.warning("job past its processor time limit, killing the worker: %s", job.label)
+            elif first.wall_limit is not None and first.seconds_running() > first.wall_limit:
+                log.warning("job past its wall-clock limit, killing the worker: %s", first.label)
+                running = first.seconds_running()
                 worker.kill()
                 future.exception()  # wait for the reader to fail the call
-                return FAILED
-            elif job.wall_limit is not None and job.seconds_running() > job.wall_limit:
-                job.error = (
-                    f"it was still running after {job.seconds_running():.0f} s, far longer than its "
+                return failed(
+                    f"it was still running after {running:.0f} s, far longer than its "
                     "estimate, and was ended: it made too little progress, perhaps on an overloaded server. "
                     "Try again later, or choose a smaller configuration"
                 )
-                log.warning("job past its wall-clock limit, killing the worker: %s", job.label)
+            elif self._over_ceiling(worker):
+                log.warning("job over the memory ceiling, killing the worker: %s", first.label)
                 worker.kill()
                 future.exception()  # wait for the reader to fail the call
-                return FAILED
-            elif self._over_ceiling(worker):
-                job.error = (
+                return failed(
                     f"it needed more memory than this server allows ({self.memory_ceiling_mb:.0f} MB with "
                     "the server): choose fewer time steps, hidden units or seeds"
                 )
-                log.warning("job over the memory ceiling, killing the worker: %s", job.label)
-                worker.kill()
-                future.exception()  # wait for the reader to fail the call
-                return FAILED
+
+    def _finish(self, jobs: list[Job], results: list[Any]) -> dict[Job, str]:
+        """Each job's result, made in this process (`Job.finish`) of what the worker returned for it: DONE,
+        or FAILED where that raised (a bug of ours). A job stopped meanwhile keeps nothing."""
+        states = {}
+        for job, result in zip(jobs, results, strict=True):
+            if job.cancelled:
+                states[job] = STOPPED
+                continue
+            try:
+                job.result = result if job.finish is None else job.finish(result)
+            except Exception:
+                log.exception("job crashed: %s", job.label)
+                job.error = "an internal error; the details are in the server log"
+                states[job] = FAILED
+            else:
+                states[job] = DONE
+        return states
 
     def _died_message(self, job: Job, why: str) -> str:
         log.error("worker died during job %s: %s", job.label, why)
@@ -477,8 +598,8 @@ class JobRunner:
         """Record how `job` ended and release everyone waiting for it. Called with the lock held."""
         try:
             job.state, job.ended_at = state, time.time()
-            if self._running is job:
-                self._running = None
+            if job in self._running:
+                self._running.remove(job)
             self._endings[job.id] = Ending(job.key, state, job.error)
             job.args, job.finish = (), None  # a sweep's windows and datasets are not kept by its followers
             if state == DONE:
@@ -487,9 +608,10 @@ class JobRunner:
                 job.result = None
             if self._jobs.get(job.key) is job:
                 del self._jobs[job.key]
+            together = f", one call with {job.together - 1} more" if job.together > 1 else ""
             log.info(
-                "job %s in %.1f s (%.1f s of processor time; estimated %.1f s): %s",
-                state, job.seconds_running(), job.cpu_seconds, job.seconds, job.label,
+                "job %s in %.1f s (%.1f s of processor time; estimated %.1f s%s): %s",
+                state, job.seconds_running(), job.cpu_seconds, job.seconds, together, job.label,
             )  # fmt: skip
         finally:
             job._done.set()

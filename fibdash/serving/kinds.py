@@ -13,13 +13,14 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from fibdash.analysis.lesson import FORECAST_RUNS, STUDY_SEEDS, TUTORIAL
 from fibdash.analysis.study import study_result
 from fibdash.analysis.sweep import GridPoint, sweep_result
-from fibdash.config import FIELDS, DataConfig, TrainConfig
-from fibdash.data import Dataset
+from fibdash.config import FIELDS, SEED_COUNTS, DataConfig, TrainConfig
+from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import Windows
 from fibdash.serving import budget, tasks
-from fibdash.serving.jobs import Job, JobRunner
+from fibdash.serving.jobs import Batch, Job, JobRunner
 from fibdash.serving.worker import worker_threads
 
 # What a job may consume before it is ended, so that every visitor gets a turn. Its estimate is in
@@ -32,6 +33,14 @@ LEAST_SLACK_SECONDS = 10.0
 # A job that uses no processor time (stuck) or gets almost none (an overloaded machine) is ended
 # once it has run this many times its allowance in wall time.
 WALL_FACTOR = 10
+
+
+def limits(seconds: float) -> tuple[float, float]:
+    """What a job of an estimated `seconds` may consume: (processor time, wall time). Its allowance is twice
+    its estimate, and at least a little more, in seconds on each of the worker's threads: it may use that
+    on every thread, and is ended as stuck past WALL_FACTOR times it in wall time."""
+    allowance = max(2 * seconds, seconds + LEAST_SLACK_SECONDS)
+    return worker_threads() * allowance, WALL_FACTOR * allowance
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,6 +59,7 @@ class Work:
     refusal: str | None  # why this server does not run it, naming what to change; None if it does
     progress: str  # the title of its live loss chart
     points: int = 0  # a sweep's grid points
+    batch: Batch | None = None  # how it trains in one call with queued work that differs only in seed
 
     @property
     def kind(self) -> str:
@@ -57,23 +67,22 @@ class Work:
         return self.key[0]
 
     @property
-    def allowance(self) -> float:
-        """Twice its estimate, and at least a little more: seconds on each of the worker's threads."""
-        return max(2 * self.seconds, self.seconds + LEAST_SLACK_SECONDS)
-
-    @property
     def cpu_limit(self) -> float:
-        """The processor time it may use before it is ended: its allowance on every worker thread."""
-        return worker_threads() * self.allowance
+        """The processor time it may use before it is ended: twice its estimate on every worker thread."""
+        return limits(self.seconds)[0]
 
     @property
     def wall_limit(self) -> float:
         """How long it may run, whatever processor time it used, before it is ended as stuck."""
-        return WALL_FACTOR * self.allowance
+        return limits(self.seconds)[1]
 
     def submit(self, runner: JobRunner, session: str, limited: bool = True) -> Job:
         """Queue this work on `runner` for `session` (see `JobRunner.submit`): its data made now, its
-        place in the queue by its estimate, and, where `limited`, ended past its limits."""
+        place in the queue by its estimate, and, where `limited`, ended past its limits (a call of many
+        jobs, past the limits of its own estimate)."""
+        batch = self.batch
+        if batch is not None and not limited:
+            batch = replace(batch, limits=lambda seconds: (None, None))
         return runner.submit(
             self.key,
             self.function,
@@ -84,12 +93,31 @@ class Work:
             seconds=self.seconds,
             cpu_limit=self.cpu_limit if limited else None,
             wall_limit=self.wall_limit if limited else None,
+            batch=batch,
         )
 
 
+def tutorial_runs(limit: float | None) -> list[Work]:
+    """The tutorial's own runs, which every class's link asks for first: its pair (the Tutorial's steps,
+    Train and Compare at their defaults), the lesson's study over STUDY_SEEDS and the Robustness page's
+    default study, and the lesson's pairs split in time. A server trains them when it starts (those within
+    its `limit`), and keeps them for good."""
+    datasets = {config.data: [make_dataset(config.data)] for config in FORECAST_RUNS.values()}
+    return [
+        pair(TUTORIAL, datasets[TUTORIAL.data], limit),
+        study(TUTORIAL, STUDY_SEEDS, datasets[TUTORIAL.data], limit),
+        study(TUTORIAL, FIELDS["seeds"].default, datasets[TUTORIAL.data], limit),
+        *(
+            pair(config, datasets[config.data], limit)
+            for config in FORECAST_RUNS.values()
+            if config != TUTORIAL
+        ),
+    ]
+
+
 def tutorials(key: Hashable) -> bool:
-    """Whether `key` is the tutorial's own pair or default study, which every class's link asks for first."""
-    return key in (("pair", TrainConfig()), ("study", TrainConfig(), FIELDS["seeds"].default))
+    """Whether `key` is one of the tutorial's own runs (`tutorial_runs`): their results are kept for good."""
+    return key in _TUTORIAL_KEYS
 
 
 def _folds(config: TrainConfig, datasets: Sequence[Dataset]) -> tuple[tuple[TrainConfig, Windows], ...]:
@@ -109,6 +137,15 @@ def pair(config: TrainConfig, datasets: Sequence[Dataset], limit: float | None) 
         function, args = tasks.train_folds, lambda: (_folds(config, datasets),)
     else:
         function, args = tasks.train_pair, lambda: (config, datasets[0].windows())
+    batch = None
+    if config.data.split != "backtest":  # a backtest's folds train one after another, alone
+        batch = Batch(
+            key=("pair", replace(config, seed=0)),
+            function=tasks.train_pairs,
+            seconds=lambda each: budget.pairs_seconds(config, len(each)),
+            limits=limits,
+            most=budget.most_pairs(config, limit),
+        )
     return Work(
         key=("pair", config),
         label=f"training {config.describe(public=True)}",
@@ -121,6 +158,7 @@ def pair(config: TrainConfig, datasets: Sequence[Dataset], limit: float | None) 
         seconds=budget.estimate_seconds(config),
         refusal=budget.refusal(config, limit),
         progress=f"Loss per epoch{_backtest(config)}",
+        batch=batch,
     )
 
 
@@ -140,6 +178,14 @@ def study(config: TrainConfig, seeds: int, datasets: Sequence[Dataset], limit: f
         seconds=budget.estimate_seconds(config, seeds),
         refusal=budget.refusal(config, limit, seeds, what="study"),
         progress=f"Median loss per epoch over the {seeds} seeds{_backtest(config)}",
+        # studies of other numbers of seeds: the most seeds once, each study its first seeds
+        batch=Batch(
+            key=("study", shared),
+            function=tasks.train_studies,
+            seconds=lambda each: budget.estimate_seconds(config, max(count for _, count in each)),
+            limits=limits,
+            most=SEED_COUNTS[-1],
+        ),
     )
 
 
@@ -201,3 +247,11 @@ def sweep(
         progress="Median loss per epoch, this grid point",
         points=len(grid),
     )
+
+
+_TUTORIAL_KEYS = (
+    ("pair", TUTORIAL),
+    ("study", TUTORIAL, STUDY_SEEDS),
+    ("study", TUTORIAL, FIELDS["seeds"].default),
+    *(("pair", config) for config in FORECAST_RUNS.values()),
+)

@@ -18,11 +18,11 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from fibdash.config import CELLS, GATES, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import ATTENTIONS, CELLS, GATES, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.engine.records import AttentionTrace, Trained, Windows
 
 Report = Callable[[Any], bool]
@@ -31,10 +31,33 @@ Report = Callable[[Any], bool]
 OCCLUSION_WORK = 2e10
 
 
+class HeadWork(NamedTuple):
+    """The attention model's head's work in a forward pass, per time step of a window, beside its cell's."""
+
+    projections: float  # multiply-adds of its projections (additive's h_t W_k, self-attention's k_t and v_t)
+    exponentials: float  # tanh of its projections (additive's)
+    steps: float  # its scores, softmax and context, counted as the tutorial's H + 2
+
+
+def head_work(config: TrainConfig) -> HeadWork:
+    """The work of `config`'s attention head per time step (`fibdash.config.ATTENTIONS`): a query's
+    projections, made once a window, are spread over its steps."""
+    units, steps = config.hidden_units, config.data.time_steps
+    softmax = units + 2.0  # the tutorial's: h_t . W, tanh, exp, alpha_t h_t
+    return {
+        "tutorial": HeadWork(0.0, 0.0, softmax),
+        "additive": HeadWork(units * units * (1 + 1 / steps), float(units), softmax),  # h_t W_k, q W_q
+        "dot": HeadWork(0.0, 0.0, softmax),
+        "self": HeadWork(2 * units * units * (1 + 1 / steps), 0.0, softmax),  # k_t, v_t; q, the output
+        "uniform": HeadWork(0.0, 0.0, units / 2),  # a sum of the states: no score, no exponential
+    }[config.attention]
+
+
 def occlusion_work(config: TrainConfig) -> float:
     """The multiply-adds occlusion of `config`'s test windows takes, both models together."""
     steps, units = config.data.time_steps, config.hidden_units
-    return 2 * config.data.n_test * (steps + 1) * steps * GATES[config.cell] * units * (units + 2)
+    cells = 2 * GATES[config.cell] * units * (units + 2)
+    return config.data.n_test * (steps + 1) * steps * (cells + sum(head_work(config)))
 
 
 def importance_methods(config: TrainConfig) -> tuple[str, ...]:
@@ -95,9 +118,10 @@ def _job(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _compile(config: TrainConfig, kind: str) -> None:
-    """Load the compiled code of a `kind` model of `config`'s cell (compiling it where no cache has it yet):
-    its training, predictions, attention weights and importances, on a few random windows."""
-    from fibdash.engine.inference import importance, predict
+    """Load the compiled code of a `kind` model of `config`'s cell and attention head (compiling it where no
+    cache has it yet): its training, predictions, attention weights and importances, on a few random
+    windows."""
+    from fibdash.engine.inference import attention_trace, importance, predict
     from fibdash.engine.training import train
 
     rng = np.random.default_rng(0)
@@ -108,21 +132,34 @@ def _compile(config: TrainConfig, kind: str) -> None:
     predict(config, kind, trained.weights, windows.X[:1])
     for method in ("occlusion", "gradient"):
         importance(config, kind, trained.weights, windows.X[:2], method)
+    if kind == "attention":
+        attention_trace(config, trained.weights, windows.X[0])
+
+
+def _the_rest(tutorial: TrainConfig) -> list[tuple[TrainConfig, str]]:
+    """Every other cell's and head's models (`_compile`'s arguments), those one setting away from the
+    tutorial's first (its cell with each other attention head, each other cell with its two models), then
+    the other cells with the other heads. (The RNN model's head is the same whatever the attention.)"""
+    heads = [attention for attention in ATTENTIONS if attention != tutorial.attention]
+    cells = [replace(tutorial, cell=cell) for cell in CELLS if cell != tutorial.cell]
+    near = [(replace(tutorial, attention=attention), "attention") for attention in heads]
+    near += [(config, kind) for config in cells for kind in MODEL_KINDS]
+    far = [(replace(config, attention=attention), "attention") for config in cells for attention in heads]
+    return near + far
 
 
 def _compile_the_rest(tutorial: TrainConfig) -> None:
-    """Every other cell's compiled code, a model at a time, each while no job runs."""
-    for cell in CELLS:
-        for kind in MODEL_KINDS if cell != tutorial.cell else ():
-            with _no_job:
-                _no_job.wait_for(lambda: _jobs_running == 0)
-            _compile(replace(tutorial, cell=cell), kind)
+    """`_the_rest`'s compiled code, a model at a time, each while no job runs."""
+    for config, kind in _the_rest(tutorial):
+        with _no_job:
+            _no_job.wait_for(lambda: _jobs_running == 0)
+        _compile(config, kind)
 
 
 def warm_up() -> None:
     """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks:
     what the tutorial's configuration needs, the first job of a fresh server, then returns; a thread goes
-    on with the other cells' between jobs. (Each cell and head compiles a program of its own:
+    on with the other cells' and heads' between jobs. (Each cell and head compiles a program of its own:
     `fibdash.engine.specialised`.)"""
     tutorial = TrainConfig(data=DataConfig(n=40), epochs=1)
     for kind in MODEL_KINDS:
@@ -134,24 +171,43 @@ def warm_up() -> None:
 @_job
 def train_pair(config: TrainConfig, windows: Windows, report: Report) -> dict[str, Trained] | None:
     """Both models of `config`, trained together, with what drives each one's predictions; None if stopped."""
-    from fibdash.engine.inference import importance
-    from fibdash.engine.training import train_pair
+    pairs = train_pairs(((config, windows),), report)
+    return None if pairs is None else pairs[0]
 
-    pair = train_pair(config, windows, report)
-    if pair["rnn"].stopped:
+
+@_job
+def train_pairs(
+    each: Sequence[tuple[TrainConfig, Windows]], report: Report
+) -> list[dict[str, Trained]] | None:
+    """The pairs of several `train_pair` calls whose configs differ only in seed (the Train page's jobs of a
+    class, each its own seed), trained as one call of the engine: each as `train_pair` gives it alone, as
+    the engine trains seed k the same whatever trains beside it. In the order given; None if stopped."""
+    from fibdash.engine.inference import importance
+    from fibdash.engine.training import train_many
+
+    config, windows = each[0]
+    if any(replace(other, seed=config.seed) != config for other, _ in each):
+        raise ValueError("a batch of pairs must differ only in seed")
+    runs = train_many(
+        config, MODEL_KINDS, [other.seed for other, _ in each], windows, report, record_attention=True
+    )
+    if runs["rnn"][0].stopped:
         return None
     test = windows.X[windows.test_idx]
-    return {
-        kind: replace(
-            trained,
-            importance={
-                method: importance(config, kind, trained.weights, test, method)
-                for method in importance_methods(config)
-            },
-            versions=versions(),
-        )
-        for kind, trained in pair.items()
-    }
+    return [
+        {
+            kind: replace(
+                runs[kind][i],
+                importance={
+                    method: importance(config, kind, runs[kind][i].weights, test, method)
+                    for method in importance_methods(config)
+                },
+                versions=versions(),
+            )
+            for kind in MODEL_KINDS
+        }
+        for i in range(len(each))
+    ]
 
 
 def train_seeds(
@@ -195,6 +251,23 @@ def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str
             return None
         done.append(runs)
     return tuple(done)
+
+
+@_job
+def train_studies(
+    each: Sequence[tuple[Folds, int]], report: Report
+) -> list[tuple[dict[str, list[Trained]], ...]] | None:
+    """The studies of several `train_fold_seeds` calls on the same folds over different numbers of seeds (the
+    tutorial's 30 and the Robustness page's 10), as one: the most seeds once, each study its first seeds,
+    as the engine trains seed k the same whatever trains beside it. In the order given; None if stopped."""
+    folds = each[0][0]
+    runs = train_fold_seeds(folds, max(seeds for _, seeds in each), report)
+    if runs is None:
+        return None
+    return [
+        tuple({kind: kind_runs[:seeds] for kind, kind_runs in fold.items()} for fold in runs)
+        for _, seeds in each
+    ]
 
 
 @_job
