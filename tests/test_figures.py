@@ -4,6 +4,7 @@ import types
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from fibdash.analysis.explain import explain
@@ -177,6 +178,13 @@ def test_every_figure_shares_the_look(data):
     assert {f.layout.font.family for f in built} == {style.LAYOUT["font"]["family"]}
     white = go.Figure(layout={"template": "plotly_white"}).layout.template
     assert all(f.layout.template == white for f in built)  # the process's default, taken as each is made
+
+
+def test_figures_keep_their_template_after_streamlit_sets_its_own():
+    """Importing Streamlit's charts makes its template Plotly's default: the figures are made in ours."""
+    pio.templates.default = "streamlit" if "streamlit" in pio.templates else "plotly_dark"
+    figure = training.loss_figure({"RNN": ([1.0], [1.0])})
+    assert figure.layout.template == go.Figure(layout={"template": style.TEMPLATE}).layout.template
 
 
 def test_study_figures():

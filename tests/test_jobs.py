@@ -453,7 +453,9 @@ def test_twelve_sessions_seeds_train_as_one_call_each_as_its_job_alone(runner):
     running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
     wait_for(lambda: running.state == RUNNING)
     jobs = [pair.submit(runner, f"student {seed}") for seed, pair in enumerate(pairs)]
-    assert all(job.wait(120) for job in jobs) and all(job.state == DONE for job in jobs), [j.error for j in jobs]
+    assert all(job.wait(120) for job in jobs) and all(job.state == DONE for job in jobs), [
+        job.error for job in jobs
+    ]
     assert [job.together for job in jobs] == [12] * 12
     together = [job.result for job in jobs]
     runner.clear()

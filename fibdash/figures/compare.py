@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb
-from plotly.subplots import make_subplots
 
 from fibdash.analysis.explain import Explanation
 from fibdash.analysis.forecast import Forecasts
@@ -23,6 +22,7 @@ from fibdash.figures.style import (
     MARKED_STEPS,
     MODEL_COLOURS,
     TRUTH_COLOUR,
+    canvas,
     colour,
     drawable,
     labelled_line,
@@ -197,7 +197,7 @@ def inputs_figure(
     labels = step_labels(len(scaled))
     hidden: Counter[str] = Counter()
     rows = 1 if weights is None else 2
-    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    figure = canvas(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.12)
     styled(figure, title)
     figure.update_layout(showlegend=False)
     figure.add_scatter(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from numpy.typing import ArrayLike
+from plotly.subplots import make_subplots
 
 from fibdash.config import MODEL_LABELS
 from fibdash.quoting import plotly_literal
@@ -47,10 +49,11 @@ LOG_AXIS_LIMITS = {
     "minallowed": float(np.log10(np.finfo(np.float64).smallest_subnormal)),
     "maxallowed": float(np.log10(np.finfo(np.float64).max)),
 }
-# Plotly's template for every figure of the process, which a new figure takes as it is made: given to each
-# figure in its layout, it was validated and copied every time, 9 ms a figure, a third of a loss chart's
-# making, and Compare draws a dozen charts each time a visitor's page runs.
-pio.templates.default = "plotly_white"
+# Plotly's template, the process's default as each figure is made (`canvas`): given to each figure in its
+# layout it was validated and copied every time, 9 ms a figure, a third of a loss chart's making, and Compare
+# draws a dozen charts each time a visitor's page runs. Set at each figure rather than once, as importing
+# Streamlit's charts sets the default to Streamlit's own template.
+TEMPLATE = "plotly_white"
 LAYOUT = {
     "font": {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
     # Titles sit at the top left under the toolbar, and the plot below them (`_make_room`); a note
@@ -116,6 +119,12 @@ def make_room(figure: go.Figure) -> go.Figure:
     )
 
 
+def canvas(**subplots: Any) -> go.Figure:
+    """An empty figure in the house's template: `make_subplots(**subplots)` where they are given."""
+    pio.templates.default = TEMPLATE
+    return make_subplots(**subplots) if subplots else go.Figure()
+
+
 def styled(figure: go.Figure, title: str) -> go.Figure:
     """The shared look, with `title`."""
     return make_room(figure.update_layout(LAYOUT, title_text=wrapped(title, TITLE_CHARS)))
@@ -128,7 +137,7 @@ def noted(figure: go.Figure, *notes: str) -> go.Figure:
 
 
 def new_figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    figure = styled(go.Figure(), title)
+    figure = styled(canvas(), title)
     figure.update_layout(xaxis_title=plotly_literal(x_title), yaxis_title=plotly_literal(y_title))
     if log_y:
         figure.update_yaxes(type="log", exponentformat="power", **LOG_AXIS_LIMITS)
