@@ -18,6 +18,7 @@ import numpy as np
 from scipy import stats
 
 from fibdash.config import check_choice
+from fibdash.series import LAG_COEFFICIENTS, LAG_STEPS
 
 METHODS = ("occlusion", "gradient")
 DEFAULT_METHOD = "occlusion"
@@ -32,6 +33,9 @@ STRUCTURE = {
     "mackey-glass": "The Mackey-Glass equation ties x(t) to the last value and to x(t-17), its delay: "
     "t-17 should matter where the windows reach it. AR(2), a linear rule of t-2 and t-1, is the reference "
     "here.",
+    "lags": f"The lags series is x(t) = {LAG_COEFFICIENTS[0]} x(t-{LAG_STEPS[0]}) + {LAG_COEFFICIENTS[1]} "
+    f"x(t-{LAG_STEPS[1]}) + noise: t-{LAG_STEPS[0]} and t-{LAG_STEPS[1]} matter and no other step does. AR(2), "
+    "a linear rule of t-2 and t-1, is the reference here.",
     "co2": "CO2 rises with a 12-month season: the last values and t-12 (a year back, what the "
     "seasonal-naive rule repeats) carry it. AR(2), a linear rule of t-2 and t-1, is the reference here.",
     "csv": "Which steps matter in your series is what this asks; AR(2), a linear rule of t-2 and t-1 fitted "
