@@ -524,6 +524,15 @@ def lag_precisions(
     return pd.DataFrame(rows, columns=["model", *LAG_MEASURE_LABELS.values()])
 
 
+def lag_table(precisions: pd.DataFrame) -> pd.DataFrame:
+    """`lag_precisions`' table as the Compare page and the command line show it: each precision to two
+    decimals, "-" where a measure does not apply or was not measured."""
+    shown = precisions.copy()
+    for column in LAG_MEASURE_LABELS.values():
+        shown[column] = [f"{value:.2f}" if math.isfinite(value) else "-" for value in shown[column]]
+    return shown
+
+
 def _found(precision: float, chance: float) -> str:
     """How far `precision` is from finding the lags, in words."""
     if precision >= FOUND:
