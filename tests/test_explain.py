@@ -374,3 +374,10 @@ def test_the_lag_table_scores_each_measure_and_says_whether_attention_found_them
     assert "It cannot: uniform weights rank no step above another, so their precision is chance, 0.10" in (
         ex.lag_words(uniform, LAGGED_T, "uniform")
     )
+    zeros = np.zeros((4, LAGGED_T))
+    some = ex.lag_precisions(zeros, {}, {"gradient": zeros})
+    some.loc[1, "gradient x input"] = 0.45
+    found = (
+        "gradient x input 0.45; so it found some of them: 0.9 of the 2 in a window on average, against 0.2"
+    )
+    assert f"The RNN, without attention: {found} by chance." in ex.lag_words(some, LAGGED_T, "tutorial")

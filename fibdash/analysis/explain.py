@@ -454,7 +454,7 @@ def _caveat(e: Explanation) -> str:
 # What ranks the steps of a window, for the lags series: the attention weights, and each importance.
 LAG_MEASURES = ("attention", *METHODS)
 LAG_MEASURE_LABELS = {"attention": "attention weights", **METHOD_LABELS}
-FOUND, HALF_FOUND = 0.75, 0.5  # precisions from which the lags are found, and half found (one of two)
+FOUND = 0.75  # precision from which the lags are found: most windows rank both first
 
 
 def lag_positions(time_steps: int, lags: Sequence[int] = LAG_STEPS) -> np.ndarray:
@@ -533,14 +533,15 @@ def lag_table(precisions: pd.DataFrame) -> pd.DataFrame:
     return shown
 
 
-def _found(precision: float, chance: float) -> str:
-    """How far `precision` is from finding the lags, in words."""
+def _found(precision: float, chance: float, k: int) -> str:
+    """How far `precision` at `k` is from finding the lags, in words."""
     if precision >= FOUND:
         return "found them"
-    if precision >= HALF_FOUND:
-        return "found them in part (about half of them, on average)"
     if precision > chance + SAME:
-        return "hardly found them, though it did better than chance"
+        return (
+            f"found some of them: {precision * k:.1f} of the {k} in a window on average, against "
+            f"{chance * k:.1f} by chance"
+        )
     if precision < chance - SAME:
         return "did not find them, doing worse than chance: it points elsewhere"
     return "did not find them, doing no better than chance"
@@ -570,7 +571,7 @@ def lag_words(precisions: pd.DataFrame, time_steps: int, head: str, lags: Sequen
     else:
         said.append(
             f"Did attention ({head} head) find the lags? Its weights' precision at {k} is {attention:.2f}: "
-            f"it {_found(attention, chance)}."
+            f"it {_found(attention, chance, k)}."
         )
     for kind, row in rows.items():
         measured = {method: row[LAG_MEASURE_LABELS[method]] for method in METHODS}
@@ -587,7 +588,7 @@ def lag_words(precisions: pd.DataFrame, time_steps: int, head: str, lags: Sequen
         )
         how = "by the better of them, " if len(measured) > 1 else "so "
         whom = "the model itself" if kind == "attention" else "it"
-        said.append(f"{lead}: {scores}; {how}{whom} {_found(max(measured.values()), chance)}.")
+        said.append(f"{lead}: {scores}; {how}{whom} {_found(max(measured.values()), chance, k)}.")
     said.append(
         "Attention weighs the RNN's hidden states, not the inputs: the state at t-1 carries every value "
         f"before it, {steps} among them, so a model can use the lags while its weights sit elsewhere."
