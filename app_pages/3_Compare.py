@@ -1,13 +1,20 @@
 """Compare: both trained models of the current config against the naive rules, their forecasts many steps
-ahead, their attention as it trained, what drives their predictions, and what they say of a window you
-edit. Under a backtest the scores are the folds' mean, and the sections after the forecasts show the last
-fold's models."""
+ahead, their attention as it trained, what drives their predictions (and, on the lags series, whether it finds
+the steps known to matter), and what they say of a window you edit. Under a backtest the scores are the folds'
+mean, and the sections after the forecasts show the last fold's models."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fibdash.analysis.explain import METHOD_LABELS, explain, explanation_words
+from fibdash.analysis.explain import (
+    METHOD_LABELS,
+    explain,
+    explanation_words,
+    lag_precisions,
+    lag_table,
+    lag_words,
+)
 from fibdash.analysis.forecast import (
     ERROR_MEASURES,
     Evaluation,
@@ -270,6 +277,20 @@ def explanation_section(config: TrainConfig, data: Dataset, results: dict[str, T
     st.markdown(explanation_words(explanation, config.data.scaling, config.data.series))
 
 
+def known_lags_section(config: TrainConfig, results: dict[str, Trained]) -> None:
+    """On the lags series, whose true lags are known: whether the attention weights, occlusion and gradient x
+    input find them (precision at 2), for the attention model and the RNN."""
+    st.subheader("A task whose answer is known")
+    attention = results["attention"]
+    precisions = lag_precisions(attention.attention, attention.importance, results["rnn"].importance)
+    show.table(lag_table(precisions), key="lag_precision")
+    st.caption(
+        "Precision at 2 of each measure over the test windows. The RNN has no attention weights; occlusion "
+        "is left out where it would take long."
+    )
+    st.markdown(lag_words(precisions, config.data.time_steps, config.attention))
+
+
 def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:
     """A window the visitor edits, and both trained models' answers for it beside the rules'."""
     st.subheader("What if the window were different?")
@@ -396,6 +417,9 @@ with st.container(key="attention_weights"):  # not "attention": the setting's wi
     attention_section(data, results["attention"])
 with st.container(key="explanation"):
     explanation_section(config, data, results)
+if config.data.series == "lags":
+    with st.container(key="known_lags"):
+        known_lags_section(config, results)
 with st.container(key="what_if"):
     what_if_section(config, data, results)
 with st.container(key="training"):

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,6 +23,10 @@ from fibdash.analysis.sweep import PointRunner
 from fibdash.command import STUDY_OPTIONS, TRAIN_OPTIONS, option
 from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, DataConfig, TrainConfig, check_int
 from fibdash.series import Upload, most_values
+
+if TYPE_CHECKING:
+    from fibdash.data import Dataset
+    from fibdash.engine.records import Trained
 
 ENGINES = ("numba", "keras")
 SWEEP_EXAMPLE = "python -m fibdash sweep --vary hidden_units=2,4,8 --seeds 10 --out sweep.csv"
@@ -178,6 +182,29 @@ def run(config: TrainConfig, engine: str, horizon: int = FIELDS["horizon"].defau
             print(f"- {trained.name}: {message}")
     if horizon > 1:
         ahead(list(zip(datasets, pairs, strict=True)), horizon)
+    if config.data.series == "lags":
+        known_lags(config, datasets[-1], pairs[-1])
+
+
+def known_lags(config: TrainConfig, data: Dataset, pair: dict[str, Trained]) -> None:
+    """Print whether the attention weights, occlusion and gradient x input of `pair` (trained on `data`, a
+    backtest's last fold) find the lags series' true lags, as the Compare page says."""
+    from fibdash.analysis.explain import lag_precisions, lag_table, lag_words
+    from fibdash.engine.inference import importance
+    from fibdash.serving.tasks import importance_methods
+
+    fold = pair["rnn"].config  # the fold's config: its test windows are data's
+    importances = {
+        kind: {
+            method: importance(fold, kind, trained.weights, data.test_X, method)
+            for method in importance_methods(fold)
+        }
+        for kind, trained in pair.items()
+    }
+    precisions = lag_precisions(pair["attention"].attention, importances["attention"], importances["rnn"])
+    print("A task whose answer is known: precision at 2 of each measure over the test windows")
+    print(lag_table(precisions).to_string(index=False))
+    print(lag_words(precisions, config.data.time_steps, config.attention))
 
 
 # The steps ahead whose errors the command prints, up to the horizon (and the horizon itself).

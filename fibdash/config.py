@@ -18,6 +18,7 @@ from fibdash.quoting import quoted
 from fibdash.series import (
     FIBONACCI_MAX_N_UNSCALED,
     FLOAT32_MAX,
+    LAG_STEPS,
     MAX_N,
     SERIES,
     SERIES_WHAT,
@@ -432,6 +433,12 @@ class DataConfig:
         FIELDS["time_steps"].check(
             self.time_steps, self.n - 2, f"n = {self.n} must leave at least one training and one test window"
         )
+        if self.series == "lags" and self.time_steps < max(LAG_STEPS):
+            raise ValueError(
+                f"time_steps must be at least {max(LAG_STEPS)} for series lags, whose values depend on the "
+                f"values {' and '.join(map(str, LAG_STEPS))} steps back: a window must reach them (raise "
+                f"time_steps or choose another series), got {quoted(self.time_steps)}"
+            )
         FIELDS["train_fraction"].check(self.train_fraction)
         for name in ("scaling", "split", "folds", "scaler_fit"):
             FIELDS[name].check(getattr(self, name))
@@ -474,6 +481,8 @@ class DataConfig:
             return 1.0
         if self.upload is not None:
             return float(self.upload.values[: self.n].min())
+        if self.series == "lags":
+            return float(series_values(self.series, self.n).min())
         return -1.0  # the noisy sine's values go below 0 as surely as its sine does
 
     def zero_divisor(self) -> int | None:

@@ -119,7 +119,13 @@ def test_the_notebook_imports_keras_numpy_sklearn_and_plotly_only(config):
 
 
 @pytest.mark.parametrize(
-    "data", [CSV.data, DataConfig(n=120, time_steps=5, series="mackey-glass")], ids=lambda d: d.series
+    "data",
+    [
+        CSV.data,
+        DataConfig(n=120, time_steps=5, series="mackey-glass"),
+        DataConfig(n=120, time_steps=12, series="lags"),
+    ],
+    ids=lambda d: d.series,
 )
 def test_an_embedded_series_is_the_apps_to_the_last_bit(data):
     config = TrainConfig(data, epochs=2)

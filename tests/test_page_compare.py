@@ -146,3 +146,28 @@ def test_the_scores_lead_and_the_caveats_follow_in_one_short_box(app):
         line = next(line for line in lines if line.startswith(f"- **{name}**: "))
         assert headline(message) in line and len(line) < len(detail), detail
     assert len(lines) == len({detail.split("**: ")[0] for detail in details})  # a line per model
+
+
+def test_on_the_lags_series_compare_says_whether_each_explanation_finds_the_known_lags(app):
+    from fibdash.analysis.explain import lag_precisions, lag_table, lag_words
+    from fibdash.config import DataConfig, TrainConfig
+    from fibdash.data import make_dataset
+    from fibdash.serving import tasks
+
+    app.query_params["series"] = "lags"
+    trained_compare(app)
+    assert not app.exception and not said(app, "problems", "error")
+    assert "series lags, n=60, time_steps=20" in said(app, "configuration")[0]
+    section = app.get_by_key("known_lags")
+    assert section.subheader[0].value == "A task whose answer is known"
+    config = TrainConfig(data=DataConfig(series="lags", n=SMALL["n"]), epochs=SMALL["epochs"])
+    pair = tasks.train_pair(config, make_dataset(config.data).windows(), lambda log: False)  # the page's pair
+    precisions = lag_precisions(
+        pair["attention"].attention, pair["attention"].importance, pair["rnn"].importance
+    )
+    shown = table(app, "lag_precision")
+    assert shown.equals(lag_table(precisions)), shown
+    assert list(shown["model"]) == ["RNN + attention", "RNN"] and shown.loc[1, "attention weights"] == "-"
+    words = " ".join(m.value for m in section.markdown)
+    assert lag_words(precisions, 20, "tutorial") in words
+    assert "Did attention (tutorial head) find the lags?" in words and "drawn at random: 0.10" in words
