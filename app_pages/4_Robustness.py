@@ -153,7 +153,7 @@ def variants_study(config: TrainConfig, seeds: int) -> None:
         if diverged := diverged_seeds(result.loss_histories(), show.dataset(config.data), config, names):
             st.warning(markdown_literal(diverged))
         st.info(markdown_literal(matched_sentence(result)))
-    show.chart(study_figure(result.table, names, "Test MSE of every seed, each model (lower is better)"))
+    show.chart(study_figure(result.table, names, "Test MSE of every seed, each model"))
 
     st.subheader("Each model against the others")
     st.caption(

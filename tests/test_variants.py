@@ -67,7 +67,10 @@ def test_every_comparison_of_the_study_against_an_independent_computation(result
         if np.any(ratio != 1):
             assert c.p_value == pytest.approx(stats.wilcoxon(np.log(ratio)).pvalue, rel=1e-9)
     shown = variants_table(result).set_index("model")
-    assert shown.loc["dot attention", "wins vs uniform"] == result.comparisons["dot", "uniform"].win_rate
+    dot = result.comparisons["dot", "uniform"]
+    assert shown.loc["dot attention", "wins vs uniform"] == f"{dot.wins} of {SEEDS}"
+    assert shown.loc["dot attention", "p vs uniform"] == f"{dot.p_value:.2g}"
+    assert shown.loc["RNN", "wins vs uniform"] == "" and shown.loc["uniform attention", "p vs uniform"] == ""
     assert shown.loc["RNN", "median test MSE"] == pytest.approx(np.median(test["rnn"]))
     assert shown["parameters"].tolist() == list(parameters(SMALL).values())
 

@@ -158,20 +158,22 @@ def run_variants(
     return variants_result(config, fold_runs, datasets)
 
 
-def _cell(comparison: Comparison) -> tuple[float, str, float]:
-    """A comparison's win rate, median ratio with its interval in words, and p-value, for a table."""
+def _cells(comparison: Comparison) -> tuple[str, str, str]:
+    """A comparison's wins, median ratio with its interval, and p-value, as a table shows them."""
     c = comparison
     interval = f" ({c.ci_low:.2g} to {c.ci_high:.2g})" if not c.ci_note else ""
-    return c.win_rate, f"{c.median_ratio:.3g}{interval}", c.p_value
+    p_value = f"{c.p_value:.2g}" if np.isfinite(c.p_value) else "no test"
+    return f"{c.wins} of {c.pairs}", f"{c.median_ratio:.3g}{interval}", p_value
 
 
 AGAINST = {CONTROL: "uniform", "rnn": "RNN", MATCHED: "matched RNN"}  # each baseline, in a column's name
 
 
 def variants_table(result: VariantsResult) -> pd.DataFrame:
-    """One row per model: its parameter count, seeds with a finite test MSE, median test MSE, and against
-    each baseline it is compared with (PAIRS): win rate, median ratio (model / baseline) with its
-    CONFIDENCE interval, Wilcoxon p; empty where it is not compared with that baseline."""
+    """One row per model: its parameter count, median test MSE (of its seeds with a finite one), and against
+    each baseline it is compared with (PAIRS): its wins of the seeds compared, median ratio (model /
+    baseline) with its CONFIDENCE interval, Wilcoxon p; as text, empty where it is not compared with that
+    baseline."""
     counts, names = parameters(result.config), labels(result.config)
     test = result.table.pivot(index="seed", columns="model", values="test MSE")
     rows = []
@@ -185,7 +187,7 @@ def variants_table(result: VariantsResult) -> pd.DataFrame:
         }
         for baseline, word in AGAINST.items():
             comparison = result.comparisons.get((model, baseline))
-            win, ratio, p = _cell(comparison) if comparison is not None else (np.nan, "", np.nan)
+            win, ratio, p = _cells(comparison) if comparison is not None else ("", "", "")
             row |= {
                 f"wins vs {word}": win,
                 f"median ratio vs {word} ({CONFIDENCE:.0%} CI)": ratio,
