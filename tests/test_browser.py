@@ -300,6 +300,46 @@ def test_seed_study_through_the_ui(page):
     assert in_address(page, ("n=60", "epochs=2", "seeds=3"))
 
 
+def test_the_variants_study_from_its_link_at_desktop_and_phone_sizes(browser, server):
+    link = f"{server.url}/Robustness?study=variants&n=60&epochs=2&seeds=5"
+    tab = new_tab(browser, link)
+    assert in_address(tab, ("study=variants",)) and "every attention head; seeds 0 to 4" in caption(tab)
+    tab.get_by_role("button", name="Run the variants study").click()
+    tab.get_by_text("trainings in").wait_for()
+    settled(tab)
+    tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
+    titles = tab.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert titles == ["Test MSE of every seed, each model"]
+    verdicts = tab.locator(".st-key-verdicts").inner_text()
+    assert all(f"{head} attention" in verdicts for head in ("tutorial", "additive", "dot", "self", "uniform"))
+    assert (
+        "python -m fibdash study --variants --seeds 5 --n 60 --epochs 2"
+        in tab.locator(".st-key-reproduce").inner_text()
+    )
+    shot(tab, "robustness_variants")
+    tab.get_by_text("Attention against the RNN").click()  # today's study: no parameter in the address
+    settled(tab, rerun=True)
+    tab.get_by_role("button", name="Run the study").wait_for()
+    assert "study=" not in tab.url and in_address(tab, ("n=60", "epochs=2", "seeds=5"))
+    assert tab.locator('[data-testid="stException"]').count() == 0
+    tab.context.close()
+
+    small = phone(browser)  # the same link on a phone: the result is cached for every session
+    small.goto(link)
+    opened(small)
+    small.get_by_text("trainings in").wait_for()
+    small.locator(".st-key-verdicts").wait_for()
+    small.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
+    settled(small)
+    shot(small, "robustness_variants_phone")
+    for part in (".js-plotly-plot", ".st-key-variants_table", ".st-key-verdicts"):  # below the first screen
+        name = part.strip(".").removeprefix("st-key-").replace("js-plotly-plot", "figure")
+        small.locator(part).first.screenshot(path=str(ARTIFACTS / f"robustness_variants_phone_{name}.png"))
+    assert small.locator('[data-testid="stException"]').count() == 0
+    assert started_jobs(server, "a variants study") == 1
+    small.context.close()
+
+
 def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(page, browser, server):
     go(page, "Dataset")
     set_number(page, "Values n", 5000)

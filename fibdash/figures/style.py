@@ -21,6 +21,15 @@ from fibdash.quoting import plotly_literal
 
 # By model kind (config.MODEL_KINDS); `colour` finds them by the names the charts show.
 MODEL_COLOURS = {"rnn": "#1f77b4", "attention": "#d62728"}
+# A variants study's other models, by name (fibdash.analysis.variants): the tutorial's head is attention's.
+VARIANT_COLOURS = {
+    "tutorial": MODEL_COLOURS["attention"],
+    "additive": "#ff7f0e",
+    "dot": "#2ca02c",
+    "self": "#9467bd",
+    "uniform": "#7f7f7f",
+    "matched_rnn": "#17becf",
+}
 BASELINE_COLOURS = {
     "predict zero": "#c7c7c7",
     "persistence": "#9a9a9a",
@@ -90,9 +99,10 @@ NOT_SHOWN = ("NaN", "infinite", "at or below 0")  # why a value is not drawn, in
 
 
 def colour(name: str) -> str:
-    """The colour of a model (by its kind or its name, "RNN + attention") or a baseline, on every chart."""
+    """The colour of a model (by its kind, its name, "RNN + attention", or its name in a variants study) or a
+    baseline, on every chart."""
     by_name = {MODEL_LABELS[kind]: value for kind, value in MODEL_COLOURS.items()}
-    return {**MODEL_COLOURS, **by_name, **BASELINE_COLOURS}.get(name, TRUTH_COLOUR)
+    return {**MODEL_COLOURS, **VARIANT_COLOURS, **by_name, **BASELINE_COLOURS}.get(name, TRUTH_COLOUR)
 
 
 def wrapped(text: str, width: int) -> str:
