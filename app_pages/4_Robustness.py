@@ -12,6 +12,7 @@ from fibdash.analysis.variants import (
     VARIANT_MODELS,
     head_verdicts,
     labels,
+    lags_sentence,
     matched_sentence,
     shared_config,
     variants_table,
@@ -162,6 +163,8 @@ def variants_study(config: TrainConfig, seeds: int) -> None:
         "interval. p: the paired Wilcoxon signed-rank test on the log ratios."
     )
     show.table(variants_table(result), key="variants_table")
+    if lags := lags_sentence(result):
+        st.info(markdown_literal(lags))
 
     st.subheader("Each head, in words")
     with st.container(key="verdicts"):

@@ -262,6 +262,7 @@ def variants(config: TrainConfig, seeds: int, out: Path | None, attention_given:
     from fibdash.analysis.variants import (
         head_verdicts,
         labels,
+        lags_sentence,
         matched_sentence,
         run_variants,
         shared_config,
@@ -282,6 +283,8 @@ def variants(config: TrainConfig, seeds: int, out: Path | None, attention_given:
     print(f"{len(result.table)} runs in {result.seconds:.1f} s")
     with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 250):
         print(variants_table(result).to_string(index=False))
+    if lags := lags_sentence(result):
+        print(lags)
     if diverged := diverged_seeds(result.loss_histories(), data, config, names):
         print(diverged)
     print(matched_sentence(result))

@@ -11,10 +11,13 @@ from scipy import stats
 from fibdash.__main__ import main
 from fibdash.analysis.study import TABLE_COLUMNS, compare
 from fibdash.analysis.variants import (
+    LAGS_COLUMN,
     MATCHED,
     PAIRS,
     VARIANT_MODELS,
     head_verdicts,
+    labels,
+    lags_sentence,
     matched_units,
     parameters,
     run_variants,
@@ -193,3 +196,24 @@ def test_the_reproduce_command_names_the_variants_study_and_no_attention():
         == "python -m fibdash study --variants --seeds 3 --n 60 --epochs 2"
     )
     assert "--attention self" in command_line(config, 3)
+
+
+def test_under_the_lags_series_each_heads_weights_are_scored_on_the_known_lags():
+    """Each head's median over seeds of the share of its two largest weights on t-3 and t-11, counted here
+    with a plain loop (no ties: trained weights), in the table and the sentence; none for the RNNs or for
+    another series."""
+    config = TrainConfig(data=DataConfig(n=120, time_steps=12, series="lags"), epochs=2)
+    lags = run_variants(config, range(3))
+    table = variants_table(lags).set_index("model")
+    names = labels(config)
+    column = LAGS_COLUMN.format(chance=2 / 12)
+    for head in ATTENTIONS[:-1]:  # uniform's weights all tie: below
+        per_seed = []
+        for run in lags.runs[head]:
+            top = [set(np.argsort(window)[-2:]) for window in run.attention]
+            per_seed.append(np.mean([len(steps & {12 - 3, 12 - 11}) / 2 for steps in top]))
+        assert table.loc[names[head], column] == f"{np.median(per_seed):.2f}"
+    assert table.loc[names["rnn"], column] == "" and table.loc[names[MATCHED], column] == ""
+    assert table.loc[names["uniform"], column] == f"{2 / 12:.2f}"  # chance, by construction
+    assert "t-3 and t-11" in lags_sentence(lags)
+    assert column not in variants_table(run_variants(SMALL, range(2))).columns

@@ -11,9 +11,9 @@ is not "more parameters help"?
 Seed k of the RNN and of each head is the Train page's seed k of a pair with that head: each head trains
 on its own call of the engine, which trains seed k the same whatever trains beside it.
 
-Extension point: under the `lags` series, whose steps that matter are known, each head's attention mass
-on the true lags (precision at 2 over the test windows, from `runs[head]`'s `attention`) would be one more
-column of `variants_table` and one more answer of `head_verdicts`.
+Under the `lags` series, whose steps that matter are known (`fibdash.series.LAG_STEPS`), each head's
+weights are also scored on finding them: precision at 2 over the test windows, each seed's, and their
+median (`lag_precision_by_head`, a column of `variants_table`, `lags_sentence`).
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from fibdash.analysis.explain import chance_precision, precision_at_lags
 from fibdash.analysis.stats import CONFIDENCE
 from fibdash.analysis.study import ALPHA, Comparison, StudyResult, compare, evidence, study_table
 from fibdash.config import ATTENTIONS, MAX_HIDDEN_UNITS, TrainConfig, check_seeds, counted
 from fibdash.data import Dataset, fold_datasets
 from fibdash.engine.layout import Layout
 from fibdash.engine.records import EpochLog, Trained, Training
+from fibdash.series import LAG_STEPS
 
 CONTROL = "uniform"  # the head that does not attend: the mean of the states
 MATCHED = "matched_rnn"  # the RNN with about as many parameters as the tutorial's attention model
@@ -175,6 +177,7 @@ def variants_table(result: VariantsResult) -> pd.DataFrame:
     baseline) with its CONFIDENCE interval, Wilcoxon p; as text, empty where it is not compared with that
     baseline."""
     counts, names = parameters(result.config), labels(result.config)
+    precisions = lag_precision_by_head(result)
     test = result.table.pivot(index="seed", columns="model", values="test MSE")
     rows = []
     for model in VARIANT_MODELS:
@@ -185,6 +188,12 @@ def variants_table(result: VariantsResult) -> pd.DataFrame:
             "parameters": counts[model],
             "median test MSE": float(np.median(finite)) if finite.size else float("nan"),
         }
+        if precisions:  # the lags series: the heads' weights scored on its known lags, empty for the RNNs
+            found = precisions.get(model, np.array([]))
+            median = f"{np.nanmedian(found):.2f}" if np.isfinite(found).any() else "n/a"
+            row[LAGS_COLUMN.format(chance=chance_precision(result.config.data.time_steps))] = (
+                median if model in precisions else ""
+            )
         for baseline, word in AGAINST.items():
             comparison = result.comparisons.get((model, baseline))
             win, ratio, p = _cells(comparison) if comparison is not None else ("", "", "")
@@ -195,6 +204,57 @@ def variants_table(result: VariantsResult) -> pd.DataFrame:
             }
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+LAGS_COLUMN = "weights on the lags, median precision at 2 (chance {chance:.2f})"
+
+
+def lag_precision_by_head(result: VariantsResult) -> dict[str, np.ndarray]:
+    """Under the lags series, each head's precision at the true lags of its attention weights over the test
+    windows (`explain.precision_at_lags`), one per seed (NaN for a seed that diverged); {} for any other
+    series, whose steps that matter are not known."""
+    if result.config.data.series != "lags":
+        return {}
+    return {
+        head: np.array(
+            [
+                precision_at_lags(run.attention) if run.attention is not None else np.nan
+                for run in result.runs[head]
+            ]
+        )
+        for head in ATTENTIONS
+    }
+
+
+def lags_sentence(result: VariantsResult) -> str:
+    """Under the lags series, which heads' weights found the lags that matter, against chance, in words;
+    "" for any other series."""
+    precisions = lag_precision_by_head(result)
+    if not precisions:
+        return ""
+    steps = result.config.data.time_steps
+    chance = chance_precision(steps)
+    medians = {head: float(np.nanmedian(values)) if np.isfinite(values).any() else np.nan
+               for head, values in precisions.items()}  # fmt: skip
+    found = [head for head, median in medians.items() if median >= 0.75]
+    above = [head for head, median in medians.items() if chance < median < 0.75 and head != CONTROL]
+    lags = " and ".join(f"t-{lag}" for lag in LAG_STEPS)
+    text = (
+        f"The lags series' prediction depends on {lags}: a head whose two largest weights fall there has "
+        f"precision 1, weights at random {chance:.2f} ({len(LAG_STEPS)} of {steps} steps); uniform weights "
+        "are chance by construction. "
+    )
+    if found:
+        text += f"Found in most windows (median precision 0.75 or more over the seeds): {', '.join(found)}. "
+    if above:
+        text += f"Above chance but short of that: {', '.join(above)}. "
+    missed = [head for head in ATTENTIONS if head not in found + above and head != CONTROL]
+    if missed:
+        text += f"No better than chance: {', '.join(missed)}. "
+    return (
+        text + "Attention weighs hidden states, which carry every earlier value: where a head's weights miss "
+        "the lags, its model may still use them (Compare measures occlusion and gradient x input)."
+    )
 
 
 def _facts(comparison: Comparison) -> str:
