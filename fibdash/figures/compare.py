@@ -189,6 +189,41 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
     )
 
 
+def attention_map_figure(weight_map: np.ndarray, title: str) -> go.Figure:
+    """Self-attention's weights of one window, (T, T): row i (a query, position i) over every step (keys),
+    each row summing to 1. The last query's row, whose output reaches Dense and which the other charts
+    show, is outlined. Colours run from 0 to the largest weight, at least 2/T as on the other heatmaps."""
+    steps = weight_map.shape[0]
+    labels = step_labels(steps)
+    hidden: Counter[str] = Counter()
+    shown = drawable(weight_map, hidden, log=False)
+    figure = new_figure(title, "key: the step attended to", "query: the position attending")
+    figure.add_heatmap(
+        z=shown,
+        x=labels,
+        y=labels,
+        zmin=0,
+        zmax=max(np.nanmax(shown, initial=0.0), 2 / steps),
+        colorscale="Reds",
+        colorbar={"title": {"text": "weight"}},
+        hovertemplate="query %{y} attends to %{x}: weight %{z:.4f}<extra></extra>",
+    )
+    figure.add_shape(  # around the last query's row: category axes put row i at i
+        type="rect",
+        x0=-0.5,
+        x1=steps - 0.5,
+        y0=steps - 1.5,
+        y1=steps - 0.5,
+        line={"color": TRUTH_COLOUR, "width": 2},
+        fillcolor="rgba(0, 0, 0, 0)",
+    )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category", autorange="reversed")  # t-T at the top, the last query at the foot
+    return noted(
+        figure, f"outlined: the last query ({labels[-1]}), whose output Dense reads", not_shown(hidden)
+    )
+
+
 def inputs_figure(
     scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str, value_name: str
 ) -> go.Figure:
