@@ -16,6 +16,7 @@ from plotly.subplots import make_subplots
 
 from fibdash.analysis.explain import Explanation
 from fibdash.analysis.forecast import Forecasts
+from fibdash.analysis.lesson import ScoreParts
 from fibdash.config import MODEL_LABELS
 from fibdash.data import Dataset, step_labels
 from fibdash.figures.dataset import log_axis
@@ -225,10 +226,16 @@ def attention_map_figure(weight_map: np.ndarray, title: str) -> go.Figure:
 
 
 def inputs_figure(
-    scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str, value_name: str
+    scaled: np.ndarray,
+    original: np.ndarray,
+    weights: np.ndarray | None,
+    title: str,
+    value_name: str,
+    bound: float | None = None,
 ) -> go.Figure:
     """A window's inputs (scaled, with their values in the series' units, called `value_name`, on hover)
-    above its attention weights."""
+    above its attention weights; with `bound`, the largest weight the layer can give drawn across them,
+    beside uniform's 1/T."""
     labels = step_labels(len(scaled))
     hidden: Counter[str] = Counter()
     rows = 1 if weights is None else 2
@@ -256,8 +263,47 @@ def inputs_figure(
             col=1,
         )
         figure.update_yaxes(title_text="attention weight", row=2, col=1)
+        if bound is not None:
+            labelled_line(figure, bound, f"bound<br>{bound:.2f}", line_dash="dot", row=2, col=1)
+            labelled_line(figure, 1 / len(scaled), "uniform<br>1/T", line_dash="dash", row=2, col=1)
+            figure.update_yaxes(
+                range=[0, 1.1 * max(bound, float(np.nanmax(weights, initial=0.0)))], row=2, col=1
+            )
     figure.update_xaxes(title_text="input time step", row=rows, col=1)
     return noted(figure, not_shown(hidden))
+
+
+def score_parts_figure(parts: ScoreParts) -> go.Figure:
+    """The tutorial layer's scores of one window before tanh, per step: the content part h_t W and the
+    position part b_t side by side, and their sum, the score before tanh, as a line."""
+    steps = len(parts.content)
+    labels = step_labels(steps)
+    hidden: Counter[str] = Counter()
+    figure = new_figure("Each score before tanh: content + position", "input time step", "part of the score")
+    for name, values, shade in (
+        ("content: h_t W", parts.content, MODEL_COLOURS["attention"]),
+        ("position: b_t", parts.position, MODEL_COLOURS["rnn"]),
+    ):
+        figure.add_bar(
+            x=labels,
+            y=drawable(values, hidden, log=False),
+            name=name,
+            marker_color=shade,
+            hovertemplate="%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
+        )
+    figure.add_scatter(
+        x=labels,
+        y=drawable(parts.pre_tanh, hidden, log=False),
+        mode="lines+markers" if steps <= MARKED_STEPS else "lines",
+        name="sum: h_t W + b_t",
+        line_color=TRUTH_COLOUR,
+        hovertemplate="%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
+    )
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.3})
+    figure.update_xaxes(type="category")
+    share = parts.position_share
+    said = f"position's share of their variance across steps: {share:.0%}" if np.isfinite(share) else ""
+    return noted(figure, said, not_shown(hidden))
 
 
 # --- does attention explain the prediction? ----------------------------------------------------
