@@ -261,16 +261,20 @@ def self_attention_map(data: Dataset, attention: Trained, row: int) -> None:
         return
     position = int(data.positions[data.test_idx[row]])
     with st.container(key="attention_map"):
-        st.markdown(
+        left, right = st.columns(2)
+        left.markdown(
             "**Every position's weights.** Self-attention lets each position of the window (a query, one "
             "row) weigh every step (the keys, the columns); each row sums to 1. Only the last position's "
             "output reaches the Dense layer, so its row, outlined, is the one the charts above show; the "
             "other rows shape nothing the model predicts. These are the trained model's weights for the "
             "window chosen above, after the last epoch."
         )
-        show.chart(
-            attention_map_figure(trace.weight_map, f"Self-attention map, window predicting value {position}")
-        )
+        with right:
+            show.chart(
+                attention_map_figure(
+                    trace.weight_map, f"Self-attention map, window predicting value {position}"
+                )
+            )
 
 
 def explanation_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:

@@ -113,6 +113,9 @@ def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative
 
 # --- attention -----------------------------------------------------------------------------
 
+POSITION_COLOUR = "#8c8c8c"  # the tutorial layer's position part b_t, beside its content part in red
+STEP_TICKS = 8  # at most this many time steps labelled, upright, where a phone's width would turn them
+
 
 def _uniform(weights: np.ndarray) -> str:
     """A note when every finite weight is the same: the model attends to no step more than another."""
@@ -270,6 +273,7 @@ def inputs_figure(
                 range=[0, 1.1 * max(bound, float(np.nanmax(weights, initial=0.0)))], row=2, col=1
             )
     figure.update_xaxes(title_text="input time step", row=rows, col=1)
+    figure.update_xaxes(tickangle=0, nticks=STEP_TICKS)
     return noted(figure, not_shown(hidden))
 
 
@@ -282,7 +286,7 @@ def score_parts_figure(parts: ScoreParts) -> go.Figure:
     figure = new_figure("Each score before tanh: content + position", "input time step", "part of the score")
     for name, values, shade in (
         ("content: h_t W", parts.content, MODEL_COLOURS["attention"]),
-        ("position: b_t", parts.position, MODEL_COLOURS["rnn"]),
+        ("position: b_t", parts.position, POSITION_COLOUR),
     ):
         figure.add_bar(
             x=labels,
@@ -300,7 +304,7 @@ def score_parts_figure(parts: ScoreParts) -> go.Figure:
         hovertemplate="%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
     )
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.3})
-    figure.update_xaxes(type="category")
+    figure.update_xaxes(type="category", tickangle=0, nticks=STEP_TICKS)
     share = parts.position_share
     said = f"position's share of their variance across steps: {share:.0%}" if np.isfinite(share) else ""
     return noted(figure, said, not_shown(hidden))
