@@ -59,6 +59,12 @@ from fibdash.figures.training import loss_figure
 from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
 
+# What the what-if's attention weights are, where the head's are not a softmax over one query's scores
+WHAT_IF_WEIGHTS = {
+    "self": " The weights drawn for your window are self-attention's last query's row, the one Dense reads.",
+    "uniform": " The weights drawn are the uniform head's 1/T, whatever the window: the control learns none.",
+}
+
 
 def test_windows(data: Dataset) -> list[int]:
     """The test windows' rows along the series, for the pages' window choosers."""
@@ -312,6 +318,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     st.caption(
         "Edit a test window, or type your own, and ask both trained models (no retraining), next to the "
         "naive rules. The numbers are typed as text, so any size fits: 1.2e100 is fine."
+        + WHAT_IF_WEIGHTS.get(config.attention, "")
     )
     left, right = st.columns(2)
     start = left.selectbox(

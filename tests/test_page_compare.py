@@ -72,7 +72,7 @@ def test_the_attention_epoch_slider_moves_the_heatmap_through_training(app):
     slider.set_value(2).run()
     section = app.get_by_key("attention_weights")
     assert "Attention weights of the test windows after epoch 2" in titles(section)
-    assert section.caption[0].value.startswith("After epoch 2: training loss ")
+    assert section.caption[1].value.startswith("After epoch 2: training loss ")  # after what the weights are
     assert not app.exception
 
 
@@ -207,6 +207,8 @@ def test_every_view_of_attention_shows_that_heads_run(app, head):
         assert f"has a median of {explanation.median_correlation:+.2f}" in words
     assert ("last position's" in words) == (head == "self")
 
+    what_if = said(app, "what_if")[0]
+    assert ("last query's row" in what_if) == (head == "self") and ("1/T" in what_if) == (head == "uniform")
     answers = table(app, "what_if_answers").set_index("predictor")["scaled"]
     first = data.test_idx[along[0]]  # the what-if starts unedited from the earliest test window
     assert float(answers["RNN + attention"]) == pytest.approx(
