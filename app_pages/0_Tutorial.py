@@ -222,7 +222,7 @@ def layer_step() -> None:
         st.markdown(
             f"Its largest weight is {trace.weights.max():.3f}, against the bound {bound:.2f} and uniform's "
             f"{1 / steps_count:.2f} (the dotted and dashed lines). Split into its two parts, each score "
-            f"before tanh is h_t W + b_t (right): {lesson.parts_sentence(parts)}"
+            f"before tanh is h_t W + b_t (the second chart): {lesson.parts_sentence(parts)}"
         )
 
 
