@@ -45,11 +45,12 @@ from fibdash.analysis.whatif import (
     window_inputs,
 )
 from fibdash.command import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, counted
+from fibdash.config import ATTENTION_WEIGHTS, MODEL_KINDS, MODEL_LABELS, TrainConfig, counted
 from fibdash.data import Dataset, scale_note
 from fibdash.engine.records import Trained
 from fibdash.figures.compare import (
     attention_heatmap,
+    attention_map_figure,
     attention_mean_figure,
     correlation_figure,
     errors_figure,
@@ -64,6 +65,12 @@ from fibdash.figures.compare import (
 from fibdash.figures.training import loss_figure
 from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
+
+# What the what-if's attention weights are, where the head's are not a softmax over one query's scores
+WHAT_IF_WEIGHTS = {
+    "self": " The weights drawn for your window are self-attention's last query's row, the one Dense reads.",
+    "uniform": " The weights drawn are the uniform head's 1/T, whatever the window: the control learns none.",
+}
 
 
 def test_windows(data: Dataset) -> list[int]:
@@ -222,8 +229,18 @@ def forecast_section(
 
 
 def attention_section(data: Dataset, attention: Trained) -> None:
-    """The attention weights after a chosen epoch: every test window, their mean, and one window."""
+    """The attention weights after a chosen epoch: every test window, their mean, and one window; of
+    self-attention, that window's whole T x T map too."""
     st.subheader("Attention, as it trained")
+    head = attention.config.attention
+    st.caption(ATTENTION_WEIGHTS[head])
+    if head == "uniform":
+        st.info(
+            f"This model's head is the uniform control: every weight is 1/{data.config.time_steps} whatever "
+            "the training, so the charts below are flat by construction and show nothing it learnt. Its "
+            "training loss and test MSE at each epoch are its own; set the sidebar's attention to another "
+            "head to see weights that are learnt."
+        )
     history = attention.attention_history
     epoch = st.select_slider(
         "After epoch",
@@ -246,6 +263,31 @@ def attention_section(data: Dataset, attention: Trained) -> None:
         "Test window", test_windows(data), format_func=lambda row: window_name(data, row), key="test_window"
     )
     show.chart(window_figure(data, weights, row))
+    if head == "self":
+        self_attention_map(data, attention, row)
+
+
+def self_attention_map(data: Dataset, attention: Trained, row: int) -> None:
+    """The trained self-attention model's whole T x T map of weights for test window `row`."""
+    trace = work.attention_trace(attention, data.X[data.test_idx[row], :, 0])
+    if trace is None:
+        return
+    position = int(data.positions[data.test_idx[row]])
+    with st.container(key="attention_map"):
+        left, right = st.columns(2)
+        left.markdown(
+            "**Every position's weights.** Self-attention lets each position of the window (a query, one "
+            "row) weigh every step (the keys, the columns); each row sums to 1. Only the last position's "
+            "output reaches the Dense layer, so its row, outlined, is the one the charts above show; the "
+            "other rows shape nothing the model predicts. These are the trained model's weights for the "
+            "window chosen above, after the last epoch."
+        )
+        with right:
+            show.chart(
+                attention_map_figure(
+                    trace.weight_map, f"Self-attention map, window predicting value {position}"
+                )
+            )
 
 
 def explanation_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:
@@ -274,7 +316,7 @@ def explanation_section(config: TrainConfig, data: Dataset, results: dict[str, T
         show.chart(importance_figure(explanation))
     with right:
         show.chart(correlation_figure(explanation))
-    st.markdown(explanation_words(explanation, config.data.scaling, config.data.series))
+    st.markdown(explanation_words(explanation, config.data.scaling, config.data.series, config.attention))
 
 
 def known_lags_section(config: TrainConfig, results: dict[str, Trained]) -> None:
@@ -297,6 +339,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     st.caption(
         "Edit a test window, or type your own, and ask both trained models (no retraining), next to the "
         "naive rules. The numbers are typed as text, so any size fits: 1.2e100 is fine."
+        + WHAT_IF_WEIGHTS.get(config.attention, "")
     )
     left, right = st.columns(2)
     start = left.selectbox(

@@ -229,19 +229,23 @@ SIZES = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (0.7, "strong"),
 SAME = 0.05  # shares within this of each other are "about the same"
 
 
-def explanation_words(explanation: Explanation, scaling: str, series: str = "fibonacci") -> str:
+def explanation_words(
+    explanation: Explanation, scaling: str, series: str = "fibonacci", attention: str = "tutorial"
+) -> str:
     """What the comparison shows, in plain words for a learner, one paragraph per point; `scaling`, the
-    data's, says what occlusion's 0 is, and `series` which steps its structure points to."""
+    data's, says what occlusion's 0 is, `series` which steps its structure points to, and `attention` (of
+    ATTENTIONS) which head made the weights."""
     check_choice("scaling", scaling, tuple(ZERO_IS))
+    check_choice("attention", attention, ATTENTIONS)
     e = explanation
     paragraphs = [
         MEASURES[e.method].format(zero=ZERO_IS[scaling])
         + " Each window's importances are scaled to sum to 1, like its attention "
         f"weights, then averaged over the {e.windows} test windows.",
         _left_out(e),
-        _agreement(e),
-        _rule(e, series),
-        _caveat(e),
+        _agreement(e, attention),
+        _rule(e, series, attention),
+        _caveat(e, attention),
     ]
     return "\n\n".join(p for p in paragraphs if p)
 
@@ -319,13 +323,21 @@ def _meaning(r: float) -> str:
     return f"steps with more attention tend to matter {'a little ' if size == 'weak' else ''}{more}"
 
 
-def _agreement(e: Explanation) -> str:
+def _agreement(e: Explanation, attention: str) -> str:
     question = "Do the attention weights point at the steps that drive the prediction?"
     steps = e.time_steps
     if e.attention_not_finite == e.windows:
         return f"{question} The attention weights are not numbers (NaN) in any window: they point at nothing."
     if steps < 2:
         return f"{question} With one time step every weight is 1: there is nothing to rank."
+    if attention == "uniform":
+        return (
+            f"{question} Not here, by design: this model's head is the uniform control, every weight "
+            f"1/{steps} = {1 / steps:.3g} whatever it learnt, so its weights rank no step above another and "
+            "there is no rank correlation to compute. Its importances still say which steps drive its "
+            "prediction through the mean of the states: set the sidebar's attention to another head to see "
+            "whether learnt weights point at them."
+        )
     if e.uniform_attention:
         return (
             f"{question} Every attention weight is 1/{steps} = {1 / steps:.3g}: the layer attends to no "
@@ -374,7 +386,7 @@ def _step(index: int, steps: int) -> str:
     return f"t-{steps - index}"
 
 
-def _rule(e: Explanation, series: str) -> str:
+def _rule(e: Explanation, series: str, attention: str) -> str:
     steps = e.time_steps
     if steps < RULE_STEPS:
         return (
@@ -409,7 +421,11 @@ def _rule(e: Explanation, series: str) -> str:
             f"{_capital(name)} puts {share:.0%} of its importance there, {compared}; its most important "
             f"step is {_step(peak, steps)} ({importance.mean[peak]:.0%})."
         )
-    if e.attention_not_finite < e.windows:
+    if attention == "uniform":
+        said.append(
+            f"The uniform weights put {RULE_STEPS}/{steps} = {RULE_STEPS / steps:.0%} there, by design."
+        )
+    elif e.attention_not_finite < e.windows:
         said.append(f"The attention weights put {e.attention_last_two:.0%} there.")
     return " ".join(said)
 
@@ -422,9 +438,26 @@ CAVEATS = {
 }
 
 
-def _caveat(e: Explanation) -> str:
+# What the weights of each head weigh, and the caveat that follows for reading them as inputs' weights
+WEIGHED = {
+    "tutorial": "this layer weighs the RNN's hidden states, not the inputs",
+    "additive": "this head weighs the RNN's hidden states, not the inputs",
+    "dot": "this head weighs the RNN's hidden states, not the inputs",
+    "self": "self-attention weighs projections of the RNN's hidden states, not the inputs, and the weights "
+    "shown are only the last position's, whose output reaches Dense (the other positions' outputs do not)",
+}
+
+
+def _caveat(e: Explanation, attention: str) -> str:
     step = _step(e.time_steps // 2, e.time_steps)  # one in the middle of the window
     r = e.median_correlation
+    if attention == "uniform":
+        return (
+            "The uniform head is the control that the attention-as-explanation literature asks for (Jain & "
+            'Wallace, "Attention is not Explanation", NAACL 2019; Wiegreffe & Pinter 2019): a model whose '
+            "weights mean nothing. Where another head's weights agree with importance no better than these "
+            f"flat ones could, they explain little. {CAVEATS[e.method]}"
+        )
     if not math.isfinite(r):
         here = "Here the weights cannot even be compared with importance."
     elif r >= 0.5:
@@ -443,7 +476,7 @@ def _caveat(e: Explanation) -> str:
         'A caveat (Jain & Wallace, "Attention is not Explanation", NAACL 2019): attention weights often '
         "disagree with measures of what drives a prediction, and quite different weights can give the same "
         "prediction, so a map of attention weights is not by itself an explanation. "
-        f"{here} Besides, this layer weighs the RNN's hidden states, not the inputs: the state at {step} "
+        f"{here} Besides, {WEIGHED[attention]}: the state at {step} "
         f"carries every value up to {step}, so a weight on {step} is not a weight on that value alone. "
         f"{CAVEATS[e.method]}"
     )
