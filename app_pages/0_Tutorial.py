@@ -9,7 +9,7 @@ from fibdash.analysis.forecast import evaluate, mase_words
 from fibdash.analysis.lesson import NEXT, PRINTED, PRINTED_PARAMETERS, STEPS, STUDY_SEEDS, TUTORIAL
 from fibdash.data import get_fib_seq, get_fib_XY, step_labels, tiny_target_share
 from fibdash.engine.summary import summary_rows
-from fibdash.figures.compare import inputs_figure
+from fibdash.figures.compare import inputs_figure, score_parts_figure
 from fibdash.figures.dataset import target_histogram
 from fibdash.figures.robustness import spread_figure
 from fibdash.notebook import attention_source
@@ -168,6 +168,13 @@ def layer_step() -> None:
         st.caption("This app's Keras 3 layer (`fibdash/keras/layers.py`)")
         with st.container(height=360):
             st.code(attention_source(), language="python", wrap_lines=True)
+    steps_count = TUTORIAL.data.time_steps
+    with st.container(key="layer_is"):
+        st.info(
+            lesson.LAYER_IS.format(
+                bound=lesson.weight_bound(steps_count), T=steps_count, uniform=1 / steps_count
+            )
+        )
     st.markdown("Its three steps, with their shapes at the tutorial's configuration (one window):")
     show.table(lesson.layer_steps(TUTORIAL), key="layer_steps")
     if (pair := trained_pair()) is None:
@@ -195,15 +202,28 @@ def layer_step() -> None:
             f"Context c = ({context}); prediction {trace.prediction:.6f} (scaled), target "
             f"{data.y[row]:.6f}. The weights sum to {trace.weights.sum():.6f}."
         )
-    show.chart(
-        inputs_figure(
-            data.X[row, :, 0],
-            data.series[position - TUTORIAL.data.time_steps : position],
-            trace.weights,
-            f"Window predicting value {position} of the series",
-            data.value_name,
+    bound = lesson.weight_bound(steps_count)
+    parts = lesson.score_parts(pair["attention"].weights, trace.states)
+    left, right = st.columns(2)
+    with left:
+        show.chart(
+            inputs_figure(
+                data.X[row, :, 0],
+                data.series[position - steps_count : position],
+                trace.weights,
+                f"Window predicting value {position} of the series",
+                data.value_name,
+                bound=bound,
+            )
         )
-    )
+    with right:
+        show.chart(score_parts_figure(parts))
+    with st.container(key="score_parts"):
+        st.markdown(
+            f"Its largest weight is {trace.weights.max():.3f}, against the bound {bound:.2f} and uniform's "
+            f"{1 / steps_count:.2f} (the dotted and dashed lines). Split into its two parts, each score "
+            f"before tanh is h_t W + b_t (the second chart): {lesson.parts_sentence(parts)}"
+        )
 
 
 def attention_model_step() -> None:
@@ -264,7 +284,7 @@ def next_step() -> None:
     for i, step in enumerate(NEXT):
         with st.container(key=f"next_{i}"):
             st.markdown(f"**{step.title}**")
-            navigation.try_it(step.try_label, step.page, step.changes, key=f"next_try_{i}")
+            navigation.try_it(step.try_label, step.page, step.changes, key=f"next_try_{i}", query=step.query)
 
 
 SECTIONS = (
@@ -288,5 +308,5 @@ st.header(f"{number}. {STEPS[number - 1].title}")
 with st.container(key=f"step_{number}"):
     SECTIONS[number - 1]()
 if (step := STEPS[number - 1]).page is not None:
-    navigation.try_it(step.try_label, step.page, step.changes, key=f"try_{number}")
+    navigation.try_it(step.try_label, step.page, step.changes, key=f"try_{number}", query=step.query)
 step_buttons(number)

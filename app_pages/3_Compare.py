@@ -1,13 +1,20 @@
 """Compare: both trained models of the current config against the naive rules, their forecasts many steps
-ahead, their attention as it trained, what drives their predictions, and what they say of a window you
-edit. Under a backtest the scores are the folds' mean, and the sections after the forecasts show the last
-fold's models."""
+ahead, their attention as it trained, what drives their predictions (and, on the lags series, whether it finds
+the steps known to matter), and what they say of a window you edit. Under a backtest the scores are the folds'
+mean, and the sections after the forecasts show the last fold's models."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from fibdash.analysis.explain import METHOD_LABELS, explain, explanation_words
+from fibdash.analysis.explain import (
+    METHOD_LABELS,
+    explain,
+    explanation_words,
+    lag_precisions,
+    lag_table,
+    lag_words,
+)
 from fibdash.analysis.forecast import (
     ERROR_MEASURES,
     Evaluation,
@@ -38,11 +45,12 @@ from fibdash.analysis.whatif import (
     window_inputs,
 )
 from fibdash.command import command_line
-from fibdash.config import MODEL_KINDS, MODEL_LABELS, TrainConfig, counted
+from fibdash.config import ATTENTION_WEIGHTS, MODEL_KINDS, MODEL_LABELS, TrainConfig, counted
 from fibdash.data import Dataset, scale_note
 from fibdash.engine.records import Trained
 from fibdash.figures.compare import (
     attention_heatmap,
+    attention_map_figure,
     attention_mean_figure,
     correlation_figure,
     errors_figure,
@@ -57,6 +65,12 @@ from fibdash.figures.compare import (
 from fibdash.figures.training import loss_figure
 from fibdash.quoting import markdown_literal
 from streamlit_glue import navigation, settings, show, work
+
+# What the what-if's attention weights are, where the head's are not a softmax over one query's scores
+WHAT_IF_WEIGHTS = {
+    "self": " The weights drawn for your window are self-attention's last query's row, the one Dense reads.",
+    "uniform": " The weights drawn are the uniform head's 1/T, whatever the window: the control learns none.",
+}
 
 
 def test_windows(data: Dataset) -> list[int]:
@@ -215,8 +229,18 @@ def forecast_section(
 
 
 def attention_section(data: Dataset, attention: Trained) -> None:
-    """The attention weights after a chosen epoch: every test window, their mean, and one window."""
+    """The attention weights after a chosen epoch: every test window, their mean, and one window; of
+    self-attention, that window's whole T x T map too."""
     st.subheader("Attention, as it trained")
+    head = attention.config.attention
+    st.caption(ATTENTION_WEIGHTS[head])
+    if head == "uniform":
+        st.info(
+            f"This model's head is the uniform control: every weight is 1/{data.config.time_steps} whatever "
+            "the training, so the charts below are flat by construction and show nothing it learnt. Its "
+            "training loss and test MSE at each epoch are its own; set the sidebar's attention to another "
+            "head to see weights that are learnt."
+        )
     history = attention.attention_history
     epoch = st.select_slider(
         "After epoch",
@@ -239,6 +263,31 @@ def attention_section(data: Dataset, attention: Trained) -> None:
         "Test window", test_windows(data), format_func=lambda row: window_name(data, row), key="test_window"
     )
     show.chart(window_figure(data, weights, row))
+    if head == "self":
+        self_attention_map(data, attention, row)
+
+
+def self_attention_map(data: Dataset, attention: Trained, row: int) -> None:
+    """The trained self-attention model's whole T x T map of weights for test window `row`."""
+    trace = work.attention_trace(attention, data.X[data.test_idx[row], :, 0])
+    if trace is None:
+        return
+    position = int(data.positions[data.test_idx[row]])
+    with st.container(key="attention_map"):
+        left, right = st.columns(2)
+        left.markdown(
+            "**Every position's weights.** Self-attention lets each position of the window (a query, one "
+            "row) weigh every step (the keys, the columns); each row sums to 1. Only the last position's "
+            "output reaches the Dense layer, so its row, outlined, is the one the charts above show; the "
+            "other rows shape nothing the model predicts. These are the trained model's weights for the "
+            "window chosen above, after the last epoch."
+        )
+        with right:
+            show.chart(
+                attention_map_figure(
+                    trace.weight_map, f"Self-attention map, window predicting value {position}"
+                )
+            )
 
 
 def explanation_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:
@@ -267,7 +316,21 @@ def explanation_section(config: TrainConfig, data: Dataset, results: dict[str, T
         show.chart(importance_figure(explanation))
     with right:
         show.chart(correlation_figure(explanation))
-    st.markdown(explanation_words(explanation, config.data.scaling, config.data.series))
+    st.markdown(explanation_words(explanation, config.data.scaling, config.data.series, config.attention))
+
+
+def known_lags_section(config: TrainConfig, results: dict[str, Trained]) -> None:
+    """On the lags series, whose true lags are known: whether the attention weights, occlusion and gradient x
+    input find them (precision at 2), for the attention model and the RNN."""
+    st.subheader("A task whose answer is known")
+    attention = results["attention"]
+    precisions = lag_precisions(attention.attention, attention.importance, results["rnn"].importance)
+    show.table(lag_table(precisions), key="lag_precision")
+    st.caption(
+        "Precision at 2 of each measure over the test windows. The RNN has no attention weights; occlusion "
+        "is left out where it would take long."
+    )
+    st.markdown(lag_words(precisions, config.data.time_steps, config.attention))
 
 
 def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Trained]) -> None:
@@ -276,6 +339,7 @@ def what_if_section(config: TrainConfig, data: Dataset, results: dict[str, Train
     st.caption(
         "Edit a test window, or type your own, and ask both trained models (no retraining), next to the "
         "naive rules. The numbers are typed as text, so any size fits: 1.2e100 is fine."
+        + WHAT_IF_WEIGHTS.get(config.attention, "")
     )
     left, right = st.columns(2)
     start = left.selectbox(
@@ -396,6 +460,9 @@ with st.container(key="attention_weights"):  # not "attention": the setting's wi
     attention_section(data, results["attention"])
 with st.container(key="explanation"):
     explanation_section(config, data, results)
+if config.data.series == "lags":
+    with st.container(key="known_lags"):
+        known_lags_section(config, results)
 with st.container(key="what_if"):
     what_if_section(config, data, results)
 with st.container(key="training"):

@@ -1,7 +1,8 @@
 """`python -m fibdash`: the tutorial's run without the dashboard, next to the naive baselines.
 
 `python -m fibdash study --seeds 10 --out results.csv`: both models over seeds 0..9 instead,
-compared seed by seed; the same options set the config.
+compared seed by seed; the same options set the config. With `--variants`, the variants study: the RNN,
+the attention model with every head and an RNN as large as the tutorial's attention model.
 `python -m fibdash sweep --vary scaling=minmax,log-minmax --vary hidden_units=2,4,8 --seeds 10
 --out sweep.csv`: such a study at every point of a grid over one or two settings.
 """
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -23,6 +24,10 @@ from fibdash.analysis.sweep import PointRunner
 from fibdash.command import STUDY_OPTIONS, TRAIN_OPTIONS, option
 from fibdash.config import FIELDS, MODEL_KINDS, MODEL_LABELS, DataConfig, TrainConfig, check_int
 from fibdash.series import Upload, most_values
+
+if TYPE_CHECKING:
+    from fibdash.data import Dataset
+    from fibdash.engine.records import Trained
 
 ENGINES = ("numba", "keras")
 SWEEP_EXAMPLE = "python -m fibdash sweep --vary hidden_units=2,4,8 --seeds 10 --out sweep.csv"
@@ -178,6 +183,29 @@ def run(config: TrainConfig, engine: str, horizon: int = FIELDS["horizon"].defau
             print(f"- {trained.name}: {message}")
     if horizon > 1:
         ahead(list(zip(datasets, pairs, strict=True)), horizon)
+    if config.data.series == "lags":
+        known_lags(config, datasets[-1], pairs[-1])
+
+
+def known_lags(config: TrainConfig, data: Dataset, pair: dict[str, Trained]) -> None:
+    """Print whether the attention weights, occlusion and gradient x input of `pair` (trained on `data`, a
+    backtest's last fold) find the lags series' true lags, as the Compare page says."""
+    from fibdash.analysis.explain import lag_precisions, lag_table, lag_words
+    from fibdash.engine.inference import importance
+    from fibdash.serving.tasks import importance_methods
+
+    fold = pair["rnn"].config  # the fold's config: its test windows are data's
+    importances = {
+        kind: {
+            method: importance(fold, kind, trained.weights, data.test_X, method)
+            for method in importance_methods(fold)
+        }
+        for kind, trained in pair.items()
+    }
+    precisions = lag_precisions(pair["attention"].attention, importances["attention"], importances["rnn"])
+    print("A task whose answer is known: precision at 2 of each measure over the test windows")
+    print(lag_table(precisions).to_string(index=False))
+    print(lag_words(precisions, config.data.time_steps, config.attention))
 
 
 # The steps ahead whose errors the command prints, up to the horizon (and the horizon itself).
@@ -222,6 +250,48 @@ def study(config: TrainConfig, seeds: int, out: Path | None) -> None:
     if diverged := diverged_seeds(result.loss_histories(), data, config):  # as the Robustness page says it
         print(diverged)
     print(verdict(result.comparison, config))
+    if out is not None:
+        result.table.to_csv(out, index=False)
+        print(f"wrote {len(result.table)} rows, one per model and seed, to {out}")
+
+
+def variants(config: TrainConfig, seeds: int, out: Path | None, attention_given: bool) -> None:
+    """The Robustness page's "Which attention?" study: every model's table, the matched RNN and a verdict
+    per head, as the page says them."""
+    from fibdash.analysis.metrics import diverged_seeds
+    from fibdash.analysis.variants import (
+        head_verdicts,
+        labels,
+        lags_sentence,
+        matched_sentence,
+        run_variants,
+        shared_config,
+        trainings,
+        variants_table,
+    )
+    from fibdash.data import make_dataset
+
+    names = labels(config)
+    if attention_given:
+        print("--attention plays no part in a variants study: every head trains.")
+    print(f"Variants study over seeds 0..{seeds - 1} of: {shared_config(config).describe(with_seed=False)}")
+    calls = "; ".join(" and ".join(names[name] for name in training.names) for training in trainings(config))
+    print(f"Trains, one after another: {calls}.")
+    print(f"Loss and test MSE per epoch are medians over the {seeds} seeds.")
+    data = make_dataset(config.data)
+    result = run_variants(config, range(seeds), print_progress, data)
+    print(f"{len(result.table)} runs in {result.seconds:.1f} s")
+    with pd.option_context("display.float_format", "{:.4g}".format, "display.width", 250):
+        print(variants_table(result).to_string(index=False))
+    if lags := lags_sentence(result):
+        print(lags)
+    if diverged := diverged_seeds(result.loss_histories(), data, config, names):
+        print(diverged)
+    print(matched_sentence(result))
+    for head, answers in head_verdicts(result).items():
+        print(f"{names[head]}:")
+        for question, answer in answers.items():
+            print(f"  {question} {answer}")
     if out is not None:
         result.table.to_csv(out, index=False)
         print(f"wrote {len(result.table)} rows, one per model and seed, to {out}")
@@ -298,6 +368,13 @@ def study_parser() -> argparse.ArgumentParser:
     )
     add_field_options(parser, STUDY_OPTIONS)
     parser.add_argument("--out", type=Path, help="CSV file for the per-seed table")
+    parser.add_argument(
+        "--variants",
+        action="store_true",
+        help="the variants study instead (the Robustness page's 'Which attention?'): the RNN, the attention "
+        "model with every head (--attention plays no part) and an RNN with about as many parameters as the "
+        "tutorial's attention model, each head against uniform, the RNN and that RNN",
+    )
     return parser
 
 
@@ -396,7 +473,11 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["study"]:
         args, config = parse_config(study_parser(), argv[1:])
-        study(config, args.seeds, args.out)
+        if args.variants:
+            given = any(word.split("=")[0] == option("attention") for word in argv[1:])
+            variants(config, args.seeds, args.out, given)
+        else:
+            study(config, args.seeds, args.out)
     elif argv[:1] == ["sweep"]:
         sweep_main(argv[1:])
     else:

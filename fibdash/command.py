@@ -26,10 +26,12 @@ def command_line(
     seeds: int | None = None,
     vary: dict[str, tuple] | None = None,
     horizon: int = FIELDS["horizon"].default,
+    variants: bool = False,
 ) -> str:
     """The command that gives `config`'s numbers: `python -m fibdash` for one run of both models (and its
-    forecasts `horizon` steps ahead), with `seeds` its `study`, with `vary` too its `sweep`; every setting
-    that is not the default is named."""
+    forecasts `horizon` steps ahead), with `seeds` its `study` (with `variants`, its variants study, every
+    attention head, whatever `config`'s), with `vary` too its `sweep`; every setting that is not the default
+    is named."""
     values = {name: setting(config, name) for name in FIELDS if FIELDS[name].section in ("data", "training")}
     if vary is None and seeds is None:
         words, names = ["python -m fibdash"], TRAIN_OPTIONS
@@ -37,6 +39,9 @@ def command_line(
     else:
         words = ["python -m fibdash", "study" if vary is None else "sweep"]
         names = tuple(name for name in STUDY_OPTIONS if name != "seeds" and name not in (vary or {}))
+        if variants:
+            words.append("--variants")
+            names = tuple(name for name in names if name != "attention")
         for name, swept in (vary or {}).items():
             words.append(f"--vary {name}={','.join(map(written, swept))}")
         words.append(f"--seeds {seeds}")

@@ -18,6 +18,7 @@ from fibdash.quoting import quoted
 from fibdash.series import (
     FIBONACCI_MAX_N_UNSCALED,
     FLOAT32_MAX,
+    LAG_STEPS,
     MAX_N,
     SERIES,
     SERIES_WHAT,
@@ -45,6 +46,19 @@ MODEL_LABELS = {"rnn": "RNN", "attention": "RNN + attention"}  # whatever the at
 # The attention model's head: the tutorial's layer, or a textbook attention over the RNN's states
 # (fibdash.keras.models builds each from Keras' own layers; the engine's network.py holds their equations).
 ATTENTIONS = ("tutorial", "additive", "dot", "self", "uniform")
+# What each head's weights alpha_t are, for the pages and the notebook that show them
+ATTENTION_WEIGHTS = {
+    "tutorial": "The tutorial's layer scores each step's state alone, e_t = tanh(h_t W + b_t), with no "
+    "query, b_t a learned preference for position t; the softmax of the scores weighs the states.",
+    "additive": "Bahdanau's additive attention: the last state q queries every state, score_t = v . "
+    "tanh(q W_q + h_t W_k); the softmax of the scores weighs the states.",
+    "dot": "Luong's dot-product attention: the last state q queries every state, score_t = s (q . h_t); the "
+    "softmax of the scores weighs the states.",
+    "self": "Self-attention gives every position its own weights over every step, a T x T map; Dense reads "
+    "the last position's output, so the weights shown per step are the last query's row of that map.",
+    "uniform": "Uniform weights are the control: every weight is 1/T by construction, fixed, not learned; "
+    "the model reads the mean of the states.",
+}
 # Bounds of the settings anyone may ask for (the command line too); a server's work budget refuses
 # what would hold its one worker too long.
 MAX_HIDDEN_UNITS = 128
@@ -432,6 +446,12 @@ class DataConfig:
         FIELDS["time_steps"].check(
             self.time_steps, self.n - 2, f"n = {self.n} must leave at least one training and one test window"
         )
+        if self.series == "lags" and self.time_steps < max(LAG_STEPS):
+            raise ValueError(
+                f"time_steps must be at least {max(LAG_STEPS)} for series lags, whose values depend on the "
+                f"values {' and '.join(map(str, LAG_STEPS))} steps back: a window must reach them (raise "
+                f"time_steps or choose another series), got {quoted(self.time_steps)}"
+            )
         FIELDS["train_fraction"].check(self.train_fraction)
         for name in ("scaling", "split", "folds", "scaler_fit"):
             FIELDS[name].check(getattr(self, name))
@@ -474,6 +494,8 @@ class DataConfig:
             return 1.0
         if self.upload is not None:
             return float(self.upload.values[: self.n].min())
+        if self.series == "lags":
+            return float(series_values(self.series, self.n).min())
         return -1.0  # the noisy sine's values go below 0 as surely as its sine does
 
     def zero_divisor(self) -> int | None:

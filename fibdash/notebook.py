@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 
 from fibdash.command import command_line
-from fibdash.config import FIELDS, MODEL_LABELS, TrainConfig
+from fibdash.config import ATTENTION_WEIGHTS, ATTENTIONS, FIELDS, MODEL_LABELS, TrainConfig
 from fibdash.quoting import markdown_literal, plotly_literal, shortened
 from fibdash.series import PERIODS, SERIES_WHAT, series_values, units
 
@@ -123,11 +123,33 @@ def create_RNN(hidden_units, dense_units, input_shape, activation):
     return model
 
 
+def attention_head(sequence):
+    """ATTENTION's head on the RNN's states (batch, T, H): what Dense reads, (batch, H). The layers are made
+    in the order the app's engine replays their initial weights."""
+    layers = keras.layers
+    _, steps, units = sequence.shape
+    if ATTENTION == "tutorial":  # softmax_t(tanh(h_t W + b_t)), no query; context sum alpha_t h_t
+        return Attention(name="attention")(sequence)
+    if ATTENTION == "uniform":  # alpha_t = 1/T: the states' mean, no weights
+        return layers.GlobalAveragePooling1D(name="attention")(sequence)
+    if ATTENTION == "self":  # every position queries every other; the last position's output into Dense
+        outputs = layers.MultiHeadAttention(num_heads=1, key_dim=units, name="attention")(sequence, sequence)
+        return layers.Flatten(name="context")(layers.Cropping1D((steps - 1, 0), name="last")(outputs))
+    query = layers.Cropping1D((steps - 1, 0), name="last")(sequence)  # q = h_T, (batch, 1, H)
+    if ATTENTION == "additive":  # Bahdanau: score_t = v . tanh(q W_q + h_t W_k)
+        projected_query = layers.Dense(units, use_bias=False, name="query")(query)
+        keys = layers.Dense(units, use_bias=False, name="key")(sequence)
+        context = layers.AdditiveAttention(name="attention")([projected_query, sequence, keys])
+    else:  # "dot", Luong: score_t = s (q . h_t)
+        context = layers.Attention(use_scale=True, name="attention")([query, sequence])
+    return layers.Flatten(name="context")(context)  # (batch, 1, H) -> (batch, H)
+
+
 def create_RNN_with_attention(hidden_units, dense_units, input_shape, activation):
-    """The tutorial's attention model: RNN(return_sequences) -> Attention -> Dense."""
+    """The tutorial's attention model: RNN(return_sequences) -> ATTENTION's head -> Dense."""
     inputs = keras.Input(shape=input_shape, name="input")
     sequence = RECURRENT(hidden_units, activation=activation, return_sequences=True, name="rnn")(inputs)
-    context = Attention(name="attention")(sequence)
+    context = attention_head(sequence)
     outputs = keras.layers.Dense(dense_units, activation=activation, name="dense")(context)
     model = keras.Model(inputs, outputs, name="attention_model")
     model.compile(loss="mse", optimizer=keras.optimizers.Adam(learning_rate=LEARNING_RATE))
@@ -255,11 +277,30 @@ if log_axis:
 figure.show()"""
 
 ATTENTION_CHART_CODE = """\
-model = models["attention"]
-sequence = model.get_layer("rnn")(X[test_idx].astype("float32"))
-_, alpha = model.get_layer("attention")(sequence, return_attention_scores=True)
-alpha = ops.convert_to_numpy(alpha)  # (test windows, time steps), each row summing to 1
+def attention_weights(model, windows):
+    \"\"\"The weights (windows, TIME_STEPS) of the sum over time Dense reads, from the model's own layers; of
+    self-attention, the last position's query's row of its T x T weights.\"\"\"
+    sequence = model.get_layer("rnn")(windows.astype("float32"))
+    head = model.get_layer("attention")
+    if ATTENTION == "tutorial":
+        _, alpha = head(sequence, return_attention_scores=True)
+    elif ATTENTION == "uniform":  # fixed, not learned: the mean of the states
+        return np.full((len(windows), TIME_STEPS), 1 / TIME_STEPS)
+    elif ATTENTION == "self":
+        _, scores = head(sequence, sequence, return_attention_scores=True)  # (windows, 1 head, T, T)
+        alpha = scores[:, 0, -1, :]
+    else:  # additive or dot: the last state queries the states
+        query = model.get_layer("last")(sequence)
+        if ATTENTION == "additive":
+            inputs = [model.get_layer("query")(query), sequence, model.get_layer("key")(sequence)]
+        else:
+            inputs = [query, sequence]
+        _, scores = head(inputs, return_attention_scores=True)  # (windows, 1, T)
+        alpha = scores[:, 0, :]
+    return ops.convert_to_numpy(alpha)
 
+
+alpha = attention_weights(models["attention"], X[test_idx])  # each row summing to 1
 rows = np.argsort(positions[test_idx])  # the test windows along the series
 figure = go.Figure(
     go.Heatmap(
@@ -272,7 +313,7 @@ figure = go.Figure(
         colorbar={"title": {"text": "weight"}},
     ),
     layout={
-        "title": "Attention weights of the test windows",
+        "title": f"Attention weights of the test windows ({ATTENTION} head)",
         "xaxis_title": "input time step",
         "yaxis_title": "target index in the series",
     },
@@ -323,12 +364,14 @@ def notebook(config: TrainConfig, horizon: int = FIELDS["horizon"].default) -> b
             "## The attention layer\n\nThe tutorial's layer in Keras 3: each time step of the RNN's output "
             "sequence gets a score `tanh(x W + b)`, a softmax over time turns the scores into weights, and "
             "the layer returns the weighted sum of the steps. It is registered under the name fibdash's "
-            "`.keras` files use, so a model downloaded from the app loads here too."
+            "`.keras` files use, so a model downloaded from the app loads here too. It is the `tutorial` "
+            "head; the others (`ATTENTION` above) are Keras' own layers, put together below."
         ),
         code(attention_source()),
         markdown(
             "## The two models\n\nThe tutorial's networks with the configured recurrent cell: the RNN's last "
-            "state into a Dense layer, and the RNN's whole sequence through attention into a Dense layer. "
+            "state into a Dense layer, and the RNN's whole sequence through the attention head `ATTENTION` "
+            f"(here `{config.attention}`) into a Dense layer. "
             "`keras.utils.set_random_seed(SEED)` right before each is built gives the initial weights the "
             "app starts from."
         ),
@@ -360,7 +403,7 @@ def notebook(config: TrainConfig, horizon: int = FIELDS["horizon"].default) -> b
         code(PREDICTIONS_CHART_CODE),
         markdown(
             "## Attention\n\nThe attention model's weights over the input steps of each test window "
-            "(uniform attention would be `1 / TIME_STEPS` everywhere)."
+            f"(uniform attention would be `1 / TIME_STEPS` everywhere). {ATTENTION_WEIGHTS[config.attention]}"
         ),
         code(ATTENTION_CHART_CODE),
         markdown(
@@ -383,8 +426,9 @@ def _text(text: str) -> str:
 
 def _introduction(config: TrainConfig) -> str:
     labels = " and ".join(MODEL_LABELS.values())
+    head = "" if config.attention == "tutorial" else f" ({config.attention} attention)"
     return (
-        f"# fibdash: {config.cell} with and without attention\n\n"
+        f"# fibdash: {config.cell} with and without attention{head}\n\n"
         "The tutorial *Adding a Custom Attention Layer to Recurrent Neural Network in Keras* for one "
         f"configuration ({_text(config.describe())}): the {labels} models trained with Keras' own `fit`. "
         "It needs Keras 3 with TensorFlow, NumPy, scikit-learn and Plotly, not fibdash, and prints the "
@@ -421,6 +465,7 @@ def _settings(config: TrainConfig, horizon: int) -> str:
             f"RECURRENT = keras.layers.{config.cell}  # the recurrent cell: SimpleRNN, LSTM or GRU",
             f"HIDDEN_UNITS = {config.hidden_units!r}",
             f'ACTIVATION = "{config.activation}"  # of the recurrent layer and the Dense one',
+            f'ATTENTION = "{config.attention}"  # the second model\'s head: {", ".join(ATTENTIONS)}',
             f"EPOCHS = {config.epochs!r}",
             f"BATCH_SIZE = {config.batch_size!r}",
             f"LEARNING_RATE = {config.learning_rate!r}  # Adam's",

@@ -1,5 +1,6 @@
 """The series a model learns to continue: the tutorial's Fibonacci numbers, harder ones whose structure
-is known, a real recorded one, and a column of the visitor's own CSV file.
+is known, one whose answer is known (which steps back matter), a real recorded one, and a column of the
+visitor's own CSV file.
 
 Each built-in series is a pure function of its length; a "csv" series is an `Upload`, a column of a
 file `fibdash.csv_file` read. Plain NumPy here: the worker's side imports this module.
@@ -14,24 +15,38 @@ import numpy as np
 
 from fibdash.quoting import shortened
 
-SERIES = ("fibonacci", "sine", "mackey-glass", "co2", "csv")
+SERIES = ("fibonacci", "sine", "mackey-glass", "lags", "co2", "csv")
+# The lags series, a task whose answer is known: x(t) = 0.5 x(t-3) + 0.4 x(t-11) + noise, so the values 3
+# and 11 steps back are the only ones that matter, and an explanation of a model's prediction can be
+# scored on whether it finds them. Two positive coefficients summing to 0.9 < 1 keep it stationary (every
+# root of 1 - 0.5 z^3 - 0.4 z^11 lies outside the unit circle, the nearest at |z| = 1.016); they leave the
+# last two values little to say (the autocorrelation at lag 1 is 0.13, at lags 3 and 11 0.66 and 0.60),
+# and the lags explain 58% of the variance, the noise the rest.
+LAG_STEPS = (3, 11)  # the true lags: x(t) depends on x(t - 3) and x(t - 11), nothing else but noise
+LAG_COEFFICIENTS = (0.5, 0.4)  # of each lag in LAG_STEPS, in order
+LAGS_NOISE, LAGS_SEED = 1.0, 11  # the noise's standard deviation, and the seed it is drawn with
+LAGS_WARM_UP = 500  # values left out at the start, while the zeros it starts from wear off (to 3e-4)
 # What each is, in a line, for the widget's help, the Dataset page and the command line.
 SERIES_WHAT = {
     "fibonacci": "1, 2, 3, 5, ...: each number the sum of the two before it (the tutorial's series).",
     "sine": "sin(2 pi t / 20) plus Gaussian noise of standard deviation 0.1: a period of 20 steps, blurred.",
     "mackey-glass": "dx/dt = 0.2 x(t-17) / (1 + x(t-17)^10) - 0.1 x(t), once per time unit: chaotic, the "
     "classic benchmark of recurrent networks.",
+    "lags": f"x(t) = {LAG_COEFFICIENTS[0]} x(t-{LAG_STEPS[0]}) + {LAG_COEFFICIENTS[1]} x(t-{LAG_STEPS[1]}) + "
+    f"Gaussian noise of standard deviation {LAGS_NOISE:g}: only the values {LAG_STEPS[0]} and {LAG_STEPS[1]} "
+    "steps back matter, a task whose answer is known (windows must reach that far back).",
     "co2": "Monthly mean CO2 at Mauna Loa, 1965 to 2001, in ppm (Keeling & Whorf, public domain): a rising "
     "trend with a 12-month season.",
     "csv": "A numeric column of your own CSV file, in file order (upload it on the Dataset page).",
 }
 # A value of each series, in a word for column names and axes, and the units it is in, for sentences;
 # a CSV's value is its column's name.
-SERIES_VALUES = {"fibonacci": "Fibonacci", "sine": "sine", "mackey-glass": "x", "co2": "CO2 ppm"}
+SERIES_VALUES = {"fibonacci": "Fibonacci", "sine": "sine", "mackey-glass": "x", "lags": "x", "co2": "CO2 ppm"}
 SERIES_UNITS = {
     "fibonacci": "Fibonacci units",
     "sine": "the sine's units",
     "mackey-glass": "units of x",
+    "lags": "units of x",
     "co2": "ppm",
 }
 PERIODS = {"sine": 20, "co2": 12}  # a known period: the seasonal-naive rule repeats the value one period back
@@ -116,6 +131,18 @@ def mackey_glass(n: int) -> np.ndarray:
     return x[lag + MACKEY_GLASS_WARM_UP * per_unit :: per_unit][:n].copy()
 
 
+def lags_series(n: int) -> np.ndarray:
+    """The first n values of x(t) = sum of c x(t - L) over LAG_STEPS and LAG_COEFFICIENTS, plus LAGS_NOISE
+    times N(0, 1) drawn with LAGS_SEED, after LAGS_WARM_UP values from x = 0; the noise is drawn in order,
+    so the first n values are the same whatever length is asked for."""
+    noise = (LAGS_NOISE * np.random.default_rng(LAGS_SEED).standard_normal(LAGS_WARM_UP + n)).tolist()
+    lagged = tuple(zip(LAG_STEPS, LAG_COEFFICIENTS, strict=True))
+    x = [0.0] * len(noise)
+    for t, shock in enumerate(noise):
+        x[t] = shock + sum(coefficient * x[t - lag] for lag, coefficient in lagged if t >= lag)
+    return np.array(x[LAGS_WARM_UP:])
+
+
 def co2() -> np.ndarray:
     """Mauna Loa's monthly mean CO2 (ppm), January 1965 to December 2001 (see fibdash/datasets)."""
     return np.loadtxt(CO2_FILE, delimiter=",", skiprows=1, usecols=1)
@@ -140,6 +167,8 @@ def series_values(series: str, n: int, upload: Upload | None = None) -> np.ndarr
         return noisy_sine(n)
     if series == "mackey-glass":
         return mackey_glass(n)
+    if series == "lags":
+        return lags_series(n)
     if series == "co2":
         return co2()[:n]
     if series == "csv":

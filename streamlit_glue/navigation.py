@@ -112,8 +112,9 @@ def _configure(button: str, changes: dict) -> None:
         settings.configure(changes)
 
 
-def try_it(label: str, path: str, changes: dict, key: str) -> None:
-    """A button that sets the tutorial's configuration with `changes` and opens the page at `path`."""
+def try_it(label: str, path: str, changes: dict, key: str, query: dict[str, str] | None = None) -> None:
+    """A button that sets the tutorial's configuration with `changes` and opens the page at `path`, its
+    address holding `query`, the page's own parameters (`?study=variants`), besides the settings."""
     icon = next(page.icon for page in PAGES if page.path == path)
     if st.button(label, key=key, icon=icon, on_click=_configure, args=(key, changes)):
-        st.switch_page(path, query_params={})  # the settings write themselves back to the address
+        st.switch_page(path, query_params=query or {})  # the settings write themselves back to the address

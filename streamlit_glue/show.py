@@ -76,7 +76,7 @@ def notebook_button(config: TrainConfig, horizon: int = 1) -> None:
         "application/x-ipynb+json",
         key="download_notebook",
         on_click="ignore",
-        help="Both models of this configuration in a Jupyter notebook: the data, the attention layer and "
+        help="Both models of this configuration in a Jupyter notebook: the data, the attention head and "
         "the training with Keras' own `fit`, which prints these test MSEs. It needs Keras, NumPy, "
         "scikit-learn and Plotly, not fibdash.",
     )

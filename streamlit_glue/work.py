@@ -127,6 +127,12 @@ def study(config: TrainConfig, seeds: int) -> Work:
     return kinds.study(config, seeds, datasets(config.data), BUDGET_SECONDS)
 
 
+def variants(config: TrainConfig, seeds: int) -> Work:
+    """A variants study of `config` over seeds 0 .. seeds - 1 (every head, the RNN and the matched RNN), on
+    this server's budget."""
+    return kinds.variants(config, seeds, datasets(config.data), BUDGET_SECONDS)
+
+
 def sweep(base: TrainConfig, vary: dict[str, tuple], seeds: int, grid: list[GridPoint]) -> Work:
     """A study at every point of `grid`, the sweep of `base` over `vary`, on this server's budget; its
     points' data is made only if it runs."""
@@ -357,7 +363,7 @@ def _together(job: Job) -> str:
 def _draw(work: Work, logs: list[Any]) -> None:
     """The job's progress so far: a sweep's grid points, and each model's epochs."""
     if work.points:
-        _draw_sweep(logs, work.points, work.progress)
+        _draw_parts(logs, work.points, work.part, work.progress)
     else:
         _draw_epochs(logs, work.progress)
 
@@ -384,11 +390,12 @@ def _draw_epochs(logs: list[Any], title: str) -> None:
         chart(loss_figure(histories, title), key="live_loss")
 
 
-def _draw_sweep(logs: list[Any], points: int, title: str) -> None:
-    """Which grid point is training, its models' epochs, and the points finished so far."""
+def _draw_parts(logs: list[Any], points: int, part: str, title: str) -> None:
+    """Which `part` (a sweep's grid point, a variants study's training) is training, its models' epochs, and
+    the parts finished so far."""
     done = [log for log in logs if isinstance(log, PointDone)]
     since = next((i + 1 for i in range(len(logs) - 1, -1, -1) if isinstance(logs[i], PointDone)), 0)
-    st.progress(len(done) / points, text=f"Grid point {min(len(done) + 1, points)} of {points}")
+    st.progress(len(done) / points, text=f"{part} {min(len(done) + 1, points)} of {points}")
     _draw_epochs([log for log in logs[since:] if isinstance(log, EpochLog)], title)
     if done:
         st.caption("Finished: " + "; ".join(log.settings for log in done))

@@ -96,3 +96,17 @@ def metrics(at, key: str) -> dict[str, str]:
 def table(at, key: str):
     """The table in the container keyed `key`, as a pandas DataFrame."""
     return at.get_by_key(key).dataframe[0].value
+
+
+def plotted(values):
+    """A trace's values as a chart's JSON holds them: a list, or Plotly's typed array (base64 bytes of a
+    dtype, with a shape where it has two axes), as float64."""
+    import base64
+
+    import numpy as np
+
+    if not isinstance(values, dict):
+        return np.asarray(values, dtype=np.float64)
+    array = np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    shape = values.get("shape")
+    return array.reshape([int(n) for n in str(shape).split(",")] if shape else -1).astype(np.float64)

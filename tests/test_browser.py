@@ -300,6 +300,46 @@ def test_seed_study_through_the_ui(page):
     assert in_address(page, ("n=60", "epochs=2", "seeds=3"))
 
 
+def test_the_variants_study_from_its_link_at_desktop_and_phone_sizes(browser, server):
+    link = f"{server.url}/Robustness?study=variants&n=60&epochs=2&seeds=5"
+    tab = new_tab(browser, link)
+    assert in_address(tab, ("study=variants",)) and "every attention head; seeds 0 to 4" in caption(tab)
+    tab.get_by_role("button", name="Run the variants study").click()
+    tab.get_by_text("trainings in").wait_for()
+    settled(tab)
+    tab.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
+    titles = tab.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert titles == ["Test MSE of every seed, each model"]
+    verdicts = tab.locator(".st-key-verdicts").inner_text()
+    assert all(f"{head} attention" in verdicts for head in ("tutorial", "additive", "dot", "self", "uniform"))
+    assert (
+        "python -m fibdash study --variants --seeds 5 --n 60 --epochs 2"
+        in tab.locator(".st-key-reproduce").inner_text()
+    )
+    shot(tab, "robustness_variants")
+    tab.get_by_text("Attention against the RNN").click()  # today's study: no parameter in the address
+    settled(tab, rerun=True)
+    tab.get_by_role("button", name="Run the study").wait_for()
+    assert "study=" not in tab.url and in_address(tab, ("n=60", "epochs=2", "seeds=5"))
+    assert tab.locator('[data-testid="stException"]').count() == 0
+    tab.context.close()
+
+    small = phone(browser)  # the same link on a phone: the result is cached for every session
+    small.goto(link)
+    opened(small)
+    small.get_by_text("trainings in").wait_for()
+    small.locator(".st-key-verdicts").wait_for()
+    small.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
+    settled(small)
+    shot(small, "robustness_variants_phone")
+    for part in (".js-plotly-plot", ".st-key-variants_table", ".st-key-verdicts"):  # below the first screen
+        name = part.strip(".").removeprefix("st-key-").replace("js-plotly-plot", "figure")
+        small.locator(part).first.screenshot(path=str(ARTIFACTS / f"robustness_variants_phone_{name}.png"))
+    assert small.locator('[data-testid="stException"]').count() == 0
+    assert started_jobs(server, "a variants study") == 1
+    small.context.close()
+
+
 def test_typed_and_linked_values_are_read_as_meant_or_refused_with_the_limit(page, browser, server):
     go(page, "Dataset")
     set_number(page, "Values n", 5000)
@@ -854,3 +894,59 @@ def test_a_first_visit_to_the_lesson_on_a_fresh_server_fills_it_without_a_press(
         )
         assert started_jobs(fresh, "a study over 30 seeds") == 1
         tab.context.close()
+
+
+def test_self_attentions_map_on_compare_at_desktop_and_phone_sizes(page, browser, server):
+    """Compare with attention=self draws the chosen test window's T x T map below its weights, the last
+    query's row outlined, whole within 1400 px and 390 px (screenshots)."""
+    settings = "n=120&time_steps=8&epochs=20&scaling=log-minmax&attention=self"
+    page.goto(f"{server.url}/Train?{settings}")
+    opened(page)
+    train(page)
+    go(page, "Compare")
+    section = page.locator(".st-key-attention_map")
+    section.locator(".js-plotly-plot").wait_for()
+    assert "Every position's weights." in section.inner_text()
+    assert section.locator(".gtitle").text_content().startswith("Self-attention map")
+    assert section.locator(".heatmaplayer").count() == 1
+    page.locator(".st-key-attention_weights").screenshot(path=str(ARTIFACTS / "self_attention_desktop.png"))
+
+    small = phone(browser)
+    small.goto(f"{server.url}/Compare?{settings}")
+    settled(small)
+    chart = small.locator(".st-key-attention_map .js-plotly-plot")
+    chart.wait_for()
+    chart.scroll_into_view_if_needed()
+    left, _, right, _ = box(chart)
+    assert left >= 0 and right <= 390, (left, right)
+    title = box(chart.locator(".gtitle"))
+    assert left <= title[0] and title[2] <= right
+    small.locator(".st-key-attention_map").screenshot(path=str(ARTIFACTS / "self_attention_phone.png"))
+    assert small.locator('[data-testid="stException"]').count() == 0
+    small.context.close()
+
+
+def test_the_lessons_layer_step_at_desktop_and_phone_sizes(page, browser, server):
+    """Step 4 says what the layer is, draws the bound beside the traced window's weights and the scores'
+    two parts, within 1400 px and 390 px (screenshots); the server trains the tutorial's pair as it starts."""
+    small = phone(browser)
+    for tab, size in ((page, "desktop"), (small, "phone")):
+        tab.goto(f"{server.url}/Tutorial?step=4")
+        settled(tab)
+        assert "Raffel & Ellis (2015)" in tab.locator(".st-key-layer_is").inner_text()
+        parts = tab.locator(".st-key-score_parts")
+        parts.wait_for()
+        assert "dominates" in parts.inner_text()
+        charts = tab.locator(".st-key-step_4 .js-plotly-plot")
+        charts.nth(1).wait_for()
+        width = tab.viewport_size["width"]
+        for i in range(2):
+            left, _, right, _ = box(charts.nth(i))
+            assert left >= 0 and right <= width, (size, i, left, right)
+        assert "bound" in charts.nth(0).inner_text()
+        assert tab.locator('[data-testid="stException"]').count() == 0
+        tab.screenshot(path=str(ARTIFACTS / f"lesson_layer_{size}.png"), full_page=True)
+        charts.nth(0).scroll_into_view_if_needed()
+        charts.nth(0).screenshot(path=str(ARTIFACTS / f"lesson_layer_weights_{size}.png"))
+        charts.nth(1).screenshot(path=str(ARTIFACTS / f"lesson_layer_parts_{size}.png"))
+    small.context.close()

@@ -7,7 +7,7 @@ import pytest
 
 from fibdash.__main__ import config_from_args, main, study_parser, train_parser
 from fibdash.command import command_line, option
-from fibdash.config import FIELDS, TrainConfig
+from fibdash.config import FIELDS, DataConfig, TrainConfig
 from tests.conftest import ROOT
 
 
@@ -308,3 +308,29 @@ def test_a_sweep_over_every_attention_head(capsys, tmp_path):
     assert all(mses == rnn.iloc[0] for mses in rnn)  # the head is the attention model's alone
     attention = table[table["model"] == "attention"].groupby("attention", sort=False)["test MSE"].apply(list)
     assert len({tuple(mses) for mses in attention}) == 5
+
+
+def test_on_the_lags_series_the_cli_says_whether_each_explanation_finds_the_known_lags(capsys):
+    from fibdash.analysis.explain import lag_precisions, lag_table, lag_words
+    from fibdash.data import make_dataset
+    from fibdash.serving import tasks
+
+    config = TrainConfig(data=DataConfig(series="lags", n=80), epochs=2, attention="dot")
+    command = command_line(config)
+    assert command == "python -m fibdash --series lags --n 80 --epochs 2 --attention dot"
+    main(command.split()[3:])  # the reproduce command, as the pages print it
+    out = capsys.readouterr().out
+    pair = tasks.train_pair(
+        config, make_dataset(config.data).windows(), lambda log: False
+    )  # as Compare has it
+    precisions = lag_precisions(
+        pair["attention"].attention, pair["attention"].importance, pair["rnn"].importance
+    )
+    expected = lag_table(precisions).to_string(index=False)
+    assert (
+        f"A task whose answer is known: precision at 2 of each measure over the test windows\n{expected}\n"
+        in out
+    )
+    assert lag_words(precisions, 20, "dot") in out and "Did attention (dot head) find the lags?" in out
+    main(["--n", "80", "--epochs", "2"])  # on another series, no known lags to find
+    assert "A task whose answer is known" not in capsys.readouterr().out

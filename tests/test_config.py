@@ -56,6 +56,7 @@ def test_configs_are_frozen_and_hashable():
         ({"fold": 0}, "a fold belongs to the backtest split, not to the shuffled one"),
         ({"split": "backtest", "fold": 5}, "fold must be at most 4, got 5"),
         ({"split_seed": -1}, "split_seed must be at least 0"),
+        ({"series": "lags", "time_steps": 10}, "time_steps must be at least 11 for series lags"),
     ],
 )
 def test_bad_data_config_names_the_limit(kwargs, message):

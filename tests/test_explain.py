@@ -1,3 +1,5 @@
+import itertools
+import math
 import pickle
 import subprocess
 import sys
@@ -279,3 +281,103 @@ def test_explain_figures_drawn_by_plotly(width, tmp_path):
         for name, plot in plots.items():
             assert_title_clear(plot, name, with_note=True)
             plot.screenshot(path=str(shots / f"{name}.png"))
+
+
+# --- a task whose answer is known ----------------------------------------------------------------
+
+
+LAGGED_T = 20  # the lags series' t-3 and t-11 are positions 17 and 9 of a window of 20
+
+
+def precision_by_enumeration(scores: np.ndarray, lags=(3, 11)) -> float:
+    """Precision at len(lags), computed another way: per window, every way of breaking the ties at the
+    cut (itertools' combinations of the tied steps), each as likely, the lags among the steps chosen."""
+    k, steps = len(lags), scores.shape[1]
+    true = {steps - lag for lag in lags}
+    found = []
+    for row in scores.tolist():
+        order = sorted(range(steps), key=lambda i: -row[i])
+        cut = row[order[k - 1]]
+        surely = [i for i in range(steps) if row[i] > cut]
+        tied = [i for i in range(steps) if row[i] == cut]
+        ways = list(itertools.combinations(tied, k - len(surely)))
+        found.append(sum(len(true & {*surely, *way}) for way in ways) / len(ways) / k)
+    return sum(found) / len(found)
+
+
+def test_an_oracle_finds_the_lags_and_wrong_or_uniform_scores_do_not():
+    assert list(ex.lag_positions(LAGGED_T)) == [17, 9]
+    oracle = np.zeros((7, LAGGED_T))
+    oracle[:, [17, 9]] = 0.5  # all mass on the true lags
+    assert ex.precision_at_lags(oracle) == 1
+    noisy = dirichlet(40, seed=3).repeat(4, axis=1)[:, :LAGGED_T] * 0.1
+    noisy[:, 17] += 1
+    noisy[:, 9] += 0.9
+    assert ex.precision_at_lags(noisy) == 1  # the lags first, whatever the rest
+    wrong = np.zeros((7, LAGGED_T))
+    wrong[:, [18, 19]] = 0.5  # the last two steps: no lag
+    assert ex.precision_at_lags(wrong) == 0
+    one = wrong.copy()
+    one[:, 17] = 0.5  # t-3 and t-2 and t-1 tie for two places: t-3 gets two thirds of one
+    assert ex.precision_at_lags(one) == pytest.approx(1 / 3)
+    uniform = np.full((5, LAGGED_T), 1 / LAGGED_T)
+    assert ex.precision_at_lags(uniform) == pytest.approx(2 / LAGGED_T) == ex.chance_precision(LAGGED_T)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_precision_at_the_lags_is_what_enumerating_the_ties_gives(seed):
+    rng = np.random.default_rng(seed)
+    scores = rng.random((50, LAGGED_T))
+    assert ex.precision_at_lags(scores) == pytest.approx(precision_by_enumeration(scores), abs=1e-12)
+    tied = rng.integers(0, 4, (50, LAGGED_T)).astype(float)  # many ties at the cut
+    assert ex.precision_at_lags(tied) == pytest.approx(precision_by_enumeration(tied), abs=1e-12)
+    random = np.mean([ex.precision_at_lags(rng.random((200, LAGGED_T))) for _ in range(20)])
+    assert random == pytest.approx(ex.chance_precision(LAGGED_T), abs=0.01)  # chance: 2 of 20 steps
+    short = rng.random((30, 12))  # other lags and windows
+    assert ex.precision_at_lags(short, (1, 5, 12)) == pytest.approx(
+        precision_by_enumeration(short, (1, 5, 12)), abs=1e-12
+    )
+
+
+def test_windows_that_are_not_numbers_are_left_out_and_lags_outside_a_window_refused():
+    scores = np.zeros((3, LAGGED_T))
+    scores[0, [17, 9]] = 1
+    scores[1, 0] = np.nan
+    scores[2, [0, 1]] = 1
+    assert ex.precision_at_lags(scores) == 0.5  # windows 0 and 2
+    assert math.isnan(ex.precision_at_lags(np.full((2, LAGGED_T), np.inf)))
+    with pytest.raises(ValueError, match="a window of 10 time steps holds lags 1 to 10, not 11"):
+        ex.precision_at_lags(np.zeros((2, 10)))
+    with pytest.raises(ValueError, match="shape"):
+        ex.precision_at_lags(np.zeros(LAGGED_T))
+
+
+def test_the_lag_table_scores_each_measure_and_says_whether_attention_found_them():
+    rng = np.random.default_rng(0)
+    weights, occlusion, gradient, rnn = (rng.random((30, LAGGED_T)) for _ in range(4))
+    weights[:, [17, 9]] += 1  # the attention weights find the lags
+    table = ex.lag_precisions(weights, {"occlusion": occlusion, "gradient": gradient}, {"gradient": rnn})
+    assert list(table.columns) == ["model", "attention weights", "occlusion", "gradient x input"]
+    assert list(table["model"]) == ["RNN + attention", "RNN"]
+    expected = [
+        [1.0, ex.precision_at_lags(occlusion), ex.precision_at_lags(gradient)],
+        [math.nan, math.nan, ex.precision_at_lags(rnn)],  # no attention weights; occlusion not measured
+    ]
+    np.testing.assert_array_equal(table.iloc[:, 1:].to_numpy(), expected)
+    words = ex.lag_words(table, LAGGED_T, "dot")
+    assert "chance, 2 of 20 steps drawn at random: 0.10" in words
+    assert (
+        "Did attention (dot head) find the lags? Its weights' precision at 2 is 1.00: it found them." in words
+    )
+    assert f"The RNN, without attention: gradient x input {expected[1][2]:.2f}; so it " in words
+    uniform = ex.lag_precisions(np.full((30, LAGGED_T), 0.05), {}, {})
+    assert "It cannot: uniform weights rank no step above another, so their precision is chance, 0.10" in (
+        ex.lag_words(uniform, LAGGED_T, "uniform")
+    )
+    zeros = np.zeros((4, LAGGED_T))
+    some = ex.lag_precisions(zeros, {}, {"gradient": zeros})
+    some.loc[1, "gradient x input"] = 0.45
+    found = (
+        "gradient x input 0.45; so it found some of them: 0.9 of the 2 in a window on average, against 0.2"
+    )
+    assert f"The RNN, without attention: {found} by chance." in ex.lag_words(some, LAGGED_T, "tutorial")

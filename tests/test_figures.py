@@ -4,6 +4,7 @@ import types
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from fibdash.analysis.explain import explain
@@ -177,6 +178,13 @@ def test_every_figure_shares_the_look(data):
     assert {f.layout.font.family for f in built} == {style.LAYOUT["font"]["family"]}
     white = go.Figure(layout={"template": "plotly_white"}).layout.template
     assert all(f.layout.template == white for f in built)  # the process's default, taken as each is made
+
+
+def test_figures_keep_their_template_after_streamlit_sets_its_own():
+    """Importing Streamlit's charts makes its template Plotly's default: the figures are made in ours."""
+    pio.templates.default = "streamlit" if "streamlit" in pio.templates else "plotly_dark"
+    figure = training.loss_figure({"RNN": ([1.0], [1.0])})
+    assert figure.layout.template == go.Figure(layout={"template": style.TEMPLATE}).layout.template
 
 
 def test_study_figures():
@@ -528,3 +536,18 @@ def test_sweep_parallel_coordinates_read_on_a_phone(others, width, tmp_path):
             axes = [box(axis) for axis in plot.locator(".parcoords .y-axis").all()]
             for bar in plot.locator(".colorbar").all():
                 assert not any(overlap(box(bar), axis) for axis in axes), name
+
+
+def test_the_self_attention_map_is_query_by_key_with_the_last_query_outlined():
+    rng = np.random.default_rng(0)
+    weight_map = rng.random((6, 6))
+    weight_map /= weight_map.sum(axis=1, keepdims=True)
+    figure = compare_figures.attention_map_figure(weight_map, "Self-attention map")
+    (heatmap,) = figure.data
+    np.testing.assert_array_equal(heatmap.z, weight_map)  # row i: query i over the keys
+    assert list(heatmap.x) == list(heatmap.y) == [f"t-{6 - i}" for i in range(6)]
+    assert figure.layout.yaxis.autorange == "reversed"  # the earliest query on top, the last at the foot
+    (outline,) = figure.layout.shapes
+    assert (outline.y0, outline.y1) == (4.5, 5.5) and (outline.x0, outline.x1) == (-0.5, 5.5)  # row 5
+    assert "outlined: the last query (t-1)" in figure.layout.title.subtitle.text.replace("<br>", " ")
+    assert heatmap.zmax == pytest.approx(max(weight_map.max(), 2 / 6))

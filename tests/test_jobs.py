@@ -215,6 +215,20 @@ def test_a_job_past_the_memory_ceiling_is_ended_with_a_message():
         runner.close()
 
 
+def test_a_job_started_over_the_memory_ceiling_is_ended_however_short():
+    """A job ending within a poll (0.1 s) escaped the ceiling: CI's browser test of a job killed at once
+    found it trained instead, whenever the worker had warmed up before the press."""
+    runner = JobRunner(max_bytes=2**20)
+    try:
+        assert runner.call(work.echo, 1) == 1  # the worker is up and waiting, as after its warm-up
+        runner.memory_ceiling_mb = 1
+        job = runner.submit("instant", work.count_epochs, (1, 0.0), "instant", "s")
+        assert job.wait(60) and job.state == FAILED
+        assert "more memory than this server allows (1 MB" in job.error
+    finally:
+        runner.close()
+
+
 def test_quick_calls_run_while_a_job_runs(runner):
     job = runner.submit("long", work.long_epoch, (3.0,), "long", "s")
     wait_for(lambda: job.logs)
@@ -439,7 +453,9 @@ def test_twelve_sessions_seeds_train_as_one_call_each_as_its_job_alone(runner):
     running = runner.submit("running", work.long_epoch, (1.0,), "running", "v0")
     wait_for(lambda: running.state == RUNNING)
     jobs = [pair.submit(runner, f"student {seed}") for seed, pair in enumerate(pairs)]
-    assert all(job.wait(120) for job in jobs) and all(job.state == DONE for job in jobs)
+    assert all(job.wait(120) for job in jobs) and all(job.state == DONE for job in jobs), [
+        job.error for job in jobs
+    ]
     assert [job.together for job in jobs] == [12] * 12
     together = [job.result for job in jobs]
     runner.clear()

@@ -19,6 +19,7 @@ from fibdash.engine.training import train_pair
 from fibdash.notebook import notebook, notebook_name
 from fibdash.series import Upload, series_values
 from fibdash.serving.tasks import predict_each
+from tests.conftest import plotted
 
 ALLOWED = {"keras", "numpy", "sklearn", "plotly", *sys.stdlib_module_names}
 UPLOAD = Upload(
@@ -60,10 +61,15 @@ CASES = [
         seed=3,
     ),
 ]
+# The attention model's other heads, at the tutorial's cell: each notebook builds, trains and draws that head
+HEADS = [
+    TrainConfig(DataConfig(n=60, time_steps=6), epochs=2, attention=attention)
+    for attention in ("additive", "dot", "self", "uniform")
+]
 RUNS = [  # the backtest's run is slow: a sixth notebook of about 25 s (CI runs it)
     pytest.param(config, marks=pytest.mark.slow) if config.data.split == "backtest" else config
     for config in CASES
-]
+] + [pytest.param(config, marks=pytest.mark.slow) for config in HEADS]  # about 15 s each
 HORIZONS = {"chronological": 4, "backtest": 3}  # by split; the tutorial's split forecasts one step
 
 
@@ -82,7 +88,9 @@ def printed(output: str, what: str, kind: str) -> float:
     return float(found[0])
 
 
-@pytest.mark.parametrize("config", RUNS, ids=lambda c: f"{c.cell}-{c.data.series}-{c.data.split}")
+@pytest.mark.parametrize(
+    "config", RUNS, ids=lambda c: f"{c.cell}-{c.data.series}-{c.data.split}-{c.attention}"
+)
 def test_the_notebook_runs_and_prints_the_engines_numbers(config, tmp_path):
     horizon = HORIZONS.get(config.data.split, 1)
     nb = nbformat.reads(notebook(config, horizon).decode(), as_version=4)
@@ -94,6 +102,11 @@ def test_the_notebook_runs_and_prints_the_engines_numbers(config, tmp_path):
     output = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
     charts = [o for o in outputs if "application/vnd.plotly.v1+json" in o.get("data", {})]
     assert len(charts) == 4  # the losses, the forecasts' error, the predictions and the attention weights
+    heatmap = charts[-1]["data"]["application/vnd.plotly.v1+json"]
+    assert (
+        heatmap["layout"]["title"]["text"]
+        == f"Attention weights of the test windows ({config.attention} head)"
+    )
     data = fold_datasets(config.data)[-1]  # a backtest's last fold, the notebook's
     engine = train_pair(replace(config, data=data.config), data.windows())
     errors = error_by_step(forecast([(data, engine)], horizon, predict_each)).set_index(["predictor", "step"])
@@ -104,6 +117,9 @@ def test_the_notebook_runs_and_prints_the_engines_numbers(config, tmp_path):
         assert printed(output, "test MASE", kind) == pytest.approx(mase, rel=1e-4)
         ahead = errors.loc[(MODEL_LABELS[kind], horizon), "MAE"]
         assert printed(output, f"MAE {horizon} steps ahead", kind) == pytest.approx(ahead, rel=1e-3)
+    drawn = plotted(heatmap["data"][0]["z"])  # the test windows along the series
+    alpha = engine["attention"].attention[np.argsort(data.positions[data.test_idx])]
+    np.testing.assert_allclose(drawn, alpha, atol=1e-4)  # the engine's weights of that head, as Keras' gave
 
 
 @pytest.mark.parametrize("config", [*CASES, CSV], ids=lambda c: c.data.series)
@@ -119,7 +135,13 @@ def test_the_notebook_imports_keras_numpy_sklearn_and_plotly_only(config):
 
 
 @pytest.mark.parametrize(
-    "data", [CSV.data, DataConfig(n=120, time_steps=5, series="mackey-glass")], ids=lambda d: d.series
+    "data",
+    [
+        CSV.data,
+        DataConfig(n=120, time_steps=5, series="mackey-glass"),
+        DataConfig(n=120, time_steps=12, series="lags"),
+    ],
+    ids=lambda d: d.series,
 )
 def test_an_embedded_series_is_the_apps_to_the_last_bit(data):
     config = TrainConfig(data, epochs=2)

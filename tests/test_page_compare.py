@@ -1,8 +1,12 @@
 import re
 
+import numpy as np
 import pytest
 
-from tests.conftest import SMALL, open_page, press, said, table
+from fibdash.analysis.explain import explain
+from fibdash.analysis.forecast import fold_pairs
+from fibdash.config import ATTENTION_WEIGHTS, ATTENTIONS
+from tests.conftest import SMALL, open_page, plotted, press, said, table
 
 PAGE = "app_pages/3_Compare.py"
 
@@ -68,7 +72,7 @@ def test_the_attention_epoch_slider_moves_the_heatmap_through_training(app):
     slider.set_value(2).run()
     section = app.get_by_key("attention_weights")
     assert "Attention weights of the test windows after epoch 2" in titles(section)
-    assert section.caption[0].value.startswith("After epoch 2: training loss ")
+    assert section.caption[1].value.startswith("After epoch 2: training loss ")  # after what the weights are
     assert not app.exception
 
 
@@ -146,3 +150,105 @@ def test_the_scores_lead_and_the_caveats_follow_in_one_short_box(app):
         line = next(line for line in lines if line.startswith(f"- **{name}**: "))
         assert headline(message) in line and len(line) < len(detail), detail
     assert len(lines) == len({detail.split("**: ")[0] for detail in details})  # a line per model
+
+
+def test_on_the_lags_series_compare_says_whether_each_explanation_finds_the_known_lags(app):
+    from fibdash.analysis.explain import lag_precisions, lag_table, lag_words
+    from fibdash.config import DataConfig, TrainConfig
+    from fibdash.data import make_dataset
+    from fibdash.serving import tasks
+
+    app.query_params["series"] = "lags"
+    trained_compare(app)
+    assert not app.exception and not said(app, "problems", "error")
+    assert "series lags, n=60, time_steps=20" in said(app, "configuration")[0]
+    section = app.get_by_key("known_lags")
+    assert section.subheader[0].value == "A task whose answer is known"
+    config = TrainConfig(data=DataConfig(series="lags", n=SMALL["n"]), epochs=SMALL["epochs"])
+    pair = tasks.train_pair(config, make_dataset(config.data).windows(), lambda log: False)  # the page's pair
+    precisions = lag_precisions(
+        pair["attention"].attention, pair["attention"].importance, pair["rnn"].importance
+    )
+    shown = table(app, "lag_precision")
+    assert shown.equals(lag_table(precisions)), shown
+    assert list(shown["model"]) == ["RNN + attention", "RNN"] and shown.loc[1, "attention weights"] == "-"
+    words = " ".join(m.value for m in section.markdown)
+    assert lag_words(precisions, 20, "tutorial") in words
+    assert "Did attention (tutorial head) find the lags?" in words and "drawn at random: 0.10" in words
+
+
+def charts(block) -> dict[str, dict]:
+    """The plotly charts inside an AppTest block, by their titles (line breaks as spaces)."""
+    import json
+
+    specs = [json.loads(chart.proto.spec) for chart in block.get("plotly_chart")]
+    return {spec["layout"]["title"]["text"].replace("<br>", " "): spec for spec in specs}
+
+
+@pytest.mark.parametrize("head", ATTENTIONS)
+def test_every_view_of_attention_shows_that_heads_run(app, head):
+    from fibdash.config import DataConfig, TrainConfig
+    from streamlit_glue import work
+
+    open_page(app, "app_pages/2_Train.py", **SMALL, time_steps=5)
+    app.selectbox(key="attention").set_value(head).run()
+    press(app, "train")
+    open_page(app, PAGE)
+    assert not app.exception and not said(app, "problems", "error")
+    config = TrainConfig(DataConfig(n=60, time_steps=5), epochs=2, attention=head)
+    pair = fold_pairs(work.result(work.pair(config)))[0]  # the run this page shows, from the store
+    trained = pair["attention"]
+    data = work.datasets(config.data)[0]
+    along = np.argsort(data.positions[data.test_idx])  # the heatmap's rows: the test windows along the series
+
+    section = app.get_by_key("attention_weights")
+    assert section.caption[0].value == ATTENTION_WEIGHTS[head]  # what this head's weights are
+    loss, mse = trained.loss_history[-1], trained.test_mse_history[-1]
+    assert (
+        section.caption[1].value
+        == f"After epoch 2: training loss {loss:.3e}, test MSE {mse:.3e} (scaled values)."
+    )
+    drawn = charts(section)
+    heatmap = plotted(drawn["Attention weights of the test windows after epoch 2"]["data"][0]["z"])
+    np.testing.assert_allclose(heatmap, trained.attention[along], rtol=1e-6)
+    np.testing.assert_allclose(heatmap.sum(axis=1), 1, rtol=1e-5)
+    flat = "by construction" in " ".join(said(app, "attention_weights", "info"))
+    assert flat == (head == "uniform")  # uniform's flat weights are said to be fixed, not learnt
+
+    words = " ".join(m.value for m in app.get_by_key("explanation").markdown)
+    weights = charts(app.get_by_key("explanation"))["Attention weight and importance per step"]["data"][0][
+        "y"
+    ]
+    np.testing.assert_allclose(plotted(weights), trained.attention.mean(axis=0), rtol=1e-6)
+    if head == "uniform":
+        assert "uniform control" in words and "rank correlation (Spearman)" not in words
+    else:
+        explanation = explain(
+            trained.attention,
+            trained.importance["occlusion"],
+            pair["rnn"].importance["occlusion"],
+            "occlusion",
+        )
+        assert f"has a median of {explanation.median_correlation:+.2f}" in words
+    assert ("last position's" in words) == (head == "self")
+
+    what_if = said(app, "what_if")[0]
+    assert ("last query's row" in what_if) == (head == "self") and ("1/T" in what_if) == (head == "uniform")
+    answers = table(app, "what_if_answers").set_index("predictor")["scaled"]
+    first = data.test_idx[along[0]]  # the what-if starts unedited from the earliest test window
+    assert float(answers["RNN + attention"]) == pytest.approx(
+        trained.predictions[first], rel=1e-3
+    )  # as shown
+
+    if head == "self":  # the T x T map of the test window chosen above: its last row is that window's weights
+        ((title, spec),) = charts(app.get_by_key("attention_map")).items()
+        weight_map = plotted(spec["data"][0]["z"])
+        assert weight_map.shape == (5, 5) and title.startswith("Self-attention map, window predicting value ")
+        np.testing.assert_allclose(weight_map.sum(axis=1), 1, rtol=1e-5)
+        np.testing.assert_allclose(weight_map[-1], trained.attention[along[0]], rtol=1e-5)
+        assert said(app, "attention_map", "markdown")[0].startswith("**Every position's weights.**")
+    else:
+        assert not said(app, "attention_map", "markdown")
+    app.radio(key="importance_method").set_value("gradient").run()
+    app.selectbox(key="test_window").select_index(3).run()
+    assert not app.exception

@@ -43,3 +43,17 @@ def test_a_link_with_huge_values_quotes_them_short(app):
     assert len(messages) == 2 and all(len(message) < 300 for message in messages), messages
     assert "n must be a whole number, got '9999" in messages[0] and "(10,002 characters)" in messages[0]
     assert messages[1].startswith("The link's scaling=xxxx") and "(10,000 characters) cannot" in messages[1]
+
+
+def test_a_link_to_the_lags_series_with_windows_too_short_says_the_limit(app):
+    app.query_params.update({"series": "lags", "time_steps": "5"})
+    open_page(app, PAGE)
+    assert not app.exception
+    (error,) = said(app, "problems", "error")
+    assert "time_steps must be at least 11 for series lags" in error and "got 5" in error
+    app.text_input(key="time_steps").input("11").run()  # the limit itself: the series and its windows
+    assert (
+        not said(app, "problems", "error")
+        and "series lags, n=1200, time_steps=11" in said(app, "configuration")[0]
+    )
+    assert "only the values 3 and 11 steps back matter" in " ".join(m.value for m in app.markdown)

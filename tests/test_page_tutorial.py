@@ -4,12 +4,13 @@ import re
 import numpy as np
 import pytest
 
+from fibdash.analysis import lesson
 from fibdash.analysis.lesson import NEXT, PRINTED, STEPS, STUDY_SEEDS, TUTORIAL
 from fibdash.analysis.study import run_study
 from fibdash.data import make_dataset
 from fibdash.engine.training import train_pair
 from fibdash.serving import kinds
-from tests.conftest import ROOT, finish_jobs, metrics, said, table
+from tests.conftest import ROOT, finish_jobs, metrics, plotted, said, table
 
 PAGE = "app_pages/0_Tutorial.py"
 
@@ -23,6 +24,11 @@ def open_step(app, step: int | str):
     link.query_params["step"] = str(step)
     link.switch_page(PAGE).run()
     return link
+
+
+def specs(block) -> list[dict]:
+    """The plotly charts inside an AppTest block, as their JSON."""
+    return [json.loads(chart.proto.spec) for chart in block.get("plotly_chart")]
 
 
 def train_the_tutorial(app):
@@ -155,6 +161,42 @@ def test_the_layer_step_puts_one_real_window_through_the_three_steps(app, tutori
     row = data.test_idx[int(data.y[data.test_idx].argmax())]
     prediction = pair["attention"].predictions[row]
     assert f"prediction {prediction:.6f} (scaled)" in said(app, "trace_result")[0]
+
+
+def test_the_layer_step_says_what_the_layer_is_and_splits_its_scores(app, tutorial_run):
+    from fibdash.engine.inference import attention_trace
+
+    pair, _ = tutorial_run
+    app = open_step(app, 4)
+    what = said(app, "layer_is", "info")[0]
+    assert "Bahdanau attention; it is not" in what and "Raffel & Ellis (2015) with a positional bias" in what
+    assert "no weight can exceed e^2 / (e^2 + T - 1), 0.28 at T = 20" in what and "1/T = 0.05" in what
+    train_the_tutorial(app)
+    data = make_dataset(TUTORIAL.data)
+    row = data.test_idx[int(data.y[data.test_idx].argmax())]
+    trace = attention_trace(TUTORIAL, pair["attention"].weights, data.X[row, :, 0])
+    parts = lesson.score_parts(pair["attention"].weights, trace.states)
+    drawn = {
+        spec["layout"]["title"]["text"].replace("<br>", " "): spec for spec in specs(app.get_by_key("step_4"))
+    }
+    bars = drawn["Each score before tanh: content + position"]["data"]
+    np.testing.assert_allclose(plotted(bars[0]["y"]), parts.content, rtol=1e-5, atol=1e-7)  # h_t W
+    np.testing.assert_allclose(plotted(bars[1]["y"]), parts.position)  # b_t
+    weights = drawn[f"Window predicting value {data.positions[row]} of the series"]
+    lines = sorted((shape["y0"], shape["line"]["dash"]) for shape in weights["layout"]["shapes"])
+    assert lines == [(pytest.approx(1 / 20), "dash"), (pytest.approx(lesson.weight_bound(20)), "dot")]
+    words = said(app, "score_parts", "markdown")[0]
+    assert f"Its largest weight is {trace.weights.max():.3f}, against the bound 0.28" in words
+    assert lesson.parts_sentence(parts) in words
+    dominant = "Position dominates" if parts.position_share >= 0.5 else "Content dominates"
+    assert dominant in words
+
+
+def test_the_layer_steps_try_it_opens_the_variants_study(app):
+    app = open_step(app, 4)
+    app.button(key="try_4").click().run()
+    assert not app.exception
+    assert "Robustness" in app.title[0].value and app.query_params["study"] == "variants"
 
 
 @pytest.mark.parametrize("step", range(1, len(STEPS)))

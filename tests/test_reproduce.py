@@ -51,6 +51,26 @@ def test_the_robustness_pages_command_writes_its_table(app, tmp_path):
         assert shown[column].astype(float).tolist() == pytest.approx(written[kind].tolist(), rel=1e-3)
 
 
+def test_the_variants_studys_command_writes_its_table(app, tmp_path):
+    app.query_params["study"] = "variants"
+    open_page(app, "app_pages/4_Robustness.py", n=60, epochs=2)
+    app.selectbox(key="attention").set_value("self").run()  # plays no part: not in the command
+    app.select_slider(key="seeds").set_value(3).run()
+    press(app, "run_variants")
+    shown = table(app, "per_seed")
+    out = run_shown(app, tmp_path, out="variants_study.csv")
+    assert "The RNN of 4 units has 29 parameters" in out
+    written = pd.read_csv(tmp_path / "variants_study.csv").pivot(
+        index="seed", columns="model", values="test MSE"
+    )
+    for name, column in (
+        ("rnn", "RNN test MSE"),
+        ("dot", "dot attention test MSE"),
+        ("matched_rnn", "RNN, 4 units test MSE"),
+    ):
+        assert shown[column].astype(float).tolist() == pytest.approx(written[name].tolist(), rel=1e-3)
+
+
 def test_the_compare_pages_command_under_a_split_in_time_prints_its_scores_and_forecasts(app, tmp_path):
     open_page(app, "app_pages/2_Train.py", n=60, epochs=2)
     app.selectbox(key="split").set_value("chronological").run()

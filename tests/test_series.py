@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.integrate import solve_ivp
+from scipy.signal import lfilter
 
 from fibdash.__main__ import main
 from fibdash.command import command_line
@@ -14,12 +15,18 @@ from fibdash.csv_file import MAX_COLUMNS, MAX_NAME_CHARACTERS, MAX_UPLOAD_BYTES,
 from fibdash.data import make_dataset
 from fibdash.series import (
     CO2_VALUES,
+    LAG_COEFFICIENTS,
+    LAG_STEPS,
+    LAGS_NOISE,
+    LAGS_SEED,
+    LAGS_WARM_UP,
     MACKEY_GLASS,
     MACKEY_GLASS_WARM_UP,
     MAX_N,
     SINE_NOISE,
     SINE_PERIOD,
     co2,
+    lags_series,
     mackey_glass,
     noisy_sine,
 )
@@ -64,6 +71,38 @@ def test_noisy_sine_is_a_period_of_20_plus_noise_of_the_stated_size():
     np.testing.assert_array_equal(noisy_sine(100), values[:100])  # a function of its length alone
 
 
+def test_the_lags_series_is_its_recursion_and_stationary():
+    n = 3000
+    noise = LAGS_NOISE * np.random.default_rng(LAGS_SEED).standard_normal(LAGS_WARM_UP + n)
+    (short, long), (c_short, c_long) = LAG_STEPS, LAG_COEFFICIENTS
+    x = []  # the recursion written out, a plain Python loop
+    for t, shock in enumerate(noise.tolist()):
+        x.append(
+            (c_short * x[t - short] if t >= short else 0.0)
+            + (c_long * x[t - long] if t >= long else 0.0)
+            + shock
+        )
+    ours = lags_series(n)
+    np.testing.assert_allclose(ours, x[LAGS_WARM_UP:], rtol=0, atol=1e-12)
+    denominator = np.zeros(
+        long + 1
+    )  # and SciPy's linear filter of the same noise: 1 / (1 - c z^-3 - c' z^-11)
+    denominator[[0, short, long]] = 1, -c_short, -c_long
+    np.testing.assert_allclose(ours, lfilter([1], denominator, noise)[LAGS_WARM_UP:], rtol=0, atol=1e-9)
+    assert (short, long) == (3, 11) and sum(LAG_COEFFICIENTS) < 1  # positive, so stationary
+    assert np.abs(np.roots(denominator[::-1])).min() > 1  # every root of 1 - 0.5 z^3 - 0.4 z^11 outside
+    first, second = ours[: n // 2], ours[n // 2 :]  # stationary: both halves alike, and not constant
+    # a mean of 1500 values wanders by 1 / (1 - 0.9) / sqrt(1500) = 0.26 (the noise, summed over the lags)
+    assert abs(first.mean() - second.mean()) < 1 and first.std() == pytest.approx(second.std(), rel=0.15)
+    assert 1.2 < ours.std() < 1.8  # the stationary standard deviation is 1.53
+
+    def autocorrelation(lag: int) -> float:
+        return float(np.corrcoef(ours[:-lag], ours[lag:])[0, 1])
+
+    assert autocorrelation(short) > 0.5 and autocorrelation(long) > 0.5 and autocorrelation(1) < 0.3
+    np.testing.assert_array_equal(lags_series(100), ours[:100])  # a function of its length alone
+
+
 def test_co2_is_the_mauna_loa_record_with_its_trend_and_season():
     values = co2()
     assert len(values) == CO2_VALUES == 37 * 12
@@ -74,7 +113,7 @@ def test_co2_is_the_mauna_loa_record_with_its_trend_and_season():
     assert season.argmax() == 4 and season.argmin() in (8, 9)  # highest in May, lowest in September/October
 
 
-@pytest.mark.parametrize("series", ["sine", "mackey-glass", "co2"])
+@pytest.mark.parametrize("series", ["sine", "mackey-glass", "lags", "co2"])
 def test_each_series_gives_windows_and_a_split(series):
     data = make_dataset(DataConfig(series=series, n=400, time_steps=12))
     assert data.X.shape == (388, 12, 1) and len(data.train_idx) + len(data.test_idx) == 388
@@ -85,6 +124,21 @@ def test_log_minmax_is_refused_where_values_are_not_all_positive():
     with pytest.raises(ValueError, match="every value must be above 0, but the sine series goes down to -1"):
         DataConfig(series="sine", scaling="log-minmax")
     DataConfig(series="co2", n=400, scaling="log-minmax")  # every CO2 value is positive
+    lowest = lags_series(1200).min()
+    with pytest.raises(ValueError, match=f"but the lags series goes down to {lowest:.3g}: choose minmax"):
+        DataConfig(series="lags", scaling="log-minmax")
+
+
+def test_windows_of_the_lags_series_must_reach_its_longest_lag():
+    DataConfig(series="lags", time_steps=max(LAG_STEPS))  # the lag 11 steps back is the window's first value
+    with pytest.raises(ValueError) as refused:
+        DataConfig(series="lags", time_steps=max(LAG_STEPS) - 1)
+    assert str(refused.value).startswith(
+        "time_steps must be at least 11 for series lags, whose values depend on"
+    )
+    assert str(refused.value).endswith("(raise time_steps or choose another series), got 10")
+    with pytest.raises(SystemExit):
+        main(["--series", "lags", "--time-steps", "5"])
 
 
 def csv_bytes(rows: list[str]) -> bytes:

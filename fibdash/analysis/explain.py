@@ -6,18 +6,25 @@ weights often disagree with measures of what actually drives a prediction. The e
 that driver without attention (`fibdash.engine.inference.importance`, in the worker: it runs the
 models); this module compares it with the attention weights over the test windows, in numbers
 (`explain`) and in words (`explanation_words`), in the server, which draws the results.
+
+Where the answer is known, the lags series' (`fibdash.series.LAG_STEPS`), each of them is scored on
+whether it finds it: `precision_at_lags` of one score per step and window, `lag_precisions` of a trained
+pair's attention weights and importances, and `lag_words`.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
-from fibdash.config import check_choice
+from fibdash.config import ATTENTIONS, MODEL_LABELS, check_choice
+from fibdash.series import LAG_COEFFICIENTS, LAG_STEPS
 
 METHODS = ("occlusion", "gradient")
 DEFAULT_METHOD = "occlusion"
@@ -32,6 +39,10 @@ STRUCTURE = {
     "mackey-glass": "The Mackey-Glass equation ties x(t) to the last value and to x(t-17), its delay: "
     "t-17 should matter where the windows reach it. AR(2), a linear rule of t-2 and t-1, is the reference "
     "here.",
+    "lags": f"The lags series is x(t) = {LAG_COEFFICIENTS[0]} x(t-{LAG_STEPS[0]}) + {LAG_COEFFICIENTS[1]} "
+    f"x(t-{LAG_STEPS[1]}) + noise: t-{LAG_STEPS[0]} and t-{LAG_STEPS[1]} matter and no other step does (the "
+    "section below scores each explanation on finding them). AR(2), a linear rule of t-2 and t-1, is the "
+    "reference here.",
     "co2": "CO2 rises with a 12-month season: the last values and t-12 (a year back, what the "
     "seasonal-naive rule repeats) carry it. AR(2), a linear rule of t-2 and t-1, is the reference here.",
     "csv": "Which steps matter in your series is what this asks; AR(2), a linear rule of t-2 and t-1 fitted "
@@ -218,19 +229,23 @@ SIZES = ((0.1, "negligible"), (0.3, "weak"), (0.5, "moderate"), (0.7, "strong"),
 SAME = 0.05  # shares within this of each other are "about the same"
 
 
-def explanation_words(explanation: Explanation, scaling: str, series: str = "fibonacci") -> str:
+def explanation_words(
+    explanation: Explanation, scaling: str, series: str = "fibonacci", attention: str = "tutorial"
+) -> str:
     """What the comparison shows, in plain words for a learner, one paragraph per point; `scaling`, the
-    data's, says what occlusion's 0 is, and `series` which steps its structure points to."""
+    data's, says what occlusion's 0 is, `series` which steps its structure points to, and `attention` (of
+    ATTENTIONS) which head made the weights."""
     check_choice("scaling", scaling, tuple(ZERO_IS))
+    check_choice("attention", attention, ATTENTIONS)
     e = explanation
     paragraphs = [
         MEASURES[e.method].format(zero=ZERO_IS[scaling])
         + " Each window's importances are scaled to sum to 1, like its attention "
         f"weights, then averaged over the {e.windows} test windows.",
         _left_out(e),
-        _agreement(e),
-        _rule(e, series),
-        _caveat(e),
+        _agreement(e, attention),
+        _rule(e, series, attention),
+        _caveat(e, attention),
     ]
     return "\n\n".join(p for p in paragraphs if p)
 
@@ -308,13 +323,21 @@ def _meaning(r: float) -> str:
     return f"steps with more attention tend to matter {'a little ' if size == 'weak' else ''}{more}"
 
 
-def _agreement(e: Explanation) -> str:
+def _agreement(e: Explanation, attention: str) -> str:
     question = "Do the attention weights point at the steps that drive the prediction?"
     steps = e.time_steps
     if e.attention_not_finite == e.windows:
         return f"{question} The attention weights are not numbers (NaN) in any window: they point at nothing."
     if steps < 2:
         return f"{question} With one time step every weight is 1: there is nothing to rank."
+    if attention == "uniform":
+        return (
+            f"{question} Not here, by design: this model's head is the uniform control, every weight "
+            f"1/{steps} = {1 / steps:.3g} whatever it learnt, so its weights rank no step above another and "
+            "there is no rank correlation to compute. Its importances still say which steps drive its "
+            "prediction through the mean of the states: set the sidebar's attention to another head to see "
+            "whether learnt weights point at them."
+        )
     if e.uniform_attention:
         return (
             f"{question} Every attention weight is 1/{steps} = {1 / steps:.3g}: the layer attends to no "
@@ -363,7 +386,7 @@ def _step(index: int, steps: int) -> str:
     return f"t-{steps - index}"
 
 
-def _rule(e: Explanation, series: str) -> str:
+def _rule(e: Explanation, series: str, attention: str) -> str:
     steps = e.time_steps
     if steps < RULE_STEPS:
         return (
@@ -398,7 +421,11 @@ def _rule(e: Explanation, series: str) -> str:
             f"{_capital(name)} puts {share:.0%} of its importance there, {compared}; its most important "
             f"step is {_step(peak, steps)} ({importance.mean[peak]:.0%})."
         )
-    if e.attention_not_finite < e.windows:
+    if attention == "uniform":
+        said.append(
+            f"The uniform weights put {RULE_STEPS}/{steps} = {RULE_STEPS / steps:.0%} there, by design."
+        )
+    elif e.attention_not_finite < e.windows:
         said.append(f"The attention weights put {e.attention_last_two:.0%} there.")
     return " ".join(said)
 
@@ -411,9 +438,26 @@ CAVEATS = {
 }
 
 
-def _caveat(e: Explanation) -> str:
+# What the weights of each head weigh, and the caveat that follows for reading them as inputs' weights
+WEIGHED = {
+    "tutorial": "this layer weighs the RNN's hidden states, not the inputs",
+    "additive": "this head weighs the RNN's hidden states, not the inputs",
+    "dot": "this head weighs the RNN's hidden states, not the inputs",
+    "self": "self-attention weighs projections of the RNN's hidden states, not the inputs, and the weights "
+    "shown are only the last position's, whose output reaches Dense (the other positions' outputs do not)",
+}
+
+
+def _caveat(e: Explanation, attention: str) -> str:
     step = _step(e.time_steps // 2, e.time_steps)  # one in the middle of the window
     r = e.median_correlation
+    if attention == "uniform":
+        return (
+            "The uniform head is the control that the attention-as-explanation literature asks for (Jain & "
+            'Wallace, "Attention is not Explanation", NAACL 2019; Wiegreffe & Pinter 2019): a model whose '
+            "weights mean nothing. Where another head's weights agree with importance no better than these "
+            f"flat ones could, they explain little. {CAVEATS[e.method]}"
+        )
     if not math.isfinite(r):
         here = "Here the weights cannot even be compared with importance."
     elif r >= 0.5:
@@ -432,7 +476,154 @@ def _caveat(e: Explanation) -> str:
         'A caveat (Jain & Wallace, "Attention is not Explanation", NAACL 2019): attention weights often '
         "disagree with measures of what drives a prediction, and quite different weights can give the same "
         "prediction, so a map of attention weights is not by itself an explanation. "
-        f"{here} Besides, this layer weighs the RNN's hidden states, not the inputs: the state at {step} "
+        f"{here} Besides, {WEIGHED[attention]}: the state at {step} "
         f"carries every value up to {step}, so a weight on {step} is not a weight on that value alone. "
         f"{CAVEATS[e.method]}"
     )
+
+
+# --- a task whose answer is known ------------------------------------------------------------------
+
+# What ranks the steps of a window, for the lags series: the attention weights, and each importance.
+LAG_MEASURES = ("attention", *METHODS)
+LAG_MEASURE_LABELS = {"attention": "attention weights", **METHOD_LABELS}
+FOUND = 0.75  # precision from which the lags are found: most windows rank both first
+
+
+def lag_positions(time_steps: int, lags: Sequence[int] = LAG_STEPS) -> np.ndarray:
+    """Where the inputs `lags` steps before the target sit in a window of `time_steps` inputs, oldest first
+    from 0: lag L at position time_steps - L. ValueError where a lag is not in the window."""
+    lags = list(lags)
+    if not lags or len(set(lags)) != len(lags):
+        raise ValueError(f"lags must name at least one lag, each once, got {lags}")
+    outside = [lag for lag in lags if not 1 <= lag <= time_steps]
+    if outside:
+        raise ValueError(
+            f"a window of {time_steps} time steps holds lags 1 to {time_steps}, "
+            f"not {', '.join(map(str, outside))}"
+        )
+    return np.array([time_steps - lag for lag in lags])
+
+
+def chance_precision(time_steps: int, lags: Sequence[int] = LAG_STEPS) -> float:
+    """The precision of scores that rank a window's steps at random, or not at all: len(lags) / time_steps."""
+    return len(lag_positions(time_steps, lags)) / time_steps
+
+
+def precision_at_lags(scores: np.ndarray, lags: Sequence[int] = LAG_STEPS) -> float:
+    """How well a score per step finds the true lags: precision at k = len(lags) (2 for the lags series),
+    the share of each window's k highest-scoring steps that are lags (`lag_positions`), averaged over the
+    windows of `scores`, (windows, time_steps).
+
+    Steps that tie at the k-th highest score share the places left among them, as a random choice among
+    them would on average: a window whose steps all score alike gets k / time_steps, chance. Windows with a
+    score that is NaN or infinite (a diverged model) are left out; NaN where none is left.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must have the shape (windows, time_steps), got {scores.shape}")
+    positions = lag_positions(scores.shape[1], lags)
+    scored = scores[np.isfinite(scores).all(axis=1)]
+    if not len(scored):
+        return math.nan
+    k = len(positions)
+    kth = np.sort(scored, axis=1)[:, -k, None]  # each window's k-th highest score
+    above, tied = scored > kth, scored == kth
+    places = k - above.sum(axis=1)  # left for the steps that tie at the k-th score
+    on_lags = above[:, positions].sum(axis=1) + tied[:, positions].sum(axis=1) * places / tied.sum(axis=1)
+    return float(np.mean(on_lags / k))
+
+
+def lag_precisions(
+    attention_weights: np.ndarray,
+    attention_importance: Mapping[str, np.ndarray],
+    rnn_importance: Mapping[str, np.ndarray],
+    lags: Sequence[int] = LAG_STEPS,
+) -> pd.DataFrame:
+    """`precision_at_lags` of what ranks the steps of the test windows, each (windows, time_steps): the
+    attention model's weights, and each model's importances by method (a `Trained`'s `importance`). A row
+    per model (MODEL_LABELS), the attention model first, a column per measure (LAG_MEASURE_LABELS); NaN
+    where a measure does not apply (the RNN has no attention weights) or was not measured (occlusion,
+    where it would take long)."""
+    rows = []
+    for kind, scored in (("attention", {"attention": attention_weights, **attention_importance}),
+                         ("rnn", rnn_importance)):  # fmt: skip
+        row = {"model": MODEL_LABELS[kind]}
+        for measure in LAG_MEASURES:
+            row[LAG_MEASURE_LABELS[measure]] = (
+                precision_at_lags(scored[measure], lags) if measure in scored else math.nan
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["model", *LAG_MEASURE_LABELS.values()])
+
+
+def lag_table(precisions: pd.DataFrame) -> pd.DataFrame:
+    """`lag_precisions`' table as the Compare page and the command line show it: each precision to two
+    decimals, "-" where a measure does not apply or was not measured."""
+    shown = precisions.copy()
+    for column in LAG_MEASURE_LABELS.values():
+        shown[column] = [f"{value:.2f}" if math.isfinite(value) else "-" for value in shown[column]]
+    return shown
+
+
+def _found(precision: float, chance: float, k: int) -> str:
+    """How far `precision` at `k` is from finding the lags, in words."""
+    if precision >= FOUND:
+        return "found them"
+    if precision > chance + SAME:
+        return (
+            f"found some of them: {precision * k:.1f} of the {k} in a window on average, against "
+            f"{chance * k:.1f} by chance"
+        )
+    if precision < chance - SAME:
+        return "did not find them, doing worse than chance: it points elsewhere"
+    return "did not find them, doing no better than chance"
+
+
+def lag_words(precisions: pd.DataFrame, time_steps: int, head: str, lags: Sequence[int] = LAG_STEPS) -> str:
+    """Whether attention found the true lags, in words, from `lag_precisions`' table for a model whose
+    attention head is `head` (fibdash.config.ATTENTIONS), its windows `time_steps` long; beside it whether
+    each model's importances found them."""
+    check_choice("attention", head, ATTENTIONS)
+    chance, k = chance_precision(time_steps, lags), len(lags)
+    steps = " and ".join(f"t-{lag}" for lag in lags)
+    rows = dict(zip(("attention", "rnn"), precisions.to_dict("records"), strict=True))
+    attention = rows["attention"][LAG_MEASURE_LABELS["attention"]]
+    said = [
+        f"Only {steps} drive the series, so an explanation can be checked: precision at {k} is the share "
+        f"of a window's {k} highest-ranked steps that are {steps}, averaged over the test windows (1: "
+        f"always the lags; chance, {k} of {time_steps} steps drawn at random: {chance:.2f})."
+    ]
+    if head == "uniform":
+        said.append(
+            "Did attention find the lags? It cannot: uniform weights rank no step above another, so their "
+            f"precision is chance, {attention:.2f}, by construction."
+        )
+    elif not math.isfinite(attention):
+        said.append("Did attention find the lags? Its weights are not numbers: they point at nothing.")
+    else:
+        said.append(
+            f"Did attention ({head} head) find the lags? Its weights' precision at {k} is {attention:.2f}: "
+            f"it {_found(attention, chance, k)}."
+        )
+    for kind, row in rows.items():
+        measured = {method: row[LAG_MEASURE_LABELS[method]] for method in METHODS}
+        measured = {method: value for method, value in measured.items() if math.isfinite(value)}
+        if not measured:
+            continue
+        scores = " and ".join(
+            f"{LAG_MEASURE_LABELS[method]} {value:.2f}" for method, value in measured.items()
+        )
+        lead = (
+            "The same model's importances, not read from attention"
+            if kind == "attention"
+            else f"The {MODEL_LABELS[kind]}, without attention"
+        )
+        how = "by the better of them, " if len(measured) > 1 else "so "
+        whom = "the model itself" if kind == "attention" else "it"
+        said.append(f"{lead}: {scores}; {how}{whom} {_found(max(measured.values()), chance, k)}.")
+    said.append(
+        "Attention weighs the RNN's hidden states, not the inputs: the state at t-1 carries every value "
+        f"before it, {steps} among them, so a model can use the lags while its weights sit elsewhere."
+    )
+    return " ".join(said)

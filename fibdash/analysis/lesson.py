@@ -52,6 +52,7 @@ class Step:
     page: str | None = None  # the page its "try it" opens (the last step has one per suggestion, NEXT)
     try_label: str = ""
     changes: dict[str, object] = field(default_factory=dict)  # from the tutorial's settings
+    query: dict[str, str] = field(default_factory=dict)  # the page's own parameters besides the settings
 
 
 STEPS = (
@@ -63,7 +64,12 @@ STEPS = (
         "See all 30 seeds on the Robustness page",
         {"seeds": STUDY_SEEDS},
     ),
-    Step("The custom attention layer", "app_pages/3_Compare.py", "See its weights on the Compare page"),
+    Step(
+        "The custom attention layer",
+        "app_pages/4_Robustness.py",
+        "Which attention? Study every head over the seeds",
+        query={"study": "variants"},
+    ),
     Step("The network with attention", "app_pages/2_Train.py", "Train both on the Train page"),
     Step(
         "Training it, and the tutorial's conclusion",
@@ -176,6 +182,75 @@ def layer_steps(config: TrainConfig) -> pd.DataFrame:
             ],
             "shape": [f"({steps}, {units})", f"({steps},)", f"({steps},)", f"({units},)"],
         }
+    )
+
+
+# What the tutorial's layer is, and what it is not (step 4)
+LAYER_IS = (
+    "The tutorial calls this Bahdanau attention; it is not. Bahdanau's additive attention scores each state "
+    "h_t against a query (the decoder's state) as v . tanh(W_q q + W_k h_t). This layer has no query: its "
+    "score e_t = tanh(h_t W + b_t) looks at each state alone, and its bias b_t, one number per position, is "
+    "a learned preference for step t whatever the window holds. It is the feed-forward attention of Raffel & "
+    "Ellis (2015) with a positional bias. So each score has a content part, h_t W, and a position part, b_t, "
+    "and tanh bounds the score to [-1, 1]: no weight can exceed e^2 / (e^2 + T - 1), {bound:.2f} at T = {T} "
+    "(uniform weights are 1/T = {uniform:.2f})."
+)
+
+
+def weight_bound(time_steps: int) -> float:
+    """The largest softmax weight scores in [-1, 1] allow over `time_steps` steps: one score at 1, the others
+    at -1, e / (e + (T - 1) / e) = e^2 / (e^2 + T - 1)."""
+    return float(np.e**2 / (np.e**2 + time_steps - 1))
+
+
+@dataclass(frozen=True, eq=False)
+class ScoreParts:
+    """The tutorial layer's scores of one window before tanh, e_t = tanh(content_t + position_t)."""
+
+    content: np.ndarray  # h_t W, (time_steps,): what the window's states give
+    position: np.ndarray  # b_t, (time_steps,): the learned bias of step t, the same for every window
+
+    @property
+    def pre_tanh(self) -> np.ndarray:
+        return self.content + self.position
+
+    @property
+    def position_share(self) -> float:
+        """The position part's share of the two parts' variance across the steps: softmax ignores what is
+        the same at every step, so what moves the weights is how each part varies from step to step. NaN
+        when neither varies."""
+        content, position = float(np.var(self.content)), float(np.var(self.position))
+        total = content + position
+        return position / total if total > 0 else float("nan")
+
+
+def score_parts(weights: dict[str, np.ndarray], states: np.ndarray) -> ScoreParts:
+    """The tutorial's attention layer's scores before tanh for one window's states h (time_steps, units),
+    split into h_t W and b_t, from a trained model's weights by name."""
+    kernel = np.asarray(weights["attention/attention_weight"], np.float64)  # W, (units, 1)
+    bias = np.asarray(weights["attention/attention_bias"], np.float64)  # b, (time_steps, 1)
+    return ScoreParts(content=np.asarray(states, np.float64) @ kernel[:, 0], position=bias[:, 0])
+
+
+def parts_sentence(parts: ScoreParts) -> str:
+    """Which part moves this window's scores, measured, in one plain sentence."""
+    share = parts.position_share
+    steps = len(parts.content)
+    spreads = (
+        f"across the {steps} steps the position part b_t varies with a standard deviation of "
+        f"{np.std(parts.position):.3g}, the content part h_t W with {np.std(parts.content):.3g}"
+    )
+    if not np.isfinite(share):
+        return f"Neither part varies across the {steps} steps: every weight is 1/{steps}."
+    if share >= 0.5:
+        lead = f"Position dominates: {spreads}, so b_t holds {share:.0%} of their variance"
+        after = "the weights mostly follow where a step sits, not what the window holds"
+    else:
+        lead = f"Content dominates: {spreads}, so h_t W holds {1 - share:.0%} of their variance"
+        after = "the weights mostly follow what the states hold, not where a step sits"
+    return (
+        f"{lead}: {after}. (What is the same at every step, such as the parts' means, the softmax ignores; "
+        "what moves the weights is how each part varies from step to step.)"
     )
 
 

@@ -272,11 +272,15 @@ def divergence_causes(data: Dataset, config: TrainConfig | None) -> str:
 
 
 def diverged_seeds(
-    loss_histories: Mapping[str, Sequence[Sequence[float]]], data: Dataset, config: TrainConfig
+    loss_histories: Mapping[str, Sequence[Sequence[float]]],
+    data: Dataset,
+    config: TrainConfig,
+    labels: Mapping[str, str] = MODEL_LABELS,
 ) -> str:
     """Which seeds of each model diverged in a study, in words with the usual causes; "" if none did.
 
-    `loss_histories` maps a model's kind to its seeds' loss histories.
+    `loss_histories` maps a model's kind (or name, in a variants study, that `labels` names) to its seeds'
+    loss histories.
     """
     parts = []
     for kind, histories in loss_histories.items():
@@ -285,7 +289,7 @@ def diverged_seeds(
         if broken:
             count = sum(epoch is not None for epoch in epochs)
             at = ("epochs " if len(broken) > 1 else "epoch ") + _join([str(epoch) for epoch in broken])
-            parts.append(f"{count} of {len(epochs)} seeds of the {MODEL_LABELS[kind]} ({at})")
+            parts.append(f"{count} of {len(epochs)} seeds of the {labels[kind]} ({at})")
     if not parts:
         return ""
     return (

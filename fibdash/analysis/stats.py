@@ -1,5 +1,5 @@
-"""The statistics every comparison of the two models uses, written once: the ratio of their test MSEs
-seed by seed, and a bootstrap interval of a median."""
+"""The statistics every comparison of two models uses, written once: the ratio of their test MSEs seed by
+seed, and a bootstrap interval of a median."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ def test_mse_by_seed(table: pd.DataFrame) -> pd.DataFrame:
     return table.pivot(index="seed", columns="model", values="test MSE")
 
 
-def ratios(table: pd.DataFrame) -> pd.Series:
-    """Attention's test MSE over the RNN's, seed by seed (by seed, in seed order)."""
+def ratios(table: pd.DataFrame, model: str = "attention", baseline: str = "rnn") -> pd.Series:
+    """`model`'s test MSE over `baseline`'s, seed by seed (by seed, in seed order): by default attention's
+    over the RNN's; a variants study's models by their names (`fibdash.analysis.variants`)."""
     test = test_mse_by_seed(table)
-    return test["attention"] / test["rnn"]
+    return test[model] / test[baseline]
 
 
 def median_interval(values: np.ndarray) -> tuple[float, float]:

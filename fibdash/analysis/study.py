@@ -28,12 +28,13 @@ ALPHA = 0.05  # the paired test's significance level
 
 @dataclass(frozen=True)
 class Comparison:
-    """Attention against the plain RNN on test MSE, paired by seed; NaN statistics come with a reason."""
+    """A model against a baseline on test MSE, paired by seed (attention against the plain RNN, or any two
+    models of a variants study); NaN statistics come with a reason."""
 
     pairs: int  # seeds where both test MSEs are finite: the statistics use these
     left_out: int  # seeds left out because a test MSE is NaN, infinite (a diverged run) or zero
-    wins: int  # seeds where attention's test MSE is lower
-    median_ratio: float  # median over seeds of attention's test MSE / the RNN's
+    wins: int  # seeds where the model's test MSE is lower than the baseline's
+    median_ratio: float  # median over seeds of the model's test MSE / the baseline's
     ci_low: float  # bootstrap confidence interval of the median ratio
     ci_high: float
     ci_note: str  # why the interval is NaN, else ""
@@ -94,13 +95,14 @@ def study_table(
     return table.groupby(["model", "seed"], sort=False).mean().reset_index()
 
 
-def compare(table: pd.DataFrame) -> Comparison:
-    """Compare attention with the RNN on test MSE, seed by seed, from a table of TABLE_COLUMNS.
+def compare(table: pd.DataFrame, model: str = "attention", baseline: str = "rnn") -> Comparison:
+    """Compare `model` with `baseline` on test MSE, seed by seed, from a table of TABLE_COLUMNS whose
+    "model" column names them: by default attention with the RNN.
 
-    The ratio attention / RNN is scale-free, so its median and the signed-rank test on its
+    The ratio model / baseline is scale-free, so its median and the signed-rank test on its
     logarithm let no seed with large errors for both models outweigh the others.
     """
-    every = ratios(table).to_numpy(dtype=float)
+    every = ratios(table, model, baseline).to_numpy(dtype=float)
     finite = np.isfinite(every) & (every > 0)
     kept = every[finite]
     pairs = len(kept)

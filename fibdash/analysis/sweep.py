@@ -54,7 +54,7 @@ SUGGESTED: dict[str, tuple] = {
     # what trains at the tutorial's other settings: scaling none needs n <= 185, the CO2 record n <= 444,
     # and a csv is a file, not a value
     "scaling": ("minmax", "log-minmax", "window"),
-    "series": ("fibonacci", "sine", "mackey-glass"),
+    "series": ("fibonacci", "sine", "mackey-glass", "lags"),
     "split": ("shuffled", "chronological"),
     "folds": (3, 5, 10),  # under the backtest split
     "scaler_fit": FIELDS["scaler_fit"].choices,

@@ -30,6 +30,21 @@ class Windows:
 
 
 @dataclass(frozen=True)
+class Training:
+    """One call of the engine in a job of several on the same windows: `config`'s models of `kinds` over
+    the job's seeds, each kept under the name the job gives it (a variants study's "rnn", "additive",
+    "matched_rnn": see `fibdash.analysis.variants`), in the order of `kinds`."""
+
+    config: TrainConfig
+    kinds: tuple[str, ...]
+    names: tuple[str, ...]
+
+    def named(self, runs: dict[str, list[Trained]]) -> dict[str, list[Trained]]:
+        """This training's `runs`, by kind as the engine gives them, by the names the job gives them."""
+        return {name: runs[kind] for kind, name in zip(self.kinds, self.names, strict=True)}
+
+
+@dataclass(frozen=True)
 class EpochLog:
     """What a per-epoch callback receives; `epoch` counts from 1."""
 

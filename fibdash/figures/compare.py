@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import hex_to_rgb
-from plotly.subplots import make_subplots
 
 from fibdash.analysis.explain import Explanation
 from fibdash.analysis.forecast import Forecasts
+from fibdash.analysis.lesson import ScoreParts
 from fibdash.config import MODEL_LABELS
 from fibdash.data import Dataset, step_labels
 from fibdash.figures.dataset import log_axis
@@ -23,6 +23,7 @@ from fibdash.figures.style import (
     MARKED_STEPS,
     MODEL_COLOURS,
     TRUTH_COLOUR,
+    canvas,
     colour,
     drawable,
     labelled_line,
@@ -112,6 +113,9 @@ def errors_figure(data: Dataset, predictions: Mapping[str, np.ndarray], relative
 
 # --- attention -----------------------------------------------------------------------------
 
+POSITION_COLOUR = "#8c8c8c"  # the tutorial layer's position part b_t, beside its content part in red
+STEP_TICKS = 8  # at most this many time steps labelled, upright, where a phone's width would turn them
+
 
 def _uniform(weights: np.ndarray) -> str:
     """A note when every finite weight is the same: the model attends to no step more than another."""
@@ -189,15 +193,56 @@ def window_figure(data: Dataset, weights: np.ndarray, test_row: int) -> go.Figur
     )
 
 
+def attention_map_figure(weight_map: np.ndarray, title: str) -> go.Figure:
+    """Self-attention's weights of one window, (T, T): row i (a query, position i) over every step (keys),
+    each row summing to 1. The last query's row, whose output reaches Dense and which the other charts
+    show, is outlined. Colours run from 0 to the largest weight, at least 2/T as on the other heatmaps."""
+    steps = weight_map.shape[0]
+    labels = step_labels(steps)
+    hidden: Counter[str] = Counter()
+    shown = drawable(weight_map, hidden, log=False)
+    figure = new_figure(title, "key: the step attended to", "query: the position attending")
+    figure.add_heatmap(
+        z=shown,
+        x=labels,
+        y=labels,
+        zmin=0,
+        zmax=max(np.nanmax(shown, initial=0.0), 2 / steps),
+        colorscale="Reds",
+        colorbar={"title": {"text": "weight"}},
+        hovertemplate="query %{y} attends to %{x}: weight %{z:.4f}<extra></extra>",
+    )
+    figure.add_shape(  # around the last query's row: category axes put row i at i
+        type="rect",
+        x0=-0.5,
+        x1=steps - 0.5,
+        y0=steps - 1.5,
+        y1=steps - 0.5,
+        line={"color": TRUTH_COLOUR, "width": 2},
+        fillcolor="rgba(0, 0, 0, 0)",
+    )
+    figure.update_xaxes(type="category")
+    figure.update_yaxes(type="category", autorange="reversed")  # t-T at the top, the last query at the foot
+    return noted(
+        figure, f"outlined: the last query ({labels[-1]}), whose output Dense reads", not_shown(hidden)
+    )
+
+
 def inputs_figure(
-    scaled: np.ndarray, original: np.ndarray, weights: np.ndarray | None, title: str, value_name: str
+    scaled: np.ndarray,
+    original: np.ndarray,
+    weights: np.ndarray | None,
+    title: str,
+    value_name: str,
+    bound: float | None = None,
 ) -> go.Figure:
     """A window's inputs (scaled, with their values in the series' units, called `value_name`, on hover)
-    above its attention weights."""
+    above its attention weights; with `bound`, the largest weight the layer can give drawn across them,
+    beside uniform's 1/T."""
     labels = step_labels(len(scaled))
     hidden: Counter[str] = Counter()
     rows = 1 if weights is None else 2
-    figure = make_subplots(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.12)
+    figure = canvas(rows=rows, cols=1, shared_xaxes=True, vertical_spacing=0.12)
     styled(figure, title)
     figure.update_layout(showlegend=False)
     figure.add_scatter(
@@ -221,8 +266,48 @@ def inputs_figure(
             col=1,
         )
         figure.update_yaxes(title_text="attention weight", row=2, col=1)
+        if bound is not None:
+            labelled_line(figure, bound, f"bound<br>{bound:.2f}", line_dash="dot", row=2, col=1)
+            labelled_line(figure, 1 / len(scaled), "uniform<br>1/T", line_dash="dash", row=2, col=1)
+            figure.update_yaxes(
+                range=[0, 1.1 * max(bound, float(np.nanmax(weights, initial=0.0)))], row=2, col=1
+            )
     figure.update_xaxes(title_text="input time step", row=rows, col=1)
+    figure.update_xaxes(tickangle=0, nticks=STEP_TICKS)
     return noted(figure, not_shown(hidden))
+
+
+def score_parts_figure(parts: ScoreParts) -> go.Figure:
+    """The tutorial layer's scores of one window before tanh, per step: the content part h_t W and the
+    position part b_t side by side, and their sum, the score before tanh, as a line."""
+    steps = len(parts.content)
+    labels = step_labels(steps)
+    hidden: Counter[str] = Counter()
+    figure = new_figure("Each score before tanh: content + position", "input time step", "part of the score")
+    for name, values, shade in (
+        ("content: h_t W", parts.content, MODEL_COLOURS["attention"]),
+        ("position: b_t", parts.position, POSITION_COLOUR),
+    ):
+        figure.add_bar(
+            x=labels,
+            y=drawable(values, hidden, log=False),
+            name=name,
+            marker_color=shade,
+            hovertemplate="%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
+        )
+    figure.add_scatter(
+        x=labels,
+        y=drawable(parts.pre_tanh, hidden, log=False),
+        mode="lines+markers" if steps <= MARKED_STEPS else "lines",
+        name="sum: h_t W + b_t",
+        line_color=TRUTH_COLOUR,
+        hovertemplate="%{x}: %{y:.4f}<extra>%{fullData.name}</extra>",
+    )
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.3})
+    figure.update_xaxes(type="category", tickangle=0, nticks=STEP_TICKS)
+    share = parts.position_share
+    said = f"position's share of their variance across steps: {share:.0%}" if np.isfinite(share) else ""
+    return noted(figure, said, not_shown(hidden))
 
 
 # --- does attention explain the prediction? ----------------------------------------------------

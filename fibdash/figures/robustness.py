@@ -21,26 +21,28 @@ from fibdash.figures.style import (
 )
 
 
-def study_figure(table: pd.DataFrame) -> go.Figure:
+def study_figure(
+    table: pd.DataFrame,
+    labels: Mapping[str, str] = MODEL_LABELS,
+    title: str = "Test MSE of every seed (lower is better)",
+) -> go.Figure:
     """Every seed's test MSE per model: a box with each seed's point, log axis; hover names the seed.
 
-    `table` is a study table: one row per model kind and seed, with its test MSE.
+    `table` is a study table: one row per model and seed, with its test MSE; `labels` names each model
+    (by kind, or by name in a variants study).
     """
-    figure = new_figure(
-        "Test MSE of every seed (lower is better)", "", "test MSE (scaled values)", log_y=True
-    )
+    figure = new_figure(title, "", "test MSE (scaled values)", log_y=True)
     hidden: Counter[str] = Counter()
-    for kind, rows in table.groupby("model", sort=False):
-        name = MODEL_LABELS[kind]
+    for model, rows in table.groupby("model", sort=False):
         figure.add_box(
             y=drawable(rows["test MSE"], hidden),
-            name=name,
+            name=labels[model],
             customdata=rows["seed"],
             boxpoints="all",
             jitter=0.4,
             pointpos=0,
-            marker={"color": colour(name), "size": 8},
-            line={"color": colour(name)},
+            marker={"color": colour(model), "size": 8},
+            line={"color": colour(model)},
             fillcolor="rgba(0,0,0,0)",
             hovertemplate="seed %{customdata}: test MSE %{y:.3e}<extra>%{fullData.name}</extra>",
         )

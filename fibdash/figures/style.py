@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from numpy.typing import ArrayLike
+from plotly.subplots import make_subplots
 
 from fibdash.config import MODEL_LABELS
 from fibdash.quoting import plotly_literal
 
 # By model kind (config.MODEL_KINDS); `colour` finds them by the names the charts show.
 MODEL_COLOURS = {"rnn": "#1f77b4", "attention": "#d62728"}
+# A variants study's other models, by name (fibdash.analysis.variants): the tutorial's head is attention's.
+VARIANT_COLOURS = {
+    "tutorial": MODEL_COLOURS["attention"],
+    "additive": "#ff7f0e",
+    "dot": "#2ca02c",
+    "self": "#9467bd",
+    "uniform": "#7f7f7f",
+    "matched_rnn": "#17becf",
+}
 BASELINE_COLOURS = {
     "predict zero": "#c7c7c7",
     "persistence": "#9a9a9a",
@@ -47,10 +58,11 @@ LOG_AXIS_LIMITS = {
     "minallowed": float(np.log10(np.finfo(np.float64).smallest_subnormal)),
     "maxallowed": float(np.log10(np.finfo(np.float64).max)),
 }
-# Plotly's template for every figure of the process, which a new figure takes as it is made: given to each
-# figure in its layout, it was validated and copied every time, 9 ms a figure, a third of a loss chart's
-# making, and Compare draws a dozen charts each time a visitor's page runs.
-pio.templates.default = "plotly_white"
+# Plotly's template, the process's default as each figure is made (`canvas`): given to each figure in its
+# layout it was validated and copied every time, 9 ms a figure, a third of a loss chart's making, and Compare
+# draws a dozen charts each time a visitor's page runs. Set at each figure rather than once, as importing
+# Streamlit's charts sets the default to Streamlit's own template.
+TEMPLATE = "plotly_white"
 LAYOUT = {
     "font": {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
     # Titles sit at the top left under the toolbar, and the plot below them (`_make_room`); a note
@@ -87,9 +99,10 @@ NOT_SHOWN = ("NaN", "infinite", "at or below 0")  # why a value is not drawn, in
 
 
 def colour(name: str) -> str:
-    """The colour of a model (by its kind or its name, "RNN + attention") or a baseline, on every chart."""
+    """The colour of a model (by its kind, its name, "RNN + attention", or its name in a variants study) or a
+    baseline, on every chart."""
     by_name = {MODEL_LABELS[kind]: value for kind, value in MODEL_COLOURS.items()}
-    return {**MODEL_COLOURS, **by_name, **BASELINE_COLOURS}.get(name, TRUTH_COLOUR)
+    return {**MODEL_COLOURS, **VARIANT_COLOURS, **by_name, **BASELINE_COLOURS}.get(name, TRUTH_COLOUR)
 
 
 def wrapped(text: str, width: int) -> str:
@@ -116,6 +129,12 @@ def make_room(figure: go.Figure) -> go.Figure:
     )
 
 
+def canvas(**subplots: Any) -> go.Figure:
+    """An empty figure in the house's template: `make_subplots(**subplots)` where they are given."""
+    pio.templates.default = TEMPLATE
+    return make_subplots(**subplots) if subplots else go.Figure()
+
+
 def styled(figure: go.Figure, title: str) -> go.Figure:
     """The shared look, with `title`."""
     return make_room(figure.update_layout(LAYOUT, title_text=wrapped(title, TITLE_CHARS)))
@@ -128,7 +147,7 @@ def noted(figure: go.Figure, *notes: str) -> go.Figure:
 
 
 def new_figure(title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    figure = styled(go.Figure(), title)
+    figure = styled(canvas(), title)
     figure.update_layout(xaxis_title=plotly_literal(x_title), yaxis_title=plotly_literal(y_title))
     if log_y:
         figure.update_yaxes(type="log", exponentformat="power", **LOG_AXIS_LIMITS)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from fibdash.config import MODEL_LABELS, written
 from fibdash.figures.style import (
@@ -17,6 +16,7 @@ from fibdash.figures.style import (
     LOG_AXIS_LIMITS,
     MODEL_COLOURS,
     TRUTH_COLOUR,
+    canvas,
     colour,
     drawable,
     new_figure,
@@ -47,7 +47,7 @@ def sweep_figure(summary: pd.DataFrame, ratios: pd.DataFrame, name: str) -> go.F
 
     `summary` and `ratios` are `fibdash.analysis.sweep.model_summary` and `ratio_summary` of the sweep.
     """
-    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.1)
+    figure = canvas(rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.1)
     styled(figure, f"Median test MSE over the seeds, and attention's wins, by {name}")
     hidden: Counter[str] = Counter()
     for kind, rows in summary.groupby("model", sort=False):
@@ -161,7 +161,7 @@ def sweep_parallel(table: pd.DataFrame, names: Sequence[str]) -> go.Figure:
         dimensions.append(_category_axis(name, rows[name], between=index % 2 == 1))
     log_mse = np.log10(mse[finite])
     dimensions += [{"label": "seed", "values": rows["seed"]}, {"label": "log10 test MSE", "values": log_mse}]
-    figure = styled(go.Figure(), "Every run: model, settings, seed, test MSE")
+    figure = styled(canvas(), "Every run: model, settings, seed, test MSE")
     font = {"size": PARCOORDS_FONT}
     figure.add_parcoords(
         dimensions=dimensions,

@@ -15,23 +15,26 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
-from fibdash.config import GATES, MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, SEED_COUNTS, TrainConfig
+from fibdash.config import GATES, MAX_EPOCHS, MAX_HIDDEN_UNITS, MAX_N, MODEL_KINDS, SEED_COUNTS, TrainConfig
 from fibdash.engine.layout import Layout
+from fibdash.engine.records import Training
 from fibdash.serving.tasks import head_work, importance_methods, occlusion_work
 from fibdash.serving.worker import worker_threads
 
 CALIBRATION = Path(__file__).with_name("calibration.json")
 
 
-def busiest_thread(seeds: int, threads: int) -> tuple[int, int]:
-    """(attention members, RNN members) the busiest thread trains: the threads take the members in turn
-    as they finish, attention's (the dearer) first, so each gets its share of either kind."""
-    members, attention = -(-2 * seeds // threads), -(-seeds // threads)
+def busiest_thread(seeds: int, threads: int, kinds: Sequence[str] = MODEL_KINDS) -> tuple[int, int]:
+    """(attention members, RNN members) the busiest thread trains of `kinds` over `seeds` seeds: the threads
+    take the members in turn as they finish, attention's (the dearer) first, so each gets its share of
+    either kind."""
+    members = -(-len(kinds) * seeds // threads)
+    attention = -(-seeds // threads) if "attention" in kinds else 0
     return attention, members - attention
 
 
@@ -47,14 +50,18 @@ TRAINING = 3.0
 
 
 def features(
-    config: TrainConfig, seeds: int = 1, threads: int | None = None, explained: int | None = None
+    config: TrainConfig,
+    seeds: int = 1,
+    threads: int | None = None,
+    explained: int | None = None,
+    kinds: Sequence[str] = MODEL_KINDS,
 ) -> dict[str, float]:
-    """The sizes the estimate is linear in, for both models of `config` over `seeds` seeds on `threads`
-    threads (the worker's by default): work is counted in forward passes of one window step. `explained`:
-    how many of the seeds' pairs also measure what drives their predictions, as a pair does (a batch of
-    pairs, each of its seeds); by default the one seed of a pair, none of a study's."""
+    """The sizes the estimate is linear in, for both models of `config` (or those of `kinds`) over `seeds`
+    seeds on `threads` threads (the worker's by default): work is counted in forward passes of one window
+    step. `explained`: how many of the seeds' pairs also measure what drives their predictions, as a pair
+    does (a batch of pairs, each of its seeds); by default the one seed of a pair, none of a study's."""
     c = config
-    attention, rnn = busiest_thread(seeds, threads or worker_threads())
+    attention, rnn = busiest_thread(seeds, threads or worker_threads(), kinds)
     steps, units, gates = c.data.time_steps, c.hidden_units, GATES[c.cell]
     # window steps the busiest thread runs forward: its training (forward and back), then the test
     # windows after every epoch, then every window once at the end
@@ -70,8 +77,8 @@ def features(
     return {
         "job": 1.0,
         "epochs": float(c.epochs),
-        "member_epochs": float(c.epochs * 2 * seeds),  # each epoch's Python work for each member
-        "initial_weights": 2 * seeds * gates * units**2,  # Keras' orthogonal initializer, replayed
+        "member_epochs": float(c.epochs * len(kinds) * seeds),  # each epoch's Python work for each member
+        "initial_weights": len(kinds) * seeds * gates * units**2,  # Keras' orthogonal initializer, replayed
         "steps": passes,
         "exponentials": passes * exponentials + head_steps * head.exponentials,
         "arithmetic": passes * cell + head_steps * head.projections,
@@ -90,15 +97,23 @@ def coefficients() -> dict[str, float]:
     return json.loads(CALIBRATION.read_text())["coefficients"]
 
 
-def estimate_seconds(config: TrainConfig, seeds: int = 1, explained: int | None = None) -> float:
-    """Estimated seconds to train both models of `config` (over `seeds` seeds, for a study; `explained` as
-    `features` takes it): under a backtest, every fold's training, one after another."""
+def estimate_seconds(
+    config: TrainConfig, seeds: int = 1, explained: int | None = None, kinds: Sequence[str] = MODEL_KINDS
+) -> float:
+    """Estimated seconds to train both models of `config` (or those of `kinds`; over `seeds` seeds, for a
+    study; `explained` as `features` takes it): under a backtest, every fold's training, one after another."""
     weights = coefficients()
     return sum(
         weights[name] * value
         for fold in config.fold_configs()
-        for name, value in features(fold, seeds, explained=explained).items()
+        for name, value in features(fold, seeds, explained=explained, kinds=kinds).items()
     )
+
+
+def trainings_seconds(trainings: Sequence[Training], seeds: int) -> float:
+    """Estimated seconds of a job of several trainings over `seeds` seeds, one after another (a variants
+    study's, each attention head priced as its own)."""
+    return sum(estimate_seconds(training.config, seeds, kinds=training.kinds) for training in trainings)
 
 
 def pairs_seconds(config: TrainConfig, pairs: int) -> float:
@@ -160,7 +175,14 @@ def _with(config: TrainConfig, seeds: int, name: str, value: int) -> tuple[Train
         return None
 
 
-def _largest_within(config: TrainConfig, seeds: int, name: str, budget: float) -> int | None:
+# What a job of a config over some seeds is estimated to take: `estimate_seconds` (both models), or another
+# kind of job's (a variants study's).
+Estimate = Callable[[TrainConfig, int], float]
+
+
+def _largest_within(
+    config: TrainConfig, seeds: int, name: str, budget: float, estimate: Estimate = estimate_seconds
+) -> int | None:
     """The largest value of setting `name` below its current one that fits `budget` alone."""
     current = {"seeds": seeds, "time_steps": config.data.time_steps}.get(name) or getattr(config, name)
     values = SEED_COUNTS if name == "seeds" else range(_SHRINKABLE[name][0], current)
@@ -170,29 +192,41 @@ def _largest_within(config: TrainConfig, seeds: int, name: str, budget: float) -
     while low <= high:  # the estimate grows with each of these settings: bisect
         middle = (low + high) // 2
         changed = _with(config, seeds, name, candidates[middle])
-        if changed is not None and estimate_seconds(*changed) <= budget:
+        if changed is not None and estimate(*changed) <= budget:
             best, low = candidates[middle], middle + 1
         else:
             high = middle - 1
     return best
 
 
-def suggestions(config: TrainConfig, budget: float, seeds: int = 1) -> list[tuple[str, int]]:
-    """Each setting that, lowered alone to the value given, makes the job fit `budget`."""
+def suggestions(
+    config: TrainConfig, budget: float, seeds: int = 1, estimate: Estimate = estimate_seconds
+) -> list[tuple[str, int]]:
+    """Each setting that, lowered alone to the value given, makes the job fit `budget` (as `estimate`
+    prices it)."""
     names = ["epochs", "time_steps", "hidden_units"] + (["seeds"] if seeds > 1 else [])
     return [
-        (name, value) for name in names if (value := _largest_within(config, seeds, name, budget)) is not None
+        (name, value)
+        for name in names
+        if (value := _largest_within(config, seeds, name, budget, estimate)) is not None
     ]
 
 
-def refusal(config: TrainConfig, budget: float | None, seeds: int = 1, what: str = "training") -> str | None:
-    """Why a server with `budget` seconds per job refuses this job, naming what to reduce; None if it fits."""
+def refusal(
+    config: TrainConfig,
+    budget: float | None,
+    seeds: int = 1,
+    what: str = "training",
+    estimate: Estimate = estimate_seconds,
+) -> str | None:
+    """Why a server with `budget` seconds per job refuses this job (of both models of `config` over `seeds`
+    seeds, or what `estimate` prices), naming what to reduce; None if it fits."""
     if budget is None:
         return None
-    seconds = estimate_seconds(config, seeds)
+    seconds = estimate(config, seeds)
     if seconds <= budget:
         return None
-    fits = [f"{name} {value}" for name, value in suggestions(config, budget, seeds)]
+    fits = [f"{name} {value}" for name, value in suggestions(config, budget, seeds, estimate)]
     advice = (
         f"Alone, any of these would fit: {', '.join(fits)}."
         if fits

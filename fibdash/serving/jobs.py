@@ -512,21 +512,8 @@ class JobRunner:
                 used = max(worker.cpu_seconds() - cpu_at_start, first.cpu_seconds)
                 for job in jobs:
                     job.cpu_seconds = used
-            try:
-                result = future.result(POLL_SECONDS)
-            except FutureTimeout:
-                pass
-            except WorkerDiedError as died:
-                if asked_to_stop is not None:
-                    return dict.fromkeys(jobs, STOPPED)
-                return failed(self._died_message(first, str(died)))
-            except WorkerError as error:
-                log.error("job failed: %s\n%s", first.label, error.remote_traceback)
-                return failed(str(error))
-            else:
-                if result is None or all(job.cancelled for job in jobs):  # the work returns None when stopped
-                    return dict.fromkeys(jobs, STOPPED)
-                return self._finish(jobs, result if len(jobs) > 1 else [result])
+            # Looked at before each wait, the first before the job can end: a job that starts over the memory
+            # ceiling is ended whatever its length, as it was only when it outlasted a poll.
             if all(job.cancelled for job in jobs) and asked_to_stop is None:
                 worker.stop(call_id)
                 asked_to_stop = time.monotonic()
@@ -562,6 +549,21 @@ class JobRunner:
                     f"it needed more memory than this server allows ({self.memory_ceiling_mb:.0f} MB with "
                     "the server): choose fewer time steps, hidden units or seeds"
                 )
+            try:
+                result = future.result(POLL_SECONDS)
+            except FutureTimeout:
+                pass
+            except WorkerDiedError as died:
+                if asked_to_stop is not None:
+                    return dict.fromkeys(jobs, STOPPED)
+                return failed(self._died_message(first, str(died)))
+            except WorkerError as error:
+                log.error("job failed: %s\n%s", first.label, error.remote_traceback)
+                return failed(str(error))
+            else:
+                if result is None or all(job.cancelled for job in jobs):  # the work returns None when stopped
+                    return dict.fromkeys(jobs, STOPPED)
+                return self._finish(jobs, result if len(jobs) > 1 else [result])
 
     def _finish(self, jobs: list[Job], results: list[Any]) -> dict[Job, str]:
         """Each job's result, made in this process (`Job.finish`) of what the worker returned for it: DONE,

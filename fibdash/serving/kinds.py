@@ -1,7 +1,7 @@
 """Every kind of work a page asks of the server, each defined once: what keys it, what it is called and
 its button, what runs in the worker, what the server makes of what comes back, and what it costs.
 
-A page builds the `Work` it wants (`pair`, `study`, `sweep`) from the configuration and data it
+A page builds the `Work` it wants (`pair`, `study`, `variants`, `sweep`) from the configuration and data it
 shows, and `streamlit_glue.work` draws its button, estimate, refusal and progress, and runs it. The
 worker gets windows and returns trained models (`fibdash.serving.tasks`); the server scores and
 tests them (`finish`), with the scikit-learn, pandas and SciPy it has loaded anyway.
@@ -16,6 +16,7 @@ from typing import Any
 from fibdash.analysis.lesson import FORECAST_RUNS, STUDY_SEEDS, TUTORIAL
 from fibdash.analysis.study import study_result
 from fibdash.analysis.sweep import GridPoint, sweep_result
+from fibdash.analysis.variants import shared_config, trainings, variants_result
 from fibdash.config import FIELDS, SEED_COUNTS, DataConfig, TrainConfig
 from fibdash.data import Dataset, make_dataset
 from fibdash.engine.records import Windows
@@ -58,12 +59,13 @@ class Work:
     seconds: float  # estimated
     refusal: str | None  # why this server does not run it, naming what to change; None if it does
     progress: str  # the title of its live loss chart
-    points: int = 0  # a sweep's grid points
+    points: int = 0  # the parts it trains one after another, each reported: a sweep's grid points
+    part: str = "Grid point"  # what each of those parts is, in the progress shown
     batch: Batch | None = None  # how it trains in one call with queued work that differs only in seed
 
     @property
     def kind(self) -> str:
-        """ "pair", "study" or "sweep"."""
+        """ "pair", "study", "variants" or "sweep"."""
         return self.key[0]
 
     @property
@@ -186,6 +188,35 @@ def study(config: TrainConfig, seeds: int, datasets: Sequence[Dataset], limit: f
             limits=limits,
             most=SEED_COUNTS[-1],
         ),
+    )
+
+
+def variants_seconds(config: TrainConfig, seeds: int) -> float:
+    """Estimated seconds of a variants study of `config` over `seeds` seeds: its trainings one after another,
+    each attention head priced as its own (`budget.trainings_seconds`), on every fold of a backtest."""
+    return budget.trainings_seconds(trainings(config), seeds)
+
+
+def variants(config: TrainConfig, seeds: int, datasets: Sequence[Dataset], limit: float | None) -> Work:
+    """The variants study of `config` over seeds 0 .. seeds - 1 (the Robustness page's "Which attention?"):
+    the RNN, the attention model with every head and the matched RNN (`fibdash.analysis.variants`); its
+    seed and attention play no part. `datasets` as for `study`."""
+    shared = shared_config(config)
+    calls = trainings(shared)
+    return Work(
+        key=("variants", shared, seeds),
+        label=f"a variants study over {seeds} seeds of {config.describe(with_seed=False, public=True)}",
+        button="Run the variants study",
+        button_key="run_variants",
+        what="study",
+        function=tasks.train_variants,
+        args=lambda: (tuple((trainings(fold), windows) for fold, windows in _folds(shared, datasets)), seeds),
+        finish=lambda runs: variants_result(shared, runs, datasets),
+        seconds=variants_seconds(shared, seeds),
+        refusal=budget.refusal(shared, limit, seeds, what="study", estimate=variants_seconds),
+        progress=f"Median loss per epoch over the {seeds} seeds{_backtest(config)}",
+        points=len(calls) * len(datasets),
+        part="Training",
     )
 
 

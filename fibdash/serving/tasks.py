@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from fibdash.config import ATTENTIONS, CELLS, GATES, MODEL_KINDS, DataConfig, TrainConfig
-from fibdash.engine.records import AttentionTrace, Trained, Windows
+from fibdash.engine.records import AttentionTrace, Trained, Training, Windows
 
 Report = Callable[[Any], bool]
 # Occlusion runs each model once per time step of each test window: past this many multiply-adds
@@ -67,11 +67,12 @@ def importance_methods(config: TrainConfig) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class PointDone:
-    """A sweep's progress between epochs: one more grid point has finished."""
+    """A job's progress between epochs: one more of its parts has finished (a sweep's grid point, a
+    variants study's training)."""
 
-    finished: int  # grid points finished so far
-    points: int  # grid points the sweep trains
-    settings: str  # the point that finished, in words: "scaling=minmax, hidden_units=4"
+    finished: int  # parts finished so far
+    points: int  # parts the job trains
+    settings: str  # the part that finished, in words: "scaling=minmax, hidden_units=4"
 
 
 @cache
@@ -211,13 +212,13 @@ def train_pairs(
 
 
 def train_seeds(
-    config: TrainConfig, windows: Windows, seeds: int, report: Report
+    config: TrainConfig, windows: Windows, seeds: int, report: Report, kinds: Sequence[str] = MODEL_KINDS
 ) -> dict[str, list[Trained]] | None:
-    """Both models over seeds 0 .. seeds - 1, all at once; None if stopped."""
+    """Both models (or those of `kinds`) over seeds 0 .. seeds - 1, all at once; None if stopped."""
     from fibdash.engine.training import train_seeds
 
-    runs = train_seeds(config, MODEL_KINDS, range(seeds), windows, report)
-    if runs["rnn"][0].stopped:
+    runs = train_seeds(config, kinds, range(seeds), windows, report)
+    if runs[kinds[0]][0].stopped:
         return None
     return {
         kind: [replace(run, versions=versions()) for run in kind_runs] for kind, kind_runs in runs.items()
@@ -284,6 +285,27 @@ def train_sweep(
         done.append(runs)
         report(PointDone(len(done), len(points), settings))
     return done
+
+
+@_job
+def train_variants(
+    folds: Sequence[tuple[Sequence[Training], Windows]], seeds: int, report: Report
+) -> tuple[dict[str, list[Trained]], ...] | None:
+    """A variants study (`fibdash.analysis.variants`): on each fold's windows (one fold but under a
+    backtest), its trainings over seeds 0 .. seeds - 1, one after another, each finished one reported;
+    per fold, every training's runs by the names it gives them. None if stopped."""
+    parts, finished, done = sum(len(trainings) for trainings, _ in folds), 0, []
+    for trainings, windows in folds:
+        runs: dict[str, list[Trained]] = {}
+        for training in trainings:
+            trained = train_seeds(training.config, windows, seeds, report, training.kinds)
+            if trained is None:
+                return None
+            runs.update(training.named(trained))
+            finished += 1
+            report(PointDone(finished, parts, " and ".join(training.names)))
+        done.append(runs)
+    return tuple(done)
 
 
 def what_if(
