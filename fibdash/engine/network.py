@@ -524,19 +524,12 @@ def attention_forward(weights, offsets, architecture, trace):
     steps, units = architecture.time_steps, architecture.units
     hs, scores, alpha, context = trace.hs, trace.scores, trace.alpha, trace.features
     weight, bias = offsets.attention_weight, offsets.attention_bias
-    top = -np.inf
     for t in range(steps):
         u = ZERO
         for j in range(units):
             u += hs[t + 1, j] * weights[weight + j]
         scores[t] = math.tanh(u + weights[bias + t])
-        top = max(top, scores[t])
-    total = ZERO
-    for t in range(steps):
-        alpha[t] = math.exp(scores[t] - top)
-        total += alpha[t]
-    for t in range(steps):
-        alpha[t] = alpha[t] / total
+    _softmax_over_time(steps, scores, alpha)
     for j in range(units):
         context[j] = ZERO
     for t in range(steps):
