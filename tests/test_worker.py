@@ -11,7 +11,7 @@ import types
 import numpy as np
 import pytest
 
-from fibdash.config import TrainConfig
+from fibdash.config import ATTENTIONS, TrainConfig
 from fibdash.serving.worker import Worker, WorkerDiedError, WorkerError
 from fibdash.spawn import main_script_left_alone
 from tests import work
@@ -154,3 +154,27 @@ def test_the_warm_up_loads_the_tutorials_code_first_and_the_other_cells_and_head
     while len(compiled) < 2 + len(one_away) + len(two_away) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert compiled == tutorial + one_away + two_away  # every cell's and head's models, each once
+
+
+def test_every_jobs_prepare_finds_the_configs_it_trains():
+    """The worker compiles, before a job starts, the cells and heads of every config in its arguments:
+    a sweep's points and a variants study's trainings included."""
+    from fibdash.analysis.sweep import sweep_grid
+    from fibdash.data import fold_datasets, make_dataset
+    from fibdash.serving import kinds, tasks
+
+    base = TrainConfig.from_values({"n": 60, "epochs": 1, "cell": "GRU", "attention": "dot"})
+    data = [make_dataset(base.data)]
+    grid = sweep_grid(base, {"cell": ("LSTM", "GRU")})
+    jobs = [
+        kinds.pair(base, data, None),
+        kinds.study(base, 3, data, None),
+        kinds.variants(base, 2, data, None),
+        kinds.sweep(base, {"cell": ("LSTM", "GRU")}, 2, grid, fold_datasets, None),
+    ]
+    for job in jobs:
+        assert job.function.prepare is tasks._prepare
+        found = {(config.cell, config.attention) for config in tasks._configs(job.args())}
+        assert {cell for cell, _ in found} == ({"LSTM", "GRU"} if job is jobs[-1] else {"GRU"})
+    variants = {config.attention for config in tasks._configs(jobs[2].args())}
+    assert variants == set(ATTENTIONS)

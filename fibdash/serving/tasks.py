@@ -14,8 +14,8 @@ import functools
 import platform
 import subprocess
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields, is_dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -101,7 +101,11 @@ _no_job = threading.Condition()
 
 
 def _job(function: Callable[..., Any]) -> Callable[..., Any]:
-    """`function` as a job: while it runs, the warm-up compiles nothing more."""
+    """`function` as a job: while it runs, the warm-up compiles nothing more. Its `prepare`, which the
+    worker calls with the job's arguments before the job starts (and its processor-time limit with it),
+    compiles the code of every cell and attention head its configs train that this process has not loaded
+    yet: a fresh server's first LSTM sweep compiled two programs, 20 s and more, inside a limit priced for
+    training alone, and was ended for it."""
 
     @functools.wraps(function)
     def job(*args: Any) -> Any:
@@ -115,13 +119,41 @@ def _job(function: Callable[..., Any]) -> Callable[..., Any]:
                 _jobs_running -= 1
                 _no_job.notify_all()
 
+    job.prepare = _prepare  # type: ignore[attr-defined]
     return job
+
+
+def _configs(value: Any) -> Iterator[TrainConfig]:
+    """Every TrainConfig in a job's arguments: in tuples, lists and dataclasses (a sweep's points, a
+    variants study's trainings), at any depth."""
+    if isinstance(value, TrainConfig):
+        yield value
+    elif isinstance(value, tuple | list):
+        for item in value:
+            yield from _configs(item)
+    elif is_dataclass(value) and not isinstance(value, type):
+        for each in fields(value):
+            yield from _configs(getattr(value, each.name))
+
+
+def _prepare(*args: Any) -> None:
+    """Load or compile the code of each cell and attention head that `args`' configs train (`_compile`)."""
+    small = TrainConfig(data=DataConfig(n=40), epochs=1)
+    for cell, attention in sorted({(config.cell, config.attention) for config in _configs(args)}):
+        for kind in MODEL_KINDS:
+            _compile(replace(small, cell=cell, attention=attention), kind)
+
+
+_loaded: set[tuple[str, str, str]] = set()  # (cell, kind, attention head) whose code `_compile` has loaded
 
 
 def _compile(config: TrainConfig, kind: str) -> None:
     """Load the compiled code of a `kind` model of `config`'s cell and attention head (compiling it where no
     cache has it yet): its training, predictions, attention weights and importances, on a few random
-    windows."""
+    windows. Once a process: the second call of a model returns at once."""
+    program = (config.cell, kind, config.attention if kind == "attention" else "")
+    if program in _loaded:
+        return
     from fibdash.engine.inference import attention_trace, importance, predict
     from fibdash.engine.training import train
 
@@ -135,6 +167,7 @@ def _compile(config: TrainConfig, kind: str) -> None:
         importance(config, kind, trained.weights, windows.X[:2], method)
     if kind == "attention":
         attention_trace(config, trained.weights, windows.X[0])
+    _loaded.add(program)
 
 
 def _the_rest(tutorial: TrainConfig) -> list[tuple[TrainConfig, str]]:
