@@ -16,15 +16,6 @@ training in a fresh process with an empty Numba cache (as on a new Streamlit Com
 container), and in the next process, with that cache present.
 
     python -m benchmarks.bench_training [rounds]      (from the repository root; 3 rounds by default)
-
-The first jobs alone (issue 27): the worker's job of the tutorial's pair (`tasks.train_pair`, the
-tutorial's settings), and those of the additive and the self-attention head, each the first job of a
-fresh process, its processor and wall seconds: with an empty compile cache, and for the other heads
-with a cache holding what the tutorial's job compiled (a server that warmed up for the tutorial). Given
-other source trees (`git archive main | tar -x -C /tmp/main`), it measures theirs beside this one's,
-a round of each in turn:
-
-    python -m benchmarks.bench_training first-jobs [rounds] [other trees]      (2 rounds by default)
 """
 
 from __future__ import annotations
@@ -201,86 +192,7 @@ def compile_seconds() -> tuple[float, float]:
     return times[0], times[1]
 
 
-# The first jobs `first_jobs` measures: (head, what the compile cache holds as the job starts)
-FIRST_JOBS = (
-    ("tutorial", "empty"),
-    ("additive", "empty"),
-    ("self", "empty"),
-    ("additive", "the tutorial's"),
-    ("self", "the tutorial's"),
-)
-
-
-def first_job(tree: Path, attention: str, cache: str) -> dict:
-    """The worker's job of the tutorial's pair with this attention head (`tasks.train_pair`), run by `tree`'s
-    code in a fresh process with this compile cache: its processor seconds (every thread's) and wall
-    seconds, the imports apart."""
-    script = (
-        "import json, time\n"
-        "from fibdash.config import TrainConfig\n"
-        "from fibdash.data import make_dataset\n"
-        "from fibdash.serving import tasks\n"
-        "import fibdash.engine.training, fibdash.engine.inference\n"
-        f"config = TrainConfig(attention={attention!r})\n"
-        "windows = make_dataset(config.data).windows()\n"
-        "wall, cpu = time.perf_counter(), time.process_time()\n"
-        "tasks.train_pair(config, windows, lambda log: False)\n"
-        "print(json.dumps({'cpu': time.process_time() - cpu, 'wall': time.perf_counter() - wall}))\n"
-    )
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-    out = subprocess.run([sys.executable, "-c", script], cwd=tree, env=env, capture_output=True, text=True)
-    if out.returncode:
-        raise RuntimeError(out.stderr)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def first_jobs_round(tree: Path) -> dict[tuple[str, str], dict]:
-    """Each of FIRST_JOBS once, by `tree`'s code, each cache made for it."""
-    measured = {}
-    with tempfile.TemporaryDirectory(prefix="fibdash-numba-") as folder:
-        tutorial = Path(folder) / "tutorial"
-        for attention, cached in FIRST_JOBS:
-            cache = Path(folder) / f"{attention}-{len(measured)}"
-            if cached == "the tutorial's":
-                shutil.copytree(tutorial, cache)
-            measured[attention, cached] = first_job(tree, attention, str(cache))
-            if (attention, cached) == ("tutorial", "empty"):
-                shutil.copytree(cache, tutorial)
-    return measured
-
-
-def first_jobs(rounds: int, others: list[Path]) -> None:
-    """FIRST_JOBS by this tree's code and by each of `others`, a round of each in turn; the medians."""
-    trees = {"this tree": ROOT, **{str(other): other for other in others}}
-    runs: dict[str, list[dict]] = {name: [] for name in trees}
-    for _ in range(rounds):
-        for name, tree in trees.items():
-            runs[name].append(first_jobs_round(tree))
-    load = os.getloadavg()[0]
-    print("The first job of a fresh process (tasks.train_pair, the tutorial's settings but the head):")
-    print(f"processor / wall seconds, median of {rounds} rounds, the trees alternating; load {load:.1f}")
-    print(f"{'head':<9} {'compile cache':<15}" + "".join(f" {name:>22}" for name in trees))
-    for attention, cached in FIRST_JOBS:
-        cells = []
-        for name in trees:
-            cpu = median([run[attention, cached]["cpu"] for run in runs[name]])
-            wall = median([run[attention, cached]["wall"] for run in runs[name]])
-            cells.append(f"{cpu:>10.1f} / {wall:>5.1f} s")
-        print(f"{attention:<9} {cached:<15}" + "".join(f" {cell:>22}" for cell in cells))
-    for name in trees:
-        each = "; ".join(
-            f"{head} ({cached}) " + ", ".join(f"{run[head, cached]['cpu']:.1f}" for run in runs[name])
-            for head, cached in FIRST_JOBS
-        )
-        print(f"{name}, each round's processor seconds: {each}")
-
-
 def main() -> None:
-    if sys.argv[1:2] == ["first-jobs"]:
-        rest = sys.argv[2:]
-        rounds = int(rest.pop(0)) if rest and rest[0].isdigit() else 2
-        first_jobs(rounds, [Path(tree).resolve() for tree in rest])
-        return
     if sys.argv[1:2] and not sys.argv[1].isdigit():
         print(json.dumps(measure(sys.argv[1])))
         return

@@ -1,24 +1,17 @@
 """The engine against its definition, Keras 3: `fit` step for step, the models' own predictions, weights
 and summaries; then what the engine promises beyond one run (seeds, stopping, divergence, snapshots)."""
 
-import fcntl
-import json
-import os
-import subprocess
-import sys
-import threading
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from fibdash import config as config_module
 from fibdash.config import ATTENTIONS, CELLS, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.data import make_dataset
 from fibdash.engine.inference import attention_trace, importance, predict
 from fibdash.engine.initial import initial_weights
 from fibdash.engine.layout import Layout
-from fibdash.engine.network import ADDITIVE, LAST_STATE, Architecture
+from fibdash.engine.network import Architecture
 from fibdash.engine.summary import summary_rows
 from fibdash.engine.training import (
     MAX_ATTENTION_SNAPSHOTS,
@@ -30,7 +23,6 @@ from fibdash.engine.training import (
 )
 from fibdash.keras import models
 from fibdash.keras.reference import fit_many
-from tests.conftest import ROOT
 
 
 def windows(config: TrainConfig):
@@ -539,68 +531,3 @@ def test_a_threads_memory_is_its_own_and_shaped_as_said():
     for number, (name, buffer) in enumerate(buffers.items(), start=1):
         assert (buffer == number).all(), f"{name} was overwritten by another buffer"
     assert not arena[0].any() and not arena[2].any()  # the other threads' rows are untouched
-
-
-def test_each_cell_and_head_compiles_only_its_own_code(tmp_path):
-    """On an empty compile cache, answering with a SimpleRNN pair of additive attention compiles SimpleRNN's
-    equations, the RNN's head and additive attention's, and no other cell's or head's: the first job of a
-    fresh server compiles only its own."""
-    code = (
-        "import json\n"
-        "import numpy as np\n"
-        "from fibdash.config import DataConfig, TrainConfig\n"
-        "from fibdash.engine import network\n"
-        "from fibdash.engine.inference import importance\n"
-        "from fibdash.engine.initial import initial_weights\n"
-        "config = TrainConfig(DataConfig(n=40, time_steps=4), attention='additive')\n"
-        "for kind in ('rnn', 'attention'):\n"
-        "    weights = initial_weights(config, kind)\n"
-        "    importance(config, kind, weights, np.ones((3, 4), np.float32), 'gradient')\n"
-        "functions = {name: getattr(network, name) for name in dir(network)}\n"
-        "compiled = [name for name, function in functions.items() if getattr(function, 'signatures', None)]\n"
-        "heads = [str(s[4]) for f in (network.forward, network.backward) for s in f.signatures]\n"
-        "print(json.dumps([compiled, heads]))\n"
-    )
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, check=True)
-    compiled, heads = json.loads(out.stdout)
-    assert {"forward", "backward", "simple_rnn_forward", "simple_rnn_backward"} <= set(compiled)
-    sides = ("forward", "backward")
-    assert {"additive_forward", "additive_backward"} <= set(compiled)
-    others = {
-        f"{code}_{side}" for code in ("lstm", "gru", "dot", "self_attention", "uniform") for side in sides
-    }
-    assert not others & set(compiled)
-    # forward and backward, each once for the RNN's head and once for additive attention's: not the tutorial's
-    assert sorted(heads) == sorted([f"Literal[int]({LAST_STATE})", f"Literal[int]({ADDITIVE})"] * 2)
-
-
-def test_the_compile_cache_outlives_a_change_of_labels_but_not_of_codes(monkeypatch):
-    """The cache folder is named after what the compiled code is made of: the engine's sources and the
-    config's codes it compiles in; a setting's label is not part of it."""
-    import fibdash.engine as engine
-
-    sources = sorted(engine._HERE.glob("*.py"))
-    named = engine._compiled_constants(sources)
-    assert "'SimpleRNN', 'LSTM', 'GRU'" in named and "'tanh'" in named
-    monkeypatch.setattr(config_module, "MODEL_LABELS", {"rnn": "plain RNN", "attention": "with attention"})
-    monkeypatch.setattr(config_module, "FIELDS", ())
-    assert engine._compiled_constants(sources) == named
-    monkeypatch.setattr(config_module, "CELLS", ("SimpleRNN", "GRU", "LSTM"))
-    assert engine._compiled_constants(sources) != named
-
-
-def test_a_cache_index_is_saved_by_one_process_at_a_time(tmp_path):
-    """Two processes saving different specialisations of one function at once would each number its code
-    1 in the shared index: a save waits while another holds the index."""
-    from fibdash.engine.specialised import _IndexSavedInTurn
-
-    cache_file = _IndexSavedInTurn(str(tmp_path), "forward-1.py311", "stamp")
-    saving = threading.Thread(target=cache_file.save, args=("key", b"code"))
-    with open(tmp_path / "forward-1.py311.nbi.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process saving
-        saving.start()
-        saving.join(0.5)
-        assert saving.is_alive() and cache_file.load("key") is None
-    saving.join(10)
-    assert cache_file.load("key") == b"code"

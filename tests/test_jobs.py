@@ -229,14 +229,6 @@ def test_a_job_started_over_the_memory_ceiling_is_ended_however_short():
         runner.close()
 
 
-def test_a_jobs_prepare_is_outside_its_processor_time_limit(runner):
-    """The code a job needs is compiled before it starts (`prepare`): a fresh server's first LSTM sweep
-    compiled inside its limit, priced for training alone, and was ended for it."""
-    job = runner.submit("compiling", work.after_compiling, (1.5,), "compiling", "s", cpu_limit=0.5)
-    assert job.wait(60) and job.state == DONE and job.result == "trained", job.error
-    assert job.cpu_seconds < 0.5
-
-
 def test_quick_calls_run_while_a_job_runs(runner):
     job = runner.submit("long", work.long_epoch, (3.0,), "long", "s")
     wait_for(lambda: job.logs)

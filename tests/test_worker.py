@@ -4,14 +4,13 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 import types
 
 import numpy as np
 import pytest
 
-from fibdash.config import ATTENTIONS, TrainConfig
+from fibdash.config import TrainConfig
 from fibdash.serving.worker import Worker, WorkerDiedError, WorkerError
 from fibdash.spawn import main_script_left_alone
 from tests import work
@@ -118,63 +117,3 @@ def test_a_child_started_while_a_page_installs_its_script_as_main_does_not_run_i
         child.start()
     child.join(60)
     assert child.exitcode == 0
-
-
-def test_the_warm_up_loads_the_tutorials_code_first_and_the_other_cells_and_heads_between_jobs(monkeypatch):
-    """`warm_up` returns once the tutorial's cell and head are compiled (the first job of a fresh server); a
-    thread then compiles the other heads and cells, a model at a time, those one setting away from the
-    tutorial's first, and none while a job runs."""
-    from fibdash.serving import tasks
-
-    compiled, job_running, job_may_end = [], threading.Event(), threading.Event()
-    monkeypatch.setattr(
-        tasks, "_compile", lambda config, kind: compiled.append((config.cell, kind, config.attention))
-    )
-
-    @tasks._job
-    def job() -> None:
-        job_running.set()
-        job_may_end.wait(30)
-
-    running = threading.Thread(target=job)
-    running.start()
-    assert job_running.wait(30)
-    tasks.warm_up()
-    tutorial = [("SimpleRNN", "rnn", "tutorial"), ("SimpleRNN", "attention", "tutorial")]
-    assert compiled == tutorial  # whatever runs
-    time.sleep(0.3)
-    assert len(compiled) == 2  # the rest waits for the job
-    job_may_end.set()
-    running.join(30)
-    others = ("additive", "dot", "self", "uniform")
-    one_away = [("SimpleRNN", "attention", head) for head in others]
-    one_away += [(cell, kind, "tutorial") for cell in ("LSTM", "GRU") for kind in ("rnn", "attention")]
-    two_away = [(cell, "attention", head) for cell in ("LSTM", "GRU") for head in others]
-    deadline = time.monotonic() + 30
-    while len(compiled) < 2 + len(one_away) + len(two_away) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert compiled == tutorial + one_away + two_away  # every cell's and head's models, each once
-
-
-def test_every_jobs_prepare_finds_the_configs_it_trains():
-    """The worker compiles, before a job starts, the cells and heads of every config in its arguments:
-    a sweep's points and a variants study's trainings included."""
-    from fibdash.analysis.sweep import sweep_grid
-    from fibdash.data import fold_datasets, make_dataset
-    from fibdash.serving import kinds, tasks
-
-    base = TrainConfig.from_values({"n": 60, "epochs": 1, "cell": "GRU", "attention": "dot"})
-    data = [make_dataset(base.data)]
-    grid = sweep_grid(base, {"cell": ("LSTM", "GRU")})
-    jobs = [
-        kinds.pair(base, data, None),
-        kinds.study(base, 3, data, None),
-        kinds.variants(base, 2, data, None),
-        kinds.sweep(base, {"cell": ("LSTM", "GRU")}, 2, grid, fold_datasets, None),
-    ]
-    for job in jobs:
-        assert job.function.prepare is tasks._prepare
-        found = {(config.cell, config.attention) for config in tasks._configs(job.args())}
-        assert {cell for cell, _ in found} == ({"LSTM", "GRU"} if job is jobs[-1] else {"GRU"})
-    variants = {config.attention for config in tasks._configs(jobs[2].args())}
-    assert variants == set(ATTENTIONS)

@@ -112,22 +112,3 @@ def seeds_together(each, report) -> list[int] | None:
         if report(step):
             return None
     return [seed * 10 for seed, _ in each]
-
-
-_compiled: list[float] = []  # what `_burn` compiled in this process
-
-
-def _burn(seconds: float, *rest) -> None:
-    """Spend `seconds` of processor time, as compiling a job's code does."""
-    end = time.process_time() + seconds
-    while time.process_time() < end:
-        pass
-    _compiled.append(seconds)
-
-
-def after_compiling(seconds: float, report) -> str:
-    """A job whose `prepare` spends `seconds` of processor time first: "trained" once it has."""
-    return "trained" if seconds in _compiled else "not prepared"
-
-
-after_compiling.prepare = _burn

@@ -3,7 +3,6 @@ one atomic counter. Nothing here knows a network; `training.py` and `inference.p
 `network.py`'s equations.
 
     threads_for       how many threads for so many independent pieces of work
-    on_threads        a function run on that many threads at once, each with its number
     LINE, padded      rows that different threads write, whole cache lines apart
     flush_denormals   denormal numbers flushed to zero, as TensorFlow runs; `restore` undoes it
     claim             the next piece of work, taken atomically by whichever thread asks first
@@ -12,9 +11,6 @@ one atomic counter. Nothing here knows a network; `training.py` and `inference.p
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
 import numba
 from llvmlite import ir
@@ -24,28 +20,8 @@ from numba.extending import intrinsic
 
 
 def threads_for(tasks: int) -> int:
-    """Threads for `tasks` independent pieces of work (members, windows): no more than there are, nor
-    than NUMBA_NUM_THREADS (the machine's CPUs unless set, as the worker sets it)."""
-    return max(1, min(tasks, numba.config.NUMBA_NUM_THREADS))
-
-
-@cache
-def _pool() -> ThreadPoolExecutor:
-    """The threads beside the caller's, started once."""
-    return ThreadPoolExecutor(max(1, numba.config.NUMBA_NUM_THREADS - 1), thread_name_prefix="fibdash-engine")
-
-
-def on_threads(function: Callable[..., None], threads: int, *args) -> None:
-    """`function(*args, thread)` for thread = 0 .. threads - 1 at once, thread 0 in the caller's thread;
-    returns when every one has, raising what any raised. The work is compiled code that releases the
-    interpreter (nogil=True), so the threads run on as many cores. (Numba's own parallel loops, prange,
-    took most of the engine's compile time: two thirds of its first training on a fresh machine.)"""
-    others = [_pool().submit(function, *args, thread) for thread in range(1, threads)]
-    try:
-        function(*args, 0)
-    finally:
-        for other in others:
-            other.result()
+    """Threads for `tasks` independent pieces of work (members, windows): no more than there are."""
+    return max(1, min(tasks, numba.get_num_threads()))
 
 
 # Rows that different threads write are padded to whole cache lines of 64 bytes and one more, so

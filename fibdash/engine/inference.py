@@ -8,30 +8,27 @@ step drives a prediction without asking attention: occlusion and gradient x inpu
 
 from __future__ import annotations
 
-from functools import cache
-from typing import NamedTuple
-
 import numpy as np
+from numba import njit, prange
 
 from fibdash.config import TrainConfig, check_choice
-from fibdash.engine.cpu import claim, flush_denormals, on_threads, restore, threads_for
-from fibdash.engine.layout import Layout
+from fibdash.engine.cpu import flush_denormals, restore, threads_for
+from fibdash.engine.layout import Layout, Offsets
 from fibdash.engine.network import (
     LAST_STATE,
     ONE,
     SELF_ATTENTION,
     Architecture,
     backward,
-    cell_of,
     forward,
     head_of,
     own,
+    predict_rows,
     scratch,
     self_attention_map,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionTrace
-from fibdash.engine.specialised import compiled
 
 METHODS = ("occlusion", "gradient")
 # What occlusion puts in place of a step, on the scaled axis: 0, the smallest value MinMax leaves
@@ -39,20 +36,14 @@ METHODS = ("occlusion", "gradient")
 OCCLUDED_VALUE = 0.0
 
 
-class _Model(NamedTuple):
-    """One model as the compiled functions take it."""
-
-    layout: Layout  # its weights' places, and the sizes to allocate memory by
-    weights: np.ndarray  # (1, size) float32: its weights in `Layout` order, as a training's one member
-    architecture: Architecture
-    cell: int  # `network`'s codes
-    head: int
-
-
-def _model(config: TrainConfig, kind: str, weights: dict[str, np.ndarray]) -> _Model:
+def _member(
+    config: TrainConfig, kind: str, weights: dict[str, np.ndarray]
+) -> tuple[Layout, np.ndarray, Offsets, Architecture, int]:
+    """One model as the compiled functions take it: its layout (to size memory by), its weights as one
+    vector, their offsets, its architecture and its head."""
     layout = Layout.of(config)
-    vector = layout.flat(weights, kind)[None]
-    return _Model(layout, vector, Architecture.of(config), cell_of(config), head_of(kind, config.attention))
+    head = head_of(kind, config.attention)
+    return layout, layout.flat(weights, kind), layout.offsets, Architecture.of(config), head
 
 
 def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
@@ -67,40 +58,19 @@ def _windows(windows: np.ndarray, steps: int) -> np.ndarray:
     return np.ascontiguousarray(windows)
 
 
-def _answer(
-    model: _Model,
-    X: np.ndarray,
-    arena: np.ndarray,
-    thread: int = 0,
-    alpha: bool = False,
-    gradient: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The model's predictions (float32) of every window of X, with `alpha` their attention weights (else
-    an empty array) and with `gradient` their gradient x input; in this thread, in its row of `arena`,
-    which holds the last window's trace after it."""
-    samples, steps = len(X), model.layout.time_steps
-    out = np.zeros((1, samples), np.float32)
-    alpha_out = np.zeros((1, samples if alpha else 0, steps), np.float32)
-    gradient_out = np.zeros((1, samples if gradient else 0, steps), np.float32)
-    slots = np.zeros(1, np.int64) if alpha else np.full(1, -1, np.int64)
-    rows, first, taken = np.arange(samples, dtype=np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64)
-    answers(model.cell, model.head)(
-        model.weights, first, taken, model.layout.offsets, model.architecture, X, rows, out, slots, alpha_out,
-        gradient_out, arena, thread,
-    )  # fmt: skip
-    return out[0], alpha_out[0], gradient_out[0]
-
-
 def predict(
     config: TrainConfig, kind: str, weights: dict[str, np.ndarray], windows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """The model's scaled predictions for `windows` (float64, (samples,)), and for the attention model
     its attention weights (samples, time_steps), whatever its head (uniform: 1/T; self-attention: the last
     position's query's). One thread: it answers beside a running training."""
-    model = _model(config, kind, weights)
+    layout, vector, offsets, architecture, head = _member(config, kind, weights)
     X = _windows(windows, config.data.time_steps)
-    attends = model.head != LAST_STATE
-    out, alpha, _ = _answer(model, X, scratch(1, model.layout), alpha=attends)
+    rows = np.arange(len(X), dtype=np.int64)
+    out = np.zeros(len(X), np.float32)
+    attends = head != LAST_STATE
+    alpha = np.zeros((len(X) if attends else 0, config.data.time_steps), np.float32)
+    _predict(vector, offsets, architecture, head, X, rows, out, alpha, scratch(1, layout))
     return out.astype(np.float64), alpha if attends else None
 
 
@@ -109,71 +79,95 @@ def attention_trace(
 ) -> AttentionTrace:
     """What the attention model of `config` with `weights` computes for one window, step by step; with
     self-attention, every position's weights too (`AttentionTrace.weight_map`)."""
-    model = _model(config, "attention", weights)
+    layout, vector, offsets, architecture, head = _member(config, "attention", weights)
     X = _windows(np.asarray(window).reshape(1, -1), config.data.time_steps)
-    arena = scratch(1, model.layout)
-    (prediction,), _, _ = _answer(model, X, arena)
-    weight_map = None
-    if model.head == SELF_ATTENTION:
-        weight_map = np.zeros((config.data.time_steps, config.data.time_steps), np.float32)
-        _self_attention_map(model.weights[0], model.layout.offsets, model.architecture, arena, weight_map)
-    trace, _ = own(arena, 0, model.architecture)  # what `forward` kept of the window
-    states, scores, alpha, context = (
-        part.copy() for part in (trace.hs[1:], trace.scores, trace.alpha, trace.features)
+    steps, units = config.data.time_steps, config.hidden_units
+    states, scores, alpha = (
+        np.zeros((steps, units), np.float32),
+        np.zeros(steps, np.float32),
+        np.zeros(steps, np.float32),
     )
-    return AttentionTrace(states, scores, alpha, context, float(prediction), weight_map)
+    context = np.zeros(units, np.float32)
+    weight_map = np.zeros((steps, steps) if head == SELF_ATTENTION else (0, steps), np.float32)
+    arena = scratch(1, layout)
+    prediction = _attention_trace(
+        vector, offsets, architecture, head, X[0], arena, states, scores, alpha, context, weight_map
+    )
+    return AttentionTrace(
+        states, scores, alpha, context, float(prediction), weight_map if head == SELF_ATTENTION else None
+    )
 
 
-@compiled()
-def _self_attention_map(weights, offsets, architecture, arena, out):
-    """`network.self_attention_map` of the window thread 0 of `arena` last ran `forward` on, into `out`
-    (T, T), with denormals flushed as in training."""
+# The compiled functions below take a model as `network`'s functions do (weights, offsets, architecture,
+# head: see its docstring), windows X (samples, T) float32, and an `arena` of every thread's memory
+# (`network.scratch`).
+
+
+@njit(cache=True)
+def _attention_trace(weights, offsets, architecture, head, x, arena, states, scores, alpha, context,
+                     weight_map):  # fmt: skip
+    """`forward` for one window `x`, keeping its states (T, H), and its attention head's scores (T,),
+    weights (T,), the features Dense reads (H,) and, where `weight_map` is (T, T), self-attention's weights
+    of every position."""
     flags = flush_denormals()
     trace, _ = own(arena, 0, architecture)
-    self_attention_map(weights, offsets, architecture, trace, out)
+    prediction = forward(weights, offsets, architecture, head, x, trace)
+    states[:, :] = trace.hs[1:]
+    scores[:] = trace.scores
+    alpha[:] = trace.alpha
+    context[:] = trace.features
+    if weight_map.shape[0] > 0:
+        self_attention_map(weights, offsets, architecture, trace, weight_map)
+    restore(flags)
+    return prediction
+
+
+@njit(cache=True)
+def _predict(weights, offsets, architecture, head, X, rows, out, alpha_out, arena):
+    """`predict_rows` in this thread, with denormals flushed as in training."""
+    flags = flush_denormals()
+    trace, _ = own(arena, 0, architecture)
+    predict_rows(weights, offsets, architecture, head, X, rows, out, alpha_out, trace)
     restore(flags)
 
 
-@cache
-def answers(cell: int, head: int):
-    """The compiled answers of members of one `cell` and `head` (`network`'s codes, constants in its code):
-    training's final predictions too. Models as `network`'s functions take them (see its docstring),
-    windows X (samples, T) float32, and an `arena` of every thread's memory (`network.scratch`)."""
-
-    @compiled(nogil=True)
-    def answer(weights, order, taken, offsets, architecture, X, rows, out, alpha_slots, alpha_out,
-               gradient_out, arena, thread):  # fmt: skip
-        """For each member in `order` (rows of `weights`, M of them), the next not yet taken (`taken`, as
-        `cpu.claim` counts): its predictions of windows `rows` of X into its row of `out` (M, len(rows));
-        for a member with a slot in `alpha_slots` (M,), their attention weights into that slot of
-        `alpha_out` (slots, len(rows), T); and their gradient x input, |df/dx_t * x_t|, into its row of
-        `gradient_out` (M, len(rows), T), unless that is empty (M, 0, T). In thread `thread`'s row of
-        `arena`, which holds the last window's trace after it."""
-        trace, gradients = own(arena, thread, architecture)
-        steps, with_gradient = architecture.time_steps, gradient_out.shape[1] > 0
+@njit(cache=True, parallel=True)
+def _occlusion(weights, offsets, architecture, head, X, value, out, arena):
+    """|f(x) - f(x with step t set to `value`)| for every window and step into `out` (samples, T); 0 where
+    the step holds `value`."""
+    threads = arena.shape[0]
+    for thread in prange(threads):
+        trace, _ = own(arena, thread, architecture)
+        window = np.empty(architecture.time_steps, np.float32)  # the window with one step occluded
         flags = flush_denormals()
-        while True:
-            claimed = claim(taken)
-            if claimed >= len(order):
-                break
-            m = order[claimed]
-            member, slot = weights[m], alpha_slots[m]
-            if with_gradient:
-                transpose_recurrent(member, offsets, architecture, gradients.recurrent_transposed)
-            for i in range(len(rows)):
-                x = X[rows[i]]
-                prediction = forward(member, offsets, architecture, cell, head, x, trace)
-                out[m, i] = prediction
-                if slot >= 0:
-                    for t in range(steps):  # loops: a slice's assignment compiles its shape check's message
-                        alpha_out[slot, i, t] = trace.alpha[t]
-                if with_gradient:
-                    backward(member, offsets, architecture, cell, head, x, trace, prediction, ONE, gradients)
-                    for t in range(steps):
-                        gradient_out[m, i, t] = abs(gradients.dx[t] * x[t])
+        for row in range(thread, X.shape[0], threads):
+            window[:] = X[row]
+            base = forward(weights, offsets, architecture, head, window, trace)
+            for t in range(architecture.time_steps):
+                if window[t] == value:
+                    continue
+                window[t] = value
+                out[row, t] = abs(forward(weights, offsets, architecture, head, window, trace) - base)
+                window[t] = X[row, t]
         restore(flags)
 
-    return answer
+
+@njit(cache=True, parallel=True)
+def _gradient_x_input(weights, offsets, architecture, head, X, out, arena):
+    """|df/dx_t * x_t| for every window and step into `out` (samples, T)."""
+    threads = arena.shape[0]
+    for thread in prange(threads):
+        trace, gradients = own(arena, thread, architecture)
+        dx, transposed = gradients.dx, gradients.recurrent_transposed  # local names: see `network.Trace`
+        transpose_recurrent(weights, offsets, architecture, transposed)
+        flags = flush_denormals()
+        for row in range(thread, X.shape[0], threads):
+            x = X[row]
+            prediction = forward(weights, offsets, architecture, head, x, trace)
+            backward(weights, offsets, architecture, head, x, trace, prediction, ONE, gradients)
+            for t in range(architecture.time_steps):
+                out[row, t] = abs(dx[t] * x[t])
+        restore(flags)
 
 
 def importance(
@@ -200,26 +194,13 @@ def importance(
     makes most of a long series' windows all 0 in float32.
     """
     check_choice("importance method", method, METHODS)
-    model = _model(config, kind, weights)
+    layout, vector, offsets, architecture, head = _member(config, kind, weights)
     distinct, inverse = np.unique(_windows(windows, config.data.time_steps), axis=0, return_inverse=True)
     X = np.ascontiguousarray(distinct)
     out = np.zeros(X.shape, np.float32)
-    arena = scratch(threads_for(len(X)), model.layout)
-    value, windows_of = np.float32(OCCLUDED_VALUE), np.array_split(np.arange(len(X)), len(arena))
-
-    def measure(thread: int) -> None:
-        """The importances of this thread's share of the windows."""
-        rows = windows_of[thread]
-        if method == "gradient":
-            out[rows] = _answer(model, X[rows], arena, thread, gradient=True)[2]
-            return
-        occluded = X[rows]  # |f(x) - f(x with step t set to `value`)|, 0 where the step holds `value`
-        base = _answer(model, occluded, arena, thread)[0]
-        for t in range(model.layout.time_steps):
-            occluded[:, t] = value
-            moved = np.abs(_answer(model, occluded, arena, thread)[0] - base)
-            out[rows, t] = np.where(X[rows, t] == value, 0, moved)
-            occluded[:, t] = X[rows, t]
-
-    on_threads(measure, len(arena))
+    arena = scratch(threads_for(len(X)), layout)
+    if method == "occlusion":
+        _occlusion(vector, offsets, architecture, head, X, np.float32(OCCLUDED_VALUE), out, arena)
+    else:
+        _gradient_x_input(vector, offsets, architecture, head, X, out, arena)
     return out.astype(np.float64)[inverse.reshape(-1)]

@@ -10,8 +10,8 @@ order:
     codes            cells SIMPLE_RNN, LSTM, GRU; activations TANH, SIGMOID, RELU, LINEAR; heads
                      LAST_STATE (the RNN model's), then the attention model's, one per
                      `fibdash.config.ATTENTIONS`: TUTORIAL, ADDITIVE, DOT, SELF_ATTENTION, UNIFORM;
-                     `head_of(kind, attention)`, `cell_of(config)`
-    Architecture     the activation and sizes every function branches and loops on
+                     `head_of(kind, attention)`
+    Architecture     the codes and sizes every function branches and loops on
     Trace, Gradients a thread's working memory: what a window's forward pass keeps, and its backward
                      pass's; `scratch` allocates both for every thread, `own` cuts out one thread's
     activations      `activate`, and its `slope` for the backward passes
@@ -22,13 +22,12 @@ order:
                      `_backward` (its last query's row; `self_attention_map`, every row, for inference),
                      `uniform_forward`/`_backward`, and the dispatch on a head's code: `head_forward`,
                      `head_backward`
-    a window         `forward` (cell over time, head, dense), `backward`
+    a window         `forward` (cell over time, head, dense), `backward`, `predict_rows`
 
 A member is one network (one kind of model, one seed) as a flat float32 vector of its weights, laid out
 by `Layout` (layout.py) and read by name through its `Offsets`: weights[offsets.kernel + j]. Training
-(training.py) and answers for given windows (inference.py) call `forward` and `backward` with the
-member's cell and head codes as constants: each cell and head compiles only its own branches
-(specialised.py); the CPU's side of it (threads, the float flags) is cpu.py's.
+(training.py) and answers for given windows (inference.py) call `forward` and `backward`; the CPU's
+side of it (threads, the float flags) is cpu.py's.
 
 To add a head:
 1. layout.py: its weights in `Layout.head_weights` under its name, each with a field in `Offsets`; its
@@ -51,12 +50,10 @@ The arguments, described once (T time steps, H hidden units, W the cell's width,
     offsets : Offsets
         Where each weight starts in `weights`, by name (layout.py).
     architecture : Architecture
-        The activation and sizes of the network (below); `activation` and `units` alone where a cell's
+        The codes and sizes of the network (below); `activation` and `units` alone where a cell's
         step needs only them.
-    cell : int
-        The member's cell: SIMPLE_RNN, LSTM or GRU, a constant of the caller's compiled code.
     head : int
-        The member's head: LAST_STATE, or an attention head's code (`head_of`), likewise.
+        The member's head: LAST_STATE, or an attention head's code (`head_of`).
     trace : Trace
         What `forward` keeps of a window for `backward` (below), in the thread's memory.
     gradients : Gradients
@@ -81,9 +78,8 @@ from numba import njit
 from fibdash.config import ACTIVATIONS, ATTENTIONS, CELLS, MODEL_KINDS, TrainConfig, check_choice
 from fibdash.engine.cpu import padded
 from fibdash.engine.layout import Layout
-from fibdash.engine.specialised import specialised
 
-# --- codes the compiled functions branch on (each cell and head compiles a program of its own)
+# --- codes the compiled functions branch on (one compiled program serves every architecture)
 SIMPLE_RNN, LSTM, GRU = (CELLS.index(cell) for cell in ("SimpleRNN", "LSTM", "GRU"))
 TANH, SIGMOID, RELU, LINEAR = (ACTIVATIONS.index(name) for name in ("tanh", "sigmoid", "relu", "linear"))
 # heads: the RNN model's, then the attention model's, 1 + its place in ATTENTIONS
@@ -101,15 +97,10 @@ def head_of(kind: str, attention: str) -> int:
     return LAST_STATE if kind == "rnn" else 1 + ATTENTIONS.index(attention)
 
 
-def cell_of(config: TrainConfig) -> int:
-    """The code of `config`'s cell, as `forward` and `backward` branch on it."""
-    return CELLS.index(config.cell)
-
-
 class Architecture(NamedTuple):
-    """What the compiled functions know of a network as they run: the activation they branch on, the sizes
-    they loop over. (Its cell and head are constants of their code: see specialised.py.)"""
+    """What the compiled functions know of a network: the codes they branch on, the sizes they loop over."""
 
+    cell: int  # SIMPLE_RNN, LSTM or GRU
     activation: int  # TANH, SIGMOID, RELU or LINEAR: the cell's and the dense layer's
     time_steps: int  # T, steps of a window
     units: int  # H, hidden units
@@ -118,12 +109,19 @@ class Architecture(NamedTuple):
     @classmethod
     def of(cls, config: TrainConfig) -> Architecture:
         layout = Layout.of(config)
-        return cls(ACTIVATIONS.index(config.activation), layout.time_steps, layout.hidden_units, layout.width)
+        cell, activation = CELLS.index(config.cell), ACTIVATIONS.index(config.activation)
+        return cls(cell, activation, layout.time_steps, layout.hidden_units, layout.width)
 
 
 class Trace(NamedTuple):
     """What a window's forward pass keeps for its backward pass: one thread's, in its row of a `scratch`
-    arena (`own`)."""
+    arena (`own`).
+
+    Inside a `prange` loop Numba loses writes made through a named tuple's field, `gradients.grad[:n] = 0`
+    (numba issues 7135 and 10338, open in 0.68): there the parallel functions take the fields they
+    write into local names first, `grad = gradients.grad`, or hand the tuple to a compiled function (not
+    one inlined with inline="always"), as `forward(..., trace)`; so do they with training's `Members`.
+    """
 
     hs: np.ndarray  # (T + 1, H) hidden states: hs[0] = 0, hs[t + 1] after input t
     cs: np.ndarray  # (T + 1, H) LSTM: cell states, likewise
@@ -498,8 +496,7 @@ def gru_backward(weights, offsets, activation, units, x, h_prev, gates, inner_h,
 # --- heads: from the cell's states trace.hs to the features the dense layer reads, trace.features;
 # backward, from dL/dfeatures (gradients.d_features) to dL/dh_t (gradients.d_states, zeros on entry) and
 # the head's weights' gradients (gradients.grad). The RNN's and the tutorial's are inlined into `forward`
-# and `backward`; the others are compiled functions of their own (below). The dispatch on the head's code
-# is inlined too, where the code is a constant: each head compiles only its own branch (specialised.py).
+# and `backward`; the others are compiled functions of their own (below).
 
 
 @njit(cache=True, inline="always")
@@ -867,11 +864,10 @@ def head_backward(weights, offsets, architecture, head, trace, gradients):
 # --- a whole window: the cell over time, the head, the dense layer
 
 
-@specialised
-def forward(weights, offsets, architecture, cell, head, x, trace):
-    """The member's prediction for window `x`, keeping in `trace` what `backward` needs. Compiled once for
-    each cell and head, with only their branches (specialised.py)."""
-    activation = architecture.activation
+@njit(cache=True)
+def forward(weights, offsets, architecture, head, x, trace):
+    """The member's prediction for window `x`, keeping in `trace` what `backward` needs."""
+    cell, activation = architecture.cell, architecture.activation
     steps, units = architecture.time_steps, architecture.units
     hs, cs, gates, aux = trace.hs, trace.cs, trace.gates, trace.aux
     for j in range(units):
@@ -893,13 +889,13 @@ def forward(weights, offsets, architecture, cell, head, x, trace):
     return activate(activation, s + weights[offsets.dense_bias])
 
 
-@specialised
-def backward(weights, offsets, architecture, cell, head, x, trace, prediction, d_prediction, gradients):
+@njit(cache=True)
+def backward(weights, offsets, architecture, head, x, trace, prediction, d_prediction, gradients):
     """Add dL/dweights into `gradients.grad` and write dL/dx into `gradients.dx`, given `prediction`, the
     value `forward` returned for `x` with this `trace`, and dL/d(prediction) `d_prediction`.
     `gradients.recurrent_transposed` must be as `transpose_recurrent` leaves it after the weights' last
     change."""
-    activation = architecture.activation
+    cell, activation = architecture.cell, architecture.activation
     steps, units = architecture.time_steps, architecture.units
     hs, cs, gates, aux = trace.hs, trace.cs, trace.gates, trace.aux
     grad, dx, d_states, d_features = gradients.grad, gradients.dx, gradients.d_states, gradients.d_features
@@ -935,3 +931,26 @@ def backward(weights, offsets, architecture, cell, head, x, trace, prediction, d
                                  dh_prev, dz, transposed)  # fmt: skip
         for j in range(units):
             dh[j] = dh_prev[j]
+
+
+@njit(cache=True)
+def predict_rows(weights, offsets, architecture, head, X, rows, out, alpha_out, trace):
+    """The member's predictions for windows `rows` of X into `out`; their attention weights into
+    `alpha_out` too, unless it is empty.
+
+    Parameters
+    ----------
+    X : (samples, T) float32
+        Windows.
+    rows : (n,) int64
+        The windows of X to predict.
+    out : (n,) float32
+        The predictions, written.
+    alpha_out : (n, T) or (0, T) float32
+        The attention weights of each window, written; or nothing to write.
+    """
+    keep = alpha_out.shape[0] > 0
+    for i in range(len(rows)):
+        out[i] = forward(weights, offsets, architecture, head, X[rows[i]], trace)
+        if keep:
+            alpha_out[i, :] = trace.alpha

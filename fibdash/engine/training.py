@@ -7,16 +7,13 @@ the same loss and the same Adam as Keras 3, from the same initial weights (`fibd
 
 A training is M members (each kind of model once per seed), each a flat weight vector with its own
 Adam state (`Members`). They are independent, so the CPU's threads share them out, each thread with
-its own memory (`network.Trace` and `Gradients`), allocated once per training: a thread that is done
-takes the next member not yet taken (the larger networks, attention's, first), so that a thread slowed
-by other work on the machine does not hold the rest back. The threads are Python's (`cpu.on_threads`),
-each running compiled code that releases the interpreter. Each head's members are trained by the
-compiled epoch of their cell and head (`_epoch(cell, head)`, see specialised.py), one head's after
-another's: a thread that finds no member of one head left goes on to the next head's.
+its own memory (`network.Trace` and `Gradients`), allocated once per training: a thread that is done takes the
+next member not yet taken (the larger networks, attention's, first), so that a thread slowed by other
+work on the machine does not hold the rest back.
 
 A call flows so: `train_many` -> one `_epoch` per epoch (steps, then the test windows' predictions
-and, after the epochs that keep them, their attention weights) -> `on_epoch` -> `inference.answers`
-for every window at the end -> one `Trained` record per member.
+and, after the epochs that keep them, their attention weights) -> `on_epoch` -> `_predict` of every
+window at the end -> one `Trained` record per member.
 """
 
 from __future__ import annotations
@@ -24,15 +21,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import cache
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from fibdash.config import MODEL_KINDS, TrainConfig, check_choice, check_seeds
-from fibdash.engine.cpu import claim, flush_denormals, on_threads, padded, restore, threads_for
-from fibdash.engine.inference import answers
+from fibdash.engine.cpu import claim, flush_denormals, padded, restore, threads_for
 from fibdash.engine.initial import initial_weights
 from fibdash.engine.layout import Layout
 from fibdash.engine.loss import mse
@@ -43,15 +38,14 @@ from fibdash.engine.network import (
     ZERO,
     Architecture,
     backward,
-    cell_of,
     forward,
     head_of,
     own,
+    predict_rows,
     scratch,
     transpose_recurrent,
 )
 from fibdash.engine.records import AttentionHistory, EpochLog, Trained, Windows
-from fibdash.engine.specialised import compiled
 
 # Keras 3's Adam defaults, in the float32 its update computes in
 BETA_1, BETA_2, EPSILON = np.float32(0.9), np.float32(0.999), np.float32(1e-7)
@@ -72,6 +66,8 @@ class Members(NamedTuple):
     adam_v: np.ndarray  # (M, padded size) float32: its second moment
     steps: np.ndarray  # (M,) int64: optimizer steps taken
     sizes: np.ndarray  # (M,) int64: how many weights each member has (`Layout.size` of its kind)
+    heads: np.ndarray  # (M,) int64: each member's head (`network.head_of` its kind and the attention)
+    order: np.ndarray  # (M,) int64: the order the threads take the members in, the dearer first
 
 
 @njit(cache=True)
@@ -86,59 +82,53 @@ def _adam(weights, grad, adam_m, adam_v, size, step, learning_rate):
         weights[i] -= (adam_m[i] * step_size) / (np.sqrt(adam_v[i]) + EPSILON)
 
 
-@cache
-def _epoch(cell: int, head: int):
-    """The compiled epoch of members of one `cell` and `head` (`network`'s codes, constants in its code)."""
+@njit(cache=True, parallel=True)
+def _epoch(members, active, taken, offsets, architecture, X, y, rows, batch_size, learning_rate, test_rows,
+           losses, predictions, alpha_slots, alpha_out, arena):  # fmt: skip
+    """One epoch of every active member: its optimizer steps, its mean loss, then its predictions of the
+    test windows, and their attention weights where asked. The threads take the members in
+    `members.order`, each the next not yet taken. M members, T time steps, n_train training windows.
 
-    @compiled(nogil=True)
-    def epoch(members, order, taken, active, offsets, architecture, X, y, rows, batch_size, learning_rate,
-              test_rows, losses, predictions, alpha_slots, alpha_out, arena, thread):  # fmt: skip
-        """One epoch of the active members in `order`, in this thread: each one's optimizer steps, its mean
-        loss, then its predictions of the test windows, and their attention weights where asked. Each
-        thread takes the next member not yet taken. M members, T time steps, n_train training windows.
-
-        Parameters
-        ----------
-        members : Members
-            Every member's weights and Adam state (updated), steps taken (updated) and size.
-        order : (members of this head,) int64
-            Those members (rows of `members`), in the order the threads take them.
-        taken : (1,) int64
-            How many members of `order` the threads have taken so far: 0 on entry (`cpu.claim`).
-        active : (M,) bool
-            The members to train; the others are left as they are.
-        offsets : Offsets
-            Where each weight starts in a member's row (`Layout.offsets`).
-        architecture : Architecture
-            The network's activation and sizes (`network.Architecture`).
-        X : (samples, T) float32
-            Every window.
-        y : (samples,) float32
-            Every window's target.
-        rows : (M, n_train) int64
-            Each member's training windows (rows of X), in this epoch's order.
-        batch_size : int
-            Windows per optimizer step; the last batch may be shorter.
-        learning_rate : float32
-            Adam's.
-        test_rows : (n_test,) int64
-            The test windows (rows of X).
-        losses : (M,) float64
-            Each member's mean loss over the epoch, written (as Keras' `Mean` of the batch losses).
-        predictions : (M, n_test) float32
-            Each member's predictions of the test windows after the epoch, written.
-        alpha_slots : (M,) int64
-            Where each member's attention weights go in `alpha_out`; -1: nowhere.
-        alpha_out : (slots, n_test, T) float32
-            The attention weights of the test windows, written for members with a slot.
-        arena : (threads, row) float32
-            Every thread's `Trace` and `Gradients` (`network.scratch`); one thread per row.
-        thread : int
-            This thread's row of `arena`.
-        """
-        n_train = rows.shape[1]
-        all_weights, adam_m, adam_v = members.weights, members.adam_m, members.adam_v
-        steps, sizes = members.steps, members.sizes
+    Parameters
+    ----------
+    members : Members
+        Every member's weights and Adam state (updated), steps taken (updated), size, head and order.
+    active : (M,) bool
+        The members to train; the others are left as they are.
+    taken : (1,) int64
+        How many members the threads have taken so far: 0 on entry (`cpu.claim`).
+    offsets : Offsets
+        Where each weight starts in a member's row (`Layout.offsets`).
+    architecture : Architecture
+        The network's codes and sizes (`network.Architecture`).
+    X : (samples, T) float32
+        Every window.
+    y : (samples,) float32
+        Every window's target.
+    rows : (M, n_train) int64
+        Each member's training windows (rows of X), in this epoch's order.
+    batch_size : int
+        Windows per optimizer step; the last batch may be shorter.
+    learning_rate : float32
+        Adam's.
+    test_rows : (n_test,) int64
+        The test windows (rows of X).
+    losses : (M,) float64
+        Each member's mean loss over the epoch, written (as Keras' `Mean` of the batch losses).
+    predictions : (M, n_test) float32
+        Each member's predictions of the test windows after the epoch, written.
+    alpha_slots : (M,) int64
+        Where each member's attention weights go in `alpha_out`; -1: nowhere.
+    alpha_out : (slots, n_test, T) float32
+        The attention weights of the test windows, written for members with a slot.
+    arena : (threads, row) float32
+        Every thread's `Trace` and `Gradients` (`network.scratch`); one thread per row.
+    """
+    n_train = rows.shape[1]
+    # the members' arrays by local names, as the threads write them: see `network.Trace` on prange
+    all_weights, adam_m, adam_v = members.weights, members.adam_m, members.adam_v
+    steps, sizes, heads, order = members.steps, members.sizes, members.heads, members.order
+    for thread in prange(arena.shape[0]):
         trace, gradients = own(arena, thread, architecture)
         grad, transposed = gradients.grad, gradients.recurrent_transposed
         flags = flush_denormals()
@@ -149,7 +139,7 @@ def _epoch(cell: int, head: int):
             m = order[claimed]
             if not active[m]:
                 continue
-            weights, size, step = all_weights[m], sizes[m], steps[m]
+            weights, size, head, step = all_weights[m], sizes[m], heads[m], steps[m]
             total = 0.0  # float64: the epoch's sum of batch losses times batch sizes, as Keras' Mean
             for start in range(0, n_train, batch_size):
                 stop = min(start + batch_size, n_train)
@@ -160,27 +150,42 @@ def _epoch(cell: int, head: int):
                 for position in range(start, stop):
                     row = rows[m, position]
                     x = X[row]
-                    prediction = forward(weights, offsets, architecture, cell, head, x, trace)
+                    prediction = forward(weights, offsets, architecture, head, x, trace)
                     error = prediction - y[row]
                     squares += error * error
                     d_prediction = TWO * error / count  # of the batch's mean squared error
-                    backward(weights, offsets, architecture, cell, head, x, trace, prediction, d_prediction,
-                             gradients)  # fmt: skip
+                    backward(
+                        weights, offsets, architecture, head, x, trace, prediction, d_prediction, gradients
+                    )
                 total += (squares / count) * count
                 step += 1
                 _adam(weights, grad, adam_m[m], adam_v[m], size, step, learning_rate)
             steps[m] = step  # written once an epoch: a shared array written every step is slow
             losses[m] = total / n_train
             slot = alpha_slots[m]
-            for i in range(len(test_rows)):
-                x = X[test_rows[i]]
-                predictions[m, i] = forward(weights, offsets, architecture, cell, head, x, trace)
-                if slot >= 0:
-                    for t in range(len(x)):  # a loop: a slice's assignment compiles its shape check's message
-                        alpha_out[slot, i, t] = trace.alpha[t]
+            kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
+            predict_rows(weights, offsets, architecture, head, X, test_rows, predictions[m], kept, trace)
         restore(flags)
 
-    return epoch
+
+@njit(cache=True, parallel=True)
+def _predict(members, taken, offsets, architecture, X, rows, out, alpha_slots, alpha_out, arena):
+    """Every member's predictions of windows `rows` into `out` (M, len(rows)), and the attention weights
+    of members with a slot in `alpha_slots` into that slot of `alpha_out`; the other arguments as
+    `_epoch`'s."""
+    all_weights, heads, order = members.weights, members.heads, members.order
+    for thread in prange(arena.shape[0]):
+        trace, _ = own(arena, thread, architecture)
+        flags = flush_denormals()
+        while True:
+            claimed = claim(taken)
+            if claimed >= len(order):
+                break
+            m = order[claimed]
+            slot = alpha_slots[m]
+            kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
+            predict_rows(all_weights[m], offsets, architecture, heads[m], X, rows, out[m], kept, trace)
+        restore(flags)
 
 
 def attention_epochs(epochs: int, test_windows: int, time_steps: int) -> tuple[int, ...]:
@@ -229,16 +234,11 @@ class _Training:
             adam_v=np.zeros_like(weights),
             steps=np.zeros(count, np.int64),
             sizes=sizes,
+            heads=np.array([head_of(kind, config.attention) for kind, _ in self.roster], np.int64),
+            order=np.array(sorted(range(count), key=lambda m: -sizes[m]), np.int64),  # the dearer first
         )
-        # The members by head, in the order the threads take them (the dearer first): each head's are
-        # trained by the compiled code of their cell and head, `_epoch(cell, head)`.
-        heads = [head_of(kind, config.attention) for kind, _ in self.roster]
-        self.cell, by_head = cell_of(config), {}
-        for m in sorted(range(count), key=lambda m: -sizes[m]):
-            by_head.setdefault(heads[m], []).append(m)
-        self.heads = [(head, np.array(members, np.int64)) for head, members in by_head.items()]
         self.arena = scratch(threads_for(count), self.layout)
-        self.attention_members = [m for m in range(count) if heads[m] != LAST_STATE]
+        self.attention_members = [m for m in range(count) if self.members.heads[m] != LAST_STATE]
         self.slots = np.full(count, -1, np.int64)
         self.slots[self.attention_members] = np.arange(len(self.attention_members))
         self.no_slots = np.full(count, -1, np.int64)
@@ -261,11 +261,12 @@ class _Training:
         trained = self.active.copy()
         losses = np.zeros(len(self.roster))
         predictions = np.zeros((len(self.roster), len(self.test_rows)), np.float32)
+        taken = np.zeros(1, np.int64)  # how many members the threads have taken so far
         slots, alpha = (self.slots, self.alpha) if keep_attention else (self.no_slots, self.no_alpha)
-        self._on_threads(
-            _epoch, self.members, trained, self.offsets, self.architecture, data.X, self.y, rows,
+        _epoch(
+            self.members, trained, taken, self.offsets, self.architecture, data.X, self.y, rows,
             config.batch_size, np.float32(config.learning_rate), self.test_rows, losses, predictions, slots,
-            alpha,
+            alpha, self.arena,
         )  # fmt: skip
         self.epochs_run[trained] += 1
         self.active &= np.isfinite(losses)
@@ -278,23 +279,10 @@ class _Training:
         windows into `alpha` too, with `with_attention` (then `rows` must be the test windows)."""
         out = np.zeros((len(self.roster), len(rows)), np.float32)
         slots, alpha = (self.slots, self.alpha) if with_attention else (self.no_slots, self.no_alpha)
-        no_gradients = np.zeros((len(self.roster), 0, self.layout.time_steps), np.float32)
-        self._on_threads(
-            answers, self.members.weights, self.offsets, self.architecture, self.data.X, rows, out, slots,
-            alpha, no_gradients,
-        )  # fmt: skip
+        taken = np.zeros(1, np.int64)
+        X, arena = self.data.X, self.arena
+        _predict(self.members, taken, self.offsets, self.architecture, X, rows, out, slots, alpha, arena)
         return out
-
-    def _on_threads(self, compiled: Callable, members, *args) -> None:
-        """`compiled(cell, head)(members, order, taken, *args, arena, thread)` for each head's members, on
-        every thread at once: a thread that has no more members of one head to take goes on to the next's."""
-        taken = np.zeros(len(self.heads), np.int64)  # how many of each head's members have been taken
-
-        def each_head(thread: int) -> None:
-            for h, (head, order) in enumerate(self.heads):
-                compiled(self.cell, head)(members, order, taken[h:], *args, self.arena, thread)
-
-        on_threads(each_head, len(self.arena))
 
 
 def train_many(

@@ -10,19 +10,17 @@ asked to stop, and the job then returns None at once.
 
 from __future__ import annotations
 
-import functools
 import platform
 import subprocess
-import threading
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields, is_dataclass, replace
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from fibdash.config import ATTENTIONS, CELLS, GATES, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import GATES, MODEL_KINDS, DataConfig, TrainConfig
 from fibdash.engine.records import AttentionTrace, Trained, Training, Windows
 
 Report = Callable[[Any], bool]
@@ -95,121 +93,29 @@ def versions() -> dict[str, str]:
             "fibdash": revision}  # fmt: skip
 
 
-# How many jobs (`_job`) run now: the warm-up's background compiles wait until none does.
-_jobs_running = 0
-_no_job = threading.Condition()
+def warm_up() -> None:
+    """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks."""
+    from fibdash.engine.inference import importance, predict
+    from fibdash.engine.training import train_pair
 
-
-def _job(function: Callable[..., Any]) -> Callable[..., Any]:
-    """`function` as a job: while it runs, the warm-up compiles nothing more. Its `prepare`, which the
-    worker calls with the job's arguments before the job starts (and its processor-time limit with it),
-    compiles the code of every cell and attention head its configs train that this process has not loaded
-    yet: a fresh server's first LSTM sweep compiled two programs, 20 s and more, inside a limit priced for
-    training alone, and was ended for it."""
-
-    @functools.wraps(function)
-    def job(*args: Any) -> Any:
-        global _jobs_running
-        with _no_job:
-            _jobs_running += 1
-        try:
-            return function(*args)
-        finally:
-            with _no_job:
-                _jobs_running -= 1
-                _no_job.notify_all()
-
-    job.prepare = _prepare  # type: ignore[attr-defined]
-    return job
-
-
-def _configs(value: Any) -> Iterator[TrainConfig]:
-    """Every TrainConfig in a job's arguments: in tuples, lists and dataclasses (a sweep's points, a
-    variants study's trainings), at any depth."""
-    if isinstance(value, TrainConfig):
-        yield value
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from _configs(item)
-    elif is_dataclass(value) and not isinstance(value, type):
-        for each in fields(value):
-            yield from _configs(getattr(value, each.name))
-
-
-def _prepare(*args: Any) -> None:
-    """Load or compile the code of each cell and attention head that `args`' configs train (`_compile`)."""
-    small = TrainConfig(data=DataConfig(n=40), epochs=1)
-    for cell, attention in sorted({(config.cell, config.attention) for config in _configs(args)}):
-        for kind in MODEL_KINDS:
-            _compile(replace(small, cell=cell, attention=attention), kind)
-
-
-_loaded: set[tuple[str, str, str]] = set()  # (cell, kind, attention head) whose code `_compile` has loaded
-
-
-def _compile(config: TrainConfig, kind: str) -> None:
-    """Load the compiled code of a `kind` model of `config`'s cell and attention head (compiling it where no
-    cache has it yet): its training, predictions, attention weights and importances, on a few random
-    windows. Once a process: the second call of a model returns at once."""
-    program = (config.cell, kind, config.attention if kind == "attention" else "")
-    if program in _loaded:
-        return
-    from fibdash.engine.inference import attention_trace, importance, predict
-    from fibdash.engine.training import train
-
+    config = TrainConfig(data=DataConfig(n=40), epochs=1)
     rng = np.random.default_rng(0)
     samples, steps = config.data.n_samples, config.data.time_steps
     windows = Windows(config.data, rng.random((samples, steps), dtype=np.float32), rng.random(samples),
                       np.arange(config.data.n_train), np.arange(config.data.n_train, samples))  # fmt: skip
-    trained = train(config, kind, windows)
-    predict(config, kind, trained.weights, windows.X[:1])
-    for method in ("occlusion", "gradient"):
-        importance(config, kind, trained.weights, windows.X[:2], method)
-    if kind == "attention":
-        attention_trace(config, trained.weights, windows.X[0])
-    _loaded.add(program)
-
-
-def _the_rest(tutorial: TrainConfig) -> list[tuple[TrainConfig, str]]:
-    """Every other cell's and head's models (`_compile`'s arguments), those one setting away from the
-    tutorial's first (its cell with each other attention head, each other cell with its two models), then
-    the other cells with the other heads. (The RNN model's head is the same whatever the attention.)"""
-    heads = [attention for attention in ATTENTIONS if attention != tutorial.attention]
-    cells = [replace(tutorial, cell=cell) for cell in CELLS if cell != tutorial.cell]
-    near = [(replace(tutorial, attention=attention), "attention") for attention in heads]
-    near += [(config, kind) for config in cells for kind in MODEL_KINDS]
-    far = [(replace(config, attention=attention), "attention") for config in cells for attention in heads]
-    return near + far
-
-
-def _compile_the_rest(tutorial: TrainConfig) -> None:
-    """`_the_rest`'s compiled code, a model at a time, each while no job runs."""
-    for config, kind in _the_rest(tutorial):
-        with _no_job:
-            _no_job.wait_for(lambda: _jobs_running == 0)
-        _compile(config, kind)
-
-
-def warm_up() -> None:
-    """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks:
-    what the tutorial's configuration needs, the first job of a fresh server, then returns; a thread goes
-    on with the other cells' and heads' between jobs. (Each cell and head compiles a program of its own:
-    `fibdash.engine.specialised`.)"""
-    tutorial = TrainConfig(data=DataConfig(n=40), epochs=1)
-    for kind in MODEL_KINDS:
-        _compile(tutorial, kind)
+    for kind, trained in train_pair(config, windows).items():
+        predict(config, kind, trained.weights, windows.X[:1])
+        for method in ("occlusion", "gradient"):
+            importance(config, kind, trained.weights, windows.X[:2], method)
     versions()
-    threading.Thread(target=_compile_the_rest, args=(tutorial,), name="fibdash-warm-up", daemon=True).start()
 
 
-@_job
 def train_pair(config: TrainConfig, windows: Windows, report: Report) -> dict[str, Trained] | None:
     """Both models of `config`, trained together, with what drives each one's predictions; None if stopped."""
     pairs = train_pairs(((config, windows),), report)
     return None if pairs is None else pairs[0]
 
 
-@_job
 def train_pairs(
     each: Sequence[tuple[TrainConfig, Windows]], report: Report
 ) -> list[dict[str, Trained]] | None:
@@ -263,7 +169,6 @@ def train_seeds(
 Folds = Sequence[tuple[TrainConfig, Windows]]
 
 
-@_job
 def train_folds(folds: Folds, report: Report) -> tuple[dict[str, Trained], ...] | None:
     """Both models of every fold of a backtest, one fold after another (`train_pair`); None if stopped."""
     done = []
@@ -275,7 +180,6 @@ def train_folds(folds: Folds, report: Report) -> tuple[dict[str, Trained], ...] 
     return tuple(done)
 
 
-@_job
 def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str, list[Trained]], ...] | None:
     """Both models over seeds 0 .. seeds - 1 on every fold, one fold after another; None if stopped."""
     done = []
@@ -287,7 +191,6 @@ def train_fold_seeds(folds: Folds, seeds: int, report: Report) -> tuple[dict[str
     return tuple(done)
 
 
-@_job
 def train_studies(
     each: Sequence[tuple[Folds, int]], report: Report
 ) -> list[tuple[dict[str, list[Trained]], ...]] | None:
@@ -304,7 +207,6 @@ def train_studies(
     ]
 
 
-@_job
 def train_sweep(
     points: Sequence[tuple[str, Folds]], seeds: int, report: Report
 ) -> list[tuple[dict[str, list[Trained]], ...]] | None:
@@ -320,7 +222,6 @@ def train_sweep(
     return done
 
 
-@_job
 def train_variants(
     folds: Sequence[tuple[Sequence[Training], Windows]], seeds: int, report: Report
 ) -> tuple[dict[str, list[Trained]], ...] | None:

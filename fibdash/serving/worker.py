@@ -298,18 +298,14 @@ def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
 
 def _run(call: _Call, stops: dict[int, threading.Event], send: Callable[[Any], None]) -> None:
     stop = stops[call.id]
+    if call.job:
+        send(_Started(call.id))
 
     def report(item: Any) -> bool:
         send(_Progress(call.id, item))
         return stop.is_set()
 
     try:
-        if call.job:
-            # A job's `prepare` (the code it needs, compiled where this process has not loaded it yet) runs
-            # before the job starts, and its time and limits with it: it is the server's cost, not the job's.
-            if (prepare := getattr(call.function, "prepare", None)) is not None:
-                prepare(*call.args)
-            send(_Started(call.id))
         value = call.function(*call.args, report) if call.job else call.function(*call.args)
         outcome = _Outcome(call.id, value)
     except BaseException as error:  # everything goes back to the server, which logs it
