@@ -62,27 +62,20 @@ def summary_table(kind: str) -> None:
 
 def trained_pair() -> dict | None:
     """The tutorial configuration's pair from the cache, or its Train button (and None)."""
-    pair = work.result(work.pair(TUTORIAL))
-    if pair is None:
-        work.button(
-            work.pair(TUTORIAL),
-            idle="This step shows this app's run of the tutorial's configuration, not trained yet on this "
-            "server. Press **Train both models**: it takes a second or two.",
-        )
-    return pair
+    return work.result_or_button(
+        work.pair(TUTORIAL),
+        idle="This step shows this app's run of the tutorial's configuration, not trained yet on this "
+        "server. Press **Train both models**: it takes a second or two.",
+    )
 
 
 def trained_study():
     """The tutorial configuration's study over 30 seeds from the cache, or its button (and None)."""
-    study = work.study(TUTORIAL, STUDY_SEEDS)
-    result = work.result(study)
-    if result is None:
-        work.button(
-            study,
-            idle=f"Next to one run, this step shows {STUDY_SEEDS} seeds of the same configuration. Press "
-            "**Run the study**: a few seconds.",
-        )
-    return result
+    return work.result_or_button(
+        work.study(TUTORIAL, STUDY_SEEDS),
+        idle=f"Next to one run, this step shows {STUDY_SEEDS} seeds of the same configuration. Press "
+        "**Run the study**: a few seconds.",
+    )
 
 
 def printed_beside(kind: str) -> dict | None:
@@ -260,13 +253,12 @@ def forecast_step() -> None:
     )
     evaluations = {}
     for label, config in lesson.FORECAST_RUNS.items():
-        pair = work.result(work.pair(config))
+        pair = work.result_or_button(
+            work.pair(config),
+            idle=f"Next: the same models, {label} ({config.data.describe()}). Press **Train both "
+            "models**: about a second.",
+        )
         if pair is None:
-            work.button(
-                work.pair(config),
-                idle=f"Next: the same models, {label} ({config.data.describe()}). Press **Train both "
-                "models**: about a second.",
-            )
             return
         data = show.dataset(config.data)
         evaluations[label] = evaluate(data, [data], [pair])

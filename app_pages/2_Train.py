@@ -20,13 +20,12 @@ with st.sidebar:
 show.config_caption(config)
 
 training = work.pair(config)
-trained = work.result(training)
+trained = work.result_or_button(
+    training,
+    idle="This configuration has not been trained yet. Press **Train both models**: the tutorial's "
+    "configuration takes a few seconds, and training goes on if you open another page meanwhile.",
+)
 if trained is None:
-    work.button(
-        training,
-        idle="This configuration has not been trained yet. Press **Train both models**: the tutorial's "
-        "configuration takes a few seconds, and training goes on if you open another page meanwhile.",
-    )
     st.stop()
 
 pairs = fold_pairs(trained)

@@ -427,12 +427,11 @@ def training_section(results: dict[str, Trained]) -> None:
 config, horizon = settings.compare_config()
 show.config_caption(config)
 training = work.pair(config)
-trained = work.result(training)
+trained = work.result_or_button(
+    training,
+    idle="This configuration has not been trained yet, so there is nothing to compare. Train it here.",
+)
 if trained is None:
-    work.button(
-        training,
-        idle="This configuration has not been trained yet, so there is nothing to compare. Train it here.",
-    )
     st.stop()
 pairs, datasets = fold_pairs(trained), work.datasets(config.data)
 whole = show.dataset(config.data)

@@ -76,14 +76,12 @@ def attention_study(config: TrainConfig, seeds: int) -> None:
         "windows) to the next. This page trains both models over many seeds, all at once, and compares "
         "them seed by seed. Seed *k* here is the **Train** page's seed *k*: same weights, same order."
     )
-    study = work.study(config, seeds)
-    result = work.result(study)
+    result = work.result_or_button(
+        work.study(config, seeds),
+        idle=f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all "
+        "seeds of both models at once; the tutorial's configuration takes a few seconds.",
+    )
     if result is None:
-        work.button(
-            study,
-            idle=f"This study has not been run yet. Press **Run the study**: {2 * seeds} trainings, all "
-            "seeds of both models at once; the tutorial's configuration takes a few seconds.",
-        )
         st.stop()
 
     comparison = result.comparison
@@ -139,14 +137,12 @@ def variants_study(config: TrainConfig, seeds: int) -> None:
         'that larger RNN, so that "attention helps" is not "more parameters help". Seed *k* of the '
         "RNN and of a head is the **Train** page's seed *k* with that head."
     )
-    study = work.variants(config, seeds)
-    result = work.result(study)
+    result = work.result_or_button(
+        work.variants(config, seeds),
+        idle=f"This study has not been run yet. Press **Run the variants study**: "
+        f"{len(VARIANT_MODELS) * seeds} trainings, each model's seeds at once, one model after another.",
+    )
     if result is None:
-        work.button(
-            study,
-            idle=f"This study has not been run yet. Press **Run the variants study**: "
-            f"{len(VARIANT_MODELS) * seeds} trainings, each model's seeds at once, one model after another.",
-        )
         st.stop()
 
     with st.container(key="variants"):

@@ -30,13 +30,11 @@ with st.container(key="grid"):
         )
     )
 
-sweep = work.sweep(base, vary, seeds, grid)
-result = work.result(sweep)
+result = work.result_or_button(
+    work.sweep(base, vary, seeds, grid),
+    idle="This sweep has not been run yet. Press **Run the sweep**; it is kept for every session.",
+)
 if result is None:
-    work.button(
-        sweep,
-        idle="This sweep has not been run yet. Press **Run the sweep**; it is kept for every session.",
-    )
     st.stop()
 
 with st.container(key="done"):

@@ -149,6 +149,15 @@ def result(work: Work) -> Any:
     return runner().result(work.key)
 
 
+def result_or_button(work: Work, idle: str) -> Any:
+    """The finished result of `work`, or None after drawing its `button` with `idle` said: the preamble of
+    every page that shows a job's result."""
+    finished = result(work)
+    if finished is None:
+        button(work, idle)
+    return finished
+
+
 def button(work: Work, idle: str) -> None:
     """A button that starts `work`, its estimate or refusal, and the job's progress while it runs, in a
     container keyed "job"; `idle` is said while no job is under way.

@@ -37,18 +37,25 @@ def test_runs_a_small_study_then_serves_it_from_the_cache(app):
     assert not app.button
 
 
-def test_seed_k_agrees_with_the_train_page(app):
-    open_page(app, "app_pages/2_Train.py", **SMALL)
-    app.text_input(key="seed").input("1").run()
+def train_page_then_study(app, seed: int, study: str, study_button: str, columns: tuple[str, str]) -> None:
+    """Train seed `seed` on the Train page (its other settings as they are), run the `study` (its address
+    value) of 3 seeds with `study_button` on this page, and check that the study's row of that seed (its
+    `columns`) holds the Train page's two test MSEs, and that the page says so."""
+    app.text_input(key="seed").input(str(seed)).run()
     press(app, "train")
     train_page = [float(metrics(app, f"model_{kind}")["Test MSE (scaled)"]) for kind in ("rnn", "attention")]
+    app.query_params["study"] = study
     open_page(app, PAGE)
     app.select_slider(key="seeds").set_value(3).run()
-    press(app, "run_study")
-    assert said(app, "agreement")[0].startswith("Seed 1, test MSE:")
+    press(app, study_button)
+    assert said(app, "agreement")[0].startswith(f"Seed {seed}, test MSE:")
     seeds = table(app, "per_seed").set_index("seed")
-    here = [float(seeds.loc[1, column]) for column in ("RNN test MSE", "RNN + attention test MSE")]
-    assert here == pytest.approx(train_page, rel=1e-3)
+    assert [float(seeds.loc[seed, column]) for column in columns] == pytest.approx(train_page, rel=1e-3)
+
+
+def test_seed_k_agrees_with_the_train_page(app):
+    open_page(app, "app_pages/2_Train.py", **SMALL)
+    train_page_then_study(app, 1, "attention", "run_study", ("RNN test MSE", "RNN + attention test MSE"))
 
 
 def test_bad_values_give_an_error_not_an_exception(app):
@@ -148,17 +155,7 @@ def test_the_study_chosen_is_in_the_address_and_a_study_the_page_lacks_is_said(a
 def test_seed_k_of_the_variants_study_agrees_with_the_train_page_for_its_head(app):
     open_page(app, "app_pages/2_Train.py", **SMALL)
     app.selectbox(key="attention").set_value("additive").run()
-    app.text_input(key="seed").input("2").run()
-    press(app, "train")
-    train_page = [float(metrics(app, f"model_{kind}")["Test MSE (scaled)"]) for kind in ("rnn", "attention")]
-    app.query_params["study"] = "variants"
-    open_page(app, PAGE)
-    app.select_slider(key="seeds").set_value(3).run()
-    press(app, "run_variants")
-    assert said(app, "agreement")[0].startswith("Seed 2, test MSE:")
-    seeds = table(app, "per_seed").set_index("seed")
-    here = [float(seeds.loc[2, column]) for column in ("RNN test MSE", "additive attention test MSE")]
-    assert here == pytest.approx(train_page, rel=1e-3)
+    train_page_then_study(app, 2, "variants", "run_variants", ("RNN test MSE", "additive attention test MSE"))
 
 
 def test_a_running_variants_study_is_stopped_by_its_button(app):

@@ -522,33 +522,10 @@ class JobRunner:
                     "job did not stop within %.1f s, killing the worker: %s", self.stop_grace, first.label
                 )
                 worker.kill()
-            elif first.cpu_limit is not None and first.cpu_seconds > first.cpu_limit:
-                log.warning("job past its processor time limit, killing the worker: %s", first.label)
+            elif (passed := self._limit_passed(first, worker)) is not None:
                 worker.kill()
                 future.exception()  # wait for the reader to fail the call
-                return failed(
-                    f"it needed more than {first.cpu_limit:.0f} s of processor time, at least twice its "
-                    "estimate, and was ended so that every visitor gets a turn: choose a smaller "
-                    "configuration"
-                )
-            elif first.wall_limit is not None and first.seconds_running() > first.wall_limit:
-                log.warning("job past its wall-clock limit, killing the worker: %s", first.label)
-                running = first.seconds_running()
-                worker.kill()
-                future.exception()  # wait for the reader to fail the call
-                return failed(
-                    f"it was still running after {running:.0f} s, far longer than its "
-                    "estimate, and was ended: it made too little progress, perhaps on an overloaded server. "
-                    "Try again later, or choose a smaller configuration"
-                )
-            elif self._over_ceiling(worker):
-                log.warning("job over the memory ceiling, killing the worker: %s", first.label)
-                worker.kill()
-                future.exception()  # wait for the reader to fail the call
-                return failed(
-                    f"it needed more memory than this server allows ({self.memory_ceiling_mb:.0f} MB with "
-                    "the server): choose fewer time steps, hidden units or seeds"
-                )
+                return failed(passed)
             try:
                 result = future.result(POLL_SECONDS)
             except FutureTimeout:
@@ -582,6 +559,30 @@ class JobRunner:
             else:
                 states[job] = DONE
         return states
+
+    def _limit_passed(self, job: Job, worker: Worker) -> str | None:
+        """Why the call running `job` (the first of its batch, whose limits are the call's) must be ended
+        now: past its processor time, its wall time, or the memory ceiling; None while it is within all."""
+        if job.cpu_limit is not None and job.cpu_seconds > job.cpu_limit:
+            log.warning("job past its processor time limit, killing the worker: %s", job.label)
+            return (
+                f"it needed more than {job.cpu_limit:.0f} s of processor time, at least twice its "
+                "estimate, and was ended so that every visitor gets a turn: choose a smaller configuration"
+            )
+        if job.wall_limit is not None and (running := job.seconds_running()) > job.wall_limit:
+            log.warning("job past its wall-clock limit, killing the worker: %s", job.label)
+            return (
+                f"it was still running after {running:.0f} s, far longer than its "
+                "estimate, and was ended: it made too little progress, perhaps on an overloaded server. "
+                "Try again later, or choose a smaller configuration"
+            )
+        if self._over_ceiling(worker):
+            log.warning("job over the memory ceiling, killing the worker: %s", job.label)
+            return (
+                f"it needed more memory than this server allows ({self.memory_ceiling_mb:.0f} MB with "
+                "the server): choose fewer time steps, hidden units or seeds"
+            )
+        return None
 
     def _died_message(self, job: Job, why: str) -> str:
         log.error("worker died during job %s: %s", job.label, why)

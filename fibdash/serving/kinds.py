@@ -132,6 +132,11 @@ def _backtest(config: TrainConfig) -> str:
     return f", fold after fold ({config.data.folds} folds)" if config.data.split == "backtest" else ""
 
 
+def _over_seeds(config: TrainConfig, seeds: int) -> str:
+    """A study's label after its name: "over 10 seeds of n=1200, ..."."""
+    return f"over {seeds} seeds of {config.describe(with_seed=False, public=True)}"
+
+
 def pair(config: TrainConfig, datasets: Sequence[Dataset], limit: float | None) -> Work:
     """Both models of `config` (the Train page's), on a server that runs jobs of at most `limit` seconds.
     `datasets`: those of `config.data.fold_configs()`: its own, or a backtest's folds', each trained."""
@@ -170,7 +175,7 @@ def study(config: TrainConfig, seeds: int, datasets: Sequence[Dataset], limit: f
     shared = replace(config, seed=0)  # every seed's study is one key
     return Work(
         key=("study", shared, seeds),
-        label=f"a study over {seeds} seeds of {config.describe(with_seed=False, public=True)}",
+        label=f"a study {_over_seeds(config, seeds)}",
         button="Run the study",
         button_key="run_study",
         what="study",
@@ -205,7 +210,7 @@ def variants(config: TrainConfig, seeds: int, datasets: Sequence[Dataset], limit
     calls = trainings(shared)
     return Work(
         key=("variants", shared, seeds),
-        label=f"a variants study over {seeds} seeds of {config.describe(with_seed=False, public=True)}",
+        label=f"a variants study {_over_seeds(config, seeds)}",
         button="Run the variants study",
         button_key="run_variants",
         what="study",
