@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 MARKS ?= not slow and not ray
 
-.PHONY: run test test-all lint
+.PHONY: run test test-all lint compiled
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,3 +27,8 @@ $(VENV)/.installed-ray: $(VENV)/.installed requirements-ray.txt
 
 test-all: $(VENV)/.installed-ray
 	$(MAKE) test MARKS="slow or not slow"
+
+# The engine's compiled code that ships with its sources (fibdash/engine/compiled.py): after any change
+# of the engine's sources, which tests/test_compiled.py asks for.
+compiled: $(VENV)/.installed
+	$(PY) -m fibdash.engine.compiled

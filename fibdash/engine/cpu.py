@@ -1,6 +1,7 @@
 """What the engine asks of the CPU beside the equations: threads, cache lines, the floating-point flags and
 one atomic counter. Nothing here knows a network; `training.py` and `inference.py` call it around
-`network.py`'s equations.
+`network.py`'s equations. Every module of compiled functions imports it first, so that its compiled code
+is kept where `compiled.register` says before any function is compiled.
 
     threads_for       how many threads for so many independent pieces of work
     LINE, padded      rows that different threads write, whole cache lines apart
@@ -17,6 +18,10 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from fibdash.engine import compiled
+
+compiled.register()  # before the first compiled function below
 
 
 def threads_for(tasks: int) -> int:

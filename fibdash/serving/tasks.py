@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from fibdash.config import GATES, MODEL_KINDS, DataConfig, TrainConfig
+from fibdash.config import GATES, MODEL_KINDS, TrainConfig
 from fibdash.engine.records import AttentionTrace, Trained, Training, Windows
 
 Report = Callable[[Any], bool]
@@ -95,18 +95,9 @@ def versions() -> dict[str, str]:
 
 def warm_up() -> None:
     """Load the engine's compiled code (compiling it where no cache has it yet) before any visitor asks."""
-    from fibdash.engine.inference import importance, predict
-    from fibdash.engine.training import train_pair
+    from fibdash.engine.compiled import exercise
 
-    config = TrainConfig(data=DataConfig(n=40), epochs=1)
-    rng = np.random.default_rng(0)
-    samples, steps = config.data.n_samples, config.data.time_steps
-    windows = Windows(config.data, rng.random((samples, steps), dtype=np.float32), rng.random(samples),
-                      np.arange(config.data.n_train), np.arange(config.data.n_train, samples))  # fmt: skip
-    for kind, trained in train_pair(config, windows).items():
-        predict(config, kind, trained.weights, windows.X[:1])
-        for method in ("occlusion", "gradient"):
-            importance(config, kind, trained.weights, windows.X[:2], method)
+    exercise()
     versions()
 
 
