@@ -863,9 +863,10 @@ def test_a_first_visit_to_the_lesson_on_a_fresh_server_fills_it_without_a_press(
     """A class opens step 3 on a server that has just started (issue 27): the tutorial's printed figures at
     once, a word that the server is training its runs for everyone and no button, then this app's figures
     and the spread over 30 seeds, nobody having pressed anything (screenshots: training, then done, at
-    1400 px and 390 px)."""
+    1400 px and 390 px). A fresh container: its compile cache empty, as the shipped compiled code finds it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(tmp_path / "server.log") as fresh:
+    container = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    with streamlit_server(tmp_path / "server.log", settings=container) as fresh:
         tab = new_tab(browser, f"{fresh.url}/Tutorial?step=3")
         figures = tab.locator('.st-key-figures_rnn [data-testid="stMetricValue"]')
         assert figures.count() >= 2  # the tutorial's own, whatever the server holds
