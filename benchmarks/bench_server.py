@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import psutil
@@ -299,9 +300,7 @@ def class_at_once(browser, folder: Path) -> None:
             opened(tab)
             tabs.append(tab)
         wait_worker_ready(pid)
-        wait_jobs_settled(
-            server
-        )  # the tutorial's runs, which the server trains as it starts: the class alone
+        wait_jobs_settled(server)  # the tutorial's runs, which the server trains as it starts: then the class
         time.sleep(2)
         processes = {"server": [psutil.Process(pid)], "worker": [worker_process(pid)], "Chromium": chromium()}
         before = {name: cpu_seconds(group) for name, group in processes.items()}
@@ -321,6 +320,11 @@ def class_at_once(browser, folder: Path) -> None:
             assert f"seed {seed + 100}" in caption.inner_text(), caption.inner_text()
             numbers.append(tuple(tab.locator('[data-testid="stMetricValue"]').all_inner_texts()))
         time.sleep(1)  # the last runs' messages
+        served = max(
+            datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+            for line in server.log_text().splitlines()
+            if " job done in " in line
+        )
         used = {name: cpu_seconds(group) - before[name] for name, group in processes.items()}
         runs = sum(tab.evaluate("window.fibdashRuns") for tab in tabs) - runs_before
         calls = server.log_text().count("run as one call") - calls_before
@@ -331,7 +335,8 @@ def class_at_once(browser, folder: Path) -> None:
             f"a class at once: {SESSIONS} sessions press Train at the same moment, each its own seed of the "
             f"tutorial's configuration: {len(finished)} finished, {distinct} distinct sets of numbers; "
             f"the first result after {min(finished):.1f} s, the last after {max(finished):.1f} s (target: at "
-            f"most 8 s); processor time meanwhile: server {server_s:.1f} s and worker {worker_s:.1f} "
+            f"most 8 s), the server's log saying the last job done after {served - at:.1f} s; processor time "
+            f"meanwhile: server {server_s:.1f} s and worker {worker_s:.1f} "
             f"s, {ours:.1f} s in all, {ours / SESSIONS:.2f} s a session (target: at most 4 s in all), "
             f"Chromium's {SESSIONS} tabs {used['Chromium']:.1f} s; {runs} page runs on the server "
             f"({runs / SESSIONS:.1f} a session), {calls} batched call(s) of the worker; {load_average()}",
