@@ -29,6 +29,6 @@ test-all: $(VENV)/.installed-ray
 	$(MAKE) test MARKS="slow or not slow"
 
 # The engine's compiled code that ships with its sources (fibdash/engine/compiled.py): after any change
-# of the engine's sources, which tests/test_compiled.py asks for.
+# of the engine's sources or of fibdash/config.py, which tests/test_compiled.py asks for.
 compiled: $(VENV)/.installed
 	$(PY) -m fibdash.engine.compiled
