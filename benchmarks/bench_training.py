@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks import ROOT, median, run_process
-from fibdash.engine.compiled import FROM_SCRATCH
+from fibdash.engine.compiled import fresh_environment
 
 # The other heads, and the larger size at which their pairs are timed besides the tutorial's
 HEADS = ("additive", "dot", "self", "uniform")
@@ -176,9 +176,8 @@ def first_pair_seconds() -> dict[str, float]:
         "print(time.perf_counter() - t)"
     )
 
-    def first(cache: str, **environment: str) -> float:
-        inherited = {name: value for name, value in os.environ.items() if name != FROM_SCRATCH}
-        env = {**inherited, "NUMBA_CACHE_DIR": cache, **environment}
+    def first(cache: str, from_scratch: bool = False) -> float:
+        env = fresh_environment(cache, from_scratch)
         done = subprocess.run(
             [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
         )
@@ -189,7 +188,7 @@ def first_pair_seconds() -> dict[str, float]:
         tempfile.TemporaryDirectory(prefix="fibdash-numba-") as fresh,
     ):
         return {
-            "compiling from scratch": first(scratch, **{FROM_SCRATCH: "1"}),
+            "compiling from scratch": first(scratch, from_scratch=True),
             "a fresh machine (the shipped code)": first(fresh),
             "the cache present": first(fresh),
         }

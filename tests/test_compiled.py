@@ -3,7 +3,6 @@ sources', that a fresh machine trains the app's jobs with it without compiling a
 as code compiled there, and that the cache follows every change of the engine's sources."""
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -59,10 +58,9 @@ print(json.dumps({"compiled": compiled, "test_mse": {kind: pair[kind].test_mse f
 """
 
 
-def run_jobs(cache: Path, **environment: str) -> dict:
+def run_jobs(cache: Path, from_scratch: bool = False) -> dict:
     """JOBS in a fresh process whose engine cache is under the empty folder `cache`."""
-    inherited = {name: value for name, value in os.environ.items() if name != compiled.FROM_SCRATCH}
-    env = {**inherited, "NUMBA_CACHE_DIR": str(cache), **environment}
+    env = compiled.fresh_environment(str(cache), from_scratch)
     done = subprocess.run(
         [sys.executable, "-c", JOBS], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
@@ -90,7 +88,7 @@ def test_a_fresh_machine_trains_the_apps_jobs_without_compiling(tmp_path):
 
 @pytest.mark.slow
 def test_the_shipped_code_trains_as_the_code_compiled_from_scratch(tmp_path):
-    from_scratch = run_jobs(tmp_path / "scratch", **{compiled.FROM_SCRATCH: "1"})
+    from_scratch = run_jobs(tmp_path / "scratch", from_scratch=True)
     assert {"_epoch", "forward", "backward", "_occlusion", "_gradient_x_input"} <= set(
         from_scratch["compiled"]
     )

@@ -117,45 +117,44 @@ def register() -> None:
 
 def exercise() -> None:
     """Call every compiled function of the engine with the types the app calls it with: a pair trained and
-    asked everything the app asks of a pair, for every attention head, and a study's seeds. Small
-    windows: the types are what compiles, not the sizes."""
+    asked everything the app asks of a pair, and a study's seeds. One configuration does for all: the
+    compiled functions take the cell, activation and head as numbers (`network.Architecture`), so every
+    configuration calls the same compiled code, and small windows, since the types are what compiles."""
     import numpy as np
 
-    from fibdash.config import ATTENTIONS, MODEL_KINDS, DataConfig, TrainConfig
+    from fibdash.config import MODEL_KINDS, DataConfig, TrainConfig
     from fibdash.engine.inference import METHODS, attention_trace, importance, predict
     from fibdash.engine.records import Windows
     from fibdash.engine.training import train_pair, train_seeds
 
     steps, samples = 4, 12
-    rng = np.random.default_rng(0)
-    series = rng.random(samples + steps)
+    series = np.random.default_rng(0).random(samples + steps)
     X = np.stack([series[i : i + steps] for i in range(samples)]).astype(np.float32)
-    data = DataConfig(n=samples + steps, time_steps=steps)
-    for attention in ATTENTIONS:
-        config = TrainConfig(data=data, epochs=2, attention=attention)
-        windows = Windows(config.data, X, series[steps:], np.arange(8), np.arange(8, samples))
-        pair = train_pair(config, windows)
-        for kind in MODEL_KINDS:
-            predict(config, kind, pair[kind].weights, X[:3])
-            for method in METHODS:
-                importance(config, kind, pair[kind].weights, X[windows.test_idx], method)
-        attention_trace(config, pair["attention"].weights, X[0])
-        train_seeds(config, MODEL_KINDS, [0, 1], windows)
+    config = TrainConfig(data=DataConfig(n=samples + steps, time_steps=steps), epochs=2)
+    windows = Windows(config.data, X, series[steps:], np.arange(8), np.arange(8, samples))
+    pair = train_pair(config, windows)
+    for kind in MODEL_KINDS:
+        predict(config, kind, pair[kind].weights, X[:3])
+        for method in METHODS:
+            importance(config, kind, pair[kind].weights, X[windows.test_idx], method)
+    attention_trace(config, pair["attention"].weights, X[0])
+    train_seeds(config, MODEL_KINDS, [0, 1], windows)
+
+
+def fresh_environment(cache: str, from_scratch: bool = False) -> dict[str, str]:
+    """This process's environment for a fresh one whose engine cache lies under the folder `cache` (empty:
+    a fresh machine's), with the shipped code unpacked into it or, `from_scratch`, left packed."""
+    inherited = {name: value for name, value in os.environ.items() if name != FROM_SCRATCH}
+    return {**inherited, "NUMBA_CACHE_DIR": cache, **({FROM_SCRATCH: "1"} if from_scratch else {})}
 
 
 def build() -> Path:
     """Compile the engine from scratch in a fresh process (`exercise`, for a generic processor) and pack
     what it cached as SHIPPED, in place of older sources' packs."""
     with tempfile.TemporaryDirectory(prefix="fibdash-numba-") as home:
-        environment = {
-            **os.environ,
-            "NUMBA_CACHE_DIR": home,
-            FROM_SCRATCH: "1",
-            "NUMBA_CPU_NAME": "generic",
-            "NUMBA_CPU_FEATURES": "",
-        }
+        generic = {"NUMBA_CPU_NAME": "generic", "NUMBA_CPU_FEATURES": ""}
         command = [sys.executable, "-c", "from fibdash.engine.compiled import exercise; exercise()"]
-        subprocess.run(command, env=environment, check=True)
+        subprocess.run(command, env={**fresh_environment(home, from_scratch=True), **generic}, check=True)
         for old in _HERE.glob("compiled-*.tar.xz"):
             old.unlink()
         with tarfile.open(SHIPPED, "w:xz") as archive:

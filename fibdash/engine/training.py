@@ -82,6 +82,14 @@ def _adam(weights, grad, adam_m, adam_v, size, step, learning_rate):
         weights[i] -= (adam_m[i] * step_size) / (np.sqrt(adam_v[i]) + EPSILON)
 
 
+@njit(cache=True, inline="always")
+def _next_member(taken, order):
+    """The member a thread trains next: `order`'s next not yet taken by any thread (`cpu.claim` on `taken`),
+    or -1 once every one has been."""
+    claimed = claim(taken)
+    return order[claimed] if claimed < len(order) else -1
+
+
 @njit(cache=True, parallel=True)
 def _epoch(members, active, taken, offsets, architecture, X, y, rows, batch_size, learning_rate, test_rows,
            losses, predictions, alpha_slots, alpha_out, arena):  # fmt: skip
@@ -133,10 +141,9 @@ def _epoch(members, active, taken, offsets, architecture, X, y, rows, batch_size
         grad, transposed = gradients.grad, gradients.recurrent_transposed
         flags = flush_denormals()
         while True:
-            claimed = claim(taken)
-            if claimed >= len(order):
+            m = _next_member(taken, order)
+            if m < 0:
                 break
-            m = order[claimed]
             if not active[m]:
                 continue
             weights, size, head, step = all_weights[m], sizes[m], heads[m], steps[m]
@@ -178,10 +185,9 @@ def _predict(members, taken, offsets, architecture, X, rows, out, alpha_slots, a
         trace, _ = own(arena, thread, architecture)
         flags = flush_denormals()
         while True:
-            claimed = claim(taken)
-            if claimed >= len(order):
+            m = _next_member(taken, order)
+            if m < 0:
                 break
-            m = order[claimed]
             slot = alpha_slots[m]
             kept = alpha_out[slot] if slot >= 0 else alpha_out[0, :0]
             predict_rows(all_weights[m], offsets, architecture, heads[m], X, rows, out[m], kept, trace)
