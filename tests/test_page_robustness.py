@@ -6,6 +6,11 @@ from streamlit_glue import work
 from tests.conftest import SMALL, finish_jobs, metrics, open_page, press, said, table
 
 PAGE = "app_pages/4_Robustness.py"
+# The tutorial's data with studies of 3 seeds that take some 20 s (within the page's limit), so that a
+# stop pressed after their first epoch (two page runs later, on a busy machine) always comes before their
+# end; stopped between epochs, they cost a fraction of a second.
+LONG_STUDY = {"hidden_units": 8, "epochs": 1000}
+LONG_VARIANTS_STUDY = {"hidden_units": 4, "epochs": 1000}
 
 
 def test_defaults_render_not_run(app):
@@ -66,7 +71,7 @@ def test_bad_values_give_an_error_not_an_exception(app):
 
 
 def test_a_running_study_is_stopped_by_a_button_that_names_it(app):
-    open_page(app, PAGE, epochs=300)  # the tutorial's data: seconds of epochs, long enough to stop
+    open_page(app, PAGE, **LONG_STUDY)
     app.select_slider(key="seeds").set_value(3).run()
     app.button(key="run_study").click().run()
     job = work.runner().active()[0]
@@ -160,7 +165,7 @@ def test_seed_k_of_the_variants_study_agrees_with_the_train_page_for_its_head(ap
 
 def test_a_running_variants_study_is_stopped_by_its_button(app):
     app.query_params["study"] = "variants"
-    open_page(app, PAGE, epochs=300)
+    open_page(app, PAGE, **LONG_VARIANTS_STUDY)
     app.select_slider(key="seeds").set_value(3).run()
     app.button(key="run_variants").click().run()
     job = work.runner().active()[0]
