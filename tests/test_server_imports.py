@@ -42,3 +42,16 @@ def test_the_server_process_never_imports_tensorflow_or_the_compiled_engine():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_apps_modules_import_neither_scipy_stats_nor_scikit_learn():
+    """The server's first page run imports the app's modules, then starts the worker (`work.runner`, from
+    the sidebar): the 0.9 s that scikit-learn and the scipy.stats it loads take to import come after,
+    beside the worker's own start, not before it."""
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT)!r}); import streamlit_glue.navigation; "
+        "print(sorted(name for name in ('scipy.stats', 'sklearn') if name in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from fibdash.config import ATTENTIONS, MODEL_LABELS, check_choice
 from fibdash.series import LAG_COEFFICIENTS, LAG_STEPS
@@ -101,6 +100,8 @@ def _rankable(values: np.ndarray) -> np.ndarray:
 
 
 def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    from scipy import stats  # late: fibdash.analysis.stats says why
+
     return float(stats.spearmanr(a, b).statistic)
 
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.stats import percentileofscore
 
 from fibdash.analysis.forecast import Evaluation
 from fibdash.analysis.stats import CONFIDENCE
@@ -129,6 +128,8 @@ def step_number(text: str | None) -> tuple[int, str | None]:
 
 def percentile(figure: float, values: np.ndarray) -> float:
     """The percentile of `values` at which `figure` falls: the share of them at or below it, in %."""
+    from scipy.stats import percentileofscore  # late: fibdash.analysis.stats says why
+
     finite = np.asarray(values, dtype=float)
     return float(percentileofscore(finite[np.isfinite(finite)], figure, kind="weak"))
 

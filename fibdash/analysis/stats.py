@@ -1,11 +1,16 @@
 """The statistics every comparison of two models uses, written once: the ratio of their test MSEs seed by
-seed, and a bootstrap interval of a median."""
+seed, and a bootstrap interval of a median.
+
+scipy.stats is imported where a statistic is computed, here and in the other analysis modules: importing
+it takes 0.6 s, which the server's first page run would spend importing the app's modules before it
+starts the worker (`streamlit_glue.work.runner`), and the tutorial's first scores on a fresh server would
+come that much later. (scikit-learn's scaler imports it too, once the first dataset is made, by then
+beside the starting worker.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 CONFIDENCE = 0.95
 MIN_PAIRS = 2  # the fewest values a bootstrap or signed-rank test can use
@@ -28,6 +33,8 @@ def median_interval(values: np.ndarray) -> tuple[float, float]:
 
     A percentile interval: BCa fails when the resampled medians are all equal, as in a clear win.
     """
+    from scipy import stats  # late: see the module's docstring
+
     interval = stats.bootstrap(
         (np.asarray(values, dtype=float),),
         np.median,

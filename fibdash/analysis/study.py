@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from fibdash.analysis.metrics import first_nonfinite_epoch, score
 from fibdash.analysis.stats import CONFIDENCE, MIN_PAIRS, median_interval, ratios, test_mse_by_seed
@@ -117,6 +116,8 @@ def compare(table: pd.DataFrame, model: str = "attention", baseline: str = "rnn"
         if not np.any(log_ratios):
             p_note = "both models have the same test MSE in every seed"
         else:
+            from scipy import stats  # late: fibdash.analysis.stats says why
+
             p_value = float(stats.wilcoxon(log_ratios).pvalue)
             # without ties the smallest two-sided p-value of n pairs is 2 / 2**n
             smallest = 2.0 / 2**pairs
