@@ -186,6 +186,8 @@ def _controls(work: Work, idle: str) -> None:
     elif job.owned_by_server:  # the tutorial's runs, training for everyone: nothing to press
         runner().follow(job, session_id())
         _followed()[work.key] = (job.id, work.what)
+        if _short_and_running(job) and job.wait(SHORT_WAIT_SECONDS):
+            st.rerun()  # shown done at once, as a short job just pressed is, not at the next redraw
         _follow(job, work)
         return
     limit = (
@@ -216,12 +218,20 @@ def _controls(work: Work, idle: str) -> None:
             job.wait(SHORT_WAIT_SECONDS if work.seconds <= SHORT_SECONDS else QUICK_SECONDS)
             st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
-        st.info(idle)
+        if work.refusal is None:  # a refused configuration's button is disabled: nothing to invite a press of
+            st.info(idle)
     else:
         if job.id not in _stopped():
             runner().follow(job, session_id())
         _followed()[work.key] = (job.id, work.what)
         _follow(job, work)
+
+
+def _short_and_running(job: Job) -> bool:
+    """Whether `job` is short (the tutorial's pair: a tenth of a second, once the worker has loaded the
+    engine) and running: a page waits for it to end before it draws its progress (a fresh server's first
+    visit)."""
+    return job.seconds <= SHORT_SECONDS and job.state == RUNNING
 
 
 def _stopped() -> set[int]:

@@ -101,6 +101,7 @@ def test_over_budget_config_is_refused_before_it_starts_naming_what_to_reduce(ap
     assert "on this server, which runs jobs of at most 1 min" in refusal
     assert re.search(r"Alone, any of these would fit: (epochs|time_steps|hidden_units) \d+", refusal)
     assert app.button(key="train").disabled and app.jobs() == 0
+    assert not said(app, "job", "info")  # no invitation to press the disabled button
 
 
 def test_typed_numbers_are_read_as_meant_or_refused_with_a_message(app):
@@ -138,3 +139,19 @@ def test_a_links_values_are_written_back_in_the_apps_own_spelling(app):
     assert (
         "n=300," in caption and "log-minmax scaling; LSTM(2)" in caption and "learning rate 0.01" in caption
     )
+
+
+def test_the_servers_short_job_running_as_the_page_opens_shows_done_in_that_visit(app):
+    """A fresh server's first visitor opens Train while the server trains the tutorial's pair (a tenth of a
+    second): the page waits for it, as for a short job just pressed, and shows its scores in that visit,
+    not its progress until the next redraw."""
+    from fibdash.serving import kinds
+    from fibdash.serving.jobs import SERVER
+    from streamlit_glue import work
+
+    the_pair = kinds.tutorial_runs(work.BUDGET_SECONDS)[0]
+    job = the_pair.submit(work.runner(), SERVER, limited=work.BUDGET_SECONDS is not None)
+    assert job.owned_by_server and not job.finished
+    open_page(app, PAGE)  # one page run, as the job trains
+    assert not app.exception and not said(app, "server_job", "info") and app.jobs() == 1
+    assert set(metrics(app, "model_rnn")) >= {"Test MSE (scaled)", "Test MASE"}
