@@ -186,7 +186,7 @@ def _controls(work: Work, idle: str) -> None:
     elif job.owned_by_server:  # the tutorial's runs, training for everyone: nothing to press
         runner().follow(job, session_id())
         _followed()[work.key] = (job.id, work.what)
-        if _short_and_running(job) and job.wait(SHORT_WAIT_SECONDS):
+        if _ready_soon(job) and job.wait(SHORT_WAIT_SECONDS):
             st.rerun()  # shown done at once, as a short job just pressed is, not at the next redraw
         _follow(job, work)
         return
@@ -227,11 +227,16 @@ def _controls(work: Work, idle: str) -> None:
         _follow(job, work)
 
 
-def _short_and_running(job: Job) -> bool:
-    """Whether `job` is short (the tutorial's pair: a tenth of a second, once the worker has loaded the
-    engine) and running: a page waits for it to end before it draws its progress (a fresh server's first
-    visit)."""
-    return job.seconds <= SHORT_SECONDS and job.state == RUNNING
+def _ready_soon(job: Job) -> bool:
+    """Whether `job` should end within SHORT_SECONDS by the estimates (the tutorial's pair, a tenth of a
+    second, running or next in the queue): a page waits for it to end before it draws its progress (a fresh
+    server's first visit)."""
+    return _ready_in(job) <= SHORT_SECONDS
+
+
+def _ready_in(job: Job) -> float:
+    """Estimated seconds until `job` ends: its wait in the queue and what remains of its own estimate."""
+    return runner().wait_seconds(job) + max(job.seconds - job.seconds_running(), 0.0)
 
 
 def _stopped() -> set[int]:
@@ -350,7 +355,7 @@ def _follow(job: Job, work: Work) -> None:
 def _server_job(job: Job, work: Work) -> None:
     """One of the tutorial's runs, which the server queued for everyone as it started: when it will be
     ready, and its progress. No Stop: nobody here asked for it."""
-    ready = runner().wait_seconds(job) + max(job.seconds - job.seconds_running(), 0.0)
+    ready = _ready_in(job)
     loading = (
         ", once the training process has loaded the engine (a fresh server compiles it first, which takes "
         "longer)"

@@ -141,7 +141,7 @@ def test_a_links_values_are_written_back_in_the_apps_own_spelling(app):
     )
 
 
-def test_the_servers_short_job_running_as_the_page_opens_shows_done_in_that_visit(app):
+def test_the_servers_short_job_under_way_as_the_page_opens_shows_done_in_that_visit(app):
     """A fresh server's first visitor opens Train while the server trains the tutorial's pair (a tenth of a
     second): the page waits for it, as for a short job just pressed, and shows its scores in that visit,
     not its progress until the next redraw."""
