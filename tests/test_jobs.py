@@ -386,11 +386,15 @@ def test_a_job_of_one_seed_due_first_takes_the_others_along_and_a_call_takes_at_
 
 
 def test_a_stop_in_a_batch_ends_that_job_alone_and_the_call_is_stopped_once_all_its_jobs_are(runner):
-    running = runner.submit("running", work.long_epoch, (0.5,), "running", "v0")
+    # Each batch is queued behind a running job, long enough (2 s) that a busy machine still queues all of
+    # its seeds before that job ends, and they run as one call (with 0.5 s the test failed once, a compile
+    # running beside it).
+    running = runner.submit("running", work.long_epoch, (2.0,), "running", "v0")
     wait_for(lambda: running.state == RUNNING)
     jobs = queue_seeds(runner, range(3), seconds=2.0)
     runner.follow(jobs[1], "another tab")
     wait_for(lambda: jobs[0].state == RUNNING and jobs[0].logs)
+    assert jobs[0].together == 3
     assert runner.stop(jobs[0], "s0") is True  # its only follower: it ends now, its result is not kept
     assert jobs[0].finished and jobs[0].state == STOPPED and runner.ending(jobs[0].id).state == STOPPED
     assert runner.stop(jobs[1], "s1") is False  # another tab still waits for it
@@ -402,8 +406,11 @@ def test_a_stop_in_a_batch_ends_that_job_alone_and_the_call_is_stopped_once_all_
     ]
     assert runner.result(("seed", 0)) is None and runner.result(("seed", 2)) == 20
 
+    running = runner.submit("running again", work.long_epoch, (2.0,), "running again", "v0")
+    wait_for(lambda: running.state == RUNNING)
     jobs = queue_seeds(runner, range(3, 5), seconds=30.0, session="t")
     wait_for(lambda: jobs[0].logs)
+    assert jobs[0].together == 2
     assert runner.stop(jobs[0], "t3") and not jobs[1].cancelled
     assert jobs[0].finished and not jobs[1].finished  # the call goes on for the other
     stopped_at = time.monotonic()
