@@ -186,8 +186,10 @@ def _controls(work: Work, idle: str) -> None:
     elif job.owned_by_server:  # the tutorial's runs, training for everyone: nothing to press
         runner().follow(job, session_id())
         _followed()[work.key] = (job.id, work.what)
-        if _ready_soon(job) and job.wait(SHORT_WAIT_SECONDS):
-            st.rerun()  # shown done at once, as a short job just pressed is, not at the next redraw
+        # due within a second (the tutorial's pair, running or next, on a fresh server's first visit): shown
+        # done at once, as a short job just pressed is, not at the next redraw of its progress
+        if _ready_in(job) <= SHORT_SECONDS and job.wait(SHORT_WAIT_SECONDS):
+            st.rerun()
         _follow(job, work)
         return
     limit = (
@@ -225,13 +227,6 @@ def _controls(work: Work, idle: str) -> None:
             runner().follow(job, session_id())
         _followed()[work.key] = (job.id, work.what)
         _follow(job, work)
-
-
-def _ready_soon(job: Job) -> bool:
-    """Whether `job` should end within SHORT_SECONDS by the estimates (the tutorial's pair, a tenth of a
-    second, running or next in the queue): a page waits for it to end before it draws its progress (a fresh
-    server's first visit)."""
-    return _ready_in(job) <= SHORT_SECONDS
 
 
 def _ready_in(job: Job) -> float:
