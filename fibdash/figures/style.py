@@ -60,8 +60,9 @@ LOG_AXIS_LIMITS = {
 }
 # Plotly's template, the process's default as each figure is made (`canvas`): given to each figure in its
 # layout it was validated and copied every time, 9 ms a figure, a third of a loss chart's making, and Compare
-# draws a dozen charts each time a visitor's page runs. Set at each figure rather than once, as importing
-# Streamlit's charts sets the default to Streamlit's own template.
+# draws a dozen charts each time a visitor's page runs. Checked at each figure rather than set once, as
+# importing Streamlit's charts sets the default to Streamlit's own template; set only when it differs, as
+# setting it validates and copies the template too (7 ms, a third of a loss chart's making again).
 TEMPLATE = "plotly_white"
 LAYOUT = {
     "font": {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 13},
@@ -130,14 +131,21 @@ def make_room(figure: go.Figure) -> go.Figure:
 
 
 def canvas(**subplots: Any) -> go.Figure:
-    """An empty figure in the house's template: `make_subplots(**subplots)` where they are given."""
-    pio.templates.default = TEMPLATE
-    return make_subplots(**subplots) if subplots else go.Figure()
+    """An empty figure in the house's template and look (`LAYOUT`): `make_subplots(**subplots)` where they
+    are given.
+
+    The look is given as the figure is made: Plotly takes a layout 10 times faster that way than through
+    `update_layout` (0.7 ms against 8 ms), which checks every path of it against what is already set.
+    """
+    if pio.templates.default != TEMPLATE:
+        pio.templates.default = TEMPLATE
+    figure = go.Figure(layout=LAYOUT)
+    return make_subplots(**subplots, figure=figure) if subplots else figure
 
 
 def styled(figure: go.Figure, title: str) -> go.Figure:
-    """The shared look, with `title`."""
-    return make_room(figure.update_layout(LAYOUT, title_text=wrapped(title, TITLE_CHARS)))
+    """A figure of `canvas`, titled `title`."""
+    return make_room(figure.update_layout(title_text=wrapped(title, TITLE_CHARS)))
 
 
 def noted(figure: go.Figure, *notes: str) -> go.Figure:
