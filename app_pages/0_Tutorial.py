@@ -53,7 +53,7 @@ def summary_table(kind: str) -> None:
     rows = summary_rows(TUTORIAL, kind)
     total = sum(row["Params"] for row in rows)
     with st.container(key=f"summary_{kind}"):
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        st.table(pd.DataFrame(rows), hide_index=True)  # a static table, as Keras prints it
         st.caption(
             f"Total parameters: {total}; the tutorial's summary prints {PRINTED_PARAMETERS[kind]}"
             f"{': the same' if total == PRINTED_PARAMETERS[kind] else ''}."

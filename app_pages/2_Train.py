@@ -74,7 +74,7 @@ for column, kind, scores in zip(columns, MODEL_KINDS, evaluation.models, strict=
             st.warning(markdown_literal(message))
         seconds = sum(fold[kind].seconds for fold in pairs)
         st.caption(f"{counted(result.epochs_run, 'epoch')} in {seconds:.1f} s")
-        st.dataframe(pd.DataFrame(summary), hide_index=True)
+        st.table(pd.DataFrame(summary), hide_index=True)  # static: no data grid for a browser to load
         st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")
         st.download_button(
             "Download model (.keras)",

@@ -26,7 +26,7 @@ def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     shown = {"Test MSE (scaled)", "Test MASE"}
     assert all(len(model) == 4 and shown <= set(model) for model in scores.values())
     params = [
-        app.get_by_key(f"model_{kind}").dataframe[0].value["Params"].sum() for kind in ("rnn", "attention")
+        app.get_by_key(f"model_{kind}").table[0].value["Params"].sum() for kind in ("rnn", "attention")
     ]
     assert params == [11, 33]
     assert said(app, "trained", "success")[0].startswith("Trained")
