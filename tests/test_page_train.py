@@ -25,9 +25,7 @@ def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     scores = {kind: metrics(app, f"model_{kind}") for kind in ("rnn", "attention")}
     shown = {"Test MSE (scaled)", "Test MASE"}
     assert all(len(model) == 4 and shown <= set(model) for model in scores.values())
-    params = [
-        app.get_by_key(f"model_{kind}").table[0].value["Params"].sum() for kind in ("rnn", "attention")
-    ]
+    params = [app.get_by_key(f"model_{kind}").table[0].value["Params"].sum() for kind in ("rnn", "attention")]
     assert params == [11, 33]
     assert said(app, "trained", "success")[0].startswith("Trained")
     downloads = {button.key: button.label for button in app.get("download_button")}
