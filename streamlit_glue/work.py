@@ -380,15 +380,22 @@ def _together(job: Job) -> str:
 
 
 def _draw(work: Work, logs: list[Any]) -> None:
-    """The job's progress so far: a sweep's grid points, and each model's epochs."""
+    """The job's progress so far: a sweep's grid points, and each model's epochs.
+
+    A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds) shows its bars
+    without the loss curves: drawn again every LIVE_SECONDS for each session following it, they were a third
+    of the server's work for a class of 12 (py-spy), and each tab's Plotly drew them anew, for a job whose
+    result, curves included, follows within a second or two.
+    """
+    curves = work.seconds > SHORT_SECONDS
     if work.points:
-        _draw_parts(logs, work.points, work.part, work.progress)
+        _draw_parts(logs, work.points, work.part, work.progress, curves)
     else:
-        _draw_epochs(logs, work.progress)
+        _draw_epochs(logs, work.progress, curves)
 
 
-def _draw_epochs(logs: list[Any], title: str) -> None:
-    """Each model's bar at its latest epoch, and the loss curves so far."""
+def _draw_epochs(logs: list[Any], title: str, curves: bool) -> None:
+    """Each model's bar at its latest epoch, and with `curves` the loss curves so far."""
     histories: dict[str, tuple[list[float], list[float]]] = {}
     latest = {}
     for log in logs:
@@ -405,17 +412,17 @@ def _draw_epochs(logs: list[Any], title: str) -> None:
                 log.epoch / log.epochs,
                 text=f"{MODEL_LABELS[kind]}: epoch {log.epoch}/{log.epochs}, loss {log.loss:.3g}",
             )
-    if histories:
+    if histories and curves:
         chart(loss_figure(histories, title), key="live_loss")
 
 
-def _draw_parts(logs: list[Any], points: int, part: str, title: str) -> None:
+def _draw_parts(logs: list[Any], points: int, part: str, title: str, curves: bool) -> None:
     """Which `part` (a sweep's grid point, a variants study's training) is training, its models' epochs, and
     the parts finished so far."""
     done = [log for log in logs if isinstance(log, PointDone)]
     since = next((i + 1 for i in range(len(logs) - 1, -1, -1) if isinstance(logs[i], PointDone)), 0)
     st.progress(len(done) / points, text=f"{part} {min(len(done) + 1, points)} of {points}")
-    _draw_epochs([log for log in logs[since:] if isinstance(log, EpochLog)], title)
+    _draw_epochs([log for log in logs[since:] if isinstance(log, EpochLog)], title, curves)
     if done:
         st.caption("Finished: " + "; ".join(log.settings for log in done))
 

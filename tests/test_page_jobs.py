@@ -3,6 +3,7 @@ wait are said as the queue stands."""
 
 import pytest
 
+from fibdash.config import DataConfig, TrainConfig
 from fibdash.serving import kinds, tasks
 from streamlit_glue import work
 from tests import work as jobs
@@ -66,3 +67,33 @@ def test_a_queued_job_says_its_place_and_wait_as_the_queue_stands(app):
             runner.stop(job, session)
     finish_jobs(app)
     assert not app.exception and not said(app, "job", "error")
+
+
+@pytest.mark.parametrize(
+    ("settings", "config", "curves"),
+    [
+        (SMALL, TrainConfig(data=DataConfig(n=60), epochs=2), False),
+        ({"epochs": 1000}, TrainConfig(epochs=1000), True),
+    ],
+)
+def test_a_jobs_progress_draws_loss_curves_only_for_a_job_longer_than_a_short_one(
+    app, monkeypatch, settings, config, curves
+):
+    """A short job's progress (the tutorial's pair, a class's seeds) is its bars: the curves, redrawn every
+    second for each session following it, were a third of the server's work for a class of 12."""
+    monkeypatch.setattr(tasks, "train_pair", jobs.first_epoch_on_and_on)
+    runner = work.runner()
+    wait_for(runner.worker_ready, timeout=120)
+    pressed = work.pair(config)
+    assert (pressed.seconds > work.SHORT_SECONDS) == curves
+    open_page(app, PAGE, **settings)
+    app.button(key="train").click().run()
+    job = runner.job(pressed.key)
+    wait_for(lambda: len(job.logs) >= 2)
+    app.run()
+    bars = [bar.proto.text for bar in app.get_by_key("job").get("progress")]
+    assert bars == ["RNN: epoch 1/30, loss 0.5", "RNN + attention: epoch 1/30, loss 0.5"], bars
+    assert bool(app.get_by_key("job").get("plotly_chart")) == curves
+    app.button(key="stop_job").click().run()
+    finish_jobs(app)
+    assert said(app, "job", "warning") == [work.STOPPED_HERE]

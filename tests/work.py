@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+from fibdash.engine.records import EpochLog
+
 
 def count_epochs(count: int, seconds: float, report) -> int | None:
     """Report epochs 1..count, `seconds` apart; None as soon as asked to stop."""
@@ -96,6 +98,16 @@ def exits_at_once(*args) -> None:
 
 def burns_on(*args) -> float | None:
     return burn(60.0, args[-1])
+
+
+def first_epoch_on_and_on(*args) -> None:
+    """Both models' first epoch of 30, reported every 0.05 s for a minute or until stopped."""
+    report = args[-1]
+    for _ in range(1200):
+        if any([report(EpochLog(kind, 1, 30, 0.5, 0.25)) for kind in ("rnn", "attention")]):
+            return None
+        time.sleep(0.05)
+    return None
 
 
 # A job of one seed (its args: the seed and how long it trains), and its batch: the jobs' seeds in one call,
