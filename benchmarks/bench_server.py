@@ -344,7 +344,9 @@ def class_at_once(browser, folder: Path) -> None:
             settled(tab)
             caption = tab.locator('[data-testid="stCaptionContainer"]', has_text="Configuration:").first
             assert f"seed {seed + 100}" in caption.inner_text(), caption.inner_text()
-            numbers.append(tuple(tab.locator('[data-testid="stMetricValue"]').all_inner_texts()))
+            values = tab.locator('[data-testid="stMetricValue"]')
+            values.nth(7).wait_for()  # both models' four scores, drawn
+            numbers.append(tuple(values.all_inner_texts()))
         time.sleep(1)  # the last runs' messages
         served = max(
             datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S.%f").timestamp()
@@ -356,6 +358,8 @@ def class_at_once(browser, folder: Path) -> None:
         calls = server.log_text().count("run as one call") - calls_before
         ours = used["server"] + used["worker"]
         distinct = len(set(numbers))
+        if distinct < len(numbers):
+            print(f"the sessions' scores: {numbers}", flush=True)
         server_s, worker_s = used["server"], used["worker"]
         sent = max(arrival.at for arrival in arrivals) - at_monotonic
         late = max(tab.evaluate("window.fibdashClicked") for tab in tabs) / 1000 - at
