@@ -35,7 +35,7 @@ class Dataset:
     positions: np.ndarray
     train_idx: np.ndarray  # rows of X: in the tutorial's shuffled order, or in series order
     test_idx: np.ndarray
-    scaler: Any  # a fitted sklearn transformer, (n, 1) values <-> scaled values; None for window scaling
+    scaler: Scaler | None  # fitted, (n, 1) values <-> scaled values; None for window scaling
     factors: np.ndarray | None = None  # (samples,) each window's last value, under window scaling
 
     @property
@@ -83,11 +83,9 @@ class Dataset:
         if self.factors is not None:
             with np.errstate(over="ignore", invalid="ignore"):
                 return values * self._factors(rows, values.ndim)
-        import sklearn  # loaded already: it fitted the scaler
-
-        # A wild prediction may leave float64 (inf, not an error), or be infinite already: sklearn
-        # would refuse it, but maps it to its limit (inf, or 0 for log-minmax's -inf) when told to.
-        with np.errstate(over="ignore"), sklearn.config_context(assume_finite=True):
+        # a wild prediction may leave float64 (inf), or be infinite already: it maps to its limit (inf, or
+        # 0 for log-minmax's -inf)
+        with np.errstate(over="ignore", invalid="ignore"):
             return self.scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
 
     def to_scaled(self, values: np.ndarray, rows: Any = None) -> np.ndarray:
@@ -97,13 +95,8 @@ class Dataset:
         if self.factors is not None:
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 return values / self._factors(rows, values.ndim)
-        import sklearn  # loaded already: it fitted the scaler
-
         # a forecast fed back may be wild (inf, NaN): it maps to its limit, as in `to_original`
-        with (
-            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
-            sklearn.config_context(assume_finite=True),
-        ):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             return self.scaler.transform(values.reshape(-1, 1)).reshape(values.shape)
 
     def window_scaled(self, windows: np.ndarray) -> np.ndarray:
@@ -140,20 +133,83 @@ class Dataset:
         return factors.reshape(factors.shape + (1,) * (ndim - factors.ndim))
 
 
-def make_scaler(scaling: str) -> Any:
-    """An unfitted sklearn transformer for one of `SCALINGS` but window scaling, which fits none."""
-    # scikit-learn takes seconds to import: only where data is built, not on every page's start
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
+class MinMax:
+    """scikit-learn's `MinMaxScaler` to [0, 1] on (n, 1) columns, its arithmetic step for step (so the same
+    floats: tests/test_data.py holds it to scikit-learn's), the fitted attributes under its names.
 
+    Not scikit-learn's own: importing `sklearn.preprocessing` loads SciPy's statistics, 68 MB of the
+    server's memory and 0.6 s before the tutorial's first pair can be made, for two lines of arithmetic.
+    A value it was not fitted on maps past [0, 1]; NaN stays NaN, and infinite values map to their limit.
+    """
+
+    def fit(self, values: np.ndarray) -> MinMax:
+        values = np.asarray(values, dtype=np.float64)
+        if np.isinf(values).any():
+            raise ValueError("a MinMax scaler cannot be fitted on infinite values")
+        self.data_min_ = np.nanmin(values, axis=0)
+        self.data_max_ = np.nanmax(values, axis=0)
+        self.data_range_ = self.data_max_ - self.data_min_
+        # a constant column's range counts as 1, as scikit-learn's `_handle_zeros_in_scale` has it
+        self.scale_ = 1.0 / np.where(self.data_range_ < 10 * np.finfo(np.float64).eps, 1.0, self.data_range_)
+        self.min_ = 0.0 - self.data_min_ * self.scale_
+        return self
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        scaled = np.array(values, dtype=np.float64)
+        scaled *= self.scale_
+        scaled += self.min_
+        return scaled
+
+    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
+        original = np.array(values, dtype=np.float64)
+        original -= self.min_
+        original /= self.scale_
+        return original
+
+    def fit_transform(self, values: np.ndarray) -> np.ndarray:
+        return self.fit(values).transform(values)
+
+
+class LogMinMax(MinMax):
+    """MinMax of the values' natural logarithms (scikit-learn's `FunctionTransformer(np.log, np.exp)` then
+    `MinMaxScaler`), and back through `exp`."""
+
+    def fit(self, values: np.ndarray) -> LogMinMax:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return super().fit(np.log(np.asarray(values, dtype=np.float64)))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return super().transform(np.log(np.asarray(values, dtype=np.float64)))
+
+    def inverse_transform(self, values: np.ndarray) -> np.ndarray:
+        return np.exp(super().inverse_transform(values))
+
+
+class Unscaled:
+    """The values as they are, both ways (scaling "none")."""
+
+    def fit(self, values: np.ndarray) -> Unscaled:
+        return self
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return np.array(values, dtype=np.float64)
+
+    inverse_transform = transform
+
+    def fit_transform(self, values: np.ndarray) -> np.ndarray:
+        return self.transform(values)
+
+
+Scaler = MinMax | LogMinMax | Unscaled
+
+
+def make_scaler(scaling: str) -> Scaler:
+    """An unfitted scaler for one of `SCALINGS` but window scaling, which fits none."""
     check_choice("scaling", scaling, SCALINGS)
     if scaling == "window":
         raise ValueError("window scaling fits no scaler: each window is divided by its own last value")
-    if scaling == "minmax":
-        return MinMaxScaler(feature_range=(0, 1))
-    if scaling == "log-minmax":
-        return make_pipeline(FunctionTransformer(np.log, inverse_func=np.exp), MinMaxScaler())
-    return FunctionTransformer()  # identity both ways
+    return {"minmax": MinMax, "log-minmax": LogMinMax, "none": Unscaled}[scaling]()
 
 
 def split_rows(config: DataConfig) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
-from sklearn.preprocessing import MinMaxScaler
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler
 
 import fibdash
 from fibdash.config import SCALINGS, DataConfig
@@ -16,11 +19,53 @@ def test_get_fib_seq_unscaled_is_the_tutorials_print():
     assert scaler == []
 
 
-def test_get_fib_seq_scaled_uses_a_fitted_minmax_scaler():
+def test_get_fib_seq_scaled_returns_a_fitted_minmax_scaler():
     seq, scaler = fibdash.get_fib_seq(10)
-    assert isinstance(scaler, MinMaxScaler)
+    reference = MinMaxScaler().fit(fibonacci(10).reshape(-1, 1))
+    for name in ("data_min_", "data_max_", "data_range_", "scale_", "min_"):
+        np.testing.assert_array_equal(getattr(scaler, name), getattr(reference, name))
     assert seq.min() == 0 and seq.max() == 1
     np.testing.assert_allclose(scaler.inverse_transform(seq.reshape(-1, 1)).ravel(), fibonacci(10))
+
+
+def scikit_learns(scaling: str):
+    """What fibdash's scalers stand in for: scikit-learn's, as the tutorial and the notebook scale."""
+    if scaling == "minmax":
+        return MinMaxScaler()
+    if scaling == "log-minmax":
+        return make_pipeline(FunctionTransformer(np.log, inverse_func=np.exp), MinMaxScaler())
+    return FunctionTransformer()
+
+
+@pytest.mark.parametrize("scaling", ["minmax", "log-minmax", "none"])
+@pytest.mark.parametrize(
+    "config",
+    [
+        DataConfig(n=1200),  # the tutorial's, values up to 1e250
+        DataConfig(n=300, series="co2", split="chronological", scaler_fit="train"),
+        DataConfig(n=500, series="sine"),
+        DataConfig(n=400, series="mackey-glass", time_steps=17),
+    ],
+    ids=["fibonacci", "co2-train-fit", "sine", "mackey-glass"],
+)
+def test_each_scaler_gives_scikit_learns_floats_both_ways(config, scaling):
+    """The same floats as scikit-learn's scalers, fitted on the same values (the whole series or the
+    training part), for the series, the windows and beyond the fitted range, and back."""
+    if scaling == "log-minmax" and config.series in ("sine", "mackey-glass"):
+        config = replace(config, series="co2", n=300)  # the logarithm needs positive values
+    data = make_dataset(replace(config, scaling=scaling))
+    fitted_on = (
+        data.series
+        if config.scaler_fit == "series"
+        else data.series[: data.config.time_steps + config.n_train]
+    )
+    reference = scikit_learns(scaling).fit(fitted_on.reshape(-1, 1))
+    np.testing.assert_array_equal(data.scaled, reference.transform(data.series.reshape(-1, 1)).ravel())
+    beyond = np.array([fitted_on.max() * 3, fitted_on.min() / 2, np.nan])
+    np.testing.assert_array_equal(data.to_scaled(beyond), reference.transform(beyond.reshape(-1, 1)).ravel())
+    np.testing.assert_array_equal(
+        data.to_original(data.test_y), reference.inverse_transform(data.test_y.reshape(-1, 1)).ravel()
+    )
 
 
 def test_get_fib_xy_gives_the_tutorials_printed_example():

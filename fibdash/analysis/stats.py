@@ -4,8 +4,8 @@ seed, and a bootstrap interval of a median.
 scipy.stats is imported where a statistic is computed, here and in the other analysis modules: importing
 it takes 0.6 s, which the server's first page run would spend importing the app's modules before it
 starts the worker (`streamlit_glue.work.runner`), and the tutorial's first scores on a fresh server would
-come that much later. (scikit-learn's scaler imports it too, once the first dataset is made, by then
-beside the starting worker.)"""
+come that much later. (The server's own study of the tutorial imports it as it ends, after the tutorial's
+pair; the datasets are scaled without it: fibdash.data.)"""
 
 from __future__ import annotations
 
