@@ -312,6 +312,8 @@ def test_the_variants_study_from_its_link_at_desktop_and_phone_sizes(browser, se
     assert titles == ["Test MSE of every seed, each model"]
     verdicts = tab.locator(".st-key-verdicts").inner_text()
     assert all(f"{head} attention" in verdicts for head in ("tutorial", "additive", "dot", "self", "uniform"))
+    # the command's code block is drawn once its highlighter's code has loaded, after the page settles
+    tab.locator(".st-key-reproduce code").wait_for()
     assert (
         "python -m fibdash study --variants --seeds 5 --n 60 --epochs 2"
         in tab.locator(".st-key-reproduce").inner_text()
