@@ -196,13 +196,10 @@ class Unscaled:
     def transform(self, values: np.ndarray) -> np.ndarray:
         return np.array(values, dtype=np.float64)
 
-    inverse_transform = transform
-
-    def fit_transform(self, values: np.ndarray) -> np.ndarray:
-        return self.transform(values)
+    inverse_transform = fit_transform = transform
 
 
-Scaler = MinMax | LogMinMax | Unscaled
+Scaler = MinMax | Unscaled  # LogMinMax is a MinMax
 
 
 def make_scaler(scaling: str) -> Scaler:
