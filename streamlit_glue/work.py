@@ -16,6 +16,7 @@ The defaults' reasons, from measured sizes, are in the README's table of server 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Hashable
 from typing import Any
 
@@ -42,10 +43,10 @@ from streamlit_glue.show import chart, dataset
 MAX_RESULT_BYTES = 256 * 2**20
 LIVE_SECONDS = 1.0  # how often a running job's progress is redrawn: each redraw is a run on the server
 QUICK_SECONDS = 0.5  # how long a press of a job's button waits for it to end before drawing its progress
-# A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds trained in one call)
-# is waited for this long instead: shown done in the run that follows the press, without a view of its
-# progress, redrawn every LIVE_SECONDS, that the server would run for each of a class's sessions.
-SHORT_SECONDS, SHORT_WAIT_SECONDS = 1.0, 2.0
+# A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds trained in one call) is
+# waited for in the press's own run, up to PRESS_WAIT_SECONDS (see _wait_in_press), and the server's own
+# tutorial pair, due within SHORT_SECONDS, up to SHORT_WAIT_SECONDS.
+SHORT_SECONDS, SHORT_WAIT_SECONDS, PRESS_WAIT_SECONDS = 1.0, 2.0, 20.0
 OWN_JOBS_SECONDS = 10  # the longest a page of the tutorial's runs waits for a fresh server to queue them
 WHAT_IF_SECONDS = 30  # a what-if's longest wait: loading a pair's models the first time, on a busy worker
 STOPPED_HERE = "Stopped: nothing of this job was kept."  # said when this session's Stop cancelled a job
@@ -170,7 +171,11 @@ def button(work: Work, idle: str) -> None:
         _controls(work, idle)
 
 
+@st.fragment
 def _controls(work: Work, idle: str) -> None:
+    """The button, and the job's state: a fragment, so that a press of the button (or of Stop) runs this,
+    not the whole page, on the server and in the browser (a tab that re-drew its whole page for the press
+    was 0.7 s of a class's Chromium per tab, on cores the job needed); the result draws the whole page."""
     job = runner().job(work.key)
     if job is None and kinds.tutorials(work.key) and not runner().own_jobs_queued.is_set():
         # the first page of a fresh server, as it queues the tutorial's runs: a fraction of a second
@@ -215,9 +220,11 @@ def _controls(work: Work, idle: str) -> None:
             )
         else:
             _followed()[work.key] = (job.id, work.what)
-            # a short job (the tutorial's pair: 0.3 s) is shown done in the run that follows, not at
-            # the first redraw of its progress, up to LIVE_SECONDS later; one that fails as fast, its error
-            job.wait(SHORT_WAIT_SECONDS if work.seconds <= SHORT_SECONDS else QUICK_SECONDS)
+            if work.seconds <= SHORT_SECONDS:
+                _wait_in_press(job, work)
+            # a job that ends within QUICK_SECONDS is shown done in the run that follows, not at the first
+            # redraw of its progress, up to LIVE_SECONDS later; one that fails as fast, its error
+            job.wait(QUICK_SECONDS)
             st.rerun()  # drawn again with its result, or with the button disabled and the job followed
     if job is None:
         if work.refusal is None:  # a refused configuration's button is disabled: nothing to invite a press of
@@ -227,6 +234,29 @@ def _controls(work: Work, idle: str) -> None:
             runner().follow(job, session_id())
         _followed()[work.key] = (job.id, work.what)
         _follow(job, work)
+
+
+def _wait_in_press(job: Job, work: Work) -> None:
+    """Wait for short `job` in the run of the press that queued it, its progress drawn every LIVE_SECONDS,
+    until it ends or PRESS_WAIT_SECONDS pass; one due later (queued behind a long job) is not waited for.
+    The caller draws the page again: with the result, or following the job as a longer one is followed.
+
+    The server sees the job end at once, where a follower's timed fragment runs only when its browser asks
+    for it, and a class's 12 tabs on the same cores asked seconds late; and no run of the whole page comes
+    between the press and the result. Each redraw of the progress is where the script yields to its session:
+    a press of Stop, or of anything else, is acted on within LIVE_SECONDS.
+    """
+    if _ready_in(job) > PRESS_WAIT_SECONDS:
+        return
+    stop, progress = st.empty(), st.empty()
+    deadline = time.monotonic() + PRESS_WAIT_SECONDS
+    timeout = QUICK_SECONDS  # a job that ends within it goes to its result without a view of its progress
+    while not job.wait(timeout) and time.monotonic() < deadline:
+        if timeout == QUICK_SECONDS:
+            _stop_button(stop, job, work)
+        with progress.container():
+            _progress(job, work)
+        timeout = LIVE_SECONDS
 
 
 def _ready_in(job: Job) -> float:
@@ -321,30 +351,38 @@ def _follow(job: Job, work: Work) -> None:
                 )
                 st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s, for them.")
             return
-        position = runner().position(job)
-        st.button(
-            f"Stop the {what}",
-            key="stop_job",
-            help="Stop waiting for this job; it is cancelled unless another session waits for it too",
-            on_click=_stop,
-            args=(job,),
-        )
-        if position:
-            ahead = "1 job" if position == 1 else f"{position} jobs"
-            st.caption(
-                f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1}). "
-                f"It should start in {_wait(job)}; a shorter job queued after it may still go first."
-            )
-        else:
-            logs = list(job.logs)
-            waiting = not logs and not runner().worker_ready()
-            doing = ", starting the training process (it loads the engine)" if waiting else ""
-            st.caption(
-                f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}{_together(job)}."
-            )
-            _draw(work, logs)
+        _stop_button(st, job, work)
+        _progress(job, work)
 
     live()
+
+
+def _stop_button(where: Any, job: Job, work: Work) -> None:
+    """The Stop button of `job`, drawn in `where` (the page, or a placeholder)."""
+    where.button(
+        f"Stop the {work.what}",
+        key="stop_job",
+        help="Stop waiting for this job; it is cancelled unless another session waits for it too",
+        on_click=_stop,
+        args=(job,),
+    )
+
+
+def _progress(job: Job, work: Work) -> None:
+    """Where this session's `job` stands: its place and wait in the queue, or how long it has run and its
+    progress."""
+    if position := runner().position(job):
+        ahead = "1 job" if position == 1 else f"{position} jobs"
+        st.caption(
+            f":material/hourglass_top: Queued: {ahead} ahead of yours (yours is number {position + 1}). "
+            f"It should start in {_wait(job)}; a shorter job queued after it may still go first."
+        )
+    else:
+        logs = list(job.logs)
+        waiting = not logs and not runner().worker_ready()
+        doing = ", starting the training process (it loads the engine)" if waiting else ""
+        st.caption(f":material/autorenew: Running for {job.seconds_running():.0f} s{doing}{_together(job)}.")
+        _draw(work, logs)
 
 
 def _server_job(job: Job, work: Work) -> None:

@@ -82,6 +82,7 @@ def test_a_jobs_progress_draws_loss_curves_only_for_a_job_longer_than_a_short_on
     """A short job's progress (the tutorial's pair, a class's seeds) is its bars: the curves, redrawn every
     second for each session following it, were a third of the server's work for a class of 12."""
     monkeypatch.setattr(tasks, "train_pair", jobs.first_epoch_on_and_on)
+    monkeypatch.setattr(work, "PRESS_WAIT_SECONDS", 1.0)  # the press waits no longer: the job is followed
     runner = work.runner()
     wait_for(runner.worker_ready, timeout=120)
     pressed = work.pair(config)
@@ -97,3 +98,17 @@ def test_a_jobs_progress_draws_loss_curves_only_for_a_job_longer_than_a_short_on
     app.button(key="stop_job").click().run()
     finish_jobs(app)
     assert said(app, "job", "warning") == [work.STOPPED_HERE]
+
+
+def test_a_short_job_kept_waiting_is_shown_done_by_the_run_of_its_press(app, monkeypatch):
+    """A class's job, its tab on cores 12 browsers share, waited 2 s in its press, then was followed by the
+    tab's timed reruns, which saw it end seconds late: a short job is waited for in the press's own run,
+    which draws the page again with the result as soon as it ends."""
+    monkeypatch.setattr(tasks, "train_pair", jobs.pair_after_pause)  # 3 s, past the press's old 2 s
+    runner = work.runner()
+    wait_for(runner.worker_ready, timeout=120)
+    open_page(app, PAGE, **SMALL)
+    assert work.pair(TrainConfig(data=DataConfig(n=60), epochs=2)).seconds <= work.SHORT_SECONDS
+    app.button(key="train").click().run()
+    assert said(app, "trained", "success")[0].startswith("Trained: results below"), said(app, "job")
+    assert len(app.get_by_key("model_rnn").metric) == 4 and not app.exception

@@ -110,6 +110,15 @@ def first_epoch_on_and_on(*args) -> None:
     return None
 
 
+def pair_after_pause(*args) -> object:
+    """The real pair of `tasks.train_pair`'s arguments, three seconds late: a short job kept waiting (a
+    class's, on cores its browsers share)."""
+    from fibdash.serving.tasks import train_pair
+
+    time.sleep(3)
+    return train_pair(*args)
+
+
 # A job of one seed (its args: the seed and how long it trains), and its batch: the jobs' seeds in one call,
 # each job's result as its own function would give it alone.
 def seed_alone(seed: int, seconds: float, report) -> int | None:
