@@ -13,7 +13,7 @@ from fibdash.figures.compare import inputs_figure, score_parts_figure
 from fibdash.figures.dataset import target_histogram
 from fibdash.figures.robustness import spread_figure
 from fibdash.notebook import attention_source
-from fibdash.quoting import markdown_literal
+from fibdash.quoting import markdown_literal, markdown_table
 from streamlit_glue import navigation, show, work
 
 STEP_KEY, SHOWN = "step", "step_in_address"  # the step chosen, and the one last written to the address
@@ -53,7 +53,7 @@ def summary_table(kind: str) -> None:
     rows = summary_rows(TUTORIAL, kind)
     total = sum(row["Params"] for row in rows)
     with st.container(key=f"summary_{kind}"):
-        st.table(pd.DataFrame(rows), hide_index=True)  # a static table, as Keras prints it
+        st.markdown(markdown_table(rows))  # a static table, as Keras prints it
         st.caption(
             f"Total parameters: {total}; the tutorial's summary prints {PRINTED_PARAMETERS[kind]}"
             f"{': the same' if total == PRINTED_PARAMETERS[kind] else ''}."

@@ -1,7 +1,6 @@
 """Train: both models of the current config (of each fold of a backtest), with live progress; results stay
 cached for everyone."""
 
-import pandas as pd
 import streamlit as st
 
 from fibdash import LOAD_MODEL_SNIPPET
@@ -11,7 +10,7 @@ from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, counted
 from fibdash.engine.summary import summary_rows
 from fibdash.figures.training import loss_figure
-from fibdash.quoting import markdown_literal
+from fibdash.quoting import markdown_literal, markdown_table
 from streamlit_glue import navigation, settings, show, work
 
 config = settings.train_config()
@@ -74,7 +73,7 @@ for column, kind, scores in zip(columns, MODEL_KINDS, evaluation.models, strict=
             st.warning(markdown_literal(message))
         seconds = sum(fold[kind].seconds for fold in pairs)
         st.caption(f"{counted(result.epochs_run, 'epoch')} in {seconds:.1f} s")
-        st.table(pd.DataFrame(summary), hide_index=True)  # static: no data grid for a browser to load
+        st.markdown(markdown_table(summary))
         st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")
         st.download_button(
             "Download model (.keras)",

@@ -1,8 +1,8 @@
 """Home: what the app shows, the tutorial's two models, and links to every page."""
 
-import pandas as pd
 import streamlit as st
 
+from fibdash.quoting import markdown_table
 from streamlit_glue import navigation
 
 st.markdown(
@@ -38,19 +38,13 @@ with right:
         '"SimpleRNN(2)\\nreturn_sequences\\n8 params" -> "Attention\\nW (2, 1), b (20, 1)\\n22 params"'
         ' -> "Dense(1)\\n3 params" }'
     )
-st.table(  # a plain table wraps its text on a phone, where a data grid would cut columns off
-    pd.DataFrame(
-        {
-            "step": ["score each time step", "weights over time", "context"],
-            "formula": [
-                "e = tanh(x W + b)",
-                "alpha = softmax(e) over the 20 steps",
-                "c = sum over t of alpha_t x_t",
-            ],
-            "shape": ["(batch, 20, 1)", "(batch, 20)", "(batch, 2)"],
-        }
-    ).set_index("step")
+ATTENTION_STEPS = (  # the attention layer's steps: what each computes, and its shape
+    ("score each time step", "e = tanh(x W + b)", "(batch, 20, 1)"),
+    ("weights over time", "alpha = softmax(e) over the 20 steps", "(batch, 20)"),
+    ("context", "c = sum over t of alpha_t x_t", "(batch, 2)"),
 )
+# a plain table wraps its text on a phone, where a data grid would cut columns off
+st.markdown(markdown_table([dict(zip(("step", "formula", "shape"), step, strict=True)) for step in ATTENTION_STEPS]))
 
 st.subheader("Pages")
 for page in navigation.PAGES[1:]:

@@ -1,6 +1,9 @@
 import re
 
+from fibdash.config import DataConfig, TrainConfig
+from fibdash.engine.summary import summary_rows
 from tests.conftest import SMALL, metrics, open_page, press, said
+from tests.test_quoting import table_cells
 
 PAGE = "app_pages/2_Train.py"
 
@@ -25,8 +28,13 @@ def test_trains_through_the_widgets_then_serves_from_the_cache(app):
     scores = {kind: metrics(app, f"model_{kind}") for kind in ("rnn", "attention")}
     shown = {"Test MSE (scaled)", "Test MASE"}
     assert all(len(model) == 4 and shown <= set(model) for model in scores.values())
-    params = [app.get_by_key(f"model_{kind}").table[0].value["Params"].sum() for kind in ("rnn", "attention")]
-    assert params == [11, 33]
+    trained = TrainConfig(data=DataConfig(n=60), epochs=2)
+    for kind, parameters in (("rnn", 11), ("attention", 33)):
+        rows = table_cells(app.get_by_key(f"model_{kind}").markdown[0].value)
+        assert [dict(zip(rows[0], row, strict=True)) for row in rows[1:]] == [
+            {name: str(value) for name, value in row.items()} for row in summary_rows(trained, kind)
+        ]
+        assert sum(int(row[-1]) for row in rows[1:]) == parameters
     assert said(app, "trained", "success")[0].startswith("Trained")
     downloads = {button.key: button.label for button in app.get("download_button")}
     assert downloads["download_notebook"] == "Download notebook (.ipynb)"

@@ -7,7 +7,7 @@ import re
 import pytest
 from markdown_it import MarkdownIt
 
-from fibdash.quoting import WORD_JOINER, markdown_literal, plotly_literal
+from fibdash.quoting import WORD_JOINER, markdown_literal, markdown_table, plotly_literal
 
 # What a visitor may type, link or upload to make the app's own text do something: each a quoted part.
 HOSTILE = (
@@ -64,3 +64,26 @@ def test_plotly_shows_a_visitors_text_as_written(text):
     written = plotly_literal(text)
     assert "<" not in written and ">" not in written and "$" not in written
     assert html.unescape(written) == text
+
+
+def table_cells(source: str) -> list[list[str]]:
+    """The cells of the one table `source` renders (markdown-it-py, GitHub's tables), as shown, row by row:
+    the header's first. A cell that holds an element (a link, emphasis) fails."""
+    rendered = MARKDOWN.render(source)
+    assert rendered.count("<table>") == 1 and rendered.startswith("<table>"), rendered
+    rows = re.findall(r"<tr>(.*?)</tr>", rendered, re.DOTALL)
+    cell = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.DOTALL)
+    cells = [cell.findall(row) for row in rows]
+    assert not any("<" in text for row in cells for text in row), cells  # no element in any cell
+    return [[html.unescape(text) for text in row] for row in cells]
+
+
+def test_a_table_shows_every_cell_as_written_numbers_aligned_right():
+    texts = [*HOSTILE, *ORDINARY]
+    rows = [{"text": text, "number": index, "shape": f"(None, {index})"} for index, text in enumerate(texts)]
+    cells = table_cells(markdown_table(rows))
+    assert cells[0] == ["text", "number", "shape"]
+    for (text, number, shape), index in zip(cells[1:], range(len(texts)), strict=True):
+        assert text.replace(WORD_JOINER, "") == " ".join(texts[index].split())  # a line break is a space
+        assert (number, shape) == (str(index), f"(None, {index})")
+    assert 'style="text-align:right"' in MARKDOWN.render(markdown_table(rows)).split("</tr>")[1]
