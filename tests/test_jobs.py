@@ -12,6 +12,7 @@ import pytest
 
 from fibdash.config import TrainConfig
 from fibdash.data import make_dataset
+from fibdash.serving import jobs as jobs_module
 from fibdash.serving import kinds
 from fibdash.serving.jobs import (
     DONE,
@@ -359,6 +360,22 @@ def test_queued_jobs_that_differ_only_in_seed_run_as_one_call_each_with_its_own_
     assert all(job.logs == jobs[0].logs for job in jobs)
     assert all(job.seconds == 35.0 and job.cpu_limit == 60.0 for job in jobs)  # the call's estimate, limits
     assert runner.jobs_started == 7
+
+
+def test_a_class_s_jobs_queued_on_an_idle_worker_wait_for_each_other_and_run_as_one_call(runner, monkeypatch):
+    """A class's presses reach an idle server over a few tenths of a second: the first job waited for none,
+    ran alone, and the others waited for it; now it waits until no job of its batch has come for
+    GATHER_SECONDS, and all run as one call."""
+    monkeypatch.setattr(jobs_module, "GATHER_SECONDS", 0.5)  # a busy machine's pause between two presses
+    monkeypatch.setattr(jobs_module, "GATHER_MOST_SECONDS", 5.0)
+    wait_for(runner.worker_ready, timeout=120)
+    jobs = []
+    for seed in range(5):  # presses 0.05 s apart: the worker, idle, would start the first at once
+        jobs += queue_seeds(runner, [seed])
+        time.sleep(0.05)
+    assert all(job.wait(30) for job in jobs)
+    assert [job.together for job in jobs] == [5] * 5 and [job.result for job in jobs] == [0, 10, 20, 30, 40]
+    assert runner.jobs_started == 5
 
 
 def test_a_job_of_one_seed_due_first_takes_the_others_along_and_a_call_takes_at_most_its_most(runner):

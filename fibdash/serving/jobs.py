@@ -55,6 +55,11 @@ POLL_SECONDS = 0.1  # how often a running job's stop requests, processor time an
 # visitor's 1 s job passes six 50 s jobs queued up to 6.5 min before it, and a long job waits at most
 # 8 times its estimate for the shorter ones queued after it (benchmarks/bench_hostile.py weighs 1 to 16).
 DUE_FACTOR = 8.0
+# A session's job that may run with others of its batch waits until none has been queued for GATHER_SECONDS,
+# and at most GATHER_MOST_SECONDS: a class's presses reach the server over a few tenths of a second, and the
+# first one's job, run alone at once, made the others wait for it, then for its tab's drawing of the result
+# on the cores their own call needed. A lone press waits GATHER_SECONDS more for its result.
+GATHER_SECONDS, GATHER_MOST_SECONDS = 0.1, 0.5
 ENDINGS_KEPT = 1000  # how many ended jobs' outcomes are kept by id, for the sessions that followed them
 SERVER = "server"  # the session that follows the server's own jobs: always connected, never stops them
 _job_ids = itertools.count(1)
@@ -421,6 +426,9 @@ class JobRunner:
             if not queued:
                 continue
             first, batch = queued[0], queued[0].batch
+            if batch is not None and (gather := self._gather_seconds(first, batch, queued)) > 0:
+                self._lock.wait(gather)  # woken by each job queued meanwhile, and looked at again
+                continue
             wanted = [first]
             if batch is not None:
                 same = [job for job in queued[1:] if job.batch is not None and job.batch.key == batch.key]
@@ -436,6 +444,15 @@ class JobRunner:
             self._running = list(wanted)  # ended ones leave it (see _end); the call keeps `wanted`
             self.jobs_started += len(wanted)
             return wanted
+
+    def _gather_seconds(self, first: Job, batch: Batch, queued: list[Job]) -> float:
+        """How much longer `first`, due first, waits for more jobs of its `batch` (see GATHER_SECONDS): none
+        for the server's own jobs, or once the batch's call is full. Called with the lock held."""
+        same = [job for job in queued if job.batch is not None and job.batch.key == batch.key]
+        if first.owned_by_server or len(same) >= batch.most:
+            return 0.0
+        latest = max(job.queued_at for job in same)
+        return min(latest + GATHER_SECONDS, first.queued_at + GATHER_MOST_SECONDS) - time.time()
 
     def _followed(self, job: Job) -> bool:
         """Whether a session still follows queued `job`; one that nobody follows is dropped, never to start.
