@@ -43,8 +43,9 @@ ATTENTION_STEPS = (  # the attention layer's steps: what each computes, and its 
     ("weights over time", "alpha = softmax(e) over the 20 steps", "(batch, 20)"),
     ("context", "c = sum over t of alpha_t x_t", "(batch, 2)"),
 )
+COLUMNS = ("step", "formula", "shape")
 # a plain table wraps its text on a phone, where a data grid would cut columns off
-st.markdown(markdown_table([dict(zip(("step", "formula", "shape"), step, strict=True)) for step in ATTENTION_STEPS]))
+st.markdown(markdown_table([dict(zip(COLUMNS, row, strict=True)) for row in ATTENTION_STEPS]))
 
 st.subheader("Pages")
 for page in navigation.PAGES[1:]:

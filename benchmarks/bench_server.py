@@ -60,7 +60,7 @@ def resident_mb(process: psutil.Process | None) -> float:
 
 
 def family(server_pid: int) -> list[psutil.Process]:
-    """The server and every process under it (its worker, multiprocessing's resource tracker)."""
+    """The server and every process under it (its worker)."""
     server = psutil.Process(server_pid)
     return [server, *server.children(recursive=True)]
 

@@ -1,5 +1,5 @@
 """Starting child processes with multiprocessing's "spawn" without running the main script again in them:
-the server's worker and a sweep's local processes both start this way."""
+a sweep's local processes start this way (the server's worker is a subprocess of its own)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,11 @@ def main_script_left_alone() -> Iterator[None]:
     """While a child starts: keep "spawn" from running the server's main script again in it.
 
     spawn imports the parent's `__main__` in the child, by its name or its path. Under `streamlit
-    run` that is Streamlit's command line (tens of MB the worker does not need), or the page script,
+    run` that is Streamlit's command line (tens of MB a child does not need), or the page script,
     which Streamlit installs as a new `__main__` at the start of every run of a page, in any thread:
-    a worker started then ran the whole app again and died starting a worker of its own. From
-    `python -c`, stdin or a notebook there is no file at all, and the child dies. So whatever
-    `__main__` is when the child starts, what spawn sends it leaves it out.
+    the server's worker, when it was started this way, then ran the whole app again and died starting
+    a worker of its own. From `python -c`, stdin or a notebook there is no file at all, and the child
+    dies. So whatever `__main__` is when the child starts, what spawn sends it leaves it out.
     """
     with _starting:
         prepared = spawn.get_preparation_data

@@ -102,10 +102,10 @@ def wait_until_up(server: Server, timeout: float) -> None:
 
 
 def worker_process(server_pid: int) -> psutil.Process | None:
-    """The server's worker process, if it has one (not multiprocessing's resource tracker)."""
+    """The server's worker process, if it has one."""
     for child in psutil.Process(server_pid).children():
         with contextlib.suppress(psutil.Error):
-            if any("spawn_main" in part for part in child.cmdline()):
+            if "from fibdash.serving.worker import main" in " ".join(child.cmdline()):
                 return child
     return None
 

@@ -1,13 +1,15 @@
 """The server's worker: one child process that does every training and every model's answer.
 
 A Streamlit server must stay small and must survive whatever its visitors ask, and one visitor's
-training must not freeze every other page: the server hands all such work to one worker process
-(multiprocessing's "spawn", so the child shares none of the server's threads or locks) and sends it
-calls over a `multiprocessing` pipe: a module-level function and its arguments, pickled by the
-standard library. The worker loads only NumPy and the Numba engine (no TensorFlow, scikit-learn or
-pandas). It runs calls of two lanes at once: one long job at a time (trainings, which report
-progress), and quick calls beside it (a what-if prediction must not wait a minute behind another
-visitor's training). What comes back is plain data.
+training must not freeze every other page: the server hands all such work to one worker process (a
+fresh Python, so the child shares none of the server's threads or locks) and sends it calls over a
+`multiprocessing` pipe: a module-level function and its arguments, pickled by the standard library.
+Started by `subprocess`, not multiprocessing's "spawn", which starts its resource tracker beside the
+first child: a third process of 12 MB, for named semaphores and shared memory the worker never uses.
+The worker loads only NumPy and the Numba engine (no TensorFlow, scikit-learn or pandas). It runs
+calls of two lanes at once: one long job at a time (trainings, which report progress), and quick
+calls beside it (a what-if prediction must not wait a minute behind another visitor's training).
+What comes back is plain data.
 
 The process can be killed at any moment (the kernel's OOM killer, `kill -9`, a Stop that does
 not come in time): every call in flight then fails with `WorkerDiedError`, and the owner starts a
@@ -17,22 +19,23 @@ new worker. This module knows nothing of jobs, queues or budgets; `fibdash.servi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import logging
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import psutil
-
-from fibdash.spawn import main_script_left_alone
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ def worker_threads() -> int:
 _exiting = False  # set as the server exits: the workers it then ends are no news
 
 
-@atexit.register  # registered after multiprocessing's own exit handler, so it runs before it
+@atexit.register
 def _server_exiting() -> None:
     global _exiting
     _exiting = True
@@ -130,14 +133,16 @@ class Worker:
     """
 
     def __init__(self, warm_up: Callable[[], None] | None = None) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._connection, child = context.Pipe()
-        self.process = context.Process(
-            target=_serve, args=(child, warm_up), name="fibdash-worker", daemon=True
+        self._connection, child = multiprocessing.Pipe()
+        # the child finds what this process imports, as spawn's children do: this process's sys.path
+        path = os.pathsep.join(folder or os.getcwd() for folder in sys.path)
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", f"from fibdash.serving.worker import main; main({child.fileno()})"],
+            pass_fds=[child.fileno()],
+            env={**os.environ, "PYTHONPATH": path},
         )
-        with main_script_left_alone():
-            self.process.start()
-        child.close()  # the child's end lives in the child: EOF here when it dies
+        child.close()  # the child's end lives in the child: EOF here when it dies, or the server does there
+        self._connection.send(warm_up)
         self._send_lock = threading.Lock()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -154,7 +159,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        return self._dead is None and self.process.is_alive()
+        return self._dead is None and self.process.poll() is None
 
     def submit(
         self,
@@ -196,9 +201,10 @@ class Worker:
     def kill(self) -> None:
         """End the process at once; calls in flight fail with WorkerDiedError."""
         self._killed = True
-        if self.process.is_alive():
+        if self.process.poll() is None:
             self.process.kill()
-        self.process.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
 
     def _start(self, function, args, on_progress, on_start, job: bool) -> tuple[int, Future]:
         future: Future = Future()
@@ -222,15 +228,13 @@ class Worker:
         """Deliver progress and outcomes until the process ends, then fail every call in flight."""
         try:
             while True:
-                ready = wait([self._connection, self.process.sentinel])
-                if self._connection in ready and self._connection.poll():
-                    self._deliver(self._connection.recv())
-                elif self.process.sentinel in ready:
-                    break
-        except (EOFError, OSError):
+                self._deliver(self._connection.recv())
+        except (EOFError, OSError):  # the child's end closed: it has ended
             pass
-        self.process.join(5)
-        code = self.process.exitcode
+        try:
+            code = self.process.wait(5)
+        except subprocess.TimeoutExpired:
+            code = None
         why = (
             f"the worker process was killed by signal {-code}"
             if code is not None and code < 0
@@ -266,6 +270,12 @@ class Worker:
             future.set_result(message.value)
         else:
             future.set_exception(WorkerError(message.error, message.traceback))
+
+
+def main(fd: int) -> None:
+    """The worker process: its end of the pipe is file descriptor `fd`, whose first message is the warm-up."""
+    connection = Connection(fd)
+    _serve(connection, connection.recv())
 
 
 def _serve(connection: Connection, warm_up: Callable[[], None] | None) -> None:
