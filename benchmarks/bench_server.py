@@ -13,8 +13,9 @@ says otherwise) and measures:
    training's process is gone, and until a fresh worker is ready;
 5. a class at once (issue 27): 12 browser sessions press Train at the same moment, each its own seed
    of the tutorial's configuration: whether all finish with their own numbers, the time until the last
-   result (as the tabs show it, and as their browser received it from the server), the processor time
-   of the server, its worker and Chromium meanwhile, and the page runs;
+   tab drew its scores and its loss chart (by the tabs' own clocks), the last job's end in the server's
+   log and the last result's arrival at its tab, the processor time of the server, its worker and
+   Chromium meanwhile, and the page runs;
 6. a visitor who presses nothing (issue 27): /Tutorial?step=3 and /Compare opened 10 s after the server
    answers, with the compile cache present and with an empty one: when each shows this app's numbers
    and charts.

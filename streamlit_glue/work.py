@@ -173,9 +173,8 @@ def button(work: Work, idle: str) -> None:
 
 @st.fragment
 def _controls(work: Work, idle: str) -> None:
-    """The button, and the job's state: a fragment, so that a press of the button (or of Stop) runs this,
-    not the whole page, on the server and in the browser (a tab that re-drew its whole page for the press
-    was 0.7 s of a class's Chromium per tab, on cores the job needed); the result draws the whole page."""
+    """The button, and the job's state: a fragment, so that a press of the button (or of Stop) runs and
+    redraws this, not the whole page, on the server and in the browser; the result draws the whole page."""
     job = runner().job(work.key)
     if job is None and kinds.tutorials(work.key) and not runner().own_jobs_queued.is_set():
         # the first page of a fresh server, as it queues the tutorial's runs: a fraction of a second
