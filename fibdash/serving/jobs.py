@@ -426,12 +426,12 @@ class JobRunner:
             if not queued:
                 continue
             first, batch = queued[0], queued[0].batch
-            if batch is not None and (gather := self._gather_seconds(first, batch, queued)) > 0:
-                self._lock.wait(gather)  # woken by each job queued meanwhile, and looked at again
-                continue
             wanted = [first]
             if batch is not None:
                 same = [job for job in queued[1:] if job.batch is not None and job.batch.key == batch.key]
+                if (gather := self._gather_seconds(first, batch, same)) > 0:
+                    self._lock.wait(gather)  # woken by each job queued meanwhile, and looked at again
+                    continue
                 wanted += same[: batch.most - 1]
             if len(wanted) > 1:  # one call: its estimate and limits are each job's
                 seconds = batch.seconds(tuple(job.args for job in wanted))
@@ -445,13 +445,13 @@ class JobRunner:
             self.jobs_started += len(wanted)
             return wanted
 
-    def _gather_seconds(self, first: Job, batch: Batch, queued: list[Job]) -> float:
-        """How much longer `first`, due first, waits for more jobs of its `batch` (see GATHER_SECONDS): none
-        for the server's own jobs, or once the batch's call is full. Called with the lock held."""
-        same = [job for job in queued if job.batch is not None and job.batch.key == batch.key]
-        if first.owned_by_server or len(same) >= batch.most:
+    def _gather_seconds(self, first: Job, batch: Batch, others: list[Job]) -> float:
+        """How much longer `first`, due first, waits for more jobs of its `batch` besides the queued `others`
+        (see GATHER_SECONDS): none for the server's own jobs, or once the batch's call is full. Called with
+        the lock held."""
+        if first.owned_by_server or len(others) + 1 >= batch.most:
             return 0.0
-        latest = max(job.queued_at for job in same)
+        latest = max(job.queued_at for job in [first, *others])
         return min(latest + GATHER_SECONDS, first.queued_at + GATHER_MOST_SECONDS) - time.time()
 
     def _followed(self, job: Job) -> bool:
