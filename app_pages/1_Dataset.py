@@ -6,11 +6,10 @@ from fibdash.analysis.metrics import out_of_reach
 from fibdash.config import FIELDS
 from fibdash.data import scaling_words, split_words, windows_frame
 from fibdash.figures.dataset import (
-    folds_figure,
     scaled_series_figure,
     series_figure,
-    split_figure,
     target_histogram,
+    windows_figure,
 )
 from fibdash.series import SERIES_WHAT
 from streamlit_glue import navigation, settings, show, upload, work
@@ -35,7 +34,7 @@ with left:
 with right:
     show.chart(scaled_series_figure(data))
     st.markdown(scaling_words(config))
-show.chart(folds_figure(data) if config.split == "backtest" else split_figure(data))
+show.chart(windows_figure(data))
 
 st.subheader("The windows, as the tutorial prints them")
 frame = windows_frame(data)

@@ -9,6 +9,7 @@ from fibdash.analysis.metrics import MASE_WORDS, diagnose, first_nonfinite_epoch
 from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, counted
 from fibdash.engine.summary import summary_rows
+from fibdash.figures.dataset import windows_figure
 from fibdash.figures.training import loss_figure
 from fibdash.quoting import markdown_literal, markdown_table
 from streamlit_glue import navigation, settings, show, work
@@ -25,6 +26,16 @@ trained = work.result_or_button(
     "configuration takes a few seconds, and training goes on if you open another page meanwhile.",
 )
 if trained is None:
+    # what the press will train on, and the same from a terminal: drawn while nobody waits, so that the
+    # browser has loaded its chart and code-block code before the result needs them
+    with st.container(key="preview"):
+        st.markdown("**What the press trains**: both models, on these windows (the Dataset page shows more).")
+        for column, kind in zip(st.columns(len(MODEL_KINDS)), MODEL_KINDS, strict=True):
+            parameters = sum(row["Params"] for row in summary_rows(config, kind))
+            column.metric(f"{MODEL_LABELS[kind]}: parameters", parameters)
+        show.chart(windows_figure(show.dataset(config.data)))
+        show.notebook_button(config)
+        show.reproduce(command_line(config), versions=None)
     st.stop()
 
 pairs = fold_pairs(trained)

@@ -249,16 +249,19 @@ new MutationObserver(() => {
 
 # Keeps, in a tab, when (ms since the epoch, by the tab's clock) the frame that first showed both models'
 # eight scores was drawn, and the one that first showed its loss chart: the first animation frame after they
-# joined the page (a frame waits for any long task, such as the tab's first evaluation of Plotly's code).
+# joined the page (a frame waits for any long task, such as the tab's first evaluation of Plotly's code);
+# not the chart and figures of what a press trains, which the page shows before a result.
 RESULT_DRAWN = """
 const fibdashDrawn = name => {
     window[name] = -1;
     requestAnimationFrame(() => { window[name] = Date.now(); });
 };
 new MutationObserver(() => {
-    if (!window.fibdashScoresAt && document.querySelectorAll('[data-testid="stMetricValue"]').length >= 8)
+    const scores = ['rnn', 'attention'].map(kind => `.st-key-model_${kind} [data-testid="stMetricValue"]`);
+    if (!window.fibdashScoresAt && document.querySelectorAll(scores.join(', ')).length >= 8)
         fibdashDrawn('fibdashScoresAt');
-    if (!window.fibdashChartAt && document.querySelector('.js-plotly-plot .main-svg'))
+    const charts = [...document.querySelectorAll('.js-plotly-plot .main-svg')];
+    if (!window.fibdashChartAt && charts.some(chart => !chart.closest('.st-key-preview')))
         fibdashDrawn('fibdashChartAt');
 }).observe(document, {childList: true, subtree: true});
 """

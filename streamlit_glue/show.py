@@ -58,10 +58,15 @@ def keras_file(pair: Mapping[str, Trained], kind: str) -> Callable[[], bytes]:
     return lambda: keras_files(models)[MODEL_KINDS.index(kind)]
 
 
-def reproduce(command: str, versions: dict[str, str]) -> None:
-    """The command line that gives these numbers, and what made them, in a block a user can copy."""
-    made_with = ", ".join(f"{name} {version}" for name, version in versions.items())
+def reproduce(command: str, versions: dict[str, str] | None) -> None:
+    """The command line that gives these numbers, and what made them (`versions`), in a block a user can
+    copy; before there are numbers (`versions` None), the command that trains them outside the app."""
     with st.container(key="reproduce"):
+        if versions is None:
+            st.markdown("**Or train them outside the app**, from a checkout of this project:")
+            st.code(command, language="bash")
+            return
+        made_with = ", ".join(f"{name} {version}" for name, version in versions.items())
         st.markdown("**Reproduce these numbers** outside the app, from a checkout of this project:")
         st.code(f"# made with {made_with}\n{command}", language="bash")
 

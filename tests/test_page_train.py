@@ -1,5 +1,9 @@
+import json
 import re
 
+import pytest
+
+from fibdash.command import command_line
 from fibdash.config import DataConfig, TrainConfig
 from fibdash.engine.summary import summary_rows
 from tests.conftest import SMALL, metrics, open_page, press, said
@@ -18,6 +22,24 @@ def test_defaults_render_untrained_with_an_estimate(app):
     assert app.selectbox(key="cell").value == "SimpleRNN"
     assert said(app, "job")[0].startswith("Estimated time: about")
     assert app.jobs() == 0
+
+
+def test_before_a_press_the_page_shows_what_the_press_trains_and_the_command_that_trains_it(app):
+    """Drawn while nobody waits, so that a tab has loaded the code of its chart and code block before its
+    result needs them: a class's 12 tabs each evaluated Plotly's as their results came."""
+    open_page(app, PAGE, n=300, time_steps=12)
+    config = TrainConfig(data=DataConfig(n=300, time_steps=12))
+    preview = app.get_by_key("preview")
+    assert metrics(app, "preview") == {"RNN: parameters": "11", "RNN + attention: parameters": "25"}
+    (chart,) = preview.get("plotly_chart")
+    assert json.loads(chart.proto.spec)["layout"]["title"]["text"].startswith("Train/test split")
+    assert [button.label for button in preview.get("download_button")] == ["Download notebook (.ipynb)"]
+    assert app.get_by_key("reproduce").code[0].value == command_line(config)
+    assert app.jobs() == 0
+    press(app, "train")
+    with pytest.raises(KeyError):  # the result in its place
+        app.get_by_key("preview")
+    assert len(metrics(app, "model_attention")) == 4
 
 
 def test_trains_through_the_widgets_then_serves_from_the_cache(app):

@@ -77,6 +77,11 @@ def split_figure(data: Dataset) -> go.Figure:
     return figure
 
 
+def windows_figure(data: Dataset) -> go.Figure:
+    """Where the training and test windows sit along the series: a backtest's folds, or the one split."""
+    return folds_figure(data) if data.config.split == "backtest" else split_figure(data)
+
+
 def folds_figure(data: Dataset) -> go.Figure:
     """A backtest's folds, one row each, as sktime draws them: the windows each trains on (their targets'
     span along the series), the block it tests on, and those it does not use."""
