@@ -419,20 +419,22 @@ def _together(job: Job) -> str:
 def _draw(work: Work, logs: list[Any]) -> None:
     """The job's progress so far: a sweep's grid points, and each model's epochs.
 
-    A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds) shows its bars
-    without the loss curves: drawn again every LIVE_SECONDS for each session following it, they were a third
-    of the server's work for a class of 12 (py-spy), and each tab's Plotly drew them anew, for a job whose
-    result, curves included, follows within a second or two.
+    A short job (estimated SHORT_SECONDS at most: the tutorial's pair, a class's seeds) shows its epochs as
+    a line of text, for a result that follows within a second or two on its own. Drawn again every
+    LIVE_SECONDS in each tab following it, the loss curves were a third of the server's work for a class of
+    12 (py-spy), and the bars' sliding (a CSS transition at every redraw) half of 12 tabs' processor time
+    while they waited (benchmarks' 8 s of a running page: 15.3 CPU-s with bars, 8.5 with a line of text).
     """
-    curves = work.seconds > SHORT_SECONDS
+    short = work.seconds <= SHORT_SECONDS
     if work.points:
-        _draw_parts(logs, work.points, work.part, work.progress, curves)
+        _draw_parts(logs, work.points, work.part, work.progress, short)
     else:
-        _draw_epochs(logs, work.progress, curves)
+        _draw_epochs(logs, work.progress, short)
 
 
-def _draw_epochs(logs: list[Any], title: str, curves: bool) -> None:
-    """Each model's bar at its latest epoch, and with `curves` the loss curves so far."""
+def _draw_epochs(logs: list[Any], title: str, short: bool) -> None:
+    """Each model's latest epoch: in a line of text for a `short` job, else as bars, with the loss curves
+    so far."""
     histories: dict[str, tuple[list[float], list[float]]] = {}
     latest = {}
     for log in logs:
@@ -440,26 +442,29 @@ def _draw_epochs(logs: list[Any], title: str, curves: bool) -> None:
         loss.append(log.loss)
         test_mse.append(log.test_mse)
         latest[log.kind] = log
-    for kind in MODEL_KINDS:
+    said = {
+        kind: f"{MODEL_LABELS[kind]}: epoch {log.epoch}/{log.epochs}, loss {log.loss:.3g}"
+        if (log := latest.get(kind)) is not None
+        else f"{MODEL_LABELS[kind]}: waiting"
+        for kind in MODEL_KINDS
+    }
+    if short:
+        st.caption(" · ".join(said.values()))
+        return
+    for kind, text in said.items():
         log = latest.get(kind)
-        if log is None:
-            st.progress(0.0, text=f"{MODEL_LABELS[kind]}: waiting")
-        else:
-            st.progress(
-                log.epoch / log.epochs,
-                text=f"{MODEL_LABELS[kind]}: epoch {log.epoch}/{log.epochs}, loss {log.loss:.3g}",
-            )
-    if histories and curves:
+        st.progress(0.0 if log is None else log.epoch / log.epochs, text=text)
+    if histories:
         chart(loss_figure(histories, title), key="live_loss")
 
 
-def _draw_parts(logs: list[Any], points: int, part: str, title: str, curves: bool) -> None:
+def _draw_parts(logs: list[Any], points: int, part: str, title: str, short: bool) -> None:
     """Which `part` (a sweep's grid point, a variants study's training) is training, its models' epochs, and
     the parts finished so far."""
     done = [log for log in logs if isinstance(log, PointDone)]
     since = next((i + 1 for i in range(len(logs) - 1, -1, -1) if isinstance(logs[i], PointDone)), 0)
     st.progress(len(done) / points, text=f"{part} {min(len(done) + 1, points)} of {points}")
-    _draw_epochs([log for log in logs[since:] if isinstance(log, EpochLog)], title, curves)
+    _draw_epochs([log for log in logs[since:] if isinstance(log, EpochLog)], title, short)
     if done:
         st.caption("Finished: " + "; ".join(log.settings for log in done))
 
