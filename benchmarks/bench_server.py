@@ -13,7 +13,8 @@ says otherwise) and measures:
    training's process is gone, and until a fresh worker is ready;
 5. a class at once (issue 27): 12 browser sessions press Train at the same moment, each its own seed
    of the tutorial's configuration: whether all finish with their own numbers, the time until the last
-   tab drew its scores and its loss chart (by the tabs' own clocks), the last job's end in the server's
+   tab drew its scores and its loss chart (by the tabs' own clocks; against one session's press alone on
+   the same server just before, as a reference for the machine), the last job's end in the server's
    log and the last result's arrival at its tab, the processor time of the server, its worker and
    Chromium meanwhile, and the page runs;
 6. a visitor who presses nothing (issue 27): /Tutorial?step=3 and /Compare opened 10 s after the server
@@ -296,6 +297,18 @@ def chromium() -> list[psutil.Process]:
     return [child for child in psutil.Process().children(recursive=True) if "chrom" in child.name()]
 
 
+def wait_browser_idle(timeout: float = 300) -> float:
+    """Seconds until Chromium's processes use less than a tenth of a core over a second."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        processes = chromium()
+        before = cpu_seconds(processes)
+        time.sleep(1)
+        if cpu_seconds(processes) - before < 0.1:
+            return time.monotonic() - started
+    raise TimeoutError("the browser's tabs never fell idle")
+
+
 def jobs_settled(server) -> bool:
     """Whether every job the server's log says was queued has ended."""
     log = server.log_text()
@@ -331,6 +344,23 @@ class ResultArrival:
             self.at = event["timestamp"]
 
 
+def lone_press(browser, server) -> float:
+    """Seconds from one session's press of Train (the tutorial's configuration, a seed no class tab has) to
+    the frame that drew its eight scores, by its tab's clock, with no other tab busy."""
+    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+    tab.set_default_timeout(600_000)
+    tab.add_init_script(RESULT_DRAWN)
+    tab.goto(f"{server.url}/Train?seed=99")
+    opened(tab)
+    wait_browser_idle()
+    at = time.time() + 0.5
+    tab.evaluate(CLICK_AT, at * 1000)
+    tab.wait_for_function("() => window.fibdashScoresAt > 0")
+    seconds = tab.evaluate("window.fibdashScoresAt") / 1000 - at
+    tab.close()
+    return seconds
+
+
 def class_at_once(browser, folder: Path) -> None:
     """12 sessions press Train at the same moment, each its own seed: the last result, and what it cost."""
     with streamlit_server(folder / "server-load.log") as server:
@@ -347,7 +377,8 @@ def class_at_once(browser, folder: Path) -> None:
         arrivals = [ResultArrival(tab) for tab in tabs]
         wait_worker_ready(pid)
         wait_jobs_settled(server)  # the tutorial's runs, which the server trains as it starts: then the class
-        time.sleep(2)
+        alone = lone_press(browser, server)  # the reference: one session's press on this machine, now
+        idle = wait_browser_idle()  # the tabs have drawn the page they opened, as a class has read it
         processes = {"server": [psutil.Process(pid)], "worker": [worker_process(pid)], "Chromium": chromium()}
         before = {name: cpu_seconds(group) for name, group in processes.items()}
         runs_before = sum(tab.evaluate("window.fibdashRuns") for tab in tabs)
@@ -394,7 +425,8 @@ def class_at_once(browser, folder: Path) -> None:
             f"a class at once: {SESSIONS} sessions press Train at the same moment, each its own seed of "
             f"the tutorial's configuration: {len(finished)} finished, "
             f"{distinct} distinct sets of numbers; the last tab drew its eight scores after {scores:.1f} s "
-            f"(target: at most 8 s) and its loss chart after {charts:.1f} s, by the tabs' own clocks "
+            f"(target: at most 8 s; {scores / alone:.1f} times a lone session's {alone:.1f} s, pressed on "
+            f"the same server just before) and its loss chart after {charts:.1f} s, by the tabs' own clocks "
             f"(Playwright, reading the tabs one by one, saw the first result after {min(finished):.1f} s and "
             f"the last after {max(finished):.1f} s); the "
             f"server's log says the last job done after {served - at:.1f} s, and the server's last result "
@@ -402,7 +434,8 @@ def class_at_once(browser, folder: Path) -> None:
             f"worker {worker_s:.1f} s, {ours:.1f} s in all, {ours / SESSIONS:.2f} s a session (target: at "
             f"most 4 s in all), Chromium's {SESSIONS} tabs {used['Chromium']:.1f} s; {runs} page runs on the "
             f"server ({runs / SESSIONS:.1f} a session), {calls} batched call(s) of the worker; "
-            f"the last click {late:.2f} s late; {load_average()}",
+            f"the last click {late:.2f} s late, after the tabs had been idle for a second "
+            f"({idle:.0f} s after the last opened); {load_average()}",
             flush=True,
         )
         for tab in tabs:
