@@ -423,7 +423,8 @@ def _draw(work: Work, logs: list[Any]) -> None:
     a line of text, for a result that follows within a second or two on its own. Drawn again every
     LIVE_SECONDS in each tab following it, the loss curves were a third of the server's work for a class of
     12 (py-spy), and the bars' sliding (a CSS transition at every redraw) half of 12 tabs' processor time
-    while they waited (benchmarks' 8 s of a running page: 15.3 CPU-s with bars, 8.5 with a line of text).
+    while they waited (a page kept running 8 s in 12 headless tabs on 2 cores, its caption and two bars
+    redrawn every second: 15.3 CPU-s of Chromium; with a line of text for the bars, 8.5).
     """
     short = work.seconds <= SHORT_SECONDS
     if work.points:
@@ -442,16 +443,16 @@ def _draw_epochs(logs: list[Any], title: str, short: bool) -> None:
         loss.append(log.loss)
         test_mse.append(log.test_mse)
         latest[log.kind] = log
-    said = {
+    lines = {
         kind: f"{MODEL_LABELS[kind]}: epoch {log.epoch}/{log.epochs}, loss {log.loss:.3g}"
         if (log := latest.get(kind)) is not None
         else f"{MODEL_LABELS[kind]}: waiting"
         for kind in MODEL_KINDS
     }
     if short:
-        st.caption(" · ".join(said.values()))
+        st.caption(" · ".join(lines.values()))
         return
-    for kind, text in said.items():
+    for kind, text in lines.items():
         log = latest.get(kind)
         st.progress(0.0 if log is None else log.epoch / log.epochs, text=text)
     if histories:
