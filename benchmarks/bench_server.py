@@ -35,6 +35,7 @@ nothing filled within 20 s.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import sys
 import tempfile
@@ -52,6 +53,8 @@ from tests.browser import go, launch, opened, settled, streamlit_server, train, 
 
 SESSIONS = 12
 ARCHITECTURES = range(5, 35)
+# Both models' scores on the Train page (not the parameter counts it shows before a result).
+SCORES = ", ".join(f'.st-key-model_{kind} [data-testid="stMetricValue"]' for kind in ("rnn", "attention"))
 
 
 def resident_mb(process: psutil.Process | None) -> float:
@@ -138,7 +141,7 @@ def first_scores(browser, folder: Path, cache: str) -> float:
         if button.count():
             button.click()
         done.wait_for()
-        tab.locator('[data-testid="stMetricValue"]').nth(5).wait_for()
+        tab.locator(SCORES).nth(7).wait_for()  # both models' four scores
         return time.perf_counter() - started
 
 
@@ -258,14 +261,13 @@ const fibdashDrawn = name => {
     requestAnimationFrame(() => { window[name] = Date.now(); });
 };
 new MutationObserver(() => {
-    const scores = ['rnn', 'attention'].map(kind => `.st-key-model_${kind} [data-testid="stMetricValue"]`);
-    if (!window.fibdashScoresAt && document.querySelectorAll(scores.join(', ')).length >= 8)
+    if (!window.fibdashScoresAt && document.querySelectorAll(SCORES).length >= 8)
         fibdashDrawn('fibdashScoresAt');
     const charts = [...document.querySelectorAll('.js-plotly-plot .main-svg')];
     if (!window.fibdashChartAt && charts.some(chart => !chart.closest('.st-key-preview')))
         fibdashDrawn('fibdashChartAt');
 }).observe(document, {childList: true, subtree: true});
-"""
+""".replace("SCORES", json.dumps(SCORES))
 
 
 # Clicks Train in a tab at a given time (ms since the epoch), by the tab's own clock, and keeps when it did.
@@ -396,7 +398,7 @@ def class_at_once(browser, folder: Path) -> None:
             settled(tab)
             caption = tab.locator('[data-testid="stCaptionContainer"]', has_text="Configuration:").first
             assert f"seed {seed + 100}" in caption.inner_text(), caption.inner_text()
-            values = tab.locator('[data-testid="stMetricValue"]')
+            values = tab.locator(SCORES)
             values.nth(7).wait_for()  # both models' four scores, drawn
             numbers.append(tuple(values.all_inner_texts()))
         time.sleep(1)  # the last runs' messages
