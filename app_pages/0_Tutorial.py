@@ -8,7 +8,7 @@ from fibdash.analysis import lesson
 from fibdash.analysis.forecast import evaluate, mase_words
 from fibdash.analysis.lesson import NEXT, PRINTED, PRINTED_PARAMETERS, STEPS, STUDY_SEEDS, TUTORIAL
 from fibdash.data import get_fib_seq, get_fib_XY, step_labels, tiny_target_share
-from fibdash.engine.summary import summary_rows
+from fibdash.engine.summary import summary_rows, total_parameters
 from fibdash.figures.compare import inputs_figure, score_parts_figure
 from fibdash.figures.dataset import target_histogram
 from fibdash.figures.robustness import spread_figure
@@ -51,7 +51,7 @@ def step_buttons(number: int) -> None:
 
 def summary_table(kind: str) -> None:
     rows = summary_rows(TUTORIAL, kind)
-    total = sum(row["Params"] for row in rows)
+    total = total_parameters(rows)
     with st.container(key=f"summary_{kind}"):
         st.markdown(markdown_table(rows))  # a static table, as Keras prints it
         st.caption(

@@ -8,7 +8,7 @@ from fibdash.analysis.forecast import evaluate, fold_pairs
 from fibdash.analysis.metrics import MASE_WORDS, diagnose, first_nonfinite_epoch
 from fibdash.command import command_line
 from fibdash.config import MODEL_KINDS, MODEL_LABELS, counted
-from fibdash.engine.summary import summary_rows
+from fibdash.engine.summary import summary_rows, total_parameters
 from fibdash.figures.dataset import windows_figure
 from fibdash.figures.training import loss_figure
 from fibdash.quoting import markdown_literal, markdown_table
@@ -31,8 +31,7 @@ if trained is None:
     with st.container(key="preview"):
         st.markdown("**What the press trains**: both models, on these windows (the Dataset page shows more).")
         for column, kind in zip(st.columns(len(MODEL_KINDS)), MODEL_KINDS, strict=True):
-            parameters = sum(row["Params"] for row in summary_rows(config, kind))
-            column.metric(f"{MODEL_LABELS[kind]}: parameters", parameters)
+            column.metric(f"{MODEL_LABELS[kind]}: parameters", total_parameters(summary_rows(config, kind)))
         show.chart(windows_figure(show.dataset(config.data)))
         show.notebook_button(config)
         show.reproduce(command_line(config), versions=None)
@@ -85,7 +84,7 @@ for column, kind, scores in zip(columns, MODEL_KINDS, evaluation.models, strict=
         seconds = sum(fold[kind].seconds for fold in pairs)
         st.caption(f"{counted(result.epochs_run, 'epoch')} in {seconds:.1f} s")
         st.markdown(markdown_table(summary))
-        st.caption(f"Total parameters: {sum(row['Params'] for row in summary)}")
+        st.caption(f"Total parameters: {total_parameters(summary)}")
         st.download_button(
             "Download model (.keras)",
             data=show.keras_file(pair, kind),

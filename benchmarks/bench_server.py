@@ -108,9 +108,12 @@ def peak_memory(server_pid: int):
         thread.join()
 
 
-def open_tab(browser, url: str):
+def open_tab(browser, url: str, *scripts: str):
+    """A desktop-sized tab at `url`, once the app answers, each of `scripts` run in it before the page's."""
     tab = browser.new_page(viewport={"width": 1400, "height": 1000})
     tab.set_default_timeout(600_000)
+    for script in scripts:
+        tab.add_init_script(script)
     tab.goto(url)
     opened(tab)
     return tab
@@ -349,11 +352,7 @@ class ResultArrival:
 def lone_press(browser, server) -> float:
     """Seconds from one session's press of Train (the tutorial's configuration, a seed no class tab has) to
     the frame that drew its eight scores, by its tab's clock, with no other tab busy."""
-    tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-    tab.set_default_timeout(600_000)
-    tab.add_init_script(RESULT_DRAWN)
-    tab.goto(f"{server.url}/Train?seed=99")
-    opened(tab)
+    tab = open_tab(browser, f"{server.url}/Train?seed=99", RESULT_DRAWN)
     wait_browser_idle()
     at = time.time() + 0.5
     tab.evaluate(CLICK_AT, at * 1000)
@@ -369,13 +368,7 @@ def class_at_once(browser, folder: Path) -> None:
         pid = server.process.pid
         tabs = []
         for seed in range(100, 100 + SESSIONS):  # the tutorial's configuration, each session its own seed
-            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
-            tab.set_default_timeout(600_000)
-            tab.add_init_script(RUN_COUNTER)
-            tab.add_init_script(RESULT_DRAWN)
-            tab.goto(f"{server.url}/Train?seed={seed}")
-            opened(tab)
-            tabs.append(tab)
+            tabs.append(open_tab(browser, f"{server.url}/Train?seed={seed}", RUN_COUNTER, RESULT_DRAWN))
         arrivals = [ResultArrival(tab) for tab in tabs]
         wait_worker_ready(pid)
         wait_jobs_settled(server)  # the tutorial's runs, which the server trains as it starts: then the class

@@ -51,3 +51,8 @@ def summary_rows(config: TrainConfig, kind: str) -> list[dict[str, object]]:
         *heads[config.attention],
         dense,
     ]
+
+
+def total_parameters(rows: list[dict[str, object]]) -> int:
+    """The parameters of every layer of `summary_rows`, as Keras' summary totals them."""
+    return sum(int(row["Params"]) for row in rows)
