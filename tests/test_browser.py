@@ -847,6 +847,26 @@ def test_a_short_job_passes_a_queued_long_one_and_every_visitor_sees_their_wait(
         tab.context.close()
 
 
+def test_a_press_waiting_in_its_run_shows_a_still_running_word_not_the_running_man(browser, server):
+    """A short job queued behind a running one of a few seconds is waited for in its press's run: the status
+    widget says it runs in a still word, the running man, six icons swapped every 200 ms, hidden (issue 27:
+    a class's 12 tabs drew him for the whole wait)."""
+    running = new_tab(browser, f"{server.url}/Train?hidden_units=32&epochs=200&seed=44")
+    short = new_tab(browser, f"{server.url}/Train?n=60&epochs=2&seed=45")
+    running.get_by_role("button", name="Train both models").click()
+    running.get_by_text(re.compile("Running for")).wait_for()
+    short.get_by_role("button", name="Train both models").click()
+    widget = short.locator('[data-testid="stStatusWidgetRunningIcon"]')
+    widget.wait_for()
+    assert widget.evaluate("element => getComputedStyle(element, '::after').content") == '"Running..."'
+    assert short.locator('[data-testid="stStatusWidgetRunningManIcon"]').is_hidden()
+    shot(short, "press_waiting_in_its_run")
+    short.get_by_text("Trained: results below").wait_for()
+    running.get_by_text("Trained: results below").wait_for()
+    for tab in (running, short):
+        tab.context.close()
+
+
 def test_a_job_killed_within_its_press_is_said(browser, tmp_path):
     """The issue's job, ended by the memory ceiling 0.2 s after the press, left 'not trained yet' and no
     word: on a server whose ceiling every job passes, each press is answered by the reason."""
